@@ -1,0 +1,129 @@
+/**
+ * The shapes of the Run API and World API clients. Machines type their actors against these
+ * interfaces only, so a test (or a user) can hand a strategy any object that fulfils them.
+ */
+import type { $Fetch } from 'ofetch';
+import type {
+  ContentRange,
+  OperationResult,
+  Operations,
+  QueryModifiers,
+  RetryOptions,
+  Run,
+  RunFilter,
+  RunScope,
+  World,
+} from '../types.js';
+
+/** Per-call options every client method takes. */
+export interface RequestOptions {
+  /** Aborts the request (and any retry wait); the call then rejects with `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** The body of a create: only these fields are sent (spec §3.1 whitelist). */
+export interface CreateRunParams {
+  model?: string;
+  scope?: RunScope | null;
+  files?: Record<string, unknown> | null;
+  cinFiles?: Record<string, unknown> | null;
+  ephemeral?: boolean;
+  sensitivityMode?: unknown;
+  [key: string]: unknown;
+}
+
+/** The result of a run query: the runs and the `Content-Range` total (null when the header is missing or does not parse). */
+export interface RunQueryResult {
+  runs: Run[];
+  total: number | null;
+  range: ContentRange | null;
+}
+
+/** A run loaded together with its response headers (conditional strategies read them). */
+export interface LoadedRun {
+  run: Run;
+  headers: Headers;
+  status: number;
+}
+
+/**
+ * A stateless, typed Run API client: the run id is always an argument.
+ *
+ * @example
+ * ```ts
+ * const api = createRunApi({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => tok });
+ * const { runs, total } = await api.query({ 'user.id': 'u1' }, { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 });
+ * ```
+ */
+export interface RunApi {
+  /** `POST run/{a}/{p}/` with the whitelisted fields of `params`. */
+  create(params: CreateRunParams, options?: RequestOptions): Promise<Run>;
+  /** `GET run/{a}/{p}/;{matrix}/?{modifiers}`. */
+  query(filter: RunFilter, modifiers?: QueryModifiers, options?: RequestOptions): Promise<RunQueryResult>;
+  /** `GET run/{a}/{p}/{id}/`; 404 rejects `RUN_NOT_FOUND`. */
+  load(runId: string, options?: RequestOptions & { include?: string[] }): Promise<Run>;
+  /** Like `load`, with the response headers and status. */
+  loadWithHeaders(runId: string, options?: RequestOptions & { include?: string[] }): Promise<LoadedRun>;
+  /** `PATCH run/{a}/{p}/{id or ;matrix}/`; a top-level `scope` object is flattened to dotted keys. */
+  save(target: string | RunFilter, attributes: Record<string, unknown>, options?: RequestOptions): Promise<Run>;
+  /** `POST run/{a}/{p}/{id}/operations/{name}/` with `{ arguments }`. */
+  operation(runId: string, name: string, args?: unknown[], options?: RequestOptions): Promise<OperationResult>;
+  /** Operations one at a time, in order; stops at the first failure. */
+  serial(runId: string, operations: Operations, options?: RequestOptions): Promise<OperationResult[]>;
+  /** Operations all at once; results in order. */
+  parallel(runId: string, operations: Operations, options?: RequestOptions): Promise<OperationResult[]>;
+  variables: {
+    /** `GET …/{id}/variables/?include=a,b`. */
+    query(runId: string, names: string[], options?: RequestOptions): Promise<Record<string, unknown>>;
+    /** `GET …/{id}/variables/{name}/`. */
+    load(runId: string, name: string, options?: RequestOptions): Promise<unknown>;
+    /** `PATCH …/{id}/variables/`. */
+    save(runId: string, values: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>>;
+  };
+  /** `DELETE run/{a}/{p}/{id}`: evicts the run from server memory (not a delete). */
+  removeFromMemory(runId: string, options?: RequestOptions): Promise<void>;
+}
+
+/** The current run of a world, and whether the server created it for this call (201) or it existed (200). */
+export interface WorldRunId {
+  runId: string;
+  freshlyCreated: boolean;
+}
+
+/**
+ * The World API client used by the multiplayer strategies (spec §5).
+ *
+ * @example
+ * ```ts
+ * const world = await worlds.currentWorldForUser({ userId: 'u1', groupName: 'g1' });
+ * if (world) console.log(await worlds.currentRunId(world.id, { model: 'model.py' }));
+ * ```
+ */
+export interface WorldApi {
+  /** `GET multiplayer/world/?account&project&group&userId`. */
+  worldsForUser(user: { userId: string; groupName?: string }, options?: RequestOptions): Promise<World[]>;
+  /** The user's world with the newest `lastModified`, or `undefined` when the user has none. */
+  currentWorldForUser(user: { userId: string; groupName?: string }, options?: RequestOptions): Promise<World | undefined>;
+  /** `POST multiplayer/world/{id}/run`: 201 = created now, 200 = existing. */
+  currentRunId(worldId: string, params: CreateRunParams, options?: RequestOptions): Promise<WorldRunId>;
+  /** `DELETE multiplayer/world/{id}/run`: detaches the world's current run. */
+  deleteCurrentRun(worldId: string, options?: RequestOptions): Promise<void>;
+  /** Delete the current run, then get a new one (always `freshlyCreated: true`). */
+  newRunForWorld(worldId: string, params: CreateRunParams, options?: RequestOptions): Promise<WorldRunId>;
+}
+
+/** Options shared by the HTTP clients. */
+export interface ApiClientOptions {
+  /** API root including the version and trailing slash, e.g. `http://127.0.0.1:8080/v2/`. */
+  baseURL: string;
+  account: string;
+  project: string;
+  /** Read before every request; a non-empty string becomes `Authorization: Bearer …`. */
+  token?: () => string | undefined;
+  /** A custom ofetch instance (its hooks and defaults are kept; the library adds only method, body, headers, signal and `retry: 0`). */
+  fetch?: $Fetch;
+  /** Per-request timeout in ms (default 15000). */
+  timeout?: number;
+  /** Retry policy for GETs (default `{ retries: 2, baseDelayMs: 200, maxDelayMs: 2000 }`). */
+  retry?: RetryOptions;
+}
