@@ -1,0 +1,107 @@
+/**
+ * reuse-per-session (alias new-if-missing; the default): keep the run this session key points at
+ * while it exists and is not trashed; otherwise create one. Reset creates.
+ */
+import { assign, setup } from 'xstate';
+import { isRunManagerError, type RunManagerError } from '../../errors.js';
+import type { Run } from '../../types.js';
+import { createRun, loadRun } from './actors.js';
+import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/** Context of {@link reusePerSessionMachine}. */
+export interface ReusePerSessionContext extends StrategyInput {
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The reuse-per-session statechart:
+ * `checkingSession → loadingRun → ready`, or `→ creating → ready` when there is no usable cached run.
+ * A load that fails with 404 means the run is gone (create); any other failure is an error, never a
+ * silent new run (improvement 6).
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(reusePerSessionMachine, { input });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput;
+ * ```
+ */
+export const reusePerSessionMachine = setup({
+  types: {
+    context: {} as ReusePerSessionContext,
+    input: {} as StrategyInput,
+    output: {} as StrategyOutput,
+    children: {} as { loadRun: 'loadRun'; createRun: 'createRun' },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { loadRun, createRun },
+  guards: {
+    isReset: ({ context }) => context.mode === 'reset',
+    hasCachedRun: ({ context }) => context.cachedRun !== undefined,
+    isTrashed: (_, params: { run: Run }) => params.run.trashed === true,
+    isRunGone: (_, params: { error: unknown }) => isRunManagerError(params.error, 'RUN_NOT_FOUND'),
+  },
+}).createMachine({
+  id: 'reuse-per-session',
+  context: ({ input }) => ({ ...input, run: null, error: null }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: [
+        { guard: 'isReset', target: 'creating' },
+        { guard: 'hasCachedRun', target: 'loadingRun' },
+        { target: 'creating' },
+      ],
+    },
+    loadingRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'loadRun',
+        src: 'loadRun',
+        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }),
+        onDone: [
+          { guard: { type: 'isTrashed', params: ({ event }) => ({ run: event.output }) }, target: 'creating' },
+          { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
+        ],
+        onError: [
+          { guard: { type: 'isRunGone', params: ({ event }) => ({ error: event.error }) }, target: 'creating' },
+          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        ],
+      },
+    },
+    creating: {
+      tags: 'busy',
+      invoke: {
+        id: 'createRun',
+        src: 'createRun',
+        input: ({ context }) => ({
+          services: context.services,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * The registry entry of reuse-per-session.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: reusePerSessionStrategy });
+ * ```
+ */
+export const reusePerSessionStrategy: StrategyDefinition = {
+  name: 'reuse-per-session',
+  machine: reusePerSessionMachine,
+  requiresAuth: false,
+  cachesRun: true,
+};

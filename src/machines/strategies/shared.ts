@@ -1,0 +1,173 @@
+/**
+ * Pure helpers the strategy machines share: how the session and the configured scope turn into
+ * query filters and create bodies, and how a strategy's outcome becomes its output.
+ */
+import { RunManagerError, toRunManagerError } from '../../errors.js';
+import type { CreateRunParams } from '../../services/api-types.js';
+import type { QueryModifiers, Run, RunFilter, RunScope, UserSession } from '../../types.js';
+import type { RunConfig, StrategyOutput } from './types.js';
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Deep-merges plain objects left to right (later leaves win, arrays replace, `undefined` is skipped),
+ * returning a new object.
+ *
+ * @example
+ * ```ts
+ * deepMerge({ scope: { region: 'eu' } }, { scope: { group: 'g1' } }); // { scope: { region: 'eu', group: 'g1' } }
+ * ```
+ */
+export function deepMerge<T extends PlainObject>(...sources: Array<PlainObject | undefined | null>): T {
+  const target: PlainObject = {};
+  for (const source of sources) {
+    if (!source) continue;
+    for (const [key, value] of Object.entries(source)) {
+      if (value === undefined) continue;
+      const existing = target[key];
+      target[key] = isPlainObject(value)
+        ? deepMerge(isPlainObject(existing) ? existing : {}, value)
+        : Array.isArray(value)
+          ? [...value]
+          : value;
+    }
+  }
+  return target as T;
+}
+
+/**
+ * The scope a run of this user has: the configured `run.scope`, with the session's group name as
+ * `group` (the session wins, design "Scope").
+ *
+ * @example
+ * ```ts
+ * sessionScope({ account: 'a', project: 'p', model: 'm', scope: { region: 'eu' } }, { groupName: 'g1' });
+ * // { region: 'eu', group: 'g1' }
+ * ```
+ */
+export function sessionScope(config: RunConfig, session: UserSession): RunScope | undefined {
+  const scope: RunScope = { ...(config.scope ?? {}) };
+  if (session.groupName) scope.group = session.groupName;
+  return Object.keys(scope).length > 0 ? scope : undefined;
+}
+
+/** Which parts of the session narrow a query. */
+export interface ScopeBy {
+  user?: boolean;
+  group?: boolean;
+}
+
+/**
+ * A filter for "this user's runs": `filter` merged with the configured scope, the session group and
+ * `user.id` (each optional), so what a strategy creates it finds again.
+ *
+ * @example
+ * ```ts
+ * sessionFilter({ trashed: false }, config, { userId: 'u1', groupName: 'g1' });
+ * // { trashed: false, scope: { group: 'g1' }, 'user.id': 'u1' }
+ * ```
+ */
+export function sessionFilter(
+  filter: RunFilter | undefined,
+  config: RunConfig,
+  session: UserSession,
+  by: ScopeBy = {},
+): RunFilter {
+  const { user = true, group = true } = by;
+  const scope: RunScope = { ...(config.scope ?? {}) };
+  if (group && session.groupName) scope.group = session.groupName;
+  if (!group) delete scope.group;
+  return deepMerge<RunFilter>(
+    Object.keys(scope).length > 0 ? { scope: scope as RunFilter } : undefined,
+    filter,
+    user && session.userId ? { 'user.id': session.userId } : undefined,
+  );
+}
+
+/**
+ * The body of a create: model and Vensim extras from the config, the session scope, then the
+ * strategy's own fields (e.g. `{ scope: { trackingKey } }`), then the caller's create options.
+ *
+ * @example
+ * ```ts
+ * createParams(config, { groupName: 'g1' }, { scope: { trackingKey: 'tk' } });
+ * // { model: 'model.py', scope: { group: 'g1', trackingKey: 'tk' } }
+ * ```
+ */
+export function createParams(
+  config: RunConfig,
+  session: UserSession,
+  strategyFields?: PlainObject,
+  createOptions?: PlainObject,
+): CreateRunParams {
+  const { model, files, cinFiles, ephemeral, sensitivityMode } = config;
+  return deepMerge<CreateRunParams>(
+    { model, files, cinFiles, ephemeral, sensitivityMode },
+    { scope: sessionScope(config, session) },
+    strategyFields,
+    createOptions,
+  );
+}
+
+/**
+ * Query modifiers for "the newest matching run". The original sent two spellings of the paging
+ * parameters depending on the strategy; both are kept for wire compatibility.
+ *
+ * @example
+ * ```ts
+ * newestRunModifiers('camel'); // { startRecord: 0, endRecord: 0, sort: 'created', direction: 'desc' }
+ * ```
+ */
+export function newestRunModifiers(spelling: 'lower' | 'camel'): QueryModifiers {
+  return spelling === 'lower'
+    ? { startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' }
+    : { startRecord: 0, endRecord: 0, sort: 'created', direction: 'desc' };
+}
+
+/**
+ * Marks a run as created by this resolution or reused.
+ *
+ * @example
+ * ```ts
+ * markRun(run, true).freshlyCreated; // true
+ * ```
+ */
+export function markRun(run: Run, freshlyCreated: boolean): Run {
+  return { ...run, freshlyCreated };
+}
+
+/** The context fields every strategy machine ends with. */
+export interface StrategyOutcome {
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The machine output for a finished strategy: its run, or its error.
+ *
+ * @example
+ * ```ts
+ * setup({ ... }).createMachine({ ..., output: ({ context }) => strategyOutput(context) });
+ * ```
+ */
+export function strategyOutput({ run, error }: StrategyOutcome): StrategyOutput {
+  if (error) return { ok: false, error };
+  if (run) return { ok: true, run };
+  return { ok: false, error: new RunManagerError('INVALID_RESPONSE', 'The strategy finished without a run') };
+}
+
+/**
+ * The error an actor failed with, as a `RunManagerError`.
+ *
+ * @example
+ * ```ts
+ * onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) }
+ * ```
+ */
+export function failure(error: unknown, context?: string): RunManagerError {
+  return toRunManagerError(error, 'HTTP_ERROR', context);
+}

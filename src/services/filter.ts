@@ -1,0 +1,204 @@
+/**
+ * Encodings of the Run API (spec §2): the matrix filter path segment, the query string, the
+ * `Content-Range` header, PATCH-body scope flattening and filter merging.
+ *
+ * Unlike the original library, keys and values are percent-encoded, so a value containing `;`,
+ * `/`, `?`, `#`, `&` or `=` (or starting with `!`) can never change which runs a filter selects.
+ * The emulator (and any server that percent-decodes path segments) reads them back verbatim.
+ */
+import type { ContentRange, FilterValue, RunFilter } from '../types.js';
+
+/** Operator prefixes kept literal in a matrix condition, longest first (spec §2.1). */
+const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
+
+/**
+ * Percent-encodes a matrix or query component: `encodeURIComponent`, plus `!` (so a value starting
+ * with `!` is never read as an operator).
+ */
+function encodeComponent(value: string): string {
+  return encodeURIComponent(value).replace(/!/g, '%21');
+}
+
+/** Percent-encodes a matrix key, keeping the `.` of dotted paths literal (`.` is never encoded anyway). */
+function encodeKey(key: string): string {
+  return encodeComponent(key);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function matrixCondition(key: string, value: string | number | boolean | null): string {
+  if (value === null) return `${encodeKey(key)}=null`;
+  const text = String(value);
+  if (typeof value === 'string') {
+    const operator = OPERATORS.find((op) => text.startsWith(op));
+    if (operator) return `${encodeKey(key)}${operator}${encodeComponent(text.slice(operator.length))}`;
+  }
+  return `${encodeKey(key)}=${encodeComponent(text)}`;
+}
+
+function collectConditions(key: string, value: FilterValue, out: string[]): void {
+  if (value === undefined) return;
+  if (Array.isArray(value)) {
+    for (const element of value) collectConditions(key, element, out);
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [childKey, childValue] of Object.entries(value)) {
+      collectConditions(`${key}.${childKey}`, childValue, out);
+    }
+    return;
+  }
+  out.push(matrixCondition(key, value));
+}
+
+/**
+ * Renders a run filter as a matrix path segment (spec §2.1): a leading `;`, then one
+ * `key{op}value` condition per leaf, `;`-joined, keys in insertion order. Nested objects become
+ * dotted keys, arrays repeat the key (one condition per element), a string starting with `<`, `>`,
+ * `<=`, `>=` or `!=` keeps that operator, `null` is the literal `null`, `undefined` values are
+ * skipped and an empty filter is `;` (all runs). Keys and operands are percent-encoded (`.` stays
+ * literal), so hostile values cannot add conditions.
+ *
+ * @example
+ * ```ts
+ * toMatrix({ scope: { trackingKey: 'foo' }, saved: true, id: [1, 2] });
+ * // ';scope.trackingKey=foo;saved=true;id=1;id=2'
+ * toMatrix({ a: '<1', c: '!=1' }); // ';a<1;c!=1'
+ * toMatrix({ 'scope.trackingKey': 'x;user.id=u2' }); // ';scope.trackingKey=x%3Buser.id%3Du2'
+ * toMatrix({}); // ';'
+ * ```
+ */
+export function toMatrix(filter: RunFilter): string {
+  const conditions: string[] = [];
+  for (const [key, value] of Object.entries(filter ?? {})) collectConditions(key, value, conditions);
+  return `;${conditions.join(';')}`;
+}
+
+function queryValue(value: unknown): string {
+  if (isPlainObject(value)) return encodeComponent(JSON.stringify(value));
+  return encodeComponent(String(value));
+}
+
+/**
+ * Renders query modifiers as a query string without the leading `?` (spec §2.2): `k=v` pairs in
+ * insertion order joined by `&`; arrays become comma-separated lists (each element encoded, the
+ * commas literal); plain-object values are JSON-stringified and then encoded; `undefined` values
+ * (and `undefined` array elements) are skipped. A string argument is returned verbatim.
+ *
+ * @example
+ * ```ts
+ * toQueryString({ include: ['price', 'sales'] }); // 'include=price,sales'
+ * toQueryString({ sort: 'created', direction: 'desc', startrecord: 0, endrecord: 0 });
+ * // 'sort=created&direction=desc&startrecord=0&endrecord=0'
+ * toQueryString('v1'); // 'v1'
+ * ```
+ */
+export function toQueryString(params: Record<string, unknown> | string | undefined | null): string {
+  if (params === undefined || params === null) return '';
+  if (typeof params === 'string') return params;
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    const rendered = Array.isArray(value)
+      ? value.filter((element) => element !== undefined).map(queryValue).join(',')
+      : queryValue(value);
+    pairs.push(`${encodeComponent(key)}=${rendered}`);
+  }
+  return pairs.join('&');
+}
+
+const CONTENT_RANGE = /^\s*(?:records\s+)?(?:(\d+)-(\d+)|\*)\/(\d+)\s*$/i;
+
+/**
+ * Parses a `Content-Range` header such as `records 0-0/12` (spec §2.3). The `records ` prefix is
+ * optional; an unsatisfied range (`records *\/12`, no records in range) gives `{ start: 0, end: -1, total: 12 }`. A missing header,
+ * an unknown total (`0-0/*`) or anything else malformed gives `null`; it never throws.
+ *
+ * @example
+ * ```ts
+ * parseContentRange('records 0-0/12'); // { start: 0, end: 0, total: 12 }
+ * parseContentRange('0-9/100');        // { start: 0, end: 9, total: 100 }
+ * parseContentRange(null);             // null
+ * ```
+ */
+export function parseContentRange(header: string | null | undefined): ContentRange | null {
+  if (typeof header !== 'string') return null;
+  const match = CONTENT_RANGE.exec(header);
+  if (!match) return null;
+  const total = Number(match[3]);
+  if (!Number.isSafeInteger(total)) return null;
+  if (match[1] === undefined || match[2] === undefined) return { start: 0, end: -1, total };
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return null;
+  return { start, end, total };
+}
+
+/**
+ * Flattens a top-level plain-object `scope` into dotted keys for a PATCH body (spec §3.4); the
+ * server does not accept a nested scope there. Other keys are copied as they are, in order.
+ *
+ * @example
+ * ```ts
+ * flattenScope({ completed: true, scope: { trackingKey: 'foo' } });
+ * // { completed: true, 'scope.trackingKey': 'foo' }
+ * ```
+ */
+export function flattenScope(attributes: Record<string, unknown>): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'scope' && isPlainObject(value)) {
+      for (const [scopeKey, scopeValue] of Object.entries(value)) flat[`scope.${scopeKey}`] = scopeValue;
+    } else {
+      flat[key] = value;
+    }
+  }
+  return flat;
+}
+
+function cloneValue(value: FilterValue): FilterValue {
+  if (Array.isArray(value)) return value.map(cloneValue);
+  if (value !== null && typeof value === 'object') {
+    const copy: { [key: string]: FilterValue } = {};
+    for (const [key, child] of Object.entries(value)) copy[key] = cloneValue(child);
+    return copy;
+  }
+  return value;
+}
+
+function mergeInto(target: { [key: string]: FilterValue }, source: { [key: string]: FilterValue }): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) {
+      mergeInto(existing as { [key: string]: FilterValue }, value as { [key: string]: FilterValue });
+    } else {
+      target[key] = cloneValue(value);
+    }
+  }
+}
+
+/**
+ * Deep-merges filters into a new object (the inputs are not changed): later filters win per leaf,
+ * nested objects merge, arrays replace, and `undefined` values (and `undefined`/`null` filters) are
+ * ignored, so an absent session group cannot erase a configured one. Keys keep the position of
+ * their first appearance. Dotted keys (`'scope.group'`) and nested objects (`scope: { group }`)
+ * are different keys here: spell one path one way.
+ *
+ * @example
+ * ```ts
+ * mergeFilters({ scope: { group: 'g1', custom: 'x' } }, { scope: { trackingKey: 'tk' }, trashed: false });
+ * // { scope: { group: 'g1', custom: 'x', trackingKey: 'tk' }, trashed: false }
+ * ```
+ */
+export function mergeFilters(...filters: Array<RunFilter | undefined | null>): RunFilter {
+  const merged: RunFilter = {};
+  for (const filter of filters) {
+    if (filter) mergeInto(merged, filter);
+  }
+  return merged;
+}

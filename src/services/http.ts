@@ -1,0 +1,298 @@
+/**
+ * The request core shared by the Run API and World API clients: one ofetch call per attempt, a
+ * timeout per attempt, retries with full-jitter backoff for GETs only, the bearer token read per
+ * request, and every failure mapped to a secret-free `RunManagerError`.
+ */
+import { FetchError, ofetch, type $Fetch } from 'ofetch';
+import { RunManagerError } from '../errors.js';
+import type { RetryOptions, ServerOptions } from '../types.js';
+import type { ApiClientOptions } from './api-types.js';
+
+/** HTTP methods the clients use. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** One request as the clients describe it. */
+export interface HttpRequestSpec {
+  method: HttpMethod;
+  /** Path relative to `baseURL`, already percent-encoded (e.g. `run/acme/sim/abc/`). */
+  path: string;
+  /** Query string without `?`, already encoded. */
+  query?: string;
+  /** Sent as JSON (`Content-Type: application/json`). */
+  body?: unknown;
+  /** Extra request headers (e.g. `X-AutoRestore`). */
+  headers?: Record<string, string>;
+  /** The caller's signal: aborts the request and any retry wait (`ABORTED`). */
+  signal?: AbortSignal;
+  /** `json`: the 2xx body must be JSON (else `INVALID_RESPONSE`); `text`: the raw body (`''` when empty). */
+  parse: 'json' | 'text';
+  /** Error type for a 404 (a request about one specific run). */
+  notFoundType?: 'RUN_NOT_FOUND';
+}
+
+/** A successful (2xx) response. */
+export interface HttpResponse<T> {
+  data: T;
+  status: number;
+  headers: Headers;
+}
+
+/** What {@link createHttpClient} returns. */
+export interface HttpClient {
+  /** The API root every path is joined to (always ends with `/`). */
+  readonly baseURL: string;
+  /** Sends one request (with retries for GETs) and resolves with the 2xx response. */
+  request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>>;
+}
+
+/** Defaults of {@link ApiClientOptions.timeout} and {@link ApiClientOptions.retry}. */
+export const HTTP_DEFAULTS = {
+  timeout: 15_000,
+  retry: { retries: 2, baseDelayMs: 200, maxDelayMs: 2_000 },
+} as const;
+
+/**
+ * The API root with a trailing slash: `baseURL` when given, else built from `server`
+ * (`{protocol ?? 'https'}://{host ?? 'api.forio.com'}/{versionPath ?? 'v2'}/`).
+ *
+ * @example
+ * ```ts
+ * resolveBaseURL({ baseURL: 'http://127.0.0.1:8080/v2' });           // 'http://127.0.0.1:8080/v2/'
+ * resolveBaseURL({ server: { host: 'localhost:7777', protocol: 'http' } }); // 'http://localhost:7777/v2/'
+ * resolveBaseURL({});                                                  // 'https://api.forio.com/v2/'
+ * ```
+ */
+export function resolveBaseURL(options: { baseURL?: string; server?: ServerOptions }): string {
+  if (options.baseURL) return options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
+  const protocol = options.server?.protocol ?? 'https';
+  const host = options.server?.host ?? 'api.forio.com';
+  const version = (options.server?.versionPath ?? 'v2').replace(/^\/+|\/+$/g, '');
+  return version ? `${protocol}://${host}/${version}/` : `${protocol}://${host}/`;
+}
+
+/** Why one attempt failed, before it becomes a `RunManagerError`. */
+type AttemptFailure =
+  | { kind: 'aborted'; cause: unknown }
+  | { kind: 'timeout'; cause: unknown }
+  | { kind: 'network'; cause: unknown }
+  | { kind: 'status'; status: number; headers: Headers; cause: unknown }
+  | { kind: 'error'; error: RunManagerError };
+
+function isRetryable(failure: AttemptFailure): boolean {
+  if (failure.kind === 'timeout' || failure.kind === 'network') return true;
+  if (failure.kind === 'status') return failure.status === 408 || failure.status === 429 || failure.status >= 500;
+  return false;
+}
+
+/** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), or `null`. */
+function retryAfterMs(headers: Headers | undefined): number | null {
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return null;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Replaces every occurrence of the token in a text. */
+function redact(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[redacted]') : text;
+}
+
+/**
+ * A secret-free stand-in for an underlying error: an `Error` with the original's name and
+ * (redacted) message, its `status`/`code` when it had one, and one level of `cause` the same way.
+ * ofetch's `FetchError` references the request options (with the `Authorization` header), so it is
+ * never kept itself.
+ */
+function scrubError(value: unknown, token: string | undefined, depth = 0): Error {
+  const source = value as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; cause?: unknown } | null;
+  const name = typeof source?.name === 'string' ? source.name : 'Error';
+  const message =
+    typeof source?.message === 'string' ? source.message : typeof value === 'string' ? value : String(value);
+  const scrubbed = new Error(redact(message, token)) as Error & { code?: string; status?: number };
+  scrubbed.name = name;
+  if (typeof source?.code === 'string' || typeof source?.code === 'number') scrubbed.code = String(source.code);
+  if (typeof source?.status === 'number') scrubbed.status = source.status;
+  if (depth < 1 && source?.cause !== undefined && source.cause !== null) {
+    scrubbed.cause = scrubError(source.cause, token, depth + 1);
+  }
+  return scrubbed;
+}
+
+function toBodyText(data: unknown): string | undefined {
+  if (data === undefined || data === null) return undefined;
+  return typeof data === 'string' ? data : undefined;
+}
+
+/**
+ * Creates the request core used by `createRunApi` and `createWorldApi`.
+ *
+ * Every attempt is `fetch.raw(url, { method, body, headers, signal, retry: 0, responseType: 'text' })`
+ * on the caller's ofetch instance (its hooks and defaults stay in force) or a plain `ofetch.create({})`.
+ * `Authorization: Bearer …` is added when `options.token()` returns a non-empty string, read on every
+ * request. Each attempt has its own timeout (`options.timeout`, default 15000 ms). GETs are retried on
+ * 408, 429, 5xx, network errors and timeouts (`options.retry`, default 2 retries, full-jitter backoff
+ * from 200 ms capped at 2000 ms, `Retry-After` honoured up to the cap); other methods never are.
+ *
+ * Failures reject with a `RunManagerError`: `ABORTED` (caller's signal), `TIMEOUT`, `UNAUTHORIZED`
+ * (401/403), the spec's `notFoundType` for a 404, `HTTP_ERROR` (other non-2xx), `NETWORK_ERROR`,
+ * `INVALID_RESPONSE` (a 2xx body that is not JSON when JSON is expected). Messages name the method,
+ * path and status; neither they nor `cause` contain the token.
+ *
+ * @example
+ * ```ts
+ * const http = createHttpClient({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => session.auth_token });
+ * const { data, headers } = await http.request<Run[]>({ method: 'GET', path: 'run/acme/sim/;/', query: 'sort=created', parse: 'json' });
+ * console.log(data.length, headers.get('content-range'));
+ * ```
+ */
+export function createHttpClient(options: ApiClientOptions): HttpClient {
+  const baseURL = resolveBaseURL({ baseURL: options.baseURL });
+  const $fetch: $Fetch = options.fetch ?? ofetch.create({});
+  const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
+  const retry: Required<RetryOptions> = {
+    retries: options.retry?.retries ?? HTTP_DEFAULTS.retry.retries,
+    baseDelayMs: options.retry?.baseDelayMs ?? HTTP_DEFAULTS.retry.baseDelayMs,
+    maxDelayMs: options.retry?.maxDelayMs ?? HTTP_DEFAULTS.retry.maxDelayMs,
+  };
+
+  function readToken(): string | undefined {
+    let token: unknown;
+    try {
+      token = options.token?.();
+    } catch (error) {
+      throw new RunManagerError('UNAUTHORIZED', 'Reading the access token failed', { cause: scrubError(error, undefined) });
+    }
+    return typeof token === 'string' && token !== '' ? token : undefined;
+  }
+
+  async function attempt(
+    spec: HttpRequestSpec,
+    url: string,
+    token: string | undefined,
+  ): Promise<{ ok: true; data: unknown; status: number; headers: Headers } | { ok: false; failure: AttemptFailure }> {
+    const timeoutSignal = AbortSignal.timeout(timeout);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timeoutSignal]) : timeoutSignal;
+    const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    try {
+      const response = await $fetch.raw(url, {
+        method: spec.method,
+        body: spec.body as Record<string, unknown> | undefined,
+        headers,
+        signal,
+        retry: 0,
+        responseType: 'text',
+      });
+      return { ok: true, data: response._data, status: response.status, headers: response.headers };
+    } catch (error) {
+      if (spec.signal?.aborted) return { ok: false, failure: { kind: 'aborted', cause: spec.signal.reason } };
+      if (error instanceof RunManagerError) return { ok: false, failure: { kind: 'error', error } };
+      if (error instanceof FetchError && error.response) {
+        return { ok: false, failure: { kind: 'status', status: error.response.status, headers: error.response.headers, cause: error } };
+      }
+      if (timeoutSignal.aborted) return { ok: false, failure: { kind: 'timeout', cause: error } };
+      return { ok: false, failure: { kind: 'network', cause: error } };
+    }
+  }
+
+  function toError(spec: HttpRequestSpec, failure: AttemptFailure, attempts: number, token: string | undefined): RunManagerError {
+    const what = `${spec.method} ${spec.path}`;
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    switch (failure.kind) {
+      case 'error':
+        return failure.error;
+      case 'aborted':
+        return new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(failure.cause, token) });
+      case 'timeout':
+        return new RunManagerError('TIMEOUT', `${what} timed out after ${timeout} ms${tries}`, {
+          cause: scrubError(failure.cause, token),
+        });
+      case 'network': {
+        const cause = scrubError(failure.cause, token);
+        const detail = cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message;
+        return new RunManagerError('NETWORK_ERROR', `${what} failed: network error (${detail})${tries}`, { cause });
+      }
+      case 'status': {
+        const { status } = failure;
+        const cause = scrubError(failure.cause, token);
+        const message = `${what} failed: HTTP ${status}${tries}`;
+        if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message, { status, cause });
+        if (status === 404 && spec.notFoundType) {
+          return new RunManagerError(spec.notFoundType, `${message} (run not found)`, { status, cause });
+        }
+        return new RunManagerError('HTTP_ERROR', message, { status, cause });
+      }
+    }
+  }
+
+  async function request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>> {
+    const what = `${spec.method} ${spec.path}`;
+    if (spec.signal?.aborted) {
+      throw new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(spec.signal.reason, undefined) });
+    }
+    const url = `${baseURL}${spec.path}${spec.query ? `?${spec.query}` : ''}`;
+    const maxAttempts = spec.method === 'GET' ? Math.max(0, Math.floor(retry.retries)) + 1 : 1;
+
+    for (let attemptIndex = 0; ; attemptIndex += 1) {
+      const token = readToken();
+      const outcome = await attempt(spec, url, token);
+      if (outcome.ok) {
+        if (outcome.status < 200 || outcome.status >= 300) {
+          throw toError(spec, { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}` }, attemptIndex + 1, token);
+        }
+        return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
+      }
+      const { failure } = outcome;
+      if (attemptIndex + 1 >= maxAttempts || !isRetryable(failure)) throw toError(spec, failure, attemptIndex + 1, token);
+
+      const backoff = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attemptIndex);
+      const asked = failure.kind === 'status' ? retryAfterMs(failure.headers) : null;
+      const delay = asked === null ? backoff : Math.min(retry.maxDelayMs, asked);
+      try {
+        await sleep(delay, spec.signal);
+      } catch (reason) {
+        throw new RunManagerError('ABORTED', `${what} was aborted while waiting to retry`, {
+          cause: scrubError(reason, token),
+        });
+      }
+    }
+  }
+
+  function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
+    const text = toBodyText(data);
+    if (spec.parse === 'text') {
+      if (data !== undefined && data !== null && text === undefined) return data as T;
+      return (text ?? '') as T;
+    }
+    if (text === undefined) {
+      if (data !== undefined && data !== null) return data as T;
+      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, { status });
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: response is not JSON (HTTP ${status})`, { status });
+    }
+  }
+
+  return { baseURL, request };
+}

@@ -1,0 +1,190 @@
+/**
+ * Where the manager remembers which run a user was working with, between page loads.
+ *
+ * The default is IndexedDB through idb-keyval, in a database of its own; without IndexedDB
+ * (Node, some private modes) it falls back to memory and says so once. Records are small,
+ * versioned and validated: a record for another user or model, or one that does not parse,
+ * is treated as absent — never thrown.
+ */
+import { createStore, del, get, set } from 'idb-keyval';
+
+/**
+ * A key/value store for session records. Values are structured-clone safe plain objects.
+ *
+ * @example
+ * ```ts
+ * const store: SessionStore = {
+ *   get: async (key) => JSON.parse(localStorage.getItem(key) ?? 'null'),
+ *   set: async (key, value) => localStorage.setItem(key, JSON.stringify(value)),
+ *   del: async (key) => localStorage.removeItem(key),
+ * };
+ * ```
+ */
+export interface SessionStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  del(key: string): Promise<void>;
+}
+
+/** The current session record version. */
+export const SESSION_RECORD_VERSION = 1;
+
+/**
+ * What the manager stores per session key: the run, whose it is, for which model, and when.
+ * Never the token, never variables. Strategies may add non-secret extras (e.g. `worldId`).
+ *
+ * @example
+ * ```ts
+ * const record: SessionRecord = { v: 1, runId: 'r1', userId: 'u1', model: 'model.py', savedAt: Date.now() };
+ * ```
+ */
+export interface SessionRecord {
+  v: 1;
+  runId: string;
+  /** `null` when there was no logged-in user. */
+  userId: string | null;
+  model: string;
+  /** Epoch ms. */
+  savedAt: number;
+  [extra: string]: unknown;
+}
+
+/** Whose record the caller expects: a record for anyone else is ignored. */
+export interface SessionRecordOwner {
+  userId: string | null | undefined;
+  model: string;
+}
+
+const RESERVED = new Set(['v', 'runId', 'userId', 'model', 'savedAt']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value that survives structured cloning and JSON alike: no functions, symbols, class instances or cycles. */
+function isPortable(value: unknown, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      if (Array.isArray(value)) return value.every((item) => isPortable(item, depth + 1));
+      return isPlainObject(value) && Object.values(value).every((item) => isPortable(item, depth + 1));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Builds a record for `runId`. Extras that are not portable plain data are dropped.
+ *
+ * @example
+ * ```ts
+ * createSessionRecord('r1', { userId: 'u1', model: 'model.py' }, { worldId: 'w1' });
+ * // { v: 1, runId: 'r1', userId: 'u1', model: 'model.py', savedAt: 1700000000000, worldId: 'w1' }
+ * ```
+ */
+export function createSessionRecord(
+  runId: string,
+  owner: SessionRecordOwner,
+  extras: Record<string, unknown> = {},
+  now: number = Date.now(),
+): SessionRecord {
+  const record: SessionRecord = {
+    v: SESSION_RECORD_VERSION,
+    runId,
+    userId: owner.userId ?? null,
+    model: owner.model,
+    savedAt: now,
+  };
+  for (const [key, value] of Object.entries(extras)) {
+    if (!RESERVED.has(key) && value !== undefined && isPortable(value)) record[key] = value;
+  }
+  return record;
+}
+
+/**
+ * Validates a stored value. Returns the record when it is a current-version record for this
+ * owner, `undefined` otherwise (legacy JSON strings, corrupt values, other users or models).
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * parseSessionRecord(await store.get(key), { userId: 'u1', model: 'model.py' })?.runId;
+ * ```
+ */
+export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): SessionRecord | undefined {
+  try {
+    if (!isPlainObject(value)) return undefined;
+    const { v, runId, userId, model, savedAt } = value;
+    if (v !== SESSION_RECORD_VERSION) return undefined;
+    if (typeof runId !== 'string' || runId.length === 0) return undefined;
+    if (userId !== null && typeof userId !== 'string') return undefined;
+    if (typeof model !== 'string' || typeof savedAt !== 'number' || !Number.isFinite(savedAt)) return undefined;
+    if (userId !== (owner.userId ?? null) || model !== owner.model) return undefined;
+    return { ...value } as SessionRecord;
+  } catch {
+    // A hostile object (throwing getters, proxies) is just another corrupt record.
+    return undefined;
+  }
+}
+
+/**
+ * A store that keeps records in this process only.
+ *
+ * @example
+ * ```ts
+ * const rm = new RunManager({ run, sessionStore: createMemorySessionStore() });
+ * ```
+ */
+export function createMemorySessionStore(): SessionStore & { readonly size: number } {
+  const entries = new Map<string, unknown>();
+  return {
+    get: async (key) => (entries.has(key) ? structuredClone(entries.get(key)) : undefined),
+    set: async (key, value) => {
+      entries.set(key, structuredClone(value));
+    },
+    del: async (key) => {
+      entries.delete(key);
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+let warnedNoIndexedDB = false;
+
+/**
+ * The default store: IndexedDB database `run-lifecycle`, object store `sessions`; memory when
+ * IndexedDB is missing (one console warning per process).
+ *
+ * @example
+ * ```ts
+ * const store = createDefaultSessionStore();
+ * await store.set('epicenter-scenario-acme-sim-model.py', record);
+ * ```
+ */
+export function createDefaultSessionStore(options: { dbName?: string; storeName?: string } = {}): SessionStore {
+  // idb-keyval throws synchronously on first use when indexedDB is absent, so look first.
+  const idb = (globalThis as { indexedDB?: unknown }).indexedDB;
+  if (!idb) {
+    if (!warnedNoIndexedDB) {
+      warnedNoIndexedDB = true;
+      console.warn('run-lifecycle: IndexedDB is not available; session records are kept in memory only.');
+    }
+    return createMemorySessionStore();
+  }
+  const idbStore = createStore(options.dbName ?? 'run-lifecycle', options.storeName ?? 'sessions');
+  return {
+    get: (key) => get(key, idbStore),
+    set: (key, value) => set(key, value, idbStore),
+    del: (key) => del(key, idbStore),
+  };
+}
