@@ -119,15 +119,3 @@ export function defaultCoordinator(): Coordinator {
   const locks = (globalThis as { navigator?: { locks?: WebLockManager } }).navigator?.locks;
   return locks && typeof locks.request === 'function' ? createWebLocksCoordinator(locks) : processCoordinator;
 }
-
-/**
- * The lock name for one session key and user.
- *
- * @example
- * ```ts
- * lockName('epicenter-scenario-acme-sim-model.py', 'u1'); // 'run-lifecycle:epicenter-scenario-acme-sim-model.py:u1'
- * ```
- */
-export function lockName(sessionKey: string, userId: string | null | undefined): string {
-  return `run-lifecycle:${sessionKey}:${userId ?? ''}`;
-}

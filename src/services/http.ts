@@ -3,15 +3,29 @@
  * timeout per attempt, retries with full-jitter backoff for GETs only, the bearer token read per
  * request, and every failure mapped to a secret-free `RunManagerError`.
  */
-import { FetchError, ofetch, type $Fetch } from 'ofetch';
+import { ofetch, type $Fetch } from 'ofetch';
 import { RunManagerError } from '../errors.js';
 import type { RetryOptions, ServerOptions } from '../types.js';
 import type { ApiClientOptions } from './api-types.js';
 
-/** HTTP methods the clients use. */
+/**
+ * HTTP methods the clients use.
+ *
+ * @example
+ * ```ts
+ * const method: HttpMethod = 'PATCH';
+ * ```
+ */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-/** One request as the clients describe it. */
+/**
+ * One request as the clients describe it.
+ *
+ * @example
+ * ```ts
+ * const spec: HttpRequestSpec = { method: 'GET', path: 'run/acme/sim/run1/', query: 'include=price', parse: 'json', notFoundType: 'RUN_NOT_FOUND' };
+ * ```
+ */
 export interface HttpRequestSpec {
   method: HttpMethod;
   /** Path relative to `baseURL`, already percent-encoded (e.g. `run/acme/sim/abc/`). */
@@ -30,14 +44,29 @@ export interface HttpRequestSpec {
   notFoundType?: 'RUN_NOT_FOUND';
 }
 
-/** A successful (2xx) response. */
+/**
+ * A successful (2xx) response.
+ *
+ * @example
+ * ```ts
+ * const { data, status, headers }: HttpResponse<Run[]> = await http.request<Run[]>(spec);
+ * ```
+ */
 export interface HttpResponse<T> {
   data: T;
   status: number;
   headers: Headers;
 }
 
-/** What {@link createHttpClient} returns. */
+/**
+ * What {@link createHttpClient} returns.
+ *
+ * @example
+ * ```ts
+ * const http: HttpClient = createHttpClient(options);
+ * const { data } = await http.request<Run>({ method: 'GET', path: 'run/acme/sim/run1/', parse: 'json' });
+ * ```
+ */
 export interface HttpClient {
   /** The API root every path is joined to (always ends with `/`). */
   readonly baseURL: string;
@@ -45,7 +74,15 @@ export interface HttpClient {
   request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>>;
 }
 
-/** Defaults of {@link ApiClientOptions.timeout} and {@link ApiClientOptions.retry}. */
+/**
+ * Defaults of {@link ApiClientOptions.timeout} and {@link ApiClientOptions.retry}.
+ *
+ * @example
+ * ```ts
+ * HTTP_DEFAULTS.timeout;           // 15000
+ * HTTP_DEFAULTS.retry.maxDelayMs;  // 2000
+ * ```
+ */
 export const HTTP_DEFAULTS = {
   timeout: 15_000,
   retry: { retries: 2, baseDelayMs: 200, maxDelayMs: 2_000 },
@@ -68,6 +105,27 @@ export function resolveBaseURL(options: { baseURL?: string; server?: ServerOptio
   const host = options.server?.host ?? 'api.forio.com';
   const version = (options.server?.versionPath ?? 'v2').replace(/^\/+|\/+$/g, '');
   return version ? `${protocol}://${host}/${version}/` : `${protocol}://${host}/`;
+}
+
+/**
+ * Percent-encodes one path segment (an account, project, run id, operation or variable name).
+ * Throws `INVALID_OPTIONS` for a value that is not a non-empty string, or that is `.` or `..`
+ * (which URL parsing would resolve away even when encoded).
+ *
+ * @example
+ * ```ts
+ * pathSegment('run 1/2', 'run id'); // 'run%201%2F2'
+ * pathSegment('', 'run id');        // throws RunManagerError INVALID_OPTIONS 'run id is missing'
+ * ```
+ */
+export function pathSegment(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new RunManagerError('INVALID_OPTIONS', `${what} is missing${value === undefined || value === '' ? '' : ` (got ${value === null ? 'null' : typeof value})`}`);
+  }
+  if (value === '.' || value === '..') {
+    throw new RunManagerError('INVALID_OPTIONS', `${what} cannot be '${value}'`);
+  }
+  return encodeURIComponent(value);
 }
 
 /** Why one attempt failed, before it becomes a `RunManagerError`. */
@@ -137,9 +195,20 @@ function scrubError(value: unknown, token: string | undefined, depth = 0): Error
   return scrubbed;
 }
 
-function toBodyText(data: unknown): string | undefined {
-  if (data === undefined || data === null) return undefined;
-  return typeof data === 'string' ? data : undefined;
+/** Longest delay a Node or browser timer can wait (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkDuration(name: string, value: number, min: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw new RunManagerError('INVALID_OPTIONS', `${name} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${String(value)}`);
+  }
+}
+
+/** True for ofetch's `FetchError` with a response (any ofetch copy: checked by shape, not class). */
+function responseOf(error: unknown): Response | undefined {
+  if (!(error instanceof Error) || error.name !== 'FetchError') return undefined;
+  const response = (error as { response?: unknown }).response;
+  return response && typeof (response as Response).status === 'number' ? (response as Response) : undefined;
 }
 
 /**
@@ -155,7 +224,9 @@ function toBodyText(data: unknown): string | undefined {
  * Failures reject with a `RunManagerError`: `ABORTED` (caller's signal), `TIMEOUT`, `UNAUTHORIZED`
  * (401/403), the spec's `notFoundType` for a 404, `HTTP_ERROR` (other non-2xx), `NETWORK_ERROR`,
  * `INVALID_RESPONSE` (a 2xx body that is not JSON when JSON is expected). Messages name the method,
- * path and status; neither they nor `cause` contain the token.
+ * path and status; neither they nor `cause` contain the token. A `RunManagerError` thrown by one of
+ * the instance's hooks passes through unchanged. An invalid `timeout` or `retry` throws
+ * `INVALID_OPTIONS` here, synchronously.
  *
  * @example
  * ```ts
@@ -173,6 +244,12 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     baseDelayMs: options.retry?.baseDelayMs ?? HTTP_DEFAULTS.retry.baseDelayMs,
     maxDelayMs: options.retry?.maxDelayMs ?? HTTP_DEFAULTS.retry.maxDelayMs,
   };
+  checkDuration('timeout', timeout, 1);
+  checkDuration('retry.baseDelayMs', retry.baseDelayMs, 0);
+  checkDuration('retry.maxDelayMs', retry.maxDelayMs, 0);
+  if (!Number.isInteger(retry.retries) || retry.retries < 0) {
+    throw new RunManagerError('INVALID_OPTIONS', `retry.retries must be a whole number >= 0, got ${String(retry.retries)}`);
+  }
 
   function readToken(): string | undefined {
     let token: unknown;
@@ -181,7 +258,8 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     } catch (error) {
       throw new RunManagerError('UNAUTHORIZED', 'Reading the access token failed', { cause: scrubError(error, undefined) });
     }
-    return typeof token === 'string' && token !== '' ? token : undefined;
+    const trimmed = typeof token === 'string' ? token.trim() : '';
+    return trimmed !== '' ? trimmed : undefined;
   }
 
   async function attempt(
@@ -206,11 +284,14 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     } catch (error) {
       if (spec.signal?.aborted) return { ok: false, failure: { kind: 'aborted', cause: spec.signal.reason } };
       if (error instanceof RunManagerError) return { ok: false, failure: { kind: 'error', error } };
-      if (error instanceof FetchError && error.response) {
-        return { ok: false, failure: { kind: 'status', status: error.response.status, headers: error.response.headers, cause: error } };
+      const response = responseOf(error);
+      if (response) {
+        return { ok: false, failure: { kind: 'status', status: response.status, headers: response.headers, cause: error } };
       }
-      if (timeoutSignal.aborted) return { ok: false, failure: { kind: 'timeout', cause: error } };
-      return { ok: false, failure: { kind: 'network', cause: error } };
+      // ofetch wraps fetch() rejections in a FetchError; keep the underlying error instead.
+      const underlying = error instanceof Error && error.name === 'FetchError' && error.cause !== undefined ? error.cause : error;
+      if (timeoutSignal.aborted) return { ok: false, failure: { kind: 'timeout', cause: underlying } };
+      return { ok: false, failure: { kind: 'network', cause: underlying } };
     }
   }
 
@@ -250,7 +331,7 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
       throw new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(spec.signal.reason, undefined) });
     }
     const url = `${baseURL}${spec.path}${spec.query ? `?${spec.query}` : ''}`;
-    const maxAttempts = spec.method === 'GET' ? Math.max(0, Math.floor(retry.retries)) + 1 : 1;
+    const maxAttempts = spec.method === 'GET' ? retry.retries + 1 : 1;
 
     for (let attemptIndex = 0; ; attemptIndex += 1) {
       const token = readToken();
@@ -277,14 +358,16 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     }
   }
 
+  /**
+   * The body as the spec asks. ofetch hands over the raw text (`responseType: 'text'`), or nothing
+   * for an empty body; an instance with its own `parseResponse` may hand over a parsed value, which
+   * is kept as it is.
+   */
   function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
-    const text = toBodyText(data);
-    if (spec.parse === 'text') {
-      if (data !== undefined && data !== null && text === undefined) return data as T;
-      return (text ?? '') as T;
-    }
-    if (text === undefined) {
-      if (data !== undefined && data !== null) return data as T;
+    if (typeof data !== 'string' && data !== undefined && data !== null) return data as T;
+    const text = typeof data === 'string' ? data : '';
+    if (spec.parse === 'text') return text as T;
+    if (text.trim() === '') {
       throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, { status });
     }
     try {

@@ -5,14 +5,21 @@
 import { RunManagerError } from '../errors.js';
 import type { Operations } from '../types.js';
 
-/** One normalised operation call. */
+/**
+ * One normalised operation call.
+ *
+ * @example
+ * ```ts
+ * const call: NormalizedOperation = { name: 'step', args: [10] };
+ * ```
+ */
 export interface NormalizedOperation {
   name: string;
   args: unknown[];
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   return `a ${typeof value}`;

@@ -1,0 +1,143 @@
+/**
+ * A statechart around a strategy in the seeds' object form (`{ getRun, reset }`), so custom
+ * strategies written for Epicenter.js run unchanged and still show up in the inspector.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
+import type { Run, UserSession } from '../../types.js';
+import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput } from './types.js';
+
+const KNOWN_TYPES = new Set<string>(ERROR_TYPES);
+
+/** Context of {@link legacyStrategyMachine}. */
+export interface LegacyStrategyContext extends StrategyInput {
+  output: StrategyOutput | null;
+}
+
+function isRun(value: unknown): value is Run {
+  return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RunManagerError('ABORTED', 'The resolution was stopped'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Calls the legacy strategy. Its own requests cannot be aborted, but the resolution stops waiting
+ * for them as soon as the actor is stopped.
+ *
+ * @example
+ * ```ts
+ * invoke: { id: 'callStrategy', src: 'callStrategy', input: ({ context }) => ({ ... }) }
+ * ```
+ */
+export const callStrategy = fromPromise<
+  StrategyOutput,
+  {
+    mode: ResolutionMode;
+    legacy: LegacyStrategy | undefined;
+    runService: unknown;
+    session: UserSession;
+    cachedRun: CachedRun | undefined;
+    createOptions: Record<string, unknown> | undefined;
+  }
+>(async ({ input, signal }) => {
+  const { legacy } = input;
+  if (!legacy) throw new RunManagerError('INVALID_OPTIONS', 'The legacy strategy instance is missing');
+  const result = await abortable(
+    Promise.resolve().then(() =>
+      input.mode === 'getRun'
+        ? legacy.getRun(input.runService, input.session, input.cachedRun ? { ...input.cachedRun } : {}, input.createOptions)
+        : legacy.reset(input.runService, input.session, input.createOptions),
+    ),
+    signal,
+  );
+  if (isRun(result)) {
+    const freshlyCreated = typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : input.mode === 'reset';
+    return { ok: true, run: { ...result, freshlyCreated } };
+  }
+  // The original hands back results without an id untouched (and caches nothing).
+  return { ok: true, run: null, value: result };
+});
+
+/**
+ * The generic machine for `{ getRun, reset }` strategies: `runningStrategy → ready | error`.
+ *
+ * @example
+ * ```ts
+ * strategies.register('favourite-run', () => ({ getRun: (rs) => rs.load('r1'), reset: (rs) => rs.load('r1') }));
+ * ```
+ */
+export const legacyStrategyMachine = setup({
+  types: {
+    context: {} as LegacyStrategyContext,
+    input: {} as StrategyInput,
+    output: {} as StrategyOutput,
+    children: {} as { callStrategy: 'callStrategy' },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { callStrategy },
+}).createMachine({
+  id: 'legacy-strategy',
+  context: ({ input }) => ({ ...input, output: null }),
+  initial: 'runningStrategy',
+  output: ({ context }) =>
+    context.output ?? { ok: false, error: new RunManagerError('INVALID_RESPONSE', 'The strategy returned nothing') },
+  states: {
+    runningStrategy: {
+      tags: 'busy',
+      invoke: {
+        id: 'callStrategy',
+        src: 'callStrategy',
+        input: ({ context }) => ({
+          mode: context.mode,
+          legacy: context.services.legacy,
+          runService: context.services.runService,
+          session: context.session,
+          cachedRun: context.cachedRun,
+          createOptions: context.createOptions,
+        }),
+        onDone: { target: 'ready', actions: assign({ output: ({ event }) => event.output }) },
+        onError: {
+          target: 'error',
+          actions: assign({
+            output: ({ event }) => ({ ok: false, error: legacyFailure(event.error) }) as StrategyOutput,
+          }),
+        },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * Maps what a legacy strategy rejects with to a typed error: a `RunManagerError` passes through,
+ * the original's `{ type, message }` objects keep their type, an XHR-like `{ status }` is typed by status.
+ *
+ * @example
+ * ```ts
+ * legacyFailure({ type: 'UNAUTHORIZED', message: 'No user-session available' }).type; // 'UNAUTHORIZED'
+ * ```
+ */
+export function legacyFailure(error: unknown): RunManagerError {
+  if (error instanceof RunManagerError) return error;
+  if (error && typeof error === 'object') {
+    const { type, status, message } = error as { type?: unknown; status?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : 'The strategy failed';
+    if (typeof type === 'string' && KNOWN_TYPES.has(type)) {
+      return new RunManagerError(type as RunManagerError['type'], text, { cause: error });
+    }
+    if (typeof status === 'number') {
+      const typed = status === 401 || status === 403 ? 'UNAUTHORIZED' : status === 404 ? 'RUN_NOT_FOUND' : 'HTTP_ERROR';
+      return new RunManagerError(typed, `The strategy failed: HTTP ${status}`, { status, cause: error });
+    }
+  }
+  return toRunManagerError(error, 'HTTP_ERROR', 'The strategy failed');
+}
+

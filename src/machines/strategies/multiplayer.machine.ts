@@ -1,0 +1,204 @@
+/**
+ * multiplayer: the run is the current run of the user's world (the world with the newest
+ * `lastModified`). Reset gives the world a new current run.
+ */
+import { assign, setup } from 'xstate';
+import { RunManagerError } from '../../errors.js';
+import type { WorldRunId } from '../../services/api-types.js';
+import type { Run, UserSession, World } from '../../types.js';
+import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
+import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/** The original's message when a multiplayer strategy runs without a logged-in user. */
+export const NO_USER_MESSAGE = 'We need an authenticated user to join a multiplayer world. (ERR: no userId in session)';
+
+/**
+ * The error for a multiplayer resolution without `session.userId` (the original's type and message).
+ *
+ * @example
+ * ```ts
+ * assign({ error: () => noUserError() })
+ * ```
+ */
+export function noUserError(): RunManagerError {
+  return new RunManagerError('UNAUTHORIZED', NO_USER_MESSAGE);
+}
+
+/**
+ * The error for a user who is in no world (the original's type and message).
+ *
+ * @example
+ * ```ts
+ * noWorldError('u1').message; // 'User u1 is not part of a world'
+ * ```
+ */
+export function noWorldError(userId: string | undefined): RunManagerError {
+  return new RunManagerError('NO_WORLD_FOR_USER', `User ${userId} is not part of a world`);
+}
+
+/**
+ * The `findWorld` input for a session: its user id and, when known, its group name.
+ *
+ * @example
+ * ```ts
+ * worldLookup(services, { userId: 'u1', groupName: 'g1' }); // { services, userId: 'u1', groupName: 'g1' }
+ * ```
+ */
+export function worldLookup<S>(services: S, session: UserSession): { services: S; userId: string; groupName?: string } {
+  const userId = session.userId ?? '';
+  return session.groupName ? { services, userId, groupName: session.groupName } : { services, userId };
+}
+
+/**
+ * A loaded world run as the strategy returns it: marked fresh or reused, with its world attached.
+ *
+ * @example
+ * ```ts
+ * worldRun(run, world, true); // { ...run, freshlyCreated: true, world }
+ * ```
+ */
+export function worldRun(run: Run, world: World | null, freshlyCreated: boolean): Run {
+  return world ? { ...markRun(run, freshlyCreated), world: { ...world } } : markRun(run, freshlyCreated);
+}
+
+/** Context of {@link multiplayerMachine}. */
+export interface MultiplayerContext extends StrategyInput {
+  world: World | null;
+  /** The answer of the world-run call: the run id and whether the server created it now (201). */
+  worldRun: WorldRunId | null;
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The multiplayer statechart.
+ * getRun: `checkingSession → findingWorld → gettingWorldRun → loadingRun → ready`.
+ * reset: `checkingSession → findingWorld → replacingWorldRun → loadingRun → ready`.
+ * No `session.userId` fails `UNAUTHORIZED` before any request and no world fails
+ * `NO_WORLD_FOR_USER`, on reset too (improvement 9); the world-run body is built from the config,
+ * the session and the create options only, never from the cached run.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(multiplayerMachine, {
+ *   input: { mode: 'getRun', config, session: { userId: 'u1', groupName: 'g1' }, cachedRun: undefined, options: {}, createOptions: undefined, services },
+ * });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput; // output.run.world, output.run.freshlyCreated
+ * ```
+ */
+export const multiplayerMachine = setup({
+  types: {
+    context: {} as MultiplayerContext,
+    input: {} as StrategyInput,
+    output: {} as StrategyOutput,
+    children: {} as {
+      findWorld: 'findWorld';
+      getWorldRun: 'getWorldRun';
+      replaceWorldRun: 'replaceWorldRun';
+      loadRun: 'loadRun';
+    },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { findWorld, getWorldRun, replaceWorldRun, loadRun },
+  guards: {
+    isReset: ({ context }) => context.mode === 'reset',
+    lacksUser: ({ context }) => !context.session.userId,
+    lacksWorld: (_, params: { world: World | undefined }) => params.world === undefined,
+  },
+}).createMachine({
+  id: 'multiplayer',
+  context: ({ input }) => ({ ...input, world: null, worldRun: null, run: null, error: null }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: [
+        { guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) },
+        { target: 'findingWorld' },
+      ],
+    },
+    findingWorld: {
+      tags: 'busy',
+      invoke: {
+        id: 'findWorld',
+        src: 'findWorld',
+        input: ({ context }) => worldLookup(context.services, context.session),
+        onDone: [
+          {
+            guard: { type: 'lacksWorld', params: ({ event }) => ({ world: event.output }) },
+            target: 'error',
+            actions: assign({ error: ({ context }) => noWorldError(context.session.userId) }),
+          },
+          { guard: 'isReset', target: 'replacingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+          { target: 'gettingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    gettingWorldRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'getWorldRun',
+        src: 'getWorldRun',
+        input: ({ context }) => ({
+          services: context.services,
+          worldId: context.world!.id,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
+        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    replacingWorldRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'replaceWorldRun',
+        src: 'replaceWorldRun',
+        input: ({ context }) => ({
+          services: context.services,
+          worldId: context.world!.id,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
+        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    loadingRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'loadRun',
+        src: 'loadRun',
+        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId }),
+        onDone: {
+          target: 'ready',
+          actions: assign({
+            run: ({ context, event }) =>
+              worldRun(event.output, context.world, context.mode === 'reset' || context.worldRun!.freshlyCreated),
+          }),
+        },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * The registry entry of multiplayer. It takes no strategy options (so it has no `prepareOptions`)
+ * and does its own `userId` check, with the original's message, instead of `requiresAuth`.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: multiplayerStrategy });
+ * ```
+ */
+export const multiplayerStrategy: StrategyDefinition = {
+  name: 'multiplayer',
+  machine: multiplayerMachine,
+  requiresAuth: false,
+  cachesRun: true,
+};

@@ -1,0 +1,184 @@
+/**
+ * The strategy registry: the built-in strategies by name (with the original's aliases), and
+ * `register` for custom ones — a statechart that follows the strategy contract, or the seeds'
+ * `{ getRun, reset }` object form (plain object, factory or class).
+ */
+import { StateMachine } from 'xstate';
+import { RunManagerError } from '../../errors.js';
+import { ConditionalCreation } from './conditional-creation.machine.js';
+import { legacyStrategyMachine } from './legacy.machine.js';
+import { multiplayerStrategy } from './multiplayer.machine.js';
+import { noneStrategy } from './none.machine.js';
+import { invalidOption, isPlainObject } from './options.js';
+import { reuseAcrossSessionsStrategy } from './reuse-across-sessions.machine.js';
+import { reuseByTrackingKeyMultiplayerStrategy } from './reuse-by-tracking-key-multiplayer.machine.js';
+import { reuseByTrackingKeyStrategy } from './reuse-by-tracking-key.machine.js';
+import { reuseLastInitializedStrategy } from './reuse-last-initialized.machine.js';
+import { reuseNeverStrategy } from './reuse-never.machine.js';
+import { reusePerSessionStrategy } from './reuse-per-session.machine.js';
+import type { LegacyStrategy, StrategyDefinition } from './types.js';
+import { useSpecificRunStrategy } from './use-specific-run.machine.js';
+
+/**
+ * Names of the built-in strategies, as `RunManager.STRATEGY`.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: RunManager.STRATEGY.REUSE_ACROSS_SESSIONS });
+ * ```
+ */
+export const STRATEGY = {
+  REUSE_NEVER: 'reuse-never',
+  REUSE_PER_SESSION: 'reuse-per-session',
+  REUSE_ACROSS_SESSIONS: 'reuse-across-sessions',
+  REUSE_LAST_INITIALIZED: 'reuse-last-initialized',
+  REUSE_BY_TRACKING_KEY: 'reuse-by-tracking-key',
+  REUSE_BY_TRACKING_KEY_MULTIPLAYER: 'reuse-by-tracking-key-multiplayer',
+  MULTIPLAYER: 'multiplayer',
+  USE_SPECIFIC_RUN: 'use-specific-run',
+  NONE: 'none',
+  CONDITIONAL_CREATION: 'conditional-creation',
+} as const;
+
+/** A built-in strategy name. */
+export type StrategyName = (typeof STRATEGY)[keyof typeof STRATEGY];
+
+/** The original's alias names. */
+export const STRATEGY_ALIASES: Readonly<Record<string, StrategyName>> = {
+  'always-new': 'reuse-never',
+  'new-if-missing': 'reuse-per-session',
+  'persistent-single-player': 'reuse-across-sessions',
+};
+
+/** What `register` (and the `strategy` option) accept. */
+export type StrategyLike =
+  | StrategyDefinition
+  | StateMachine<any, any, any, any, any, any, any, any, any, any, any, any, any, any>
+  | LegacyStrategy
+  | ((options: Record<string, unknown>) => LegacyStrategy)
+  | (new (options: Record<string, unknown>) => LegacyStrategy);
+
+/** Options of `register`. */
+export interface RegisterOptions {
+  /** Reject `UNAUTHORIZED` before any request when there is no logged-in user. */
+  requiresAuth?: boolean;
+}
+
+function isDefinition(value: unknown): value is StrategyDefinition {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    (value as { machine?: unknown }).machine instanceof StateMachine
+  );
+}
+
+function assertLegacy(value: unknown, name: string): LegacyStrategy {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as LegacyStrategy).getRun !== 'function' ||
+    typeof (value as LegacyStrategy).reset !== 'function'
+  ) {
+    throw new RunManagerError('INVALID_OPTIONS', `Strategy '${name}' must provide getRun() and reset() functions`);
+  }
+  return value as LegacyStrategy;
+}
+
+/**
+ * Turns anything `register` accepts into a definition.
+ *
+ * @example
+ * ```ts
+ * toStrategyDefinition('favourite', { getRun: () => load('r1'), reset: () => load('r1') });
+ * ```
+ */
+export function toStrategyDefinition(name: string, strategy: unknown, options: RegisterOptions = {}): StrategyDefinition {
+  if (isDefinition(strategy)) {
+    const definition: StrategyDefinition = {
+      name,
+      machine: strategy.machine,
+      requiresAuth: options.requiresAuth ?? strategy.requiresAuth,
+      cachesRun: strategy.cachesRun,
+    };
+    if (strategy.prepareOptions) definition.prepareOptions = strategy.prepareOptions;
+    if (strategy.boundOptions) definition.boundOptions = strategy.boundOptions;
+    if (strategy.createLegacy) definition.createLegacy = strategy.createLegacy;
+    return definition;
+  }
+  if (strategy instanceof StateMachine) {
+    return { name, machine: strategy, requiresAuth: options.requiresAuth ?? false, cachesRun: true };
+  }
+  if (typeof strategy === 'function') {
+    const factory = strategy as (...args: unknown[]) => unknown;
+    return {
+      name,
+      machine: legacyStrategyMachine,
+      requiresAuth: options.requiresAuth ?? (factory as { requiresAuth?: boolean }).requiresAuth === true,
+      cachesRun: (factory as { allowRunIDCache?: boolean }).allowRunIDCache !== false,
+      // Arrow functions cannot be constructed; everything else is, as in the original.
+      createLegacy: (managerOptions) =>
+        assertLegacy(
+          factory.prototype ? new (factory as unknown as new (o: unknown) => unknown)(managerOptions) : factory(managerOptions),
+          name,
+        ),
+    };
+  }
+  if (isPlainObject(strategy) || (strategy !== null && typeof strategy === 'object')) {
+    const instance = assertLegacy(strategy, name);
+    return {
+      name,
+      machine: legacyStrategyMachine,
+      requiresAuth: options.requiresAuth ?? instance.requiresAuth === true,
+      cachesRun: instance.allowRunIDCache !== false,
+      createLegacy: () => instance,
+    };
+  }
+  throw invalidOption('strategy', `'${name}' must be a strategy name, a statechart, a strategy definition or a { getRun, reset } strategy`);
+}
+
+const builtIns: StrategyDefinition[] = [
+  reuseNeverStrategy,
+  reusePerSessionStrategy,
+  reuseAcrossSessionsStrategy,
+  reuseLastInitializedStrategy,
+  reuseByTrackingKeyStrategy,
+  reuseByTrackingKeyMultiplayerStrategy,
+  multiplayerStrategy,
+  useSpecificRunStrategy,
+  noneStrategy,
+  ConditionalCreation,
+];
+
+const list: Record<string, StrategyDefinition> = {};
+for (const definition of builtIns) list[definition.name] = definition;
+for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = list[target]!;
+
+/**
+ * The strategy registry (`RunManager.strategies`).
+ *
+ * @example
+ * ```ts
+ * strategies.register('every-minute', strategies.byName('conditional-creation')!, {});
+ * const Conditional = strategies.byName('conditional-creation');
+ * new RunManager({ run, strategy: new Conditional((run) => Date.now() - Date.parse(run.created!) > 60_000) });
+ * ```
+ */
+export const strategies = {
+  /** Every registered strategy by name, aliases included. */
+  list,
+  /** The strategy registered under `name` (aliases resolve), or `undefined`. */
+  byName(name: string): (StrategyDefinition & Record<string, any>) | undefined {
+    return Object.hasOwn(list, name) ? (list[name] as StrategyDefinition & Record<string, any>) : undefined;
+  },
+  /**
+   * Adds (or replaces) a strategy. `requiresAuth: true` makes `getRun`/`reset` reject
+   * `UNAUTHORIZED` without any request when no user is logged in.
+   */
+  register(name: string, strategy: StrategyLike | unknown, options: RegisterOptions = {}): StrategyDefinition {
+    if (typeof name !== 'string' || name.trim() === '') throw invalidOption('name', 'must be a non-empty string');
+    if (options !== undefined && !isPlainObject(options)) throw invalidOption('options', 'must be a plain object');
+    const definition = toStrategyDefinition(name, strategy, options);
+    list[name] = definition;
+    return definition;
+  },
+};

@@ -1,0 +1,154 @@
+/**
+ * reuse-across-sessions (alias persistent-single-player): keep working with this user's newest run
+ * of this model, across browser sessions; create one when there is none or the newest is trashed.
+ * Reset creates.
+ */
+import { assign, setup } from 'xstate';
+import type { RunManagerError } from '../../errors.js';
+import type { RunQueryResult } from '../../services/api-types.js';
+import type { Run, RunFilter } from '../../types.js';
+import { createRun, fetchLatest } from './actors.js';
+import { optionalObject } from './options.js';
+import { createParams, deepMerge, failure, markRun, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/**
+ * `strategyOptions` of reuse-across-sessions.
+ *
+ * @example
+ * ```ts
+ * const options: ReuseAcrossSessionsOptions = { filter: { saved: true } };
+ * ```
+ */
+export interface ReuseAcrossSessionsOptions {
+  /** Extra matrix filter for the newest-run query (default `{}`). */
+  filter?: RunFilter;
+}
+
+/** Context of {@link reuseAcrossSessionsMachine}. */
+export interface ReuseAcrossSessionsContext extends StrategyInput<ReuseAcrossSessionsOptions> {
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The query filter: the strategy's `filter` plus the configured model (improvement 5), narrowed to
+ * the session's user and group and the configured scope.
+ *
+ * @example
+ * ```ts
+ * latestRunFilter({ filter: { saved: true } }, config, { userId: 'u1', groupName: 'g1' });
+ * // { scope: { group: 'g1' }, saved: true, model: 'model.py', 'user.id': 'u1' }
+ * ```
+ */
+export function latestRunFilter(
+  options: ReuseAcrossSessionsOptions,
+  config: StrategyInput['config'],
+  session: StrategyInput['session'],
+): RunFilter {
+  return sessionFilter(deepMerge<RunFilter>(options.filter, { model: config.model }), config, session);
+}
+
+/**
+ * The reuse-across-sessions statechart:
+ * `checkingSession → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
+ * when there is none or the newest is trashed (as the original, spec §8.5). Reset goes straight to
+ * `creating`. The query also filters by `model` (improvement 5), so another model's run is never reused.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(reuseAcrossSessionsMachine, { input: { ...input, options: { filter: {} } } });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput;
+ * ```
+ */
+export const reuseAcrossSessionsMachine = setup({
+  types: {
+    context: {} as ReuseAcrossSessionsContext,
+    input: {} as StrategyInput<ReuseAcrossSessionsOptions>,
+    output: {} as StrategyOutput,
+    children: {} as { fetchLatest: 'fetchLatest'; createRun: 'createRun' },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { fetchLatest, createRun },
+  guards: {
+    isReset: ({ context }) => context.mode === 'reset',
+    hasNoUsableRun: (_, params: { result: RunQueryResult }) => {
+      const newest = params.result.runs[0];
+      return newest === undefined || newest.trashed === true;
+    },
+  },
+}).createMachine({
+  id: 'reuse-across-sessions',
+  context: ({ input }) => ({ ...input, run: null, error: null }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: [{ guard: 'isReset', target: 'creating' }, { target: 'fetchingLatest' }],
+    },
+    fetchingLatest: {
+      tags: 'busy',
+      invoke: {
+        id: 'fetchLatest',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: latestRunFilter(context.options, context.config, context.session),
+          modifiers: newestRunModifiers('lower'),
+        }),
+        onDone: [
+          { guard: { type: 'hasNoUsableRun', params: ({ event }) => ({ result: event.output }) }, target: 'creating' },
+          { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }) },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    creating: {
+      tags: 'busy',
+      invoke: {
+        id: 'createRun',
+        src: 'createRun',
+        input: ({ context }) => ({
+          services: context.services,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * Validates `strategyOptions` of reuse-across-sessions: `filter` must be a plain object (default `{}`).
+ *
+ * @example
+ * ```ts
+ * prepareReuseAcrossSessionsOptions({});                     // { filter: {} }
+ * prepareReuseAcrossSessionsOptions({ filter: 'x' });        // throws INVALID_OPTIONS (strategyOptions.filter)
+ * ```
+ */
+export function prepareReuseAcrossSessionsOptions(strategyOptions: Record<string, unknown>): Required<ReuseAcrossSessionsOptions> {
+  const filter = optionalObject(strategyOptions.filter, 'strategyOptions.filter') as RunFilter | undefined;
+  return { filter: filter ?? {} };
+}
+
+/**
+ * The registry entry of reuse-across-sessions.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: 'reuse-across-sessions', strategyOptions: { filter: { saved: true } } });
+ * ```
+ */
+export const reuseAcrossSessionsStrategy: StrategyDefinition = {
+  name: 'reuse-across-sessions',
+  machine: reuseAcrossSessionsMachine,
+  requiresAuth: false,
+  cachesRun: true,
+  prepareOptions: (strategyOptions) => ({ ...prepareReuseAcrossSessionsOptions(strategyOptions) }),
+};

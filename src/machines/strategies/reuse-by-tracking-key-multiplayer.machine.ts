@@ -1,0 +1,308 @@
+/**
+ * reuse-by-tracking-key-multiplayer: the current run of the user's world, tagged with the tracking
+ * key the settings name; a run the world creates gets the tracking key (and `onCreate`), within an
+ * optional run limit per world and tracking key. Reset gives the world a new run (within the limit).
+ */
+import { assign, setup } from 'xstate';
+import { toRunManagerError, type RunManagerError } from '../../errors.js';
+import type { WorldRunId } from '../../services/api-types.js';
+import type { Run, RunFilter, World } from '../../types.js';
+import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
+import { noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
+import { deepMerge, failure, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import {
+  applySettings,
+  attachSettings,
+  isLimitReached,
+  isLimitUncheckable,
+  isLimited,
+  limitUncheckableError,
+  noTrackingKeyError,
+  resolveSettings,
+  runLimitReachedError,
+  trackingKeyCreateParams,
+  trackingKeyOptions,
+  type ResolvedSettings,
+  type TrackingKeyOptions,
+} from './tracking-key.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/** Context of {@link reuseByTrackingKeyMultiplayerMachine}. */
+export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<TrackingKeyOptions> {
+  /** The resolved settings (a copy), once `resolvingSettings` is done. */
+  settings: Record<string, unknown> | null;
+  trackingKey: string;
+  /** `Infinity` when there is no limit. */
+  runLimit: number;
+  world: World | null;
+  /** The `Content-Range` total of the run count (`null` when unknown). */
+  total: number | null;
+  /** The answer of the world-run call: the run id and whether the server created it now (201). */
+  worldRun: WorldRunId | null;
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The filter that counts the world's runs with this tracking key: `scope.trackingKey`,
+ * `scope.worldId`, the strategy filter (with `trashed: false`), the configured scope and the session
+ * group — no `user.id`, a world's runs belong to all its users (spec §8.9).
+ *
+ * @example
+ * ```ts
+ * worldTrackingKeyFilter(context); // { scope: { group: 'g1', trackingKey: 'tk1', worldId: 'w1' }, trashed: false }
+ * ```
+ */
+export function worldTrackingKeyFilter(context: ReuseByTrackingKeyMultiplayerContext): RunFilter {
+  return sessionFilter(
+    deepMerge<RunFilter>(
+      { scope: { trackingKey: context.trackingKey, worldId: context.world?.id } },
+      context.options.filter ?? { trashed: false },
+    ),
+    context.config,
+    context.session,
+    { user: false },
+  );
+}
+
+/**
+ * The reuse-by-tracking-key-multiplayer statechart.
+ * getRun: `checkingSession → resolvingSettings → findingWorld → [countingRuns → checkingLimit] →
+ * gettingWorldRun → loadingRun → [applyingSettings] → ready`; the runs are counted only when a limit
+ * is set and the world has no current run (so the world-run call would create one).
+ * reset: `checkingSession → resolvingSettings → findingWorld → [countingRuns → checkingLimit] →
+ * replacingWorldRun → loadingRun → applyingSettings → ready`.
+ * A created run gets the tracking key (`PATCH` when the server did not set it) and `onCreate`; every
+ * run, reused ones too, gets `settings` and `world` (improvement over weakness 11). No `userId`
+ * fails `UNAUTHORIZED` before any request; no world fails `NO_WORLD_FOR_USER` (never a TypeError).
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(reuseByTrackingKeyMultiplayerMachine, {
+ *   input: { mode: 'reset', config, session: { userId: 'u1', groupName: 'g1' }, cachedRun: undefined, createOptions: undefined, services,
+ *            options: trackingKeyOptions({ settings: { trackingKey: 'round-2', runLimit: 5 } }) },
+ * });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput;
+ * ```
+ */
+export const reuseByTrackingKeyMultiplayerMachine = setup({
+  types: {
+    context: {} as ReuseByTrackingKeyMultiplayerContext,
+    input: {} as StrategyInput<TrackingKeyOptions>,
+    output: {} as StrategyOutput,
+    children: {} as {
+      resolveSettings: 'resolveSettings';
+      findWorld: 'findWorld';
+      countRuns: 'fetchLatest';
+      getWorldRun: 'getWorldRun';
+      replaceWorldRun: 'replaceWorldRun';
+      loadRun: 'loadRun';
+      applySettings: 'applySettings';
+    },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { resolveSettings, findWorld, fetchLatest, getWorldRun, replaceWorldRun, loadRun, applySettings },
+  actions: {
+    storeSettings: assign((_, params: ResolvedSettings) => ({
+      settings: params.settings,
+      trackingKey: params.trackingKey ?? '',
+      runLimit: params.runLimit,
+    })),
+  },
+  guards: {
+    isReset: ({ context }) => context.mode === 'reset',
+    lacksUser: ({ context }) => !context.session.userId,
+    lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
+    lacksWorld: (_, params: { world: World | undefined }) => params.world === undefined,
+    needsCount: ({ context }, params: { world: World }) =>
+      isLimited(context.runLimit) && (context.mode === 'reset' || !params.world.run),
+    isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
+    isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
+    wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
+  },
+}).createMachine({
+  id: 'reuse-by-tracking-key-multiplayer',
+  context: ({ input }) => ({
+    ...input,
+    settings: null,
+    trackingKey: '',
+    runLimit: Infinity,
+    world: null,
+    total: null,
+    worldRun: null,
+    run: null,
+    error: null,
+  }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: [
+        { guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) },
+        { target: 'resolvingSettings' },
+      ],
+    },
+    resolvingSettings: {
+      tags: 'busy',
+      invoke: {
+        id: 'resolveSettings',
+        src: 'resolveSettings',
+        input: ({ context }) => ({
+          services: context.services,
+          settings: context.options.settings,
+          session: context.session,
+        }),
+        onDone: [
+          {
+            guard: { type: 'lacksTrackingKey', params: ({ event }) => ({ trackingKey: event.output.trackingKey }) },
+            target: 'error',
+            actions: assign({ error: () => noTrackingKeyError() }),
+          },
+          { target: 'findingWorld', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+        ],
+        onError: {
+          target: 'error',
+          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_OPTIONS', 'settings') }),
+        },
+      },
+    },
+    findingWorld: {
+      tags: 'busy',
+      invoke: {
+        id: 'findWorld',
+        src: 'findWorld',
+        input: ({ context }) => worldLookup(context.services, context.session),
+        onDone: [
+          {
+            guard: { type: 'lacksWorld', params: ({ event }) => ({ world: event.output }) },
+            target: 'error',
+            actions: assign({ error: ({ context }) => noWorldError(context.session.userId) }),
+          },
+          {
+            guard: { type: 'needsCount', params: ({ event }) => ({ world: event.output! }) },
+            target: 'countingRuns',
+            actions: assign({ world: ({ event }) => event.output! }),
+          },
+          { guard: 'isReset', target: 'replacingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+          { target: 'gettingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    countingRuns: {
+      tags: 'busy',
+      invoke: {
+        id: 'countRuns',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: worldTrackingKeyFilter(context),
+          modifiers: newestRunModifiers('camel'),
+        }),
+        onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    checkingLimit: {
+      tags: 'busy',
+      always: [
+        { guard: 'isLimitUncheckable', target: 'error', actions: assign({ error: () => limitUncheckableError() }) },
+        { guard: 'isLimitReached', target: 'error', actions: assign({ error: () => runLimitReachedError() }) },
+        { guard: 'isReset', target: 'replacingWorldRun' },
+        { target: 'gettingWorldRun' },
+      ],
+    },
+    gettingWorldRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'getWorldRun',
+        src: 'getWorldRun',
+        input: ({ context }) => ({
+          services: context.services,
+          worldId: context.world!.id,
+          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+        }),
+        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    replacingWorldRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'replaceWorldRun',
+        src: 'replaceWorldRun',
+        input: ({ context }) => ({
+          services: context.services,
+          worldId: context.world!.id,
+          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+        }),
+        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    loadingRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'loadRun',
+        src: 'loadRun',
+        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId }),
+        onDone: [
+          {
+            guard: 'wasCreated',
+            target: 'applyingSettings',
+            actions: assign({ run: ({ context, event }) => worldRun(event.output, context.world, true) }),
+          },
+          {
+            target: 'ready',
+            actions: assign({
+              run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, false), context.settings),
+            }),
+          },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    applyingSettings: {
+      tags: 'busy',
+      invoke: {
+        id: 'applySettings',
+        src: 'applySettings',
+        input: ({ context }) => ({
+          services: context.services,
+          run: context.run!,
+          trackingKey: context.trackingKey,
+          settings: context.settings ?? {},
+          ...(context.options.onCreate ? { onCreate: context.options.onCreate } : {}),
+        }),
+        onDone: {
+          target: 'ready',
+          actions: assign({
+            run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, true), context.settings),
+          }),
+        },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * The registry entry of reuse-by-tracking-key-multiplayer: the options of reuse-by-tracking-key
+ * (`settings`, `filter`, `onCreate`), validated by the same `prepareOptions`.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: 'reuse-by-tracking-key-multiplayer', strategyOptions: { settings: async () => ({ trackingKey: 'round-2' }) } });
+ * ```
+ */
+export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition = {
+  name: 'reuse-by-tracking-key-multiplayer',
+  machine: reuseByTrackingKeyMultiplayerMachine,
+  requiresAuth: false,
+  cachesRun: true,
+  prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
+};

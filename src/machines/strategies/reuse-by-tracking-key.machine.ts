@@ -1,0 +1,257 @@
+/**
+ * reuse-by-tracking-key: reuse the newest run of this user with the tracking key the settings name;
+ * create one when there is none, up to an optional run limit. Reset creates (within the limit).
+ */
+import { assign, setup } from 'xstate';
+import { toRunManagerError, type RunManagerError } from '../../errors.js';
+import type { Run, RunFilter } from '../../types.js';
+import { createRun, fetchLatest } from './actors.js';
+import { deepMerge, failure, markRun, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import {
+  attachSettings,
+  isLimitReached,
+  isLimitUncheckable,
+  isLimited,
+  limitUncheckableError,
+  noTrackingKeyError,
+  resolveSettings,
+  runLimitReachedError,
+  runOnCreate,
+  trackingKeyCreateParams,
+  trackingKeyOptions,
+  type ResolvedSettings,
+  type TrackingKeyOptions,
+} from './tracking-key.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/** Context of {@link reuseByTrackingKeyMachine}. */
+export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOptions> {
+  /** The resolved settings (a copy), once `resolvingSettings` is done. */
+  settings: Record<string, unknown> | null;
+  trackingKey: string;
+  /** `Infinity` when there is no limit. */
+  runLimit: number;
+  /** The `Content-Range` total of the last query (`null` when unknown). */
+  total: number | null;
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The filter of "this user's runs with this tracking key": `scope.trackingKey`, the strategy filter
+ * (with `trashed: false`), the configured scope, the session group and `user.id`.
+ *
+ * @example
+ * ```ts
+ * trackingKeyFilter(context); // { scope: { group: 'g1', trackingKey: 'tk1' }, trashed: false, 'user.id': 'u1' }
+ * ```
+ */
+export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter {
+  return sessionFilter(
+    deepMerge<RunFilter>({ scope: { trackingKey: context.trackingKey } }, context.options.filter ?? { trashed: false }),
+    context.config,
+    context.session,
+  );
+}
+
+/**
+ * The reuse-by-tracking-key statechart.
+ * getRun: `checkingSession → resolvingSettings → fetchingLatest → ready`, or when there is no
+ * reusable run `→ checkingLimit → creating → [applyingSettings] → ready`.
+ * reset: `checkingSession → resolvingSettings → [countingRuns → checkingLimit] → creating → [applyingSettings] → ready`.
+ * The run limit is enforced on both paths (improvement 7): getRun uses the total of the query it
+ * already sent; an unlimited reset sends no query; a limited one with no `Content-Range` total
+ * fails `INVALID_RESPONSE` instead of creating past the limit.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(reuseByTrackingKeyMachine, {
+ *   input: { mode: 'getRun', config, session, cachedRun: undefined, createOptions: undefined, services,
+ *            options: trackingKeyOptions({ settings: { trackingKey: 'week-1', runLimit: 3 } }) },
+ * });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput;
+ * ```
+ */
+export const reuseByTrackingKeyMachine = setup({
+  types: {
+    context: {} as ReuseByTrackingKeyContext,
+    input: {} as StrategyInput<TrackingKeyOptions>,
+    output: {} as StrategyOutput,
+    children: {} as {
+      resolveSettings: 'resolveSettings';
+      fetchLatest: 'fetchLatest';
+      countRuns: 'fetchLatest';
+      createRun: 'createRun';
+      runOnCreate: 'runOnCreate';
+    },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { resolveSettings, fetchLatest, createRun, runOnCreate },
+  actions: {
+    storeSettings: assign((_, params: ResolvedSettings) => ({
+      settings: params.settings,
+      trackingKey: params.trackingKey ?? '',
+      runLimit: params.runLimit,
+    })),
+  },
+  guards: {
+    isReset: ({ context }) => context.mode === 'reset',
+    lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
+    isLimitedReset: ({ context }, params: { runLimit: number }) => context.mode === 'reset' && isLimited(params.runLimit),
+    isReusable: (_, params: { run: Run | undefined }) => params.run !== undefined && params.run.trashed !== true,
+    isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
+    isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
+    hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
+  },
+}).createMachine({
+  id: 'reuse-by-tracking-key',
+  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, run: null, error: null }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: { target: 'resolvingSettings' },
+    },
+    resolvingSettings: {
+      tags: 'busy',
+      invoke: {
+        id: 'resolveSettings',
+        src: 'resolveSettings',
+        input: ({ context }) => ({
+          services: context.services,
+          settings: context.options.settings,
+          session: context.session,
+        }),
+        onDone: [
+          {
+            guard: { type: 'lacksTrackingKey', params: ({ event }) => ({ trackingKey: event.output.trackingKey }) },
+            target: 'error',
+            actions: assign({ error: () => noTrackingKeyError() }),
+          },
+          {
+            guard: { type: 'isLimitedReset', params: ({ event }) => ({ runLimit: event.output.runLimit }) },
+            target: 'countingRuns',
+            actions: { type: 'storeSettings', params: ({ event }) => event.output },
+          },
+          { guard: 'isReset', target: 'creating', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+          { target: 'fetchingLatest', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+        ],
+        onError: {
+          target: 'error',
+          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_OPTIONS', 'settings') }),
+        },
+      },
+    },
+    fetchingLatest: {
+      tags: 'busy',
+      invoke: {
+        id: 'fetchLatest',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: trackingKeyFilter(context),
+          modifiers: newestRunModifiers('camel'),
+        }),
+        onDone: [
+          {
+            guard: { type: 'isReusable', params: ({ event }) => ({ run: event.output.runs[0] }) },
+            target: 'ready',
+            actions: assign({
+              run: ({ context, event }) => attachSettings(markRun(event.output.runs[0]!, false), context.settings),
+            }),
+          },
+          { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    countingRuns: {
+      tags: 'busy',
+      invoke: {
+        id: 'countRuns',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: trackingKeyFilter(context),
+          modifiers: newestRunModifiers('camel'),
+        }),
+        onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    checkingLimit: {
+      tags: 'busy',
+      always: [
+        { guard: 'isLimitUncheckable', target: 'error', actions: assign({ error: () => limitUncheckableError() }) },
+        { guard: 'isLimitReached', target: 'error', actions: assign({ error: () => runLimitReachedError() }) },
+        { target: 'creating' },
+      ],
+    },
+    creating: {
+      tags: 'busy',
+      invoke: {
+        id: 'createRun',
+        src: 'createRun',
+        input: ({ context }) => ({
+          services: context.services,
+          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+        }),
+        onDone: [
+          {
+            guard: 'hasOnCreate',
+            target: 'applyingSettings',
+            actions: assign({ run: ({ event }) => markRun(event.output, true) }),
+          },
+          {
+            target: 'ready',
+            actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
+          },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    applyingSettings: {
+      tags: 'busy',
+      invoke: {
+        id: 'runOnCreate',
+        src: 'runOnCreate',
+        input: ({ context }) => ({
+          services: context.services,
+          onCreate: context.options.onCreate!,
+          settings: context.settings ?? {},
+          run: context.run!,
+        }),
+        onDone: {
+          target: 'ready',
+          actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
+        },
+        onError: {
+          target: 'error',
+          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_RESPONSE', 'onCreate') }),
+        },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * The registry entry of reuse-by-tracking-key. `prepareOptions` validates `settings` (object or
+ * function; the object's `trackingKey` and `runLimit`), `filter` and `onCreate`, and returns
+ * {@link TrackingKeyOptions}.
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'week-1', runLimit: 3 } } });
+ * ```
+ */
+export const reuseByTrackingKeyStrategy: StrategyDefinition = {
+  name: 'reuse-by-tracking-key',
+  machine: reuseByTrackingKeyMachine,
+  requiresAuth: false,
+  cachesRun: true,
+  prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
+};

@@ -1,0 +1,79 @@
+/**
+ * reuse-never (alias always-new): every `getRun` and every `reset` creates a new run. Nothing is
+ * cached, and a session record left by another strategy is never loaded (one request per call).
+ */
+import { assign, setup } from 'xstate';
+import type { RunManagerError } from '../../errors.js';
+import type { Run } from '../../types.js';
+import { createRun } from './actors.js';
+import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+
+/** Context of {@link reuseNeverMachine}. */
+export interface ReuseNeverContext extends StrategyInput {
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * The reuse-never statechart: `checkingSession → creating → ready` for `getRun` and `reset` alike.
+ * Unlike the original, a cached run is never loaded first: exactly one request per resolution.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(reuseNeverMachine, { input });
+ * actor.start();
+ * const output = (await toPromise(actor)) as StrategyOutput; // output.run.freshlyCreated === true
+ * ```
+ */
+export const reuseNeverMachine = setup({
+  types: {
+    context: {} as ReuseNeverContext,
+    input: {} as StrategyInput,
+    output: {} as StrategyOutput,
+    children: {} as { createRun: 'createRun' },
+    tags: {} as 'busy' | 'ready' | 'error',
+  },
+  actors: { createRun },
+}).createMachine({
+  id: 'reuse-never',
+  context: ({ input }) => ({ ...input, run: null, error: null }),
+  initial: 'checkingSession',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    checkingSession: {
+      tags: 'busy',
+      always: { target: 'creating' },
+    },
+    creating: {
+      tags: 'busy',
+      invoke: {
+        id: 'createRun',
+        src: 'createRun',
+        input: ({ context }) => ({
+          services: context.services,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+      },
+    },
+    ready: { type: 'final', tags: 'ready' },
+    error: { type: 'final', tags: 'error' },
+  },
+});
+
+/**
+ * The registry entry of reuse-never (`cachesRun: false`: the manager writes no session record).
+ *
+ * @example
+ * ```ts
+ * new RunManager({ run, strategy: reuseNeverStrategy });
+ * ```
+ */
+export const reuseNeverStrategy: StrategyDefinition = {
+  name: 'reuse-never',
+  machine: reuseNeverMachine,
+  requiresAuth: false,
+  cachesRun: false,
+};

@@ -1,0 +1,364 @@
+/**
+ * What the two tracking-key strategies (reuse-by-tracking-key and its multiplayer variant) share:
+ * their options, how settings resolve and how `runLimit` is read, the run-limit rule, the create
+ * body, and the actors that resolve settings and run `onCreate`.
+ */
+import { fromPromise } from 'xstate';
+import { RunManagerError, toRunManagerError } from '../../errors.js';
+import type { CreateRunParams } from '../../services/api-types.js';
+import type { Run, RunFilter, UserSession } from '../../types.js';
+import type { WithServices } from './actors.js';
+import { describe, invalidOption, isPlainObject, optionalFunction, optionalObject } from './options.js';
+import { createParams, deepMerge } from './shared.js';
+import type { RunConfig } from './types.js';
+
+/** The settings of a tracking-key strategy: a tracking key, an optional run limit, and anything else the app keeps there. */
+export interface TrackingKeySettings {
+  trackingKey?: string | null;
+  /** A non-negative integer (or numeric string); `undefined`, `null`, `''` or `Infinity` mean no limit. */
+  runLimit?: number | string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * Settings computed per resolution: `(runService, userSession) => settings | Promise<settings>`.
+ *
+ * @example
+ * ```ts
+ * const settings: SettingsFunction = async (_runService, session) => ({ trackingKey: `week-${session.groupName}`, runLimit: 3 });
+ * ```
+ */
+export type SettingsFunction = (runService: unknown, userSession: UserSession) => unknown;
+
+/**
+ * Called once for every run the strategy creates; a result with a string `id` replaces the run.
+ *
+ * @example
+ * ```ts
+ * const onCreate: OnCreate = async (_runService, settings, run) => ({ ...run, label: settings.trackingKey });
+ * ```
+ */
+export type OnCreate = (runService: unknown, settings: Record<string, unknown>, run: Run) => unknown;
+
+/**
+ * The normalised `strategyOptions` of the tracking-key strategies (what `prepareOptions` returns and
+ * the machines get as `input.options`).
+ */
+export interface TrackingKeyOptions {
+  /** An object (defaults applied) or a function resolved on every `getRun`/`reset`. */
+  settings: Record<string, unknown> | SettingsFunction;
+  /** Extra query conditions; always contains `trashed: false`. */
+  filter: RunFilter;
+  onCreate?: OnCreate;
+}
+
+/** Settings after resolution: a copy of the settings object, the tracking key (`null` when missing) and the numeric limit. */
+export interface ResolvedSettings {
+  settings: Record<string, unknown>;
+  trackingKey: string | null;
+  /** `Infinity` when there is no limit. */
+  runLimit: number;
+}
+
+/** The defaults of the object form of `settings` (spec §8.7). */
+export const DEFAULT_TRACKING_KEY_SETTINGS: Readonly<TrackingKeySettings> = Object.freeze({
+  trackingKey: null,
+  runLimit: Infinity,
+});
+
+/** The original's message when the settings have no tracking key. */
+export const NO_TRACKING_KEY_MESSAGE = 'No tracking key provided to reuse-by-tracking-key strategy';
+/** The original's message when the run limit is reached. */
+export const RUN_LIMIT_REACHED_MESSAGE = 'You have reached your run limit and cannot create new runs.';
+/** Why a limited creation is refused when the query's total is unknown (design "Run limits need a total"). */
+export const LIMIT_UNCHECKABLE_MESSAGE =
+  'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
+
+const RUN_LIMIT_PATH = 'strategyOptions.settings.runLimit';
+
+/**
+ * Reads a `runLimit`: `undefined`, `null`, `''` (or blanks), `Infinity` and `'Infinity'` mean no limit
+ * (`Infinity`); a non-negative integer or a string of digits is that number. Anything else throws
+ * `INVALID_OPTIONS` naming `settings.runLimit` (the original's `null` silently blocked every reset).
+ *
+ * @example
+ * ```ts
+ * normaliseRunLimit('3');  // 3
+ * normaliseRunLimit(null); // Infinity
+ * normaliseRunLimit(-1);   // throws RunManagerError INVALID_OPTIONS
+ * ```
+ */
+export function normaliseRunLimit(value: unknown): number {
+  if (value === undefined || value === null || value === Infinity) return Infinity;
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0) return value;
+  } else if (typeof value === 'string') {
+    const text = value.trim();
+    if (text === '' || text === 'Infinity') return Infinity;
+    if (/^\d+$/.test(text)) return Number(text);
+  }
+  throw invalidOption(
+    RUN_LIMIT_PATH,
+    `must be a non-negative integer or a string of digits (null, undefined, '' or Infinity for no limit), got ${describe(value)}`,
+  );
+}
+
+/**
+ * Validates a settings object (the object form, or what a settings function resolved to) and reads
+ * its tracking key and run limit. A missing or empty tracking key is not an error here (the strategy
+ * rejects `NO_TRACKING_KEY` when it runs); a tracking key that is not a string, or a bad run limit, is
+ * `INVALID_OPTIONS`.
+ *
+ * @example
+ * ```ts
+ * normaliseSettings({ trackingKey: 'tk', runLimit: '2' });
+ * // { settings: { trackingKey: 'tk', runLimit: '2' }, trackingKey: 'tk', runLimit: 2 }
+ * ```
+ */
+export function normaliseSettings(value: unknown): ResolvedSettings {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidOption('strategyOptions.settings', `must be (or resolve to) an object, got ${describe(value)}`);
+  }
+  const settings = value as Record<string, unknown>;
+  const { trackingKey } = settings;
+  if (trackingKey !== undefined && trackingKey !== null && typeof trackingKey !== 'string') {
+    throw invalidOption('strategyOptions.settings.trackingKey', `must be a string, got ${describe(trackingKey)}`);
+  }
+  return {
+    settings: deepMerge(settings),
+    trackingKey: trackingKey ? trackingKey : null,
+    runLimit: normaliseRunLimit(settings.runLimit),
+  };
+}
+
+/**
+ * Validates and normalises the `strategyOptions` of both tracking-key strategies: `settings` (object
+ * with defaults `{ trackingKey: null, runLimit: Infinity }`, or a function), `filter` (always with
+ * `trashed: false`) and `onCreate`. Throws `INVALID_OPTIONS` naming the option.
+ *
+ * @example
+ * ```ts
+ * trackingKeyOptions({ settings: { trackingKey: 'week-1' }, filter: { saved: true } });
+ * // { settings: { trackingKey: 'week-1', runLimit: Infinity }, filter: { trashed: false, saved: true } }
+ * ```
+ */
+export function trackingKeyOptions(strategyOptions: Record<string, unknown>): TrackingKeyOptions {
+  const { settings: rawSettings } = strategyOptions;
+  let settings: TrackingKeyOptions['settings'];
+  if (typeof rawSettings === 'function') {
+    settings = rawSettings as SettingsFunction;
+  } else {
+    if (rawSettings !== undefined && !isPlainObject(rawSettings)) {
+      throw invalidOption('strategyOptions.settings', `must be a plain object or a function, got ${describe(rawSettings)}`);
+    }
+    settings = deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS, rawSettings);
+    normaliseSettings(settings);
+  }
+
+  const userFilter = optionalObject(strategyOptions.filter, 'strategyOptions.filter') ?? {};
+  if (userFilter.trashed !== undefined && userFilter.trashed !== false) {
+    throw invalidOption('strategyOptions.filter.trashed', 'cannot be changed: the strategy only reuses runs that are not trashed');
+  }
+  const userScope = userFilter.scope;
+  if (isPlainObject(userScope) && userScope.trackingKey !== undefined) {
+    throw invalidOption('strategyOptions.filter.scope.trackingKey', 'cannot be set: the tracking key comes from settings.trackingKey');
+  }
+  const filter = deepMerge<RunFilter>({ trashed: false }, userFilter);
+
+  const onCreate = optionalFunction<OnCreate>(strategyOptions.onCreate, 'strategyOptions.onCreate');
+  return onCreate ? { settings, filter, onCreate } : { settings, filter };
+}
+
+/**
+ * True when a run limit is set.
+ *
+ * @example
+ * ```ts
+ * isLimited(Infinity); // false
+ * ```
+ */
+export function isLimited(runLimit: number): boolean {
+  return runLimit !== Infinity;
+}
+
+/**
+ * True when a limit is set but the query gave no total: creating would risk passing the limit.
+ *
+ * @example
+ * ```ts
+ * isLimitUncheckable(3, null); // true
+ * ```
+ */
+export function isLimitUncheckable(runLimit: number, total: number | null): boolean {
+  return isLimited(runLimit) && total === null;
+}
+
+/**
+ * True when a limit is set and the matching runs already reach it.
+ *
+ * @example
+ * ```ts
+ * isLimitReached(2, 2); // true
+ * ```
+ */
+export function isLimitReached(runLimit: number, total: number | null): boolean {
+  return isLimited(runLimit) && total !== null && total >= runLimit;
+}
+
+/**
+ * The error for settings without a tracking key (the original's type and message).
+ *
+ * @example
+ * ```ts
+ * assign({ error: () => noTrackingKeyError() })
+ * ```
+ */
+export function noTrackingKeyError(): RunManagerError {
+  return new RunManagerError('NO_TRACKING_KEY', NO_TRACKING_KEY_MESSAGE);
+}
+
+/**
+ * The error for a creation past the run limit (the original's type and message).
+ *
+ * @example
+ * ```ts
+ * assign({ error: () => runLimitReachedError() })
+ * ```
+ */
+export function runLimitReachedError(): RunManagerError {
+  return new RunManagerError('RUN_LIMIT_REACHED', RUN_LIMIT_REACHED_MESSAGE);
+}
+
+/**
+ * The error for a limited creation whose query response had no `Content-Range` total.
+ *
+ * @example
+ * ```ts
+ * assign({ error: () => limitUncheckableError() })
+ * ```
+ */
+export function limitUncheckableError(): RunManagerError {
+  return new RunManagerError('INVALID_RESPONSE', LIMIT_UNCHECKABLE_MESSAGE);
+}
+
+/**
+ * The create body of a tracking-key strategy: `createParams` with `{ scope: { trackingKey } }`, and the
+ * tracking key asserted last so that caller create options cannot drop it (a created run is found again).
+ *
+ * @example
+ * ```ts
+ * trackingKeyCreateParams(config, { groupName: 'g1' }, 'tk1', undefined);
+ * // { model: 'model.py', scope: { group: 'g1', trackingKey: 'tk1' } }
+ * ```
+ */
+export function trackingKeyCreateParams(
+  config: RunConfig,
+  session: UserSession,
+  trackingKey: string,
+  createOptions: Record<string, unknown> | undefined,
+): CreateRunParams {
+  const scoped = { scope: { trackingKey } };
+  return deepMerge<CreateRunParams>(createParams(config, session, scoped, createOptions), scoped);
+}
+
+/**
+ * The run with a copy of the settings attached as `run.settings`.
+ *
+ * @example
+ * ```ts
+ * attachSettings(run, { trackingKey: 'tk1' }).settings; // { trackingKey: 'tk1' } (a copy)
+ * ```
+ */
+export function attachSettings(run: Run, settings: Record<string, unknown> | null): Run {
+  return { ...run, settings: deepMerge(settings ?? {}) };
+}
+
+/**
+ * True for an `onCreate` result that replaces the run (an object with a string `id`).
+ *
+ * @example
+ * ```ts
+ * isReplacementRun({ id: 'r2' }); // true
+ * ```
+ */
+export function isReplacementRun(value: unknown): value is Run {
+  return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
+}
+
+/** Input of {@link resolveSettings}. */
+export interface ResolveSettingsInput extends WithServices {
+  settings: TrackingKeyOptions['settings'] | undefined;
+  session: UserSession;
+}
+
+/**
+ * Resolves the settings: calls a settings function with `(services.runService, session)` (value or
+ * promise), or takes the object; then validates it ({@link normaliseSettings}). Rejects with what the
+ * function threw, or `INVALID_OPTIONS` for settings it resolved to that do not validate.
+ *
+ * @example
+ * ```ts
+ * invoke: { id: 'resolveSettings', src: 'resolveSettings', input: ({ context }) => ({ services: context.services, settings: context.options.settings, session: context.session }) }
+ * ```
+ */
+export const resolveSettings = fromPromise<ResolvedSettings, ResolveSettingsInput>(async ({ input }) => {
+  const source = input.settings ?? deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS);
+  const value = typeof source === 'function' ? await source(input.services.runService, input.session) : source;
+  return normaliseSettings(value);
+});
+
+/** Input of {@link runOnCreate}. */
+export interface RunOnCreateInput extends WithServices {
+  onCreate: OnCreate;
+  settings: Record<string, unknown>;
+  run: Run;
+}
+
+/**
+ * Calls `onCreate(services.runService, settings, run)` (value or promise) and resolves with the run
+ * it returned when that has a string `id`, else with the run it was given. Rejects with what
+ * `onCreate` threw.
+ *
+ * @example
+ * ```ts
+ * invoke: { id: 'runOnCreate', src: 'runOnCreate', input: ({ context }) => ({ services, onCreate, settings, run }) }
+ * ```
+ */
+export const runOnCreate = fromPromise<Run, RunOnCreateInput>(async ({ input }) => {
+  const result = await input.onCreate(input.services.runService, deepMerge(input.settings), input.run);
+  return isReplacementRun(result) ? result : input.run;
+});
+
+/** Input of {@link applySettings}. */
+export interface ApplySettingsInput extends WithServices {
+  run: Run;
+  trackingKey: string;
+  settings: Record<string, unknown>;
+  onCreate?: OnCreate;
+}
+
+/**
+ * For a run a world just got: `PATCH run/{id}/` with `{ 'scope.trackingKey': K }` when the run's
+ * tracking key differs (the server response is merged over the run), then `onCreate` when given (a
+ * result with a string `id` replaces the run). PATCH failures reject as they are; an `onCreate`
+ * failure rejects as `INVALID_RESPONSE` naming `onCreate`.
+ *
+ * @example
+ * ```ts
+ * invoke: { id: 'applySettings', src: 'applySettings', input: ({ context }) => ({ services, run, trackingKey, settings, onCreate }) }
+ * ```
+ */
+export const applySettings = fromPromise<Run, ApplySettingsInput>(async ({ input, signal }) => {
+  let run = input.run;
+  if (run.scope?.trackingKey !== input.trackingKey) {
+    const saved = await input.services.runApi.save(run.id, { 'scope.trackingKey': input.trackingKey }, { signal });
+    run = { ...run, ...saved };
+  }
+  if (!input.onCreate) return run;
+  try {
+    const result = await input.onCreate(input.services.runService, deepMerge(input.settings), run);
+    return isReplacementRun(result) ? result : run;
+  } catch (error) {
+    throw toRunManagerError(error, 'INVALID_RESPONSE', 'onCreate');
+  }
+});

@@ -1,0 +1,265 @@
+/**
+ * The RunManager facade: Epicenter.js's promise API (`getRun`, `reset`, `run`) over the
+ * run-manager actor (`actor`), which UIs and the inspector can watch directly.
+ */
+import type { $Fetch } from 'ofetch';
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { RunManagerError } from './errors.js';
+import { runManagerMachine, type RunManagerServices } from './machines/run-manager.machine.js';
+import { STRATEGY, strategies, toStrategyDefinition, type StrategyLike } from './machines/strategies/registry.js';
+import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strategies/types.js';
+import { defaultCoordinator, type Coordinator } from './services/coordination.js';
+import { RunService } from './services/run-service.js';
+import { readSessionCookie, validateOptions } from './run-manager-options.js';
+import {
+  createDefaultSessionStore,
+  createSessionRecord,
+  parseSessionRecord,
+  type SessionStore,
+} from './services/session-store.js';
+import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
+
+/** Where the user session comes from: an object, or a (sync or async) function read on every getRun/reset. */
+export type SessionSource = UserSession | (() => UserSession | undefined | Promise<UserSession | undefined>);
+
+/**
+ * Options of {@link RunManager}.
+ *
+ * @example
+ * ```ts
+ * const options: RunManagerOptions = {
+ *   run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' },
+ *   strategy: 'reuse-across-sessions',
+ *   session: { userId: 'u1', groupName: 'g1', auth_token: token },
+ * };
+ * ```
+ */
+export interface RunManagerOptions {
+  /** The run options, or an existing RunService. */
+  run: RunOptions | RunService;
+  /** A built-in or registered strategy name, a statechart, a definition, or a `{ getRun, reset }` strategy. */
+  strategy?: string | StrategyLike;
+  /** Options of the strategy (`filter`, `initOperation`, `flag`, `scope`, `settings`, `onCreate`, `runId`, `condition`). */
+  strategyOptions?: Record<string, unknown>;
+  /** The session-store key, or a function of `{ account, project, model }`; `false` disables caching. */
+  sessionKey?: string | false | ((config: { account: string; project: string; model: string }) => string | false);
+  /** The logged-in user; default: the browser's `epicenterjs.session` cookie when there is one. */
+  session?: SessionSource;
+  /** Where session records live; default IndexedDB (memory without it). */
+  sessionStore?: SessionStore;
+  /** A custom ofetch instance (interceptors, auth refresh). */
+  fetch?: $Fetch;
+  /** Passed to `createActor` (e.g. the Stately inspector's `inspect`). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Per-request timeout in ms (default 15000). */
+  timeout?: number;
+  /** Retry policy for GETs (default `{ retries: 2, baseDelayMs: 200, maxDelayMs: 2000 }`). */
+  retry?: RetryOptions;
+  /** Single-flight lock provider (default: Web Locks in browsers, a process-wide mutex elsewhere). */
+  coordinator?: Coordinator;
+  [other: string]: unknown;
+}
+
+type RunManagerActor = Actor<typeof runManagerMachine>;
+
+interface Pending {
+  mode: 'getRun' | 'reset';
+  resolve(value: unknown): void;
+  reject(error: RunManagerError): void;
+}
+
+/**
+ * Decides which run an end user works with, by strategy, and keeps `run` bound to it.
+ *
+ * @example
+ * ```ts
+ * const rm = new RunManager({
+ *   run: { account: 'acme', project: 'sim', model: 'model.py' },
+ *   strategy: 'reuse-per-session',
+ *   session: { userId: 'u1', auth_token: token },
+ * });
+ * const run = await rm.getRun(['price']);
+ * await rm.run.do('step', [1]);
+ * ```
+ */
+export class RunManager {
+  /** The strategy registry: `list`, `byName`, `register`. */
+  static readonly strategies = strategies;
+  /** Built-in strategy names. */
+  static readonly STRATEGY = STRATEGY;
+
+  /** The RunService bound to the current run. */
+  readonly run: RunService;
+  /** The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it. */
+  readonly actor: RunManagerActor;
+  /** The resolved strategy. */
+  readonly strategy: StrategyDefinition;
+
+  #pending = new Map<number, Pending>();
+  #nextRequestId = 1;
+  #stopped = false;
+  #sessionToken: string | undefined;
+
+  constructor(options: RunManagerOptions) {
+    const valid = validateOptions(options);
+    this.strategy = valid.strategy;
+    this.run =
+      options.run instanceof RunService
+        ? options.run
+        : new RunService({
+            ...valid.runOptions,
+            token: valid.runOptions.token,
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+            ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+            ...(options.retry ? { retry: options.retry } : {}),
+          });
+    this.run.attachManager(() => this.#currentToken(options.session), { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) });
+
+    const sessionStore = options.sessionStore ?? createDefaultSessionStore();
+    const model = valid.config.model;
+    const services: RunManagerServices = {
+      runApi: this.run.api,
+      worldApi: this.run.worlds,
+      runService: this.run,
+      ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(options as Record<string, unknown>) } : {}),
+      coordinator: options.coordinator ?? defaultCoordinator(),
+      sessionStore,
+      loadSession: () => this.#loadSession(options.session),
+      readRecord: async (key, session): Promise<CachedRun | undefined> => {
+        const record = parseSessionRecord(await sessionStore.get(key), { userId: session.userId, model });
+        return record ? { ...record, id: record.runId } : undefined;
+      },
+      writeRecord: (key, session, run) => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
+      fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
+    };
+
+    this.actor = createActor(runManagerMachine.provide({ actors: { strategy: valid.strategy.machine } }), {
+      input: {
+        strategyName: valid.strategy.name,
+        requiresAuth: valid.strategy.requiresAuth,
+        cachesRun: valid.strategy.cachesRun,
+        strategyOptions: valid.strategyOptions,
+        config: valid.config,
+        sessionKey: valid.sessionKey,
+        lockKey: valid.lockKey,
+        services,
+      },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.actor.on('settled', (event) => this.#settle(event));
+    this.actor.on('warning', (event) => console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`));
+    this.actor.subscribe({ error: (error) => this.#failAll(new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${String(error)}`, { cause: error })) });
+    this.actor.start();
+  }
+
+  /**
+   * The run this user should work with, per the strategy. With variable names, the run's
+   * `variables` holds their values (`{}` when they could not be fetched). Calls during a resolution
+   * in progress join it.
+   */
+  getRun(variables?: string[] | string, createOptions?: Record<string, unknown>): Promise<Run> {
+    const names = typeof variables === 'string' ? [variables] : variables;
+    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))) {
+      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'getRun(variables): variables must be an array of non-empty variable names'));
+    }
+    if (createOptions !== undefined && (createOptions === null || typeof createOptions !== 'object' || Array.isArray(createOptions))) {
+      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'getRun(variables, createOptions): createOptions must be an object'));
+    }
+    return this.#request<Run>('getRun', (requestId) => ({ type: 'GET_RUN', requestId, variables: names ?? [], ...(createOptions ? { createOptions } : {}) }));
+  }
+
+  /**
+   * A fresh run per the strategy (usually a new one); waits for a resolution in progress first.
+   * `success`/`error` callbacks in the options are called as in Epicenter.js.
+   */
+  reset(createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void }): Promise<Run> {
+    if (createOptions !== undefined && (createOptions === null || typeof createOptions !== 'object' || Array.isArray(createOptions))) {
+      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'reset(createOptions): createOptions must be an object'));
+    }
+    const { success, error, ...rest } = createOptions ?? {};
+    const promise = this.#request<Run>('reset', (requestId) => ({ type: 'RESET', requestId, ...(Object.keys(rest).length ? { createOptions: rest } : {}) }));
+    if (typeof success === 'function' || typeof error === 'function') {
+      promise.then(
+        (run) => typeof success === 'function' && success(run),
+        (failure) => typeof error === 'function' && error(failure),
+      );
+    }
+    return promise;
+  }
+
+  /** Stops the actor, aborts requests in flight and rejects pending and later calls with `ABORTED`. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.actor.stop();
+    this.#failAll(new RunManagerError('ABORTED', 'The run manager was stopped'));
+  }
+
+  #request<T>(mode: 'getRun' | 'reset', event: (requestId: number) => Parameters<RunManagerActor['send']>[0]): Promise<T> {
+    if (this.#stopped) return Promise.reject(new RunManagerError('ABORTED', 'The run manager was stopped'));
+    const requestId = this.#nextRequestId++;
+    const promise = new Promise<T>((resolve, reject) => {
+      this.#pending.set(requestId, { mode, resolve: resolve as (value: unknown) => void, reject });
+    });
+    this.actor.send(event(requestId));
+    return promise;
+  }
+
+  #settle(event: { requestId: number; ok: true; run: Run | null; value: unknown } | { requestId: number; ok: false; error: RunManagerError }): void {
+    const pending = this.#pending.get(event.requestId);
+    if (!pending) return;
+    this.#pending.delete(event.requestId);
+    if (!event.ok) return pending.reject(event.error);
+    if (event.run) {
+      this.run.updateConfig({ id: event.run.id });
+      return pending.resolve(event.run);
+    }
+    // Run-less strategies (`none`): getRun hands back the RunService, reset nothing — as the original.
+    pending.resolve(event.value !== undefined ? event.value : pending.mode === 'getRun' ? this.run : undefined);
+  }
+
+  #failAll(error: RunManagerError): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { reject } of pending) reject(error);
+  }
+
+  async #loadSession(source: SessionSource | undefined): Promise<UserSession> {
+    const raw = typeof source === 'function' ? await source() : source === undefined ? readSessionCookie() : source;
+    if (raw === undefined || raw === null) {
+      this.#sessionToken = undefined;
+      return {};
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new RunManagerError('INVALID_OPTIONS', `session must be (or resolve to) an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+    }
+    const { auth_token: token, ...session } = raw;
+    this.#sessionToken = typeof token === 'string' && token !== '' ? token : undefined;
+    if (session.userId !== undefined && typeof session.userId !== 'string') session.userId = String(session.userId);
+    return session;
+  }
+
+  #currentToken(source: SessionSource | undefined): string | undefined {
+    // A browser's session cookie is read per request, so a later login is seen at once.
+    if (source === undefined) {
+      const token = readSessionCookie()?.auth_token;
+      if (typeof token === 'string' && token !== '') return token;
+    }
+    return this.#sessionToken;
+  }
+}
+
+/**
+ * Same as `new RunManager(options)`.
+ *
+ * @example
+ * ```ts
+ * const rm = createRunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' } });
+ * ```
+ */
+export function createRunManager(options: RunManagerOptions): RunManager {
+  return new RunManager(options);
+}
+
+export type { RunConfig };
+export { toStrategyDefinition };

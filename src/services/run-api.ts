@@ -1,0 +1,261 @@
+/**
+ * The stateless Run API client (spec §3): every method takes the run id (or filter) it acts on,
+ * so one client serves any number of runs concurrently.
+ */
+import { RunManagerError } from '../errors.js';
+import type { OperationResult, Operations, QueryModifiers, Run, RunFilter } from '../types.js';
+import type { ApiClientOptions, CreateRunParams, LoadedRun, RequestOptions, RunApi, RunQueryResult } from './api-types.js';
+import { flattenScope, parseContentRange, toMatrix, toQueryString } from './filter.js';
+import { createHttpClient, pathSegment, type HttpClient, type HttpRequestSpec } from './http.js';
+import { normalizeOperations } from './operations.js';
+
+/**
+ * The run fields a create (and a world-run request) sends, in this order (spec §3.1).
+ *
+ * @example
+ * ```ts
+ * CREATE_RUN_FIELDS.includes('model'); // true
+ * ```
+ */
+export const CREATE_RUN_FIELDS = ['model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode'] as const;
+
+/**
+ * Keeps only the whitelisted create fields (spec §3.1) that are not `undefined`; the rest of the
+ * configuration (account, project, token, …) is dropped.
+ *
+ * @example
+ * ```ts
+ * pickCreateParams({ model: 'model.py', account: 'acme', scope: { group: 'g1' }, files: undefined });
+ * // { model: 'model.py', scope: { group: 'g1' } }
+ * ```
+ */
+export function pickCreateParams(params: CreateRunParams): Partial<CreateRunParams> {
+  const body: Record<string, unknown> = {};
+  for (const field of CREATE_RUN_FIELDS) {
+    if (params[field] !== undefined) body[field] = params[field];
+  }
+  return body;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isRun(value: unknown): value is Run {
+  return isObject(value) && typeof value.id === 'string' && value.id !== '';
+}
+
+function invalidResponse(spec: HttpRequestSpec, status: number, expected: string): RunManagerError {
+  return new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: expected ${expected} (HTTP ${status})`, { status });
+}
+
+/** Rejects with `INVALID_OPTIONS` unless `value` is a list of non-empty strings. */
+function checkNames(value: unknown, what: string): string[] {
+  if (!Array.isArray(value)) throw new RunManagerError('INVALID_OPTIONS', `${what} must be an array of names`);
+  value.forEach((name, index) => pathSegment(name, `${what}[${index}]`));
+  return value as string[];
+}
+
+/**
+ * Creates a stateless Run API client (spec §3). URLs are `{baseURL}run/{account}/{project}/…` with
+ * every name percent-encoded as a path segment. Requests about one run answer a 404 with
+ * `RUN_NOT_FOUND` (except `variables.load`, where a 404 may mean an unknown variable:
+ * `HTTP_ERROR`). Missing ids or names reject `INVALID_OPTIONS` before any request. Run-specific GETs
+ * send `X-AutoRestore: true` (spec §3.9), so a persisted run is brought back into memory. Only an
+ * invalid `timeout` or `retry` option throws, synchronously, `INVALID_OPTIONS` (see `createHttpClient`).
+ *
+ * @example
+ * ```ts
+ * const api = createRunApi({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => session.auth_token });
+ * const run = await api.create({ model: 'model.py', scope: { group: 'g1' } });
+ * await api.serial(run.id, ['init', { step: [10] }]);
+ * const { price } = await api.variables.query(run.id, ['price']);
+ * ```
+ */
+export function createRunApi(options: ApiClientOptions): RunApi {
+  const http: HttpClient = createHttpClient(options);
+  const autoRestore = { 'X-AutoRestore': 'true' };
+
+  function root(): string {
+    return `run/${pathSegment(options.account, 'account')}/${pathSegment(options.project, 'project')}/`;
+  }
+  function runPath(runId: unknown): string {
+    return `${root()}${pathSegment(runId, 'run id')}/`;
+  }
+
+  async function getRun(runId: string, include: string[] | undefined, signal: AbortSignal | undefined): Promise<LoadedRun> {
+    const spec: HttpRequestSpec = {
+      method: 'GET',
+      path: runPath(runId),
+      query: include && include.length > 0 ? toQueryString({ include: checkNames(include, 'include') }) : undefined,
+      headers: autoRestore,
+      signal,
+      parse: 'json',
+      notFoundType: 'RUN_NOT_FOUND',
+    };
+    const response = await http.request<unknown>(spec);
+    if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'a run with an id');
+    return { run: response.data, headers: response.headers, status: response.status };
+  }
+
+  async function operation(runId: string, name: string, args?: unknown[], requestOptions?: RequestOptions): Promise<OperationResult> {
+    const path = `${runPath(runId)}operations/${pathSegment(name, 'operation name')}/`;
+    if (args !== undefined && !Array.isArray(args)) {
+      throw new RunManagerError('INVALID_OPTIONS', `Arguments of operation '${name}' must be an array`);
+    }
+    const spec: HttpRequestSpec = {
+      method: 'POST',
+      path,
+      body: { arguments: args ?? [] },
+      signal: requestOptions?.signal,
+      parse: 'json',
+      notFoundType: 'RUN_NOT_FOUND',
+    };
+    const response = await http.request<unknown>(spec);
+    if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an operation result object');
+    return response.data as OperationResult;
+  }
+
+  function operationFailed(error: unknown, index: number, count: number, name: string): RunManagerError {
+    const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', String(error));
+    return new RunManagerError(
+      failure.type,
+      `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`,
+      { status: failure.status, cause: failure },
+    );
+  }
+
+  return {
+    async create(params: CreateRunParams, requestOptions?: RequestOptions): Promise<Run> {
+      if (!isObject(params)) throw new RunManagerError('INVALID_OPTIONS', 'Run create parameters must be an object');
+      if (typeof params.model !== 'string' || params.model === '') {
+        throw new RunManagerError('INVALID_OPTIONS', 'No model specified to create a run');
+      }
+      const spec: HttpRequestSpec = { method: 'POST', path: root(), body: pickCreateParams(params), signal: requestOptions?.signal, parse: 'json' };
+      const response = await http.request<unknown>(spec);
+      if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'the created run with an id');
+      return response.data;
+    },
+
+    async query(filter: RunFilter, modifiers?: QueryModifiers, requestOptions?: RequestOptions): Promise<RunQueryResult> {
+      const spec: HttpRequestSpec = {
+        method: 'GET',
+        path: `${root()}${toMatrix(filter)}/`,
+        query: toQueryString(modifiers) || undefined,
+        signal: requestOptions?.signal,
+        parse: 'json',
+      };
+      const response = await http.request<unknown>(spec);
+      const runs = response.data;
+      if (!Array.isArray(runs) || !runs.every(isRun)) throw invalidResponse(spec, response.status, 'an array of runs with ids');
+      const range = parseContentRange(response.headers.get('content-range'));
+      return { runs, total: range ? range.total : null, range };
+    },
+
+    async load(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<Run> {
+      return (await getRun(runId, requestOptions?.include, requestOptions?.signal)).run;
+    },
+
+    async loadWithHeaders(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<LoadedRun> {
+      return getRun(runId, requestOptions?.include, requestOptions?.signal);
+    },
+
+    async save(target: string | RunFilter, attributes: Record<string, unknown>, requestOptions?: RequestOptions): Promise<Run> {
+      const byId = typeof target === 'string';
+      let path: string;
+      if (byId) {
+        path = runPath(target);
+      } else {
+        const matrix = isObject(target) ? toMatrix(target as RunFilter) : ';';
+        if (matrix === ';') throw new RunManagerError('INVALID_OPTIONS', 'save() needs a run id or a non-empty filter (an empty filter would change every run)');
+        path = `${root()}${matrix}/`;
+      }
+      if (!isObject(attributes)) throw new RunManagerError('INVALID_OPTIONS', 'Attributes to save must be an object');
+      const spec: HttpRequestSpec = {
+        method: 'PATCH',
+        path,
+        body: flattenScope(attributes),
+        signal: requestOptions?.signal,
+        parse: 'json',
+        notFoundType: byId ? 'RUN_NOT_FOUND' : undefined,
+      };
+      const response = await http.request<unknown>(spec);
+      if (byId && !isRun(response.data)) throw invalidResponse(spec, response.status, 'the updated run with an id');
+      return response.data as Run;
+    },
+
+    operation,
+
+    async serial(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
+      runPath(runId);
+      const calls = normalizeOperations(operations);
+      const results: OperationResult[] = [];
+      for (const [index, call] of calls.entries()) {
+        try {
+          results.push(await operation(runId, call.name, call.args, requestOptions));
+        } catch (error) {
+          throw operationFailed(error, index, calls.length, call.name);
+        }
+      }
+      return results;
+    },
+
+    async parallel(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
+      runPath(runId);
+      const calls = normalizeOperations(operations);
+      return Promise.all(
+        calls.map((call, index) =>
+          operation(runId, call.name, call.args, requestOptions).catch((error: unknown) => {
+            throw operationFailed(error, index, calls.length, call.name);
+          }),
+        ),
+      );
+    },
+
+    variables: {
+      async query(runId: string, names: string[], requestOptions?: RequestOptions): Promise<Record<string, unknown>> {
+        const path = `${runPath(runId)}variables/`;
+        const include = checkNames(names, 'variable names');
+        const spec: HttpRequestSpec = {
+          method: 'GET',
+          path,
+          query: include.length > 0 ? toQueryString({ include }) : undefined,
+          headers: autoRestore,
+          signal: requestOptions?.signal,
+          parse: 'json',
+          notFoundType: 'RUN_NOT_FOUND',
+        };
+        const response = await http.request<unknown>(spec);
+        if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an object of variables');
+        return response.data;
+      },
+
+      async load(runId: string, name: string, requestOptions?: RequestOptions): Promise<unknown> {
+        const path = `${runPath(runId)}variables/${pathSegment(name, 'variable name')}/`;
+        const response = await http.request<unknown>({ method: 'GET', path, headers: autoRestore, signal: requestOptions?.signal, parse: 'json' });
+        return response.data;
+      },
+
+      async save(runId: string, values: Record<string, unknown>, requestOptions?: RequestOptions): Promise<Record<string, unknown>> {
+        const path = `${runPath(runId)}variables/`;
+        if (!isObject(values)) throw new RunManagerError('INVALID_OPTIONS', 'Variables to save must be an object');
+        const spec: HttpRequestSpec = {
+          method: 'PATCH',
+          path,
+          body: values,
+          signal: requestOptions?.signal,
+          parse: 'json',
+          notFoundType: 'RUN_NOT_FOUND',
+        };
+        const response = await http.request<unknown>(spec);
+        if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an object of variables');
+        return response.data;
+      },
+    },
+
+    async removeFromMemory(runId: string, requestOptions?: RequestOptions): Promise<void> {
+      const path = `${root()}${pathSegment(runId, 'run id')}`;
+      await http.request<string>({ method: 'DELETE', path, signal: requestOptions?.signal, parse: 'text', notFoundType: 'RUN_NOT_FOUND' });
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The RunService: the Epicenter.js-style, run-bound face of the Run API (`rm.run`).
+ * It remembers one current run id (set by the manager after every `getRun`/`reset`, or by
+ * `create`/`load`) and sends `do`, `serial`, `save`, `variables()` to that run. The id is read
+ * once per call, so a call started for one run never lands on another.
+ */
+import type { $Fetch } from 'ofetch';
+import { RunManagerError } from '../errors.js';
+import type {
+  CreateRunParams,
+  RequestOptions,
+  RunApi,
+  RunQueryResult,
+  WorldApi,
+} from './api-types.js';
+import { resolveBaseURL } from './http.js';
+import { normalizeOperations } from './operations.js';
+import { createRunApi } from './run-api.js';
+import { createWorldApi } from './world-api.js';
+import type { OperationResult, Operations, QueryModifiers, RetryOptions, Run, RunFilter, RunOptions } from '../types.js';
+
+/**
+ * Options of a {@link RunService}: the run options plus transport settings.
+ *
+ * @example
+ * ```ts
+ * const options: RunServiceOptions = { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' };
+ * ```
+ */
+export interface RunServiceOptions extends Omit<RunOptions, 'token'> {
+  /** A bearer token, or a function read before every request. */
+  token?: string | (() => string | undefined);
+  /** The run this service starts bound to. */
+  id?: string;
+  fetch?: $Fetch;
+  timeout?: number;
+  retry?: RetryOptions;
+}
+
+/** Operations the manager handles itself instead of sending them (spec §3.6). */
+export type SpecialOperations = Partial<Record<string, (options?: unknown) => Promise<unknown>>>;
+
+/**
+ * A Run API client bound to a current run, as `rm.run`.
+ *
+ * @example
+ * ```ts
+ * const run = await rm.getRun();
+ * await rm.run.do('step', [10]);
+ * const { price } = await rm.run.variables().query(['price']);
+ * ```
+ */
+export class RunService {
+  /** The stateless Run API client underneath. */
+  readonly api: RunApi;
+  /** The World API client for multiplayer strategies. */
+  readonly worlds: WorldApi;
+  /** The run options (without the token). */
+  readonly config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>;
+  /** The current run's id. */
+  id: string | undefined;
+  #sessionToken: () => string | undefined = () => undefined;
+  #special: SpecialOperations = {};
+
+  constructor(options: RunServiceOptions) {
+    const { token, fetch, id, ...config } = options;
+    const ownToken = typeof token === 'function' ? token : () => token;
+    const clientOptions = {
+      baseURL: resolveBaseURL(config),
+      account: config.account,
+      project: config.project,
+      // The service's own token wins; otherwise the logged-in user's, read per request (improvement 11).
+      token: () => ownToken() ?? this.#sessionToken(),
+      ...(fetch ? { fetch } : {}),
+      ...(config.timeout !== undefined ? { timeout: config.timeout } : {}),
+      ...(config.retry ? { retry: config.retry } : {}),
+    };
+    this.api = createRunApi(clientOptions);
+    this.worlds = createWorldApi(clientOptions);
+    this.config = config;
+    this.id = id;
+  }
+
+  /**
+   * Used by the RunManager: where the token comes from when the service has none of its own, and
+   * which operation names it answers itself (`reset`).
+   *
+   * @internal
+   * @example
+   * ```ts
+   * service.attachManager(() => session.auth_token, { reset: (o) => manager.reset(o) });
+   * ```
+   */
+  attachManager(sessionToken: () => string | undefined, special: SpecialOperations): void {
+    this.#sessionToken = sessionToken;
+    this.#special = special;
+  }
+
+  /** The current configuration with the bound run id (Epicenter.js `getCurrentConfig`). */
+  getCurrentConfig(): Omit<RunServiceOptions, 'token' | 'fetch'> & { id?: string; filter?: string } {
+    return this.id ? { ...this.config, id: this.id, filter: this.id } : { ...this.config };
+  }
+
+  /** Binds the service to a run (`{ id }` or `{ filter }` as in Epicenter.js). */
+  updateConfig(update: { id?: string; filter?: string }): this {
+    const id = update.id ?? update.filter;
+    if (id !== undefined) this.id = id;
+    return this;
+  }
+
+  #runId(): string {
+    if (!this.id) throw new RunManagerError('RUN_NOT_FOUND', 'No run is selected: call getRun() (or create/load) first');
+    return this.id;
+  }
+
+  #bound<T>(call: (runId: string) => Promise<T>): Promise<T> {
+    try {
+      return call(this.#runId());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Creates a run from the service's model and scope (plus `params`) and binds to it. */
+  async create(params: CreateRunParams | string = {}, options?: RequestOptions): Promise<Run> {
+    const extra = typeof params === 'string' ? { model: params } : params;
+    const { model, scope, files, cinFiles, ephemeral, sensitivityMode } = this.config;
+    const run = await this.api.create({ model, scope, files, cinFiles, ephemeral, sensitivityMode, ...extra }, options);
+    this.id = run.id;
+    return run;
+  }
+
+  /** Loads a run (default: the current one) and binds to it. */
+  async load(runId?: string, options?: RequestOptions & { include?: string[] }): Promise<Run> {
+    const id = runId ?? this.#runId();
+    const run = await this.api.load(id, options);
+    this.id = run.id;
+    return run;
+  }
+
+  /** Queries runs of the project; resolves the array of runs (see `api.query` for the total). */
+  async query(filter: RunFilter = {}, modifiers?: QueryModifiers, options?: RequestOptions): Promise<Run[]> {
+    const result: RunQueryResult = await this.api.query(filter, modifiers, options);
+    return result.runs;
+  }
+
+  /** PATCHes the current run. */
+  save(attributes: Record<string, unknown>, options?: RequestOptions): Promise<Run> {
+    return this.#bound((runId) => this.api.save(runId, attributes, options));
+  }
+
+  /**
+   * Calls one model operation on the current run: `do('step', [10])`, `do('echo', 'hi')`.
+   * `do('reset')` resets through the manager instead (spec §3.6).
+   */
+  do(operation: string, args?: unknown, options?: RequestOptions): Promise<OperationResult | unknown> {
+    const special = this.#special[operation];
+    if (special) return special(args);
+    return this.#bound(async (runId) => {
+      const [normalized] = normalizeOperations(operation, args);
+      return this.api.operation(runId, normalized!.name, normalized!.args, options);
+    });
+  }
+
+  /** Calls operations one at a time, in order (special operations such as `reset` included). */
+  serial(operations: Operations, options?: RequestOptions): Promise<unknown[]> {
+    return this.#bound(async () => {
+      const results: unknown[] = [];
+      for (const { name, args } of normalizeOperations(operations)) results.push(await this.do(name, args, options));
+      return results;
+    });
+  }
+
+  /** Calls operations all at once; results in order. */
+  parallel(operations: Operations, options?: RequestOptions): Promise<OperationResult[]> {
+    return this.#bound((runId) => this.api.parallel(runId, operations, options));
+  }
+
+  /** The variables of the current run. */
+  variables(): {
+    query(names: string[] | { include: string[] }, options?: RequestOptions): Promise<Record<string, unknown>>;
+    load(name: string, options?: RequestOptions): Promise<unknown>;
+    save(values: Record<string, unknown> | string, value?: unknown, options?: RequestOptions): Promise<Record<string, unknown>>;
+  } {
+    return {
+      query: (names, options) =>
+        this.#bound((runId) => this.api.variables.query(runId, Array.isArray(names) ? names : names.include, options)),
+      load: (name, options) => this.#bound((runId) => this.api.variables.load(runId, name, options)),
+      save: (values, value, options) =>
+        this.#bound((runId) =>
+          this.api.variables.save(runId, typeof values === 'string' ? { [values]: value } : values, options),
+        ),
+    };
+  }
+
+  /** Evicts a run (default: the current one) from server memory. */
+  removeFromMemory(runId?: string, options?: RequestOptions): Promise<void> {
+    return runId ? this.api.removeFromMemory(runId, options) : this.#bound((id) => this.api.removeFromMemory(id, options));
+  }
+}

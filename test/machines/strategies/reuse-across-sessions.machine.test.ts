@@ -1,0 +1,167 @@
+import { createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { isRunManagerError } from '../../../src/errors.js';
+import {
+  latestRunFilter,
+  prepareReuseAcrossSessionsOptions,
+  reuseAcrossSessionsMachine,
+  reuseAcrossSessionsStrategy,
+  type ReuseAcrossSessionsOptions,
+} from '../../../src/machines/strategies/reuse-across-sessions.machine.js';
+import type { Run } from '../../../src/types.js';
+import { createFakeServices, httpError, runStrategy, strategyInput, testConfig } from '../../helpers/fake-services.js';
+
+const session = { userId: 'u1', groupName: 'g1' };
+const newest = { startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' };
+
+function mine(id: string, created: string, extra: Partial<Run> = {}): Run {
+  return { id, model: 'model.py', created, user: { id: 'u1' }, scope: { group: 'g1' }, trashed: false, ...extra };
+}
+
+function input(fake: ReturnType<typeof createFakeServices>, overrides: Parameters<typeof strategyInput<ReuseAcrossSessionsOptions>>[1] = {}) {
+  return strategyInput<ReuseAcrossSessionsOptions>(fake, { session, options: { filter: {} }, ...overrides });
+}
+
+describe('reuseAcrossSessionsMachine', () => {
+  it('getRun reuses the newest matching run: checkingSession → fetchingLatest → ready', async () => {
+    const fake = createFakeServices({
+      runs: [mine('old', '2024-01-01T00:00:00Z'), mine('new', '2024-02-01T00:00:00Z')],
+    });
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'ready']);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['query', [{ scope: { group: 'g1' }, model: 'model.py', 'user.id': 'u1' }, newest]],
+    ]);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'new', freshlyCreated: false } });
+    expect(result.tags[0]).toEqual(['busy']);
+    expect(result.finalTags).toEqual(['ready']);
+  });
+
+  it('getRun with no matching run creates one: fetchingLatest → creating → ready', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { createOptions: { files: { a: 'b' } } }));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'create']);
+    expect(fake.callsTo('create')[0]!.args).toEqual([{ model: 'model.py', scope: { group: 'g1' }, files: { a: 'b' } }]);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
+  });
+
+  it('getRun creates when the newest run is trashed (as the original, spec §8.5)', async () => {
+    const fake = createFakeServices({
+      runs: [mine('live', '2024-01-01T00:00:00Z'), mine('binned', '2024-02-01T00:00:00Z', { trashed: true })],
+    });
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'ready']);
+    expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
+  });
+
+  it("filters by model, so another model's run is never reused (original: no model filter, weakness 14)", async () => {
+    const fake = createFakeServices({ runs: [mine('other-model', '2024-02-01T00:00:00Z', { model: 'other.py' })] });
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(fake.callsTo('query')[0]!.args[0]).toMatchObject({ model: 'model.py' });
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'run-2', model: 'model.py', freshlyCreated: true } });
+  });
+
+  it('merges the strategy filter with the configured scope and the session (improvement 4)', async () => {
+    const fake = createFakeServices();
+    await runStrategy(
+      reuseAcrossSessionsMachine,
+      input(fake, { config: { ...testConfig, scope: { region: 'eu' } }, options: { filter: { saved: true, scope: { phase: 2 } } } }),
+    );
+
+    expect(fake.callsTo('query')[0]!.args[0]).toEqual({
+      scope: { region: 'eu', group: 'g1', phase: 2 },
+      saved: true,
+      model: 'model.py',
+      'user.id': 'u1',
+    });
+    expect(fake.callsTo('create')[0]!.args[0]).toEqual({ model: 'model.py', scope: { region: 'eu', group: 'g1' } });
+  });
+
+  it('without a logged-in user the query is not narrowed by user or group', async () => {
+    const fake = createFakeServices();
+    await runStrategy(reuseAcrossSessionsMachine, input(fake, { session: {} }));
+
+    expect(fake.callsTo('query')[0]!.args).toEqual([{ model: 'model.py' }, newest]);
+  });
+
+  it('a failed query ends in error, never a new run', async () => {
+    const fake = createFakeServices();
+    const failure = httpError(503);
+    fake.fail('query', failure);
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'error']);
+    expect(fake.methods()).toEqual(['query']);
+    expect(result.output).toEqual({ ok: false, error: failure });
+    expect(result.finalTags).toEqual(['error']);
+  });
+
+  it('reset creates without querying: checkingSession → creating → ready', async () => {
+    const fake = createFakeServices({ runs: [mine('existing', '2024-02-01T00:00:00Z')] });
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { mode: 'reset' }));
+
+    expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
+    expect(fake.methods()).toEqual(['create']);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'run-2', freshlyCreated: true } });
+  });
+
+  it('a failed create ends in error', async () => {
+    const fake = createFakeServices();
+    fake.fail('create', httpError(400, 'unknown model'));
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { mode: 'reset' }));
+
+    expect(result.path).toEqual(['checkingSession', 'creating', 'error']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'HTTP_ERROR', status: 400 } });
+  });
+
+  it('works with unprepared options (no filter)', async () => {
+    const fake = createFakeServices();
+    await runStrategy(reuseAcrossSessionsMachine, strategyInput(fake, { session }));
+
+    expect(fake.callsTo('query')[0]!.args[0]).toEqual({ scope: { group: 'g1' }, model: 'model.py', 'user.id': 'u1' });
+  });
+
+  it('stopping the actor mid-query aborts the request', async () => {
+    const fake = createFakeServices();
+    const held = fake.hold('query');
+    const actor = createActor(reuseAcrossSessionsMachine, { input: input(fake) }).start();
+    const signal = await held.called;
+
+    actor.stop();
+    expect(signal?.aborted).toBe(true);
+  });
+});
+
+describe('latestRunFilter', () => {
+  it('leaves model out when the config has none', () => {
+    expect(latestRunFilter({}, { account: 'a', project: 'p' } as never, {})).toEqual({});
+  });
+});
+
+describe('reuseAcrossSessionsStrategy.prepareOptions', () => {
+  it('defaults filter to {}', () => {
+    expect(reuseAcrossSessionsStrategy.prepareOptions!({})).toEqual({ filter: {} });
+    expect(prepareReuseAcrossSessionsOptions({ filter: { saved: true } })).toEqual({ filter: { saved: true } });
+  });
+
+  it.each([['a string', 'saved'], ['an array', [1]], ['null', null]])('rejects a filter that is %s', (_, filter) => {
+    let error: unknown;
+    try {
+      reuseAcrossSessionsStrategy.prepareOptions!({ filter });
+    } catch (e) {
+      error = e;
+    }
+    expect(isRunManagerError(error, 'INVALID_OPTIONS')).toBe(true);
+    expect((error as Error).message).toContain('strategyOptions.filter');
+  });
+
+  it('is registered as a caching strategy', () => {
+    expect(reuseAcrossSessionsStrategy).toMatchObject({ name: 'reuse-across-sessions', cachesRun: true, requiresAuth: false });
+    expect(reuseAcrossSessionsStrategy.machine).toBe(reuseAcrossSessionsMachine);
+  });
+});
