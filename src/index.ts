@@ -45,6 +45,7 @@ export { multiplayerMachine } from './machines/strategies/multiplayer.machine.js
 export { useSpecificRunMachine } from './machines/strategies/use-specific-run.machine.js';
 export { noneMachine } from './machines/strategies/none.machine.js';
 export { conditionalCreationMachine, ConditionalCreation } from './machines/strategies/conditional-creation.machine.js';
+export type { ConditionalCreationConstructor, CreationCondition } from './machines/strategies/conditional-creation.machine.js';
 export { legacyStrategyMachine } from './machines/strategies/legacy.machine.js';
 export * as strategyActors from './machines/strategies/actors.js';
 export { sessionFilter, sessionScope, createParams, newestRunModifiers, markRun, strategyOutput } from './machines/strategies/shared.js';

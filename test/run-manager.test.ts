@@ -250,6 +250,25 @@ describe('sessions and tokens', () => {
   });
 });
 
+describe('legacy { getRun, reset } strategies', () => {
+  it('report freshlyCreated from whether they created the run through rm.run', async () => {
+    let existing: string | undefined;
+    const strategy = {
+      getRun: async (runService: RunService) => {
+        if (existing) return runService.load(existing);
+        const run = await runService.create();
+        existing = run.id;
+        return run;
+      },
+      reset: (runService: RunService) => runService.load(existing!),
+    };
+    const rm = new RunManager(options({ strategy }));
+    expect((await rm.getRun()).freshlyCreated).toBe(true);
+    expect((await rm.getRun()).freshlyCreated).toBe(false);
+    expect((await rm.reset()).freshlyCreated).toBe(false);
+  });
+});
+
 describe('the actor', () => {
   it('is tagged busy while resolving, ready with a run, error after a failure', async () => {
     const rm = new RunManager(options({ strategy: 'use-specific-run', strategyOptions: { runId: 'nope' } }));

@@ -61,6 +61,9 @@ export class RunService {
   id: string | undefined;
   #sessionToken: () => string | undefined = () => undefined;
   #special: SpecialOperations = {};
+  /** Ids this service created lately (id → creation number), so a legacy strategy's run can be told new from reused. */
+  #createdIds = new Map<string, number>();
+  #creations = 0;
 
   constructor(options: RunServiceOptions) {
     const { token, fetch, id, ...config } = options;
@@ -127,7 +130,30 @@ export class RunService {
     const { model, scope, files, cinFiles, ephemeral, sensitivityMode } = this.config;
     const run = await this.api.create({ model, scope, files, cinFiles, ephemeral, sensitivityMode, ...extra }, options);
     this.id = run.id;
+    this.#creations += 1;
+    this.#createdIds.set(run.id, this.#creations);
+    if (this.#createdIds.size > 32) this.#createdIds.delete(this.#createdIds.keys().next().value as string);
     return run;
+  }
+
+  /** How many runs `create()` has made so far (a mark for {@link RunService.hasCreated}). */
+  get creations(): number {
+    return this.#creations;
+  }
+
+  /**
+   * Whether `create()` on this service made the run with this id after the given mark (among its
+   * last 32 creates).
+   *
+   * @example
+   * ```ts
+   * const mark = rm.run.creations;
+   * const run = await rm.run.create();
+   * rm.run.hasCreated(run.id, mark); // true
+   * ```
+   */
+  hasCreated(runId: string, since = 0): boolean {
+    return (this.#createdIds.get(runId) ?? 0) > since;
   }
 
   /** Loads a run (default: the current one) and binds to it. */

@@ -48,6 +48,8 @@ export const callStrategy = fromPromise<
   }
 >(async ({ input, signal }) => {
   const { legacy } = input;
+  const runService = input.runService as { creations?: number; hasCreated?: (id: string, since: number) => boolean } | null;
+  const mark = runService?.creations ?? 0;
   if (!legacy) throw new RunManagerError('INVALID_OPTIONS', 'The legacy strategy instance is missing');
   const result = await abortable(
     Promise.resolve().then(() =>
@@ -58,7 +60,10 @@ export const callStrategy = fromPromise<
     signal,
   );
   if (isRun(result)) {
-    const freshlyCreated = typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : input.mode === 'reset';
+    // The strategy's own flag wins; else "did it create this run through rm.run"; else reset means new.
+    const createdHere = runService?.hasCreated?.(result.id, mark);
+    const freshlyCreated =
+      typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : (createdHere ?? input.mode === 'reset');
     return { ok: true, run: { ...result, freshlyCreated } };
   }
   // The original hands back results without an id untouched (and caches nothing).

@@ -5,7 +5,7 @@
  */
 import { StateMachine } from 'xstate';
 import { RunManagerError } from '../../errors.js';
-import { ConditionalCreation } from './conditional-creation.machine.js';
+import { ConditionalCreation, type ConditionalCreationConstructor } from './conditional-creation.machine.js';
 import { legacyStrategyMachine } from './legacy.machine.js';
 import { multiplayerStrategy } from './multiplayer.machine.js';
 import { noneStrategy } from './none.machine.js';
@@ -150,6 +150,22 @@ const builtIns: StrategyDefinition[] = [
 ];
 
 const list: Record<string, StrategyDefinition> = {};
+
+/**
+ * The strategy registered under `name` (aliases resolve), or `undefined`. `conditional-creation`
+ * is also a constructor taking the condition, as in the seeds.
+ *
+ * @example
+ * ```ts
+ * const Conditional = strategies.byName('conditional-creation');
+ * const strategy = new Conditional((run) => run.trashed === true);
+ * ```
+ */
+function byName(name: 'conditional-creation'): ConditionalCreationConstructor;
+function byName(name: string): StrategyDefinition | undefined;
+function byName(name: string): StrategyDefinition | undefined {
+  return Object.hasOwn(list, name) ? list[name] : undefined;
+}
 for (const definition of builtIns) list[definition.name] = definition;
 for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = list[target]!;
 
@@ -166,10 +182,7 @@ for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = li
 export const strategies = {
   /** Every registered strategy by name, aliases included. */
   list,
-  /** The strategy registered under `name` (aliases resolve), or `undefined`. */
-  byName(name: string): (StrategyDefinition & Record<string, any>) | undefined {
-    return Object.hasOwn(list, name) ? (list[name] as StrategyDefinition & Record<string, any>) : undefined;
-  },
+  byName,
   /**
    * Adds (or replaces) a strategy. `requiresAuth: true` makes `getRun`/`reset` reject
    * `UNAUTHORIZED` without any request when no user is logged in.

@@ -285,6 +285,24 @@ export function isReplacementRun(value: unknown): value is Run {
   return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
 }
 
+/**
+ * Points the manager's RunService at `runId` before user code gets it, as the original's
+ * `create()`/`load()` did (spec §3.1, §3.3): an `onCreate` that calls `runService.do(…)` acts on the
+ * run just created, not on the previous one (or on none). Anything without `updateConfig` is left alone.
+ *
+ * @example
+ * ```ts
+ * bindRunService(services.runService, run.id);
+ * await onCreate(services.runService, settings, run);
+ * ```
+ */
+export function bindRunService(runService: unknown, runId: string): void {
+  const service = runService as { updateConfig?: unknown } | null;
+  if (service !== null && typeof service === 'object' && typeof service.updateConfig === 'function') {
+    (service.updateConfig as (update: { id: string }) => unknown).call(service, { id: runId });
+  }
+}
+
 /** Input of {@link resolveSettings}. */
 export interface ResolveSettingsInput extends WithServices {
   settings: TrackingKeyOptions['settings'] | undefined;
@@ -315,7 +333,8 @@ export interface RunOnCreateInput extends WithServices {
 }
 
 /**
- * Calls `onCreate(services.runService, settings, run)` (value or promise) and resolves with the run
+ * Binds `services.runService` to the new run ({@link bindRunService}), then calls
+ * `onCreate(services.runService, settings, run)` (value or promise) and resolves with the run
  * it returned when that has a string `id`, else with the run it was given. Rejects with what
  * `onCreate` threw.
  *
@@ -325,6 +344,7 @@ export interface RunOnCreateInput extends WithServices {
  * ```
  */
 export const runOnCreate = fromPromise<Run, RunOnCreateInput>(async ({ input }) => {
+  bindRunService(input.services.runService, input.run.id);
   const result = await input.onCreate(input.services.runService, deepMerge(input.settings), input.run);
   return isReplacementRun(result) ? result : input.run;
 });
@@ -339,9 +359,10 @@ export interface ApplySettingsInput extends WithServices {
 
 /**
  * For a run a world just got: `PATCH run/{id}/` with `{ 'scope.trackingKey': K }` when the run's
- * tracking key differs (the server response is merged over the run), then `onCreate` when given (a
- * result with a string `id` replaces the run). PATCH failures reject as they are; an `onCreate`
- * failure rejects as `INVALID_RESPONSE` naming `onCreate`.
+ * tracking key differs (the server response is merged over the run), then `onCreate` when given,
+ * with `services.runService` bound to the run (a result with a string `id` replaces the run).
+ * PATCH failures reject as they are; an `onCreate` failure rejects as `INVALID_RESPONSE` naming
+ * `onCreate`.
  *
  * @example
  * ```ts
@@ -355,6 +376,7 @@ export const applySettings = fromPromise<Run, ApplySettingsInput>(async ({ input
     run = { ...run, ...saved };
   }
   if (!input.onCreate) return run;
+  bindRunService(input.services.runService, run.id);
   try {
     const result = await input.onCreate(input.services.runService, deepMerge(input.settings), run);
     return isReplacementRun(result) ? result : run;

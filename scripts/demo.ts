@@ -1,0 +1,308 @@
+/**
+ * run-lifecycle demo: every run-creation strategy, walked through against the local Run API emulator.
+ *
+ * For each strategy it calls getRun(), getRun(['price']) and reset() (plus a step or two that shows
+ * what makes the strategy special) and prints, per step:
+ *   path      the states the strategy statechart went through (from xstate inspection events),
+ *   requests  what the emulator received (method, decoded URL, status, body),
+ *   result    the run returned (#n = order of first appearance, …last 6 characters of its id)
+ *             or the typed rejection the step is meant to show.
+ * It ends with a summary of request counts next to the original Epicenter.js's (spec §8.12).
+ *
+ *   npm run demo              full walkthrough
+ *   npm run demo -- --quiet   summary only
+ * Exits 1 with "demo failed: …" when a step does not behave as shown.
+ */
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { createMemorySessionStore, RunManager, RunManagerError, strategies } from '../src/index.js';
+import type { Run, RunManagerOptions, RunService, UserSession } from '../src/index.js';
+import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/index.js';
+
+const quiet = process.argv.includes('--quiet');
+const tty = process.stdout.isTTY === true;
+const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const [bold, dim, green, yellow, red, cyan] = [paint(1), paint(2), paint(32), paint(33), paint(31), paint(36)];
+const say = (line = '') => quiet || console.log(line);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const OLD_AFTER_MS = 300; // conditional-creation replaces runs older than this
+const INIT_OPS = ['init', { step: [10] }]; // reuse-last-initialized: 2 operations, then the PATCH flag
+
+// ── Watching the strategy statechart ─────────────────────────────────────────────────────────────
+// The run-manager actor invokes the strategy machine with id `strategy`. Snapshot events give the
+// states it settles in; microstep events also name the transient ones it only passes through
+// (e.g. `checkingSession`, whose `always` transitions pick the next state). One list per child.
+let paths = new Map<string, string[]>();
+function inspect(event: InspectionEvent): void {
+  if ((event.actorRef as AnyActorRef).id !== 'strategy') return; // the type hides `id`; the actor has it
+  if (event.type !== '@xstate.snapshot' && event.type !== '@xstate.microstep') return;
+  const path = paths.get(event.actorRef.sessionId) ?? [];
+  paths.set(event.actorRef.sessionId, path);
+  const visited = event.type === '@xstate.microstep' ? event._transitions.map((t) => t.source.key) : [];
+  const value = (event.snapshot as { value?: unknown }).value;
+  for (const state of [...visited, ...(typeof value === 'string' ? [value] : [])]) {
+    if (path.at(-1) !== state) path.push(state);
+  }
+}
+
+// ── Printing runs and requests ───────────────────────────────────────────────────────────────────
+// Runs are numbered in order of first appearance and remember which strategy's walk made them, so a
+// run picked up again later (reuse-across-sessions, use-specific-run) is easy to spot.
+const seenRuns = new Map<string, { n: number; by: string }>();
+let walking = '';
+function seen(id: string): { n: number; by: string } {
+  if (!seenRuns.has(id)) seenRuns.set(id, { n: seenRuns.size + 1, by: walking });
+  return seenRuns.get(id)!;
+}
+const shortIds = (text: string) => text.replace(/\b[0-9a-f]{30}([0-9a-f]{6})\b/g, '…$1');
+
+const decode = (text: string) => { try { return decodeURIComponent(text); } catch { return text; } };
+const short = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const json = (value: unknown) => JSON.stringify(value).replace(/"(\w+)":/g, '$1:');
+
+function describeResult(result: unknown): string {
+  if (result === undefined) return dim('undefined (nothing to reset)');
+  if (result instanceof Object && 'getCurrentConfig' in result) return dim('no run: the RunService itself (nothing was resolved)');
+  const run = result as Run;
+  const { n, by } = seen(run.id);
+  const parts = [bold(`#${n} …${run.id.slice(-6)}`), `freshlyCreated=${run.freshlyCreated ? green('true') : 'false'}`];
+  if (by !== walking) parts[0] += dim(` (made during ${by})`);
+  if (run.variables) parts.push(`variables=${json(run.variables)}`);
+  if (run.settings) parts.push(`settings=${json(run.settings)}`);
+  if (run.world) parts.push(`world=${run.world.id}`);
+  if (run.scope?.trackingKey) parts.push(`scope.trackingKey=${run.scope.trackingKey}`);
+  return parts.join('  ');
+}
+
+function describeRequest(entry: RequestLogEntry): string {
+  const url = shortIds(decode(entry.url));
+  const status = entry.status < 300 ? green(String(entry.status)) : red(String(entry.status));
+  const body = entry.body === undefined || entry.method === 'GET' ? '' : `  ${dim(short(json(entry.body), 60))}`;
+  return `${entry.method.padEnd(6)} ${short(url, 96)}  ${status}${body}`;
+}
+
+// The emulator logs a request once its connection closes, which can be a moment after the client
+// has its answer: wait for the log to stop growing before reading it.
+async function settledLog(emulator: Emulator): Promise<RequestLogEntry[]> {
+  let count = -1;
+  while (count !== emulator.requests.length) {
+    count = emulator.requests.length;
+    await sleep(5);
+  }
+  return [...emulator.requests].sort((a, b) => a.seq - b.seq);
+}
+
+// ── The walkthrough ──────────────────────────────────────────────────────────────────────────────
+type Kind = 'first' | 'steady' | 'reset';
+interface Step {
+  label: string;
+  kind?: Kind; // counted in the summary
+  act: (rm: RunManager) => Promise<unknown>;
+  expectError?: string; // a typed rejection this step is meant to show
+  check?: (result: unknown) => string | void; // returns a problem, if any
+}
+interface Walk {
+  name: string;
+  about: string;
+  options?: () => Record<string, unknown>; // strategyOptions, read when the manager is made
+  setup?: () => string; // what was prepared on the emulator
+  resetError?: string;
+  extra?: (ctx: { manager: () => RunManager; lastReset: () => Run | undefined }) => Step[];
+}
+
+// A custom strategy in Epicenter.js's `{ getRun, reset }` form: the whole group shares one sandbox
+// run (its newest); reset starts a new sandbox. The library wraps it in a generic statechart, and
+// sets `freshlyCreated` from whether the strategy created the run through `rm.run`.
+strategies.register('team-sandbox', {
+  async getRun(runService: RunService, session: UserSession) {
+    const scope = { group: session.groupName, sandbox: 'team' };
+    const [newest] = await runService.query({ scope, trashed: false }, { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 });
+    return newest ?? runService.create({ scope });
+  },
+  async reset(runService: RunService, session: UserSession) {
+    return runService.create({ scope: { group: session.groupName, sandbox: 'team' } });
+  },
+});
+
+const resetAgainHitsLimit: Walk['extra'] = () => [
+  { label: 'reset() again — 2 runs with week-1 exist, runLimit is 2', act: (rm) => rm.reset(), expectError: 'RUN_LIMIT_REACHED' },
+];
+const world = (id: string, name: string) => ({ id, name, account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1', userName: 'alice' }] });
+
+function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
+  return [
+    { name: 'reuse-never', about: 'a new run on every getRun and reset; nothing is remembered' },
+    {
+      name: 'reuse-per-session',
+      about: 'remember the run in the session store; reuse it until reset (the default strategy)',
+      extra: ({ manager, lastReset }) => [
+        {
+          label: 'page reload: a NEW RunManager over the same session store, getRun()',
+          act: () => manager().getRun(),
+          check: (run) => ((run as Run).id === lastReset()?.id ? undefined : 'the reload did not get the reset run back'),
+        },
+      ],
+    },
+    { name: 'reuse-across-sessions', about: "the user's newest run of this model (queried on the server), else a new one" },
+    {
+      name: 'reuse-last-initialized',
+      about: 'the newest run flagged isInitComplete; a new run gets the init operations, then the flag',
+      options: () => ({ initOperation: INIT_OPS }),
+    },
+    {
+      name: 'reuse-by-tracking-key',
+      about: 'newest run with scope.trackingKey; new runs are counted against runLimit',
+      options: () => ({ settings: { trackingKey: 'week-1', runLimit: 2 } }),
+      extra: resetAgainHitsLimit,
+    },
+    {
+      name: 'multiplayer',
+      about: "the current run of the user's world (the World API creates it on first use)",
+      setup: () => (emulator.addWorld(world('w1', 'Team 1')), 'emulator.addWorld(w1) with alice as member'),
+    },
+    {
+      name: 'reuse-by-tracking-key-multiplayer',
+      about: "the world's current run, stamped with a tracking key; reset is run-limited per world",
+      options: () => ({ settings: { trackingKey: 'week-1', runLimit: 2 } }),
+      setup: () => (emulator.addWorld(world('w2', 'Team 2')), 'emulator.addWorld(w2), now alice\'s newest world'),
+      extra: resetAgainHitsLimit,
+    },
+    {
+      name: 'use-specific-run',
+      about: 'always the run with the given id (here: the one reuse-per-session reset to); reset is refused',
+      options: () => ({ runId: resetRunId() }),
+      resetError: 'RESET_NOT_SUPPORTED',
+    },
+    { name: 'none', about: 'resolve no run at all: getRun hands back the RunService; no requests' },
+    {
+      name: 'conditional-creation',
+      about: `reload the remembered run; replace it when condition(run) says so (here: older than ${OLD_AFTER_MS} ms)`,
+      options: () => ({ condition: (run: Run) => Date.now() - Date.parse(run.created ?? '') > OLD_AFTER_MS }),
+      extra: () => [
+        {
+          label: `getRun() after ${OLD_AFTER_MS} ms — the run is now too old`,
+          act: async (rm) => (await sleep(OLD_AFTER_MS + 20), rm.getRun()),
+          check: (run) => ((run as Run).freshlyCreated ? undefined : 'an old run should have been replaced'),
+        },
+      ],
+    },
+    { name: 'team-sandbox', about: 'custom { getRun, reset } strategy (strategies.register): one shared run per group' },
+  ];
+}
+
+// Request counts of the original library (spec §8.12; conditional-creation from §8.1, N = 2 init ops).
+const ORIGINAL: Record<string, [string, string, string]> = {
+  'reuse-never': ['1', '1–2', '1'],
+  'reuse-per-session': ['1', '1', '1'],
+  'reuse-across-sessions': ['2', '1', '1'],
+  'reuse-last-initialized': ['5', '1', '4'],
+  'reuse-by-tracking-key': ['2', '1', '2'],
+  multiplayer: ['3', '3', '4'],
+  'reuse-by-tracking-key-multiplayer': ['3–4', '3', '6–7'],
+  'use-specific-run': ['1', '1', 'throws'],
+  none: ['0', '0', '0'],
+  'conditional-creation': ['1', '1', '1'],
+  'team-sandbox': ['–', '–', '–'],
+};
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({ port: 0, variables: { price: 42 } });
+  const managers: RunManager[] = [];
+  const counts = new Map<string, Partial<Record<Kind, string>>>();
+  try {
+    say(`${bold('run-lifecycle demo')} — Run API emulator at ${cyan(emulator.baseURL)}`);
+    say(dim('user alice (u1) in group g1, model acme/sim/model.py; new runs start with variables {price: 42};'));
+    say(dim('one server for the whole demo, a fresh session store per strategy; run ids shortened to …last 6'));
+    const session = { userId: 'u1', userName: 'alice', groupName: 'g1', auth_token: createDevToken({ userId: 'u1', userName: 'alice' }) };
+    let perSessionReset: Run | undefined;
+
+    for (const walk of walks(emulator, () => perSessionReset?.id ?? '')) {
+      const store = createMemorySessionStore(); // a fresh "browser" per strategy
+      const manager = () => {
+        const options: RunManagerOptions = {
+          run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL },
+          strategy: walk.name,
+          session,
+          sessionStore: store,
+          inspect,
+          timeout: 5_000, // a demo should fail fast, not wait out the 15 s default
+          ...(walk.options ? { strategyOptions: walk.options() } : {}),
+        };
+        const rm = new RunManager(options);
+        managers.push(rm);
+        return rm;
+      };
+      walking = walk.name;
+      say();
+      say(`${bold(cyan(`━━ ${walk.name}`))}  ${walk.about}`);
+      if (walk.setup) say(`   ${dim(`setup: ${walk.setup()}`)}`);
+      const rm = manager();
+      let lastReset: Run | undefined;
+      const steps: Step[] = [
+        { label: 'getRun()', kind: 'first', act: (m) => m.getRun() },
+        { label: "getRun(['price'])", kind: 'steady', act: (m) => m.getRun(['price']) },
+        { label: 'reset()', kind: 'reset', act: (m) => m.reset(), ...(walk.resetError ? { expectError: walk.resetError } : {}) },
+        ...(walk.extra?.({ manager, lastReset: () => lastReset }) ?? []),
+      ];
+
+      for (const step of steps) {
+        emulator.clearLog();
+        paths = new Map();
+        let result: unknown;
+        let failure: RunManagerError | undefined;
+        try {
+          result = await step.act(rm);
+        } catch (error) {
+          if (!(error instanceof RunManagerError)) throw error;
+          failure = error;
+        }
+        const requests = await settledLog(emulator);
+        if (failure && failure.type !== step.expectError) throw new Error(`${walk.name} ${step.label}: ${failure.type}: ${failure.message}`);
+        if (!failure && step.expectError) throw new Error(`${walk.name} ${step.label}: expected ${step.expectError}, got a result`);
+        const problem = failure ? undefined : step.check?.(result);
+        if (problem) throw new Error(`${walk.name} ${step.label}: ${problem}`);
+        if (step.kind === 'reset' && !failure) lastReset = result as Run;
+
+        say(`   ${bold(step.label)}`);
+        const path = [...paths.values()].map((p) => p.join(' → ')).join('  |  ');
+        say(`      ${dim('path    ')} ${path || dim('(no strategy machine ran)')}`);
+        const shown = requests.length ? requests.map(describeRequest) : [dim('(none)')];
+        shown.forEach((line, i) => say(`      ${dim(i === 0 ? 'requests' : '        ')} ${line}`));
+        say(`      ${dim('result  ')} ${failure ? yellow(`rejected ${failure.type}: ${failure.message}`) : describeResult(result)}`);
+
+        if (step.kind) {
+          // Summary counts leave out the variables GET that getRun(['price']) adds (the original sends it too).
+          const strategyRequests = requests.filter((r) => !r.path.includes('/variables/')).length;
+          const earlierRun = (result as Run | undefined)?.id !== undefined && seen((result as Run).id).by !== walk.name;
+          const mark = failure ? '✗' : step.kind === 'first' && earlierRun ? '*' : '';
+          counts.set(walk.name, { ...counts.get(walk.name), [step.kind]: `${strategyRequests}${mark}` });
+        }
+      }
+      if (walk.name === 'reuse-per-session') perSessionReset = lastReset;
+    }
+
+    // ── Summary ──
+    const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    const widths = [34, 16, 16, 16];
+    console.log();
+    console.log(bold(`Requests per step: this library / original (spec §8.12)`));
+    console.log(bold(row(['strategy', 'first getRun', 'steady getRun', 'reset'], widths)));
+    for (const [name, ours] of counts) {
+      const original = ORIGINAL[name] ?? ['?', '?', '?'];
+      const cells = (['first', 'steady', 'reset'] as const).map((kind, i) => `${ours[kind] ?? '?'} / ${original[i]}`);
+      console.log(row([name, ...cells], widths));
+    }
+    console.log(dim(`✗ rejected with a typed error   * got a run made earlier in the demo, so nothing was created`));
+    console.log(dim(`Steady counts leave out the GET …/variables/?include=price. Original: a–b depends on cookies/limits;`));
+    console.log(dim(`"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`));
+    console.log(green(`all ${counts.size} strategies walked through (${seenRuns.size} runs seen, ${emulator.runs().length} on the emulator)`));
+  } finally {
+    for (const rm of managers) rm.stop();
+    await emulator.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(red(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
+  process.exitCode = 1;
+});

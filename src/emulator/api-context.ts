@@ -1,0 +1,90 @@
+/**
+ * What an API route handler gets (the parsed request, the caller and the state) and the small
+ * request-reading helpers they share.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RunUser } from '../types.js';
+import { HttpError, type RequestBody } from './http.js';
+import type { OperationRegistry } from './operations.js';
+import { isRecord } from './record-paths.js';
+import type { RunStore } from './store.js';
+
+/**
+ * One API request, parsed, with the state it acts on.
+ *
+ * @example
+ * ```ts
+ * const reply = await handleRunRoute(context, ['acme', 'sim', ';user.id=u1']);
+ * ```
+ */
+export interface ApiContext {
+  method: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: RequestBody;
+  /** The caller (null when anonymous requests are allowed and no token was sent). */
+  user: RunUser | null;
+  store: RunStore;
+  operations: OperationRegistry;
+}
+
+/**
+ * The request body as a JSON object: 400 when it is not JSON or not an object; an empty body
+ * gives `emptyAs` when provided, else 400.
+ *
+ * @example
+ * ```ts
+ * const body = objectBody(context, 'the run to create', {});
+ * ```
+ */
+export function objectBody(context: Pick<ApiContext, 'body'>, what: string, emptyAs?: Record<string, unknown>): Record<string, unknown> {
+  const { body } = context;
+  if (!body.present) {
+    if (emptyAs) return emptyAs;
+    throw new HttpError(400, `the body must be a JSON object (${what})`);
+  }
+  if (body.error !== undefined) throw new HttpError(400, `the body is not valid JSON: ${body.error}`);
+  if (!isRecord(body.value)) throw new HttpError(400, `the body must be a JSON object (${what})`);
+  return body.value;
+}
+
+/**
+ * The 405 refusal listing the allowed methods in `Allow`.
+ *
+ * @example
+ * ```ts
+ * throw methodNotAllowed(context.method, ['GET', 'POST']);
+ * ```
+ */
+export function methodNotAllowed(method: string, allowed: readonly string[]): HttpError {
+  return new HttpError(405, `${method} is not allowed here (allowed: ${allowed.join(', ')})`, { Allow: allowed.join(', ') });
+}
+
+/**
+ * An optional object field of a body: absent or null → null; an object → it; else 400.
+ *
+ * @example
+ * ```ts
+ * const scope = optionalObject(body, 'scope');
+ * ```
+ */
+export function optionalObject(body: Record<string, unknown>, field: string): Record<string, unknown> | null {
+  const value = body[field];
+  if (value === undefined || value === null) return null;
+  if (!isRecord(value)) throw new HttpError(400, `${field} must be an object`);
+  return value;
+}
+
+/**
+ * The required non-empty string `model` of a create body (400 otherwise).
+ *
+ * @example
+ * ```ts
+ * const model = requiredModel(body);
+ * ```
+ */
+export function requiredModel(body: Record<string, unknown>): string {
+  const { model } = body;
+  if (typeof model !== 'string' || model === '') throw new HttpError(400, 'model is required (a non-empty string)');
+  return model;
+}

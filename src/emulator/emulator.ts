@@ -1,0 +1,259 @@
+/**
+ * `startEmulator`: builds the state, loads the data file, listens on 127.0.0.1 and returns the
+ * {@link Emulator} handle (state access, seeding, faults, latency, request log, close).
+ */
+import { createServer, type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Run, World } from '../types.js';
+import { handleControlRoute } from './control-routes.js';
+import { FaultRegistry } from './faults.js';
+import { OperationRegistry } from './operations.js';
+import { readDataFile, writeDataFile } from './persistence.js';
+import { isRecord } from './record-paths.js';
+import { RequestLog } from './request-log.js';
+import { createRequestListener } from './server.js';
+import { RunStore } from './store.js';
+import type {
+  DropFault,
+  Emulator,
+  EmulatorOptions,
+  EmulatorStats,
+  FailFault,
+  OperationHandler,
+  RequestLogEntry,
+  RunsFilter,
+  SeedData,
+  SlowFault,
+  TruncateFault,
+} from './types.js';
+
+function assertLatency(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError('latency must be a non-negative number of ms');
+  return ms;
+}
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ status, message: `malformed request: ${error.code ?? error.message}` });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+class LocalEmulator implements Emulator {
+  private readonly server: Server;
+  private readonly log: RequestLog;
+  private readonly faults = new FaultRegistry();
+  private readonly operations: OperationRegistry;
+  private readonly shutdown = new AbortController();
+  private readonly startedAt = Date.now();
+  private latencyMs: number;
+  private address = { port: 0, origin: '' };
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly options: EmulatorOptions,
+  ) {
+    this.latencyMs = assertLatency(options.latency ?? 0);
+    this.log = new RequestLog(options.logLimit ?? 10_000);
+    this.operations = new OperationRegistry(options.operations);
+    this.server = createServer(
+      createRequestListener({
+        store,
+        log: this.log,
+        faults: this.faults,
+        operations: this.operations,
+        tokens: { ...options.tokens },
+        anonymous: options.anonymous === true,
+        latency: () => this.latencyMs,
+        signal: this.shutdown.signal,
+        persist: () => this.persist(),
+        control: (request) => handleControlRoute(request, this),
+      }),
+    );
+    this.server.on('clientError', answerClientError);
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        const actualPort = typeof address === 'object' && address ? address.port : port;
+        this.address = { port: actualPort, origin: `http://${urlHost(host)}:${actualPort}` };
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    return this.address.port;
+  }
+
+  get origin(): string {
+    return this.address.origin;
+  }
+
+  get baseURL(): string {
+    return `${this.address.origin}/v2/`;
+  }
+
+  get latency(): number {
+    return this.latencyMs;
+  }
+
+  set latency(ms: number) {
+    this.latencyMs = assertLatency(ms);
+  }
+
+  get requests(): readonly RequestLogEntry[] {
+    return this.log.entries;
+  }
+
+  /** Writes the data file if anything changed since the last write. */
+  persist(): void {
+    if (!this.store.dirty) return;
+    if (this.options.dataFile) writeDataFile(this.options.dataFile, this.store.snapshot());
+    this.store.dirty = false;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.shutdown.abort();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    }).then(() => this.persist());
+    return this.closing;
+  }
+
+  clearLog(): void {
+    this.log.clear();
+  }
+
+  waitForRequests(count: number, timeoutMs?: number): Promise<RequestLogEntry[]> {
+    return this.log.waitFor(count, timeoutMs);
+  }
+
+  runs(filter?: RunsFilter): Run[] {
+    return structuredClone(this.store.list(filter));
+  }
+
+  getRun(id: string): Run | undefined {
+    const run = this.store.get(id);
+    return run ? structuredClone(run) : undefined;
+  }
+
+  worlds(): World[] {
+    return structuredClone(this.store.listWorlds());
+  }
+
+  addWorld(world: World): World {
+    return this.seed({ worlds: [world] }).worlds[0] as World;
+  }
+
+  seed(data: SeedData): { runs: Run[]; worlds: World[] } {
+    const { runs = [], worlds = [] } = data ?? {};
+    if (!Array.isArray(runs) || !Array.isArray(worlds)) throw new TypeError('seed runs and worlds must be arrays');
+    const seeded = this.store.seed(runs, worlds);
+    this.persist();
+    return structuredClone(seeded);
+  }
+
+  reset(): void {
+    this.store.clear();
+    this.log.clear();
+    this.faults.clear();
+    this.persist();
+  }
+
+  registerOperation(name: string, handler: OperationHandler): void {
+    this.operations.register(name, handler);
+  }
+
+  fail(fault: FailFault): void {
+    this.faults.add({ ...fault, kind: 'fail' });
+  }
+
+  drop(fault: DropFault): void {
+    this.faults.add({ ...fault, kind: 'drop' });
+  }
+
+  slow(fault: SlowFault): void {
+    this.faults.add({ ...fault, kind: 'slow' });
+  }
+
+  truncate(fault: TruncateFault = {}): void {
+    this.faults.add({ ...fault, kind: 'truncate' });
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  stats(): EmulatorStats {
+    return {
+      requests: this.log.total,
+      logged: this.log.entries.length,
+      runs: this.store.size,
+      worlds: this.store.listWorlds().length,
+      latencyMs: this.latencyMs,
+      uptimeMs: Date.now() - this.startedAt,
+      cpu: process.cpuUsage(),
+      memory: process.memoryUsage(),
+    };
+  }
+}
+
+function assertPort(port: unknown): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('port must be an integer from 0 to 65535');
+  return port;
+}
+
+/**
+ * Starts a local Run API emulator (spec §9) and resolves once it listens. Loads `dataFile` first
+ * when it exists (a corrupt file rejects; it is never overwritten); otherwise seeds `runs` and
+ * `worlds`.
+ *
+ * @example
+ * ```ts
+ * import { createDevToken, startEmulator } from 'run-lifecycle/emulator';
+ *
+ * const emulator = await startEmulator({ variables: { price: 10 } });
+ * const token = createDevToken({ userId: 'u1', userName: 'alice' });
+ * const response = await fetch(`${emulator.baseURL}run/acme/sim/`, {
+ *   method: 'POST',
+ *   headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+ *   body: JSON.stringify({ model: 'model.py', scope: { group: 'g1' } }),
+ * });
+ * console.log(response.status, (await response.json()).user); // 201 { id: 'u1', userName: 'alice' }
+ * await emulator.close();
+ * ```
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const port = assertPort(options.port ?? 0);
+  const logLimit = options.logLimit ?? 10_000;
+  if (!Number.isInteger(logLimit) || logLimit < 1) throw new TypeError('logLimit must be a positive integer');
+  for (const [token, user] of Object.entries(options.tokens ?? {})) {
+    if (!isRecord(user) || typeof user.id !== 'string' || user.id === '') throw new TypeError(`tokens["${token}"] must be a user with a non-empty string id`);
+  }
+  if (options.variables !== undefined && !isRecord(options.variables)) throw new TypeError('variables must be an object');
+  const store = new RunStore(options.variables);
+  const snapshot = options.dataFile ? readDataFile(options.dataFile) : null;
+  if (snapshot) store.restore(snapshot);
+  const emulator = new LocalEmulator(store, options);
+  if (!snapshot) emulator.seed({ runs: options.runs, worlds: options.worlds });
+  await emulator.listen(port, options.host ?? '127.0.0.1');
+  return emulator;
+}

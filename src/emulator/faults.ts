@@ -1,0 +1,113 @@
+/**
+ * Fault injection: pending faults with a request count, matched by method and path. A request
+ * consumes at most one `slow` fault (a delay) and then at most one terminal fault (`fail`,
+ * `drop` or `truncate`), each the earliest registered that matches.
+ */
+import type { DropFault, FailFault, FaultSpec, FaultTarget, SlowFault } from './types.js';
+
+/**
+ * A pending fault: its spec and how many more requests it affects.
+ *
+ * @example
+ * ```ts
+ * const pending: PendingFault = { spec: { kind: 'fail', status: 503 }, remaining: 1 };
+ * ```
+ */
+export interface PendingFault {
+  spec: FaultSpec;
+  remaining: number;
+}
+
+function validateTarget(target: FaultTarget): void {
+  if (target.method !== undefined && typeof target.method !== 'string') throw new TypeError('fault method must be a string');
+  if (target.path !== undefined && typeof target.path !== 'string' && !(target.path instanceof RegExp)) {
+    throw new TypeError('fault path must be a string or a RegExp');
+  }
+  const times = target.times ?? 1;
+  if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times > 0))) {
+    throw new TypeError('fault times must be a positive integer or Infinity');
+  }
+}
+
+function validate(spec: FaultSpec): void {
+  validateTarget(spec);
+  switch (spec.kind) {
+    case 'fail': {
+      const { status, headers } = spec as FailFault;
+      if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError('fail status must be an HTTP status (100-599)');
+      if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new TypeError('fail headers must be an object');
+      return;
+    }
+    case 'drop': {
+      const { when } = spec as DropFault;
+      if (when !== undefined && when !== 'before' && when !== 'after') throw new TypeError("drop when must be 'before' or 'after'");
+      return;
+    }
+    case 'slow': {
+      const { delayMs } = spec as SlowFault;
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new TypeError('slow delayMs must be a non-negative number');
+      return;
+    }
+    case 'truncate':
+      return;
+    default:
+      throw new TypeError(`unknown fault kind "${String((spec as { kind?: unknown }).kind)}"`);
+  }
+}
+
+function matches(spec: FaultSpec, method: string, path: string): boolean {
+  if (spec.method !== undefined && spec.method.toUpperCase() !== method) return false;
+  if (spec.path === undefined) return true;
+  if (typeof spec.path === 'string') return path.includes(spec.path);
+  spec.path.lastIndex = 0;
+  return spec.path.test(path);
+}
+
+/**
+ * The pending faults of one emulator.
+ *
+ * @example
+ * ```ts
+ * const faults = new FaultRegistry();
+ * faults.add({ kind: 'fail', status: 503 });
+ * faults.takeTerminal('GET', '/v2/run/acme/sim/;/'); // the 503 fault, now used up
+ * ```
+ */
+export class FaultRegistry {
+  private pending: PendingFault[] = [];
+
+  /** Validates and queues a fault (TypeError on a bad spec). */
+  add(spec: FaultSpec): void {
+    validate(spec);
+    this.pending.push({ spec: { ...spec }, remaining: spec.times ?? 1 });
+  }
+
+  /** The faults not used up yet. */
+  list(): FaultSpec[] {
+    return this.pending.map(({ spec, remaining }) => ({ ...spec, times: remaining }));
+  }
+
+  clear(): void {
+    this.pending = [];
+  }
+
+  private take(method: string, path: string, accept: (spec: FaultSpec) => boolean): FaultSpec | undefined {
+    if (this.pending.length === 0) return undefined;
+    const index = this.pending.findIndex(({ spec }) => accept(spec) && matches(spec, method, path));
+    if (index < 0) return undefined;
+    const found = this.pending[index] as PendingFault;
+    found.remaining -= 1;
+    if (found.remaining <= 0) this.pending.splice(index, 1);
+    return found.spec;
+  }
+
+  /** Consumes the first matching `slow` fault. */
+  takeSlow(method: string, path: string): SlowFault | undefined {
+    return this.take(method, path, (spec) => spec.kind === 'slow') as SlowFault | undefined;
+  }
+
+  /** Consumes the first matching `fail`, `drop` or `truncate` fault. */
+  takeTerminal(method: string, path: string): FaultSpec | undefined {
+    return this.take(method, path, (spec) => spec.kind !== 'slow');
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Run updates (spec §3.4, §9): a PATCH body is validated as a whole into steps first, so a bad
+ * key changes nothing, then applied to one or many runs.
+ */
+import type { Run } from '../types.js';
+import { HttpError } from './http.js';
+import { assertSafeKeys, isRecord, mergeInto, setPath, splitKey } from './record-paths.js';
+
+/** Fields the server owns; PATCH keys naming them (or their sub-fields) are ignored. */
+const READ_ONLY = new Set(['id', 'account', 'project', 'user', 'created', 'lastModified']);
+
+/**
+ * One validated change: set a (dotted) path, or merge an object into the variables.
+ *
+ * @example
+ * ```ts
+ * const step: PatchStep = { kind: 'set', path: ['scope', 'trackingKey'], value: 'tk' };
+ * ```
+ */
+export type PatchStep =
+  | { kind: 'set'; path: string[]; value: unknown }
+  | { kind: 'mergeVariables'; values: Record<string, unknown> };
+
+/**
+ * Validates a PATCH body: a JSON object whose keys are dotted paths (`scope.trackingKey`, `.price`
+ * for a variable); a `variables` object is merged into the run's variables. Read-only fields are
+ * skipped; anything malformed answers 400.
+ *
+ * @example
+ * ```ts
+ * compilePatch({ 'scope.trackingKey': 'tk', saved: true, variables: { price: 3 } });
+ * ```
+ */
+export function compilePatch(body: unknown): PatchStep[] {
+  if (!isRecord(body)) throw new HttpError(400, 'the body must be a JSON object of fields to update');
+  const steps: PatchStep[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    const path = splitKey(key);
+    if (READ_ONLY.has(path[0] as string)) continue;
+    if (key === 'variables' && isRecord(value)) {
+      assertSafeKeys(value);
+      steps.push({ kind: 'mergeVariables', values: value });
+    } else if (key === 'variables' && value !== null) {
+      throw new HttpError(400, 'variables must be an object (merged into the run) or null');
+    } else {
+      steps.push({ kind: 'set', path, value });
+    }
+  }
+  return steps;
+}
+
+/**
+ * The run's variables object, created when the run has none.
+ *
+ * @example
+ * ```ts
+ * ensureVariables(run).price = 12;
+ * ```
+ */
+export function ensureVariables(run: Run): Record<string, unknown> {
+  if (!isRecord(run.variables)) run.variables = {};
+  return run.variables as Record<string, unknown>;
+}
+
+/**
+ * Applies validated steps to a run (values are deep-copied so runs never share objects).
+ *
+ * @example
+ * ```ts
+ * applyPatch(run, compilePatch({ saved: true }));
+ * ```
+ */
+export function applyPatch(run: Run, steps: readonly PatchStep[]): void {
+  for (const step of steps) {
+    if (step.kind === 'mergeVariables') mergeInto(ensureVariables(run), structuredClone(step.values));
+    else setPath(run, step.path, structuredClone(step.value));
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The optional data file: runs, worlds and the clock as JSON, read and validated at start and
+ * replaced atomically (temporary file, then rename) after changes.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Run, World } from '../types.js';
+import { isRecord } from './record-paths.js';
+import { assertSeeds } from './seed-data.js';
+import type { StoreSnapshot } from './store.js';
+
+function corrupt(file: string, reason: string): Error {
+  return new Error(`emulator data file ${file} is corrupt: ${reason} (fix or remove it; it was left untouched)`);
+}
+
+function validate(file: string, data: unknown): StoreSnapshot {
+  if (!isRecord(data)) throw corrupt(file, 'not a JSON object');
+  if (data.version !== 1) throw corrupt(file, `unknown version ${JSON.stringify(data.version)}`);
+  if (typeof data.clock !== 'number' || !Number.isFinite(data.clock)) throw corrupt(file, 'clock is not a number');
+  if (!Number.isSafeInteger(data.nextSeq) || (data.nextSeq as number) < 0) throw corrupt(file, 'nextSeq is not a non-negative integer');
+  if (!Array.isArray(data.runs)) throw corrupt(file, 'runs is not an array');
+  if (!Array.isArray(data.worlds)) throw corrupt(file, 'worlds is not an array');
+  const missingId = data.runs.findIndex((run: unknown) => !isRecord(run) || typeof run.id !== 'string');
+  if (missingId >= 0) throw corrupt(file, `runs[${missingId}] has no string id`);
+  try {
+    assertSeeds(data.runs as Array<Partial<Run>>, data.worlds as World[], { run: () => false, world: () => false });
+  } catch (error) {
+    throw corrupt(file, (error as Error).message);
+  }
+  return data as unknown as StoreSnapshot;
+}
+
+/**
+ * Reads and validates a data file; null when it does not exist. Throws (without touching the
+ * file) when it cannot be read or is not a valid emulator snapshot.
+ *
+ * @example
+ * ```ts
+ * const snapshot = readDataFile('.emulator/runs.json');
+ * if (snapshot) store.restore(snapshot);
+ * ```
+ */
+export function readDataFile(file: string): StoreSnapshot | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`cannot read emulator data file ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(file, (error as Error).message);
+  }
+  return validate(file, data);
+}
+
+/**
+ * Writes a snapshot atomically: to `{file}.{pid}.tmp`, then renamed over `file` (the directory
+ * is created if needed), so a crash leaves either the old or the new file, never half of one.
+ *
+ * @example
+ * ```ts
+ * writeDataFile('.emulator/runs.json', store.snapshot());
+ * ```
+ */
+export function writeDataFile(file: string, snapshot: StoreSnapshot): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(snapshot));
+  renameSync(temporary, file);
+}

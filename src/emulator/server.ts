@@ -1,0 +1,264 @@
+/**
+ * The request pipeline: CORS, control API, identity, body, latency and faults, routing, the data
+ * file write and the request log. Never throws out of the listener, whatever arrives.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { RunUser } from '../types.js';
+import type { ApiContext } from './api-context.js';
+import type { ControlRequest } from './control-routes.js';
+import type { FaultRegistry } from './faults.js';
+import { HttpError, errorReply, preflightReply, prepareReply, readBody, type Reply, type RequestBody, sendReply, setCorsHeaders } from './http.js';
+import { type Identity, resolveIdentity } from './identity.js';
+import type { OperationRegistry } from './operations.js';
+import type { RequestLog } from './request-log.js';
+import { handleRunRoute } from './run-routes.js';
+import type { RunStore } from './store.js';
+import type { FailFault, FaultSpec } from './types.js';
+import { handleWorldRoute } from './world-routes.js';
+
+/** Largest request body accepted (seeding 10,000 runs over HTTP fits easily). */
+const BODY_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * Everything the pipeline works with; owned by the emulator.
+ *
+ * @example
+ * ```ts
+ * server.on('request', createRequestListener(state));
+ * ```
+ */
+export interface PipelineState {
+  store: RunStore;
+  log: RequestLog;
+  faults: FaultRegistry;
+  operations: OperationRegistry;
+  tokens: Readonly<Record<string, RunUser>>;
+  anonymous: boolean;
+  latency(): number;
+  /** Aborted when the emulator closes: pending delays end and their requests are dropped. */
+  signal: AbortSignal;
+  /** Writes the data file when the store changed. */
+  persist(): void;
+  control(request: ControlRequest): Reply;
+}
+
+interface Target {
+  path: string;
+  query: URLSearchParams;
+  segments: string[];
+}
+
+function parseTarget(url: string): Target {
+  const mark = url.indexOf('?');
+  const path = mark < 0 ? url : url.slice(0, mark);
+  const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
+  const segments = path.split('/');
+  if (segments[0] === '') segments.shift();
+  if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  return { path, query, segments };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Header names never stored in the log: they carry credentials. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || SECRET_HEADERS.has(name)) continue;
+    copy[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return copy;
+}
+
+function toReply(error: unknown): Reply {
+  if (error instanceof HttpError) return errorReply(error.status, error.message, error.headers);
+  return errorReply(500, `emulator error: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Writes the data file if the request changed anything (also after a failure); a write error answers 500. */
+function persisted(state: PipelineState, reply: Reply): Reply {
+  try {
+    state.persist();
+    return reply;
+  } catch (error) {
+    return errorReply(500, `cannot write the data file: ${(error as Error).message}`);
+  }
+}
+
+function failReply(fault: FailFault): Reply {
+  return {
+    status: fault.status,
+    body: fault.body === undefined ? { status: fault.status, message: `injected fault: HTTP ${fault.status}` } : fault.body,
+    ...(fault.headers ? { headers: fault.headers } : {}),
+  };
+}
+
+async function route(state: PipelineState, request: IncomingMessage, method: string, target: Target, identity: Identity, body: RequestBody): Promise<Reply> {
+  const [root, api, ...rest] = target.segments;
+  const isRun = root === 'v2' && api === 'run';
+  const isWorld = root === 'v2' && api === 'multiplayer' && rest[0] === 'world';
+  if (!isRun && !isWorld) throw new HttpError(404, `no route for ${method} ${target.path.slice(0, 200)}`);
+  if (identity.auth === 'invalid') throw new HttpError(401, 'the bearer token is neither a known token nor a JWT with user_id');
+  if (identity.auth === 'none' && !state.anonymous) {
+    throw new HttpError(401, 'Authorization: Bearer <token> is required', { 'WWW-Authenticate': 'Bearer' });
+  }
+  const context: ApiContext = {
+    method,
+    query: target.query,
+    headers: request.headers,
+    body,
+    user: identity.user,
+    store: state.store,
+    operations: state.operations,
+  };
+  return isRun ? handleRunRoute(context, rest) : handleWorldRoute(context, rest.slice(1));
+}
+
+/**
+ * What happened to one request. `finish` writes its log entry, exactly once, just before the
+ * response is sent (so a client in the same process finds it logged once it has the answer) or
+ * when the connection is closed without one.
+ */
+interface Outcome {
+  faults: string[];
+  body: unknown;
+  finish(status: number, aborted: boolean): void;
+}
+
+async function answerApi(state: PipelineState, req: IncomingMessage, res: ServerResponse, method: string, target: Target, identity: Identity, outcome: Outcome): Promise<void> {
+  const send = (reply: Reply, truncate = false) => {
+    const prepared = prepareReply(reply, truncate);
+    outcome.finish(prepared.status, res.destroyed);
+    sendReply(res, prepared);
+  };
+  const close = (status: number) => {
+    outcome.finish(status, true);
+    req.socket.destroy();
+  };
+  let body: RequestBody;
+  try {
+    body = await readBody(req, BODY_LIMIT);
+  } catch (error) {
+    res.setHeader('Connection', 'close');
+    send(toReply(error));
+    return;
+  }
+  if (body.present) outcome.body = body.error === undefined ? body.value : body.text;
+  if (method === 'OPTIONS') {
+    send(preflightReply());
+    return;
+  }
+  const slow = state.faults.takeSlow(method, target.path);
+  if (slow) outcome.faults.push(`slow:${slow.delayMs}`);
+  const delay = state.latency() + (slow?.delayMs ?? 0);
+  if (delay > 0 && !(await sleep(delay, state.signal))) {
+    close(0);
+    return;
+  }
+  const fault: FaultSpec | undefined = state.faults.takeTerminal(method, target.path);
+  if (fault?.kind === 'fail') {
+    outcome.faults.push(`fail:${fault.status}`);
+    send(failReply(fault));
+    return;
+  }
+  if (fault?.kind === 'drop' && fault.when !== 'after') {
+    outcome.faults.push('drop:before');
+    close(0);
+    return;
+  }
+  const reply = persisted(state, await route(state, req, method, target, identity, body).catch(toReply));
+  if (fault?.kind === 'drop') {
+    outcome.faults.push('drop:after');
+    close(reply.status);
+  } else if (fault?.kind === 'truncate') {
+    outcome.faults.push('truncate');
+    send(reply, true);
+  } else {
+    send(reply);
+  }
+}
+
+async function answerControl(state: PipelineState, req: IncomingMessage, res: ServerResponse, method: string, target: Target): Promise<void> {
+  let reply: Reply;
+  try {
+    const body = await readBody(req, BODY_LIMIT);
+    reply = method === 'OPTIONS' ? preflightReply() : state.control({ method, segments: target.segments.slice(1), query: target.query, body });
+  } catch (error) {
+    reply = toReply(error);
+  }
+  sendReply(res, prepareReply(persisted(state, reply)));
+}
+
+/**
+ * The `request` listener of the emulator's HTTP server.
+ *
+ * @example
+ * ```ts
+ * const server = createServer(createRequestListener(state));
+ * ```
+ */
+export function createRequestListener(state: PipelineState): RequestListener {
+  let nextSeq = 1;
+  return (req, res) => {
+    const started = performance.now();
+    const time = new Date().toISOString();
+    const seq = nextSeq;
+    nextSeq += 1;
+    res.on('error', () => undefined);
+    req.on('error', () => undefined);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = req.url ?? '/';
+    const target = parseTarget(url);
+    setCorsHeaders(req, res);
+    if (target.segments[0] === '_emulator') {
+      void answerControl(state, req, res, method, target).catch(() => res.destroy());
+      return;
+    }
+    const identity = resolveIdentity(req.headers.authorization, state.tokens);
+    let finished = false;
+    const outcome: Outcome = {
+      faults: [],
+      body: undefined,
+      finish(status, aborted) {
+        if (finished) return;
+        finished = true;
+        state.log.add({
+          seq,
+          time,
+          method,
+          path: target.path,
+          url,
+          query: Object.fromEntries(target.query),
+          headers: loggedHeaders(req.headers),
+          user: identity.user?.id ?? null,
+          auth: identity.auth,
+          body: outcome.body,
+          status,
+          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+          ...(outcome.faults.length > 0 ? { fault: outcome.faults.join(',') } : {}),
+          aborted,
+        });
+      },
+    };
+    void answerApi(state, req, res, method, target, identity, outcome).catch(() => {
+      outcome.finish(0, true);
+      res.destroy();
+    });
+  };
+}
