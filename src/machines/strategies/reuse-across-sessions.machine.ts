@@ -9,7 +9,17 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import { optionalObject } from './options.js';
-import { createParams, deepMerge, failure, markRun, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import {
+  createParams,
+  deepMerge,
+  failure,
+  isLostResponse,
+  markRun,
+  newestRunModifiers,
+  recoveredRun,
+  sessionFilter,
+  strategyOutput,
+} from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /**
@@ -29,6 +39,8 @@ export interface ReuseAcrossSessionsOptions {
 export interface ReuseAcrossSessionsContext extends StrategyInput<ReuseAcrossSessionsOptions> {
   run: Run | null;
   error: RunManagerError | null;
+  /** The newest run the query saw before creating (`null`: none; `undefined`: no query was sent). */
+  newestBeforeCreate: string | null | undefined;
 }
 
 /**
@@ -54,6 +66,8 @@ export function latestRunFilter(
  * `checkingSession → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
  * when there is none or the newest is trashed (as the original, spec §8.5). Reset goes straight to
  * `creating`. The query also filters by `model` (improvement 5), so another model's run is never reused.
+ * When a create's answer is lost (dropped connection, timeout) after a query, `recovering` looks
+ * again before anything else is created: a new untrashed newest run is the one the create made.
  *
  * @example
  * ```ts
@@ -67,7 +81,7 @@ export const reuseAcrossSessionsMachine = setup({
     context: {} as ReuseAcrossSessionsContext,
     input: {} as StrategyInput<ReuseAcrossSessionsOptions>,
     output: {} as StrategyOutput,
-    children: {} as { fetchLatest: 'fetchLatest'; createRun: 'createRun' },
+    children: {} as { fetchLatest: 'fetchLatest'; createRun: 'createRun'; findCreatedRun: 'fetchLatest' },
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { fetchLatest, createRun },
@@ -77,10 +91,14 @@ export const reuseAcrossSessionsMachine = setup({
       const newest = params.result.runs[0];
       return newest === undefined || newest.trashed === true;
     },
+    canRecover: ({ context }, params: { error: unknown }) =>
+      isLostResponse(params.error) && context.newestBeforeCreate !== undefined,
+    foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
+      recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
   },
 }).createMachine({
   id: 'reuse-across-sessions',
-  context: ({ input }) => ({ ...input, run: null, error: null }),
+  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -99,7 +117,11 @@ export const reuseAcrossSessionsMachine = setup({
           modifiers: newestRunModifiers('lower'),
         }),
         onDone: [
-          { guard: { type: 'hasNoUsableRun', params: ({ event }) => ({ result: event.output }) }, target: 'creating' },
+          {
+            guard: { type: 'hasNoUsableRun', params: ({ event }) => ({ result: event.output }) },
+            target: 'creating',
+            actions: assign({ newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null }),
+          },
           { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }) },
         ],
         onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
@@ -115,7 +137,40 @@ export const reuseAcrossSessionsMachine = setup({
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
         onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: [
+          {
+            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
+            target: 'recovering',
+            actions: assign({ error: ({ event }) => failure(event.error) }),
+          },
+          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        ],
+      },
+    },
+    recovering: {
+      tags: 'busy',
+      invoke: {
+        id: 'findCreatedRun',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: latestRunFilter(context.options, context.config, context.session),
+          modifiers: newestRunModifiers('lower'),
+        }),
+        onDone: [
+          {
+            guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
+            target: 'ready',
+            actions: assign({
+              run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
+              error: null,
+            }),
+          },
+          // Nothing was made: report the create's own failure; a retry may create safely.
+          { target: 'error' },
+        ],
+        // Still unreachable: keep the create's failure as the answer.
+        onError: { target: 'error' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

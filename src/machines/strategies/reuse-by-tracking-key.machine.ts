@@ -4,9 +4,19 @@
  */
 import { assign, setup } from 'xstate';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
+import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
-import { deepMerge, failure, markRun, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import {
+  deepMerge,
+  failure,
+  isLostResponse,
+  markRun,
+  newestRunModifiers,
+  recoveredRun,
+  sessionFilter,
+  strategyOutput,
+} from './shared.js';
 import {
   attachSettings,
   isLimitReached,
@@ -33,6 +43,8 @@ export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOpti
   runLimit: number;
   /** The `Content-Range` total of the last query (`null` when unknown). */
   total: number | null;
+  /** The newest run a query saw before creating (`null`: none; `undefined`: no query was sent). */
+  newestBeforeCreate: string | null | undefined;
   run: Run | null;
   error: RunManagerError | null;
 }
@@ -61,7 +73,8 @@ export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter
  * reset: `checkingSession → resolvingSettings → [countingRuns → checkingLimit] → creating → [applyingSettings] → ready`.
  * The run limit is enforced on both paths (improvement 7): getRun uses the total of the query it
  * already sent; an unlimited reset sends no query; a limited one with no `Content-Range` total
- * fails `INVALID_RESPONSE` instead of creating past the limit.
+ * fails `INVALID_RESPONSE` instead of creating past the limit. When a create's answer is lost after
+ * a query, `recovering` looks again before anything else is created.
  *
  * @example
  * ```ts
@@ -83,6 +96,7 @@ export const reuseByTrackingKeyMachine = setup({
       fetchLatest: 'fetchLatest';
       countRuns: 'fetchLatest';
       createRun: 'createRun';
+      findCreatedRun: 'fetchLatest';
       runOnCreate: 'runOnCreate';
     },
     tags: {} as 'busy' | 'ready' | 'error',
@@ -103,10 +117,16 @@ export const reuseByTrackingKeyMachine = setup({
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
+    canRecover: ({ context }, params: { error: unknown }) =>
+      isLostResponse(params.error) && context.newestBeforeCreate !== undefined,
+    foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
+      recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
+    foundCreatedRunNeedingOnCreate: ({ context }, params: { result: RunQueryResult }) =>
+      context.options.onCreate !== undefined && recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
   },
 }).createMachine({
   id: 'reuse-by-tracking-key',
-  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, run: null, error: null }),
+  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, newestBeforeCreate: undefined, run: null, error: null }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -162,7 +182,13 @@ export const reuseByTrackingKeyMachine = setup({
               run: ({ context, event }) => attachSettings(markRun(event.output.runs[0]!, false), context.settings),
             }),
           },
-          { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+          {
+            target: 'checkingLimit',
+            actions: assign({
+              total: ({ event }) => event.output.total,
+              newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
+            }),
+          },
         ],
         onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
       },
@@ -177,7 +203,13 @@ export const reuseByTrackingKeyMachine = setup({
           filter: trackingKeyFilter(context),
           modifiers: newestRunModifiers('camel'),
         }),
-        onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+        onDone: {
+          target: 'checkingLimit',
+          actions: assign({
+            total: ({ event }) => event.output.total,
+            newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
+          }),
+        },
         onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
       },
     },
@@ -209,7 +241,48 @@ export const reuseByTrackingKeyMachine = setup({
             actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
           },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: [
+          {
+            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
+            target: 'recovering',
+            actions: assign({ error: ({ event }) => failure(event.error) }),
+          },
+          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        ],
+      },
+    },
+    recovering: {
+      tags: 'busy',
+      invoke: {
+        id: 'findCreatedRun',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: trackingKeyFilter(context),
+          modifiers: newestRunModifiers('camel'),
+        }),
+        onDone: [
+          {
+            guard: { type: 'foundCreatedRunNeedingOnCreate', params: ({ event }) => ({ result: event.output }) },
+            target: 'applyingSettings',
+            actions: assign({
+              run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
+              error: null,
+            }),
+          },
+          {
+            guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
+            target: 'ready',
+            actions: assign({
+              run: ({ context, event }) =>
+                attachSettings(markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true), context.settings),
+              error: null,
+            }),
+          },
+          // Nothing was made: report the create's own failure; a retry may create safely.
+          { target: 'error' },
+        ],
+        onError: { target: 'error' },
       },
     },
     applyingSettings: {

@@ -10,7 +10,16 @@ import { normalizeOperations } from '../../services/operations.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
 import { invalidOption, isPlainObject, optionalObject } from './options.js';
-import { createParams, deepMerge, failure, markRun, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import {
+  createParams,
+  deepMerge,
+  failure,
+  isLostResponse,
+  markRun,
+  newestRunModifiers,
+  sessionFilter,
+  strategyOutput,
+} from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /**
@@ -96,6 +105,37 @@ export function initializedRunFilter(
 }
 
 /**
+ * After a create whose answer was lost: the newest untrashed run of this user and model, whatever
+ * its flag (the run the create made has none yet).
+ *
+ * @example
+ * ```ts
+ * halfMadeRunFilter({}, config, { userId: 'u1', groupName: 'g1' });
+ * // { scope: { group: 'g1' }, trashed: false, model: 'model.py', 'user.id': 'u1' }
+ * ```
+ */
+export function halfMadeRunFilter(
+  options: Partial<ReuseLastInitializedOptions>,
+  config: StrategyInput['config'],
+  session: StrategyInput['session'],
+): RunFilter {
+  const { scopeByGroup = true } = options.scope ?? {};
+  return sessionFilter({ trashed: false, model: config.model }, config, session, { user: true, group: scopeByGroup });
+}
+
+/**
+ * True when a run carries every field of the flag (so it finished initializing).
+ *
+ * @example
+ * ```ts
+ * carriesFlag({ id: 'r', isInitComplete: true }, { isInitComplete: true }); // true
+ * ```
+ */
+export function carriesFlag(run: Run, flag: Record<string, unknown>): boolean {
+  return Object.entries(flag).every(([key, value]) => JSON.stringify(run[key]) === JSON.stringify(value));
+}
+
+/**
  * The `INIT_FAILED` error of a reset whose run had to be trashed: names the failed step and the
  * original error, and says whether trashing worked.
  *
@@ -128,7 +168,8 @@ export function initFailedError(
  * `checkingSession → fetchingLatest → ready` with the newest flagged run, or
  * `→ creating → initializing → flagging → ready` when there is none (and always on reset).
  * If the init operations or the flag fail, `compensating` trashes the half-made run and the machine
- * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind.
+ * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind. When the
+ * create's answer is lost, `recovering` looks for the unflagged run it made and initializes that one.
  *
  * @example
  * ```ts
@@ -146,6 +187,7 @@ export const reuseLastInitializedMachine = setup({
     children: {} as {
       fetchLatest: 'fetchLatest';
       createRun: 'createRun';
+      findCreatedRun: 'fetchLatest';
       runInitOperations: 'runInitOperations';
       saveFlag: 'saveRun';
       trashRun: 'trashRun';
@@ -157,6 +199,11 @@ export const reuseLastInitializedMachine = setup({
     isReset: ({ context }) => context.mode === 'reset',
     hasNoInitializedRun: (_, params: { result: RunQueryResult }) =>
       !params.result.runs.some((run) => run.trashed !== true),
+    canRecover: ({ context }, params: { error: unknown }) => isLostResponse(params.error) && Boolean(context.session.userId),
+    foundHalfMadeRun: ({ context }, params: { result: RunQueryResult }) => {
+      const newest = params.result.runs[0];
+      return newest !== undefined && newest.trashed !== true && !carriesFlag(newest, context.options.flag ?? DEFAULT_FLAG);
+    },
   },
 }).createMachine({
   id: 'reuse-last-initialized',
@@ -200,7 +247,37 @@ export const reuseLastInitializedMachine = setup({
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
         onDone: { target: 'initializing', actions: assign({ created: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: [
+          {
+            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
+            target: 'recovering',
+            actions: assign({ error: ({ event }) => failure(event.error) }),
+          },
+          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        ],
+      },
+    },
+    recovering: {
+      tags: 'busy',
+      invoke: {
+        id: 'findCreatedRun',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: halfMadeRunFilter(context.options, context.config, context.session),
+          modifiers: newestRunModifiers('lower'),
+        }),
+        onDone: [
+          {
+            // The create went through: finish what it started, so no unflagged orphan is left.
+            guard: { type: 'foundHalfMadeRun', params: ({ event }) => ({ result: event.output }) },
+            target: 'initializing',
+            actions: assign({ created: ({ event }) => event.output.runs[0]!, error: null }),
+          },
+          // Nothing was made: report the create's own failure; a retry may create safely.
+          { target: 'error' },
+        ],
+        onError: { target: 'error' },
       },
     },
     initializing: {

@@ -171,3 +171,30 @@ export function strategyOutput({ run, error }: StrategyOutcome): StrategyOutput 
 export function failure(error: unknown, context?: string): RunManagerError {
   return toRunManagerError(error, 'HTTP_ERROR', context);
 }
+
+/**
+ * True for failures where a request may have reached the server and been carried out even though
+ * no answer came back (a dropped connection, a timeout): a create may have made a run.
+ *
+ * @example
+ * ```ts
+ * isLostResponse(new RunManagerError('NETWORK_ERROR', 'socket hang up')); // true
+ * ```
+ */
+export function isLostResponse(error: unknown): boolean {
+  return error instanceof RunManagerError && (error.type === 'NETWORK_ERROR' || error.type === 'TIMEOUT');
+}
+
+/**
+ * After a create whose answer was lost, the run a second query finds is ours when it is untrashed
+ * and was not the newest run before the create.
+ *
+ * @example
+ * ```ts
+ * recoveredRun({ runs: [run], total: 1, range: null }, null); // run
+ * ```
+ */
+export function recoveredRun(result: { runs: Run[] }, newestBeforeCreate: string | null): Run | undefined {
+  const newest = result.runs[0];
+  return newest && newest.trashed !== true && newest.id !== newestBeforeCreate ? newest : undefined;
+}

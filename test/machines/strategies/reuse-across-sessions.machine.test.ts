@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { isRunManagerError } from '../../../src/errors.js';
+import { isRunManagerError, RunManagerError } from '../../../src/errors.js';
 import {
   latestRunFilter,
   prepareReuseAcrossSessionsOptions,
@@ -163,5 +163,58 @@ describe('reuseAcrossSessionsStrategy.prepareOptions', () => {
   it('is registered as a caching strategy', () => {
     expect(reuseAcrossSessionsStrategy).toMatchObject({ name: 'reuse-across-sessions', cachesRun: true, requiresAuth: false });
     expect(reuseAcrossSessionsStrategy.machine).toBe(reuseAcrossSessionsMachine);
+  });
+});
+
+describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
+  const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
+
+  it('looks again and returns the run the create made: creating → recovering → ready', async () => {
+    const fake = createFakeServices({ userId: 'u1', runs: [mine('binned', '2024-01-01T00:00:00Z', { trashed: true })] });
+    // The server made the run, but the answer never arrived.
+    const create = fake.runApi.create;
+    fake.runApi.create = async (params, options) => {
+      await create(params, options);
+      throw lost();
+    };
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    const made = fake.runs.find((run) => run.id !== 'binned')!;
+    expect(fake.runs).toHaveLength(2);
+    expect(result.output).toMatchObject({ ok: true, run: { id: made.id, freshlyCreated: true } });
+  });
+
+  it('reports the failure when the second look finds nothing new, and never creates twice', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'error']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
+  });
+
+  it('keeps the create failure when the second look fails too', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    fake.fail('query', httpError(503), 1);
+    fake.reply('query', { runs: [], total: 0, range: null }, 1);
+    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+    expect(result.output).toMatchObject({ ok: false });
+  });
+
+  it('does not look again on reset (nothing to tell a new run from the old) or on an HTTP error', async () => {
+    const resetFake = createFakeServices({ userId: 'u1' });
+    resetFake.fail('create', lost());
+    const reset = await runStrategy(reuseAcrossSessionsMachine, input(resetFake, { mode: 'reset' }));
+    expect(reset.path).toEqual(['checkingSession', 'creating', 'error']);
+
+    const httpFake = createFakeServices({ userId: 'u1' });
+    httpFake.fail('create', httpError(500));
+    const refused = await runStrategy(reuseAcrossSessionsMachine, input(httpFake));
+    expect(refused.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'error']);
+    expect(httpFake.methods()).toEqual(['query', 'create']);
   });
 });

@@ -420,3 +420,59 @@ describe('reuseByTrackingKeyStrategy', () => {
     );
   });
 });
+
+describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
+  const lost = () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out');
+
+  function losingCreates(fake: FakeWorldServices): void {
+    const create = fake.runApi.create;
+    fake.runApi.create = async (params, options) => {
+      await create(params, options);
+      throw lost();
+    };
+  }
+
+  it('getRun looks again and keeps the run the create made: creating → recovering → ready', async () => {
+    const fake = createFakeWorldServices({ userId: 'u1' });
+    losingCreates(fake);
+    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
+
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'recovering', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
+  });
+
+  it('a limited reset recovers too, and onCreate still runs on the recovered run', async () => {
+    const fake = seeded();
+    losingCreates(fake);
+    const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
+    const result = await runStrategy(
+      reuseByTrackingKeyMachine,
+      input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }),
+    );
+
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'countingRuns', 'checkingLimit', 'creating', 'recovering', 'applyingSettings', 'ready']);
+    expect(onCreate).toHaveBeenCalledTimes(1);
+    expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
+    expect((result.output as { run: { id: string } }).run.id).not.toBe('old');
+  });
+
+  it('reports the failure when nothing new is found, without creating again', async () => {
+    const fake = seeded();
+    fake.fail('create', lost());
+    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
+
+    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'error']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'TIMEOUT' } });
+  });
+
+  it('an unlimited reset (no query to compare with) reports the failure at once', async () => {
+    const fake = seeded();
+    fake.fail('create', lost());
+    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
+    expect(result.path.slice(-2)).toEqual(['creating', 'error']);
+    expect(fake.methods()).toEqual(['create']);
+  });
+});

@@ -309,3 +309,48 @@ describe('reuseLastInitializedStrategy.prepareOptions', () => {
     expect(reuseLastInitializedStrategy.machine).toBe(reuseLastInitializedMachine);
   });
 });
+
+describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
+  const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
+
+  it('finds the unflagged run the create made and initializes it: creating → recovering → initializing', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    const create = fake.runApi.create;
+    fake.runApi.create = async (params, requestOptions) => {
+      await create(params, requestOptions);
+      throw lost();
+    };
+    const result = await runStrategy(reuseLastInitializedMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'serial', 'save']);
+    expect(fake.callsTo('query')[1]!.args[0]).toEqual({ scope: { group: 'g1' }, trashed: false, model: 'model.py', 'user.id': 'u1' });
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, isInitComplete: true, freshlyCreated: true } });
+  });
+
+  it('reports the failure when only flagged runs are found, and creates nothing more', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    fake.reply('query', { runs: [], total: 0, range: null }, 1);
+    fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 1);
+    const result = await runStrategy(reuseLastInitializedMachine, input(fake));
+
+    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'error']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
+  });
+
+  it('does not look again without a user to narrow the search, or after an HTTP error', async () => {
+    const anonymous = createFakeServices();
+    anonymous.fail('create', lost());
+    const result = await runStrategy(reuseLastInitializedMachine, input(anonymous, { session: {} }));
+    expect(result.path.slice(-2)).toEqual(['creating', 'error']);
+
+    const refused = createFakeServices({ userId: 'u1' });
+    refused.fail('create', httpError(500));
+    const second = await runStrategy(reuseLastInitializedMachine, input(refused));
+    expect(second.path.slice(-2)).toEqual(['creating', 'error']);
+    expect(refused.methods()).toEqual(['query', 'create']);
+  });
+});
