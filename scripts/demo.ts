@@ -9,16 +9,25 @@
  *             or the typed rejection the step is meant to show.
  * It ends with a summary of request counts next to the original Epicenter.js's (spec §8.12).
  *
- *   npm run demo              full walkthrough
- *   npm run demo -- --quiet   summary only
+ *   npm run demo                          full walkthrough
+ *   npm run demo -- --quiet               summary only
+ *   npm run demo -- --trace trace.jsonl   also write a trace of every actor (one JSON line per
+ *                                         actor, event and snapshot; sanitized, no token)
  * Exits 1 with "demo failed: …" when a step does not behave as shown.
  */
+import { createWriteStream } from 'node:fs';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { createMemorySessionStore, RunManager, RunManagerError, strategies } from '../src/index.js';
+import { createMemorySessionStore, createTraceRecorder, RunManager, RunManagerError, strategies } from '../src/index.js';
 import type { Run, RunManagerOptions, RunService, UserSession } from '../src/index.js';
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/index.js';
 
 const quiet = process.argv.includes('--quiet');
+const traceIndex = process.argv.indexOf('--trace');
+const traceFile = traceIndex === -1 ? undefined : process.argv[traceIndex + 1];
+if (traceIndex !== -1 && (!traceFile || traceFile.startsWith('--'))) {
+  console.error('usage: npm run demo -- --trace <file.jsonl>');
+  process.exit(2);
+}
 const tty = process.stdout.isTTY === true;
 const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const [bold, dim, green, yellow, red, cyan] = [paint(1), paint(2), paint(32), paint(33), paint(31), paint(36)];
@@ -43,6 +52,27 @@ function inspect(event: InspectionEvent): void {
   for (const state of [...visited, ...(typeof value === 'string' ? [value] : [])]) {
     if (path.at(-1) !== state) path.push(state);
   }
+}
+
+// ── Tracing (--trace <file>) ───────────────────────────────────────────────────────────────────
+// Every manager's inspection events also go to one trace recorder: a JSON line per actor, event and
+// snapshot of every actor, written to the file by a Node write stream.
+const traceStream = traceFile ? createWriteStream(traceFile, { flags: 'w' }) : undefined;
+const trace = traceStream ? createTraceRecorder({ write: (line) => traceStream.write(`${line}\n`) }) : undefined;
+const observe = trace
+  ? (event: InspectionEvent) => {
+      inspect(event);
+      trace.next(event);
+    }
+  : inspect;
+async function closeTrace(): Promise<void> {
+  if (!trace || !traceStream) return;
+  await trace.close();
+  await new Promise<void>((resolve, reject) => {
+    traceStream.once('error', reject);
+    traceStream.end(resolve);
+  });
+  console.log(dim(`trace: ${trace.lines} lines written to ${traceFile}`));
 }
 
 // ── Printing runs and requests ───────────────────────────────────────────────────────────────────
@@ -224,7 +254,7 @@ async function main(): Promise<void> {
           strategy: walk.name,
           session,
           sessionStore: store,
-          inspect,
+          inspect: observe,
           timeout: 5_000, // a demo should fail fast, not wait out the 15 s default
           ...(walk.options ? { strategyOptions: walk.options() } : {}),
         };
@@ -299,6 +329,7 @@ async function main(): Promise<void> {
   } finally {
     for (const rm of managers) rm.stop();
     await emulator.close();
+    await closeTrace();
   }
 }
 

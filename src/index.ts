@@ -14,6 +14,10 @@ export type { RunManagerOptions, SessionSource } from './run-manager.js';
 export { RunManagerError, isRunManagerError, ERROR_TYPES } from './errors.js';
 export type { RunManagerErrorType, RunManagerErrorDetails } from './errors.js';
 export type * from './types.js';
+export { createEventSanitizer, createSanitizedInspector, sanitizeInspectionEvent, sanitizeSnapshot, sanitizeValue, REDACTED } from './inspection.js';
+export type { SanitizeOptions, InspectionObserver } from './inspection.js';
+export { createTraceRecorder } from './trace.js';
+export type { TraceLine, TraceRecorder, TraceRecorderOptions, TraceTarget } from './trace.js';
 
 export { strategies, STRATEGY, STRATEGY_ALIASES, toStrategyDefinition } from './machines/strategies/registry.js';
 export type { StrategyName, StrategyLike, RegisterOptions } from './machines/strategies/registry.js';

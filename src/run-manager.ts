@@ -5,6 +5,7 @@
 import type { $Fetch } from 'ofetch';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { RunManagerError } from './errors.js';
+import { createSanitizedInspector } from './inspection.js';
 import { runManagerMachine, type RunManagerServices } from './machines/run-manager.machine.js';
 import { STRATEGY, strategies, toStrategyDefinition, type StrategyLike } from './machines/strategies/registry.js';
 import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strategies/types.js';
@@ -144,7 +145,8 @@ export class RunManager {
         lockKey: valid.lockKey,
         services,
       },
-      ...(options.inspect ? { inspect: options.inspect } : {}),
+      // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
+      ...(options.inspect ? { inspect: createSanitizedInspector(options.inspect, { secrets: () => this.#secrets(valid.runOptions.token, options.session) }) } : {}),
     });
     this.actor.on('settled', (event) => this.#settle(event));
     this.actor.on('warning', (event) => console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`));
@@ -237,6 +239,12 @@ export class RunManager {
     this.#sessionToken = typeof token === 'string' && token !== '' ? token : undefined;
     if (session.userId !== undefined && typeof session.userId !== 'string') session.userId = String(session.userId);
     return session;
+  }
+
+  /** The bearer tokens this manager knows of, redacted from inspection events. */
+  #secrets(runToken: string | undefined, source: SessionSource | undefined): (string | undefined)[] {
+    const given = source && typeof source === 'object' ? (source as { auth_token?: unknown }).auth_token : undefined;
+    return [runToken, this.run.ownToken(), this.#currentToken(source), typeof given === 'string' ? given : undefined];
   }
 
   #currentToken(source: SessionSource | undefined): string | undefined {

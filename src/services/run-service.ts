@@ -60,6 +60,7 @@ export class RunService {
   /** The current run's id. */
   id: string | undefined;
   #sessionToken: () => string | undefined = () => undefined;
+  #ownToken: () => string | undefined;
   #special: SpecialOperations = {};
   /** Ids this service created lately (id → creation number), so a legacy strategy's run can be told new from reused. */
   #createdIds = new Map<string, number>();
@@ -68,6 +69,7 @@ export class RunService {
   constructor(options: RunServiceOptions) {
     const { token, fetch, id, ...config } = options;
     const ownToken = typeof token === 'function' ? token : () => token;
+    this.#ownToken = ownToken;
     const clientOptions = {
       baseURL: resolveBaseURL(config),
       account: config.account,
@@ -97,6 +99,19 @@ export class RunService {
   attachManager(sessionToken: () => string | undefined, special: SpecialOperations): void {
     this.#sessionToken = sessionToken;
     this.#special = special;
+  }
+
+  /**
+   * The service's own token (not the session's), so the manager can keep it out of inspection events.
+   *
+   * @internal
+   * @example
+   * ```ts
+   * service.ownToken(); // 'eyJ…' when constructed with { token }
+   * ```
+   */
+  ownToken(): string | undefined {
+    return this.#ownToken();
   }
 
   /** The current configuration with the bound run id (Epicenter.js `getCurrentConfig`). */
