@@ -1,0 +1,42 @@
+/**
+ * Model-based paths of reuse-last-initialized: reuse the newest initialised run, or create,
+ * initialise and flag one; a failed init or flag trashes the half-made run (`compensating`); a lost
+ * create answer is recovered (`recovering`) — replayed against the real Run API client.
+ */
+import { prepareReuseLastInitializedOptions, reuseLastInitializedMachine } from '../../src/machines/strategies/reuse-last-initialized.machine.js';
+import { createStrategyModel } from '../../src/testing/index.js';
+import type { Run } from '../../src/types.js';
+import { createdRun, session } from './support/fixtures.js';
+import { done, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
+import { liveServices, modelSuite } from './support/suite.js';
+
+const initializedRun: Run = { ...createdRun, id: 'r-init', isInitComplete: true };
+const flaggedRun: Run = { ...createdRun, isInitComplete: true };
+const trashedHalfMade: Run = { ...createdRun, saved: false, trashed: true };
+const created = runPath(`${createdRun.id}/`);
+const initOperation = runPath(`${createdRun.id}/operations/init/`);
+
+const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
+  input: { session, options: { ...prepareReuseLastInitializedOptions({ initOperation: 'init' }) } },
+  outcomes: {
+    fetchLatest: [
+      queried('none initialised', [], 0),
+      queried('initialised run', [initializedRun], 1),
+      ...requestFailures('GET', QUERY, ['unavailable']),
+    ],
+    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath())],
+    findCreatedRun: [
+      queried('half-made run', [createdRun], 1),
+      queried('only flagged runs', [initializedRun], 1),
+      ...requestFailures('GET', QUERY, ['unavailable']),
+    ],
+    runInitOperations: [
+      done('initialised', [{ result: 'ok' }], http('POST', initOperation, { status: 200, json: { result: 'ok' } })),
+      failed('500', errors.serverError(), http('POST', initOperation, responses.serverError)),
+    ],
+    saveFlag: [done('flagged', flaggedRun, http('PATCH', created, { status: 200, json: flaggedRun })), ...requestFailures('PATCH', created, ['unavailable'])],
+    trashRun: [done('trashed', trashedHalfMade, http('PATCH', created, { status: 200, json: trashedHalfMade })), ...requestFailures('PATCH', created, ['unavailable'])],
+  },
+});
+
+modelSuite('reuse-last-initialized', model, (h, script, path) => ({ input: { ...(path.input as object), services: liveServices(h, script) } }));

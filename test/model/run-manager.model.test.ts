@@ -1,0 +1,202 @@
+/**
+ * Model-based paths of the run-manager machine: getRun and reset from idle, ready and error;
+ * callers joining a resolution and resets queued behind it (bounded to three waiting callers);
+ * waiting for the single-flight lock; a session provider that fails or has no user (with and
+ * without `requiresAuth`); session-store reads and writes that fail; a strategy that answers, fails
+ * or crashes; variables fetched or not.
+ *
+ * The strategy is a one-request machine (`modelStrategy`) that creates a run through the real Run
+ * API client; variables come through the real client too. The coordinator, session provider and
+ * session store are fakes that take their answers from the path's script.
+ */
+import { assign, setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { isRunManagerError, type RunManagerError } from '../../src/errors.js';
+import { runManagerMachine, type RunManagerContext, type RunManagerInput, type RunManagerServices } from '../../src/machines/run-manager.machine.js';
+import { createRun } from '../../src/machines/strategies/actors.js';
+import { createParams, failure, markRun, strategyOutput } from '../../src/machines/strategies/shared.js';
+import type { StrategyInput, StrategyOutput } from '../../src/machines/strategies/types.js';
+import { createMemorySessionStore } from '../../src/services/session-store.js';
+import { createPathModel, type EventVariant, type OutcomeVariant } from '../../src/testing/index.js';
+import type { Run } from '../../src/types.js';
+import { config, createdRun, session } from './support/fixtures.js';
+import { done, errors, failed, http, MODEL, responses, returns, runPath, scriptedCall, throws, type ModelItem } from './support/http-script.js';
+import { liveServices, modelSuite } from './support/suite.js';
+
+interface ModelStrategyContext extends StrategyInput {
+  run: Run | null;
+  error: RunManagerError | null;
+}
+
+/**
+ * A strategy that creates one run. An HTTP error is its answer (`{ ok: false }`); any other failure
+ * (a dropped connection) is left unhandled, so the strategy actor itself fails.
+ */
+const modelStrategy = setup({
+  types: { context: {} as ModelStrategyContext, input: {} as StrategyInput, output: {} as StrategyOutput },
+  actors: { createRun },
+  guards: { isHttpError: (_, params: { error: unknown }) => isRunManagerError(params.error, 'HTTP_ERROR') },
+}).createMachine({
+  id: 'model-strategy',
+  context: ({ input }) => ({ ...input, run: null, error: null }),
+  initial: 'creating',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    creating: {
+      invoke: {
+        id: 'createRun',
+        src: 'createRun',
+        input: ({ context }) => ({ services: context.services, params: createParams(context.config, context.session, undefined, context.createOptions) }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
+        onError: {
+          guard: { type: 'isHttpError', params: ({ event }) => ({ error: event.error }) },
+          target: 'error',
+          actions: assign({ error: ({ event }) => failure(event.error) }),
+        },
+      },
+    },
+    ready: { type: 'final' },
+    error: { type: 'final' },
+  },
+});
+
+const strategy: AnyStateMachine = modelStrategy;
+const machine = runManagerMachine.provide({ actors: { strategy } });
+
+const baseInput: RunManagerInput = {
+  strategyName: 'model-strategy',
+  requiresAuth: false,
+  cachesRun: true,
+  strategyOptions: {},
+  config,
+  sessionKey: 'epicenter-scenario-acme-sim-model.py',
+  lockKey: 'acme-sim-model.py',
+  services: {} as RunManagerServices,
+};
+
+const ctx = (snapshot: AnyMachineSnapshot): RunManagerContext => snapshot.context as RunManagerContext;
+const hasKey = (snapshot: AnyMachineSnapshot) => ctx(snapshot).cachesRun && ctx(snapshot).sessionKey !== false;
+const waiting = (snapshot: AnyMachineSnapshot) => ctx(snapshot).callers.length + (ctx(snapshot).queuedReset?.callers.length ?? 0);
+const nextRequestId = (snapshot: AnyMachineSnapshot) => waiting(snapshot) + 1;
+const willWrite = (snapshot: AnyMachineSnapshot) => hasKey(snapshot) && Boolean(ctx(snapshot).run?.id);
+
+const record = { v: 1, runId: 'r-old', id: 'r-old', userId: 'u1', model: MODEL, savedAt: 1 };
+const variablesPath = runPath(`${createdRun.id}/variables/`);
+
+const events: Record<string, EventVariant<ModelItem>[]> = {
+  GET_RUN: [
+    { label: 'plain', event: (s) => ({ type: 'GET_RUN', requestId: nextRequestId(s), variables: [] }) },
+    { label: 'price', event: (s) => ({ type: 'GET_RUN', requestId: nextRequestId(s), variables: ['price'] }) },
+  ],
+  RESET: [{ label: 'reset', event: (s) => ({ type: 'RESET', requestId: nextRequestId(s) }) }],
+  // The coordinator hands the lock over; the lock actor sends LOCK_ACQUIRED itself.
+  LOCK_ACQUIRED: [{ label: 'lock free', produced: true, script: [returns('acquire')] }],
+};
+
+const outcomes: Record<string, OutcomeVariant<ModelItem>[]> = {
+  loadSession: [
+    done('user', session, returns('loadSession', session)),
+    done('no user', {}, returns('loadSession', {})),
+    failed('provider fails', new Error('session provider failed'), throws('loadSession', new Error('session provider failed'))),
+  ],
+  readRecord: [
+    // Without a key the machine reads nothing: the actor answers at once.
+    { label: 'no record', output: undefined, script: (s) => (hasKey(s) ? [returns('readRecord', undefined)] : []) },
+    { ...done('record', record, returns('readRecord', record)), when: hasKey },
+    { ...failed('read fails', new Error('store read failed'), throws('readRecord', new Error('store read failed'))), when: hasKey },
+  ],
+  strategy: [
+    done('created', { ok: true, run: markRun(createdRun, true) }, http('POST', runPath(), { status: 201, json: createdRun })),
+    done('503', { ok: false, error: errors.unavailable() }, http('POST', runPath(), responses.unavailable)),
+    failed('crashed', errors.network(), http('POST', runPath(), responses.network)),
+  ],
+  writeRecord: [
+    { label: 'written', output: undefined, script: (s) => (willWrite(s) ? [returns('writeRecord')] : []) },
+    { ...failed('write fails', new Error('store write failed'), throws('writeRecord', new Error('store write failed'))), when: willWrite },
+  ],
+  fetchVariables: [
+    done('values', { price: 1 }, http('GET', variablesPath, { status: 200, json: { price: 1 } })),
+    failed('503', errors.unavailable(), http('GET', variablesPath, responses.unavailable)),
+  ],
+};
+
+const model = createPathModel<ModelItem>(machine, {
+  inputs: {
+    caching: baseInput,
+    'requires auth': { ...baseInput, requiresAuth: true },
+    'no caching': { ...baseInput, cachesRun: false },
+  },
+  outcomes,
+  events,
+  paths: 'shortest',
+  scenarios: [
+    // A reset queued behind a getRun runs to the end once that getRun is answered, and a getRun
+    // sent after the reset joins the reset (it gets the reset's run).
+    {
+      input: 'caching',
+      steps: [
+        'GET_RUN: price',
+        'done: user',
+        'LOCK_ACQUIRED: lock free',
+        'RESET: reset',
+        'GET_RUN: plain',
+        'done: no record',
+        'done: created',
+        'done: written',
+        'done: values',
+        'done: user',
+        'LOCK_ACQUIRED: lock free',
+        'done: record',
+        'done: created',
+        'done: written',
+      ],
+    },
+    // Two getRun calls waiting for the lock, then a store that fails both ways.
+    {
+      input: 'caching',
+      steps: ['GET_RUN: plain', 'done: user', 'GET_RUN: price', 'LOCK_ACQUIRED: lock free', 'error: read fails', 'done: created', 'error: write fails', 'error: 503'],
+    },
+  ],
+  isComplete: (s) => s.matches('idle') || s.matches('ready') || s.matches('error'),
+  filter: (s, event) => {
+    if (!s.matches('working') || (event.type !== 'GET_RUN' && event.type !== 'RESET')) return true;
+    if (waiting(s) >= 3) return false;
+    // Without a key, reading and writing the record finish at once: no event can come in between.
+    const instant = s.matches({ working: { locked: 'readingRecord' } }) || s.matches({ working: { locked: 'persisting' } });
+    return hasKey(s) || !instant;
+  },
+  // What decides the machine's next steps: the callers (their variables), the queued reset, the
+  // mode, whether a run is there once resolved, and which variables were tried.
+  serialize: (s) => {
+    const c = ctx(s);
+    return {
+      value: s.value,
+      callers: c.callers.map((caller) => caller.variables),
+      queued: c.queuedReset?.callers.map((caller) => caller.variables) ?? null,
+      ...(s.matches('working') ? { mode: c.mode, attempted: c.attemptedVariables } : {}),
+      ...(s.matches({ working: { locked: 'persisting' } }) || s.matches({ working: 'fetchingVariables' }) ? { run: Boolean(c.run) } : {}),
+    };
+  },
+});
+
+modelSuite('run-manager', model, (h, script, path) => {
+  const { runApi, worldApi } = liveServices(h, script);
+  const services: RunManagerServices = {
+    runApi,
+    worldApi,
+    runService: null,
+    coordinator: {
+      acquire: async (_name, signal) => {
+        await scriptedCall(script, 'acquire', signal);
+        return () => undefined;
+      },
+    },
+    sessionStore: createMemorySessionStore(),
+    loadSession: () => scriptedCall(script, 'loadSession') as Promise<RunManagerContext['session'] & object>,
+    readRecord: () => scriptedCall(script, 'readRecord') as ReturnType<RunManagerServices['readRecord']>,
+    writeRecord: async () => {
+      await scriptedCall(script, 'writeRecord');
+    },
+    fetchVariables: (runId, names, signal) => runApi.variables.query(runId, names, { signal }),
+  };
+  return { input: { ...(path.input as RunManagerInput), services } };
+});

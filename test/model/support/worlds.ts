@@ -1,0 +1,49 @@
+/**
+ * World API variants shared by the multiplayer strategies.
+ */
+import type { OutcomeVariant } from '../../../src/testing/index.js';
+import type { World } from '../../../src/types.js';
+import { world, worldRunTagged, worldRunUntagged, worldWithRun } from './fixtures.js';
+import { done, http, requestFailures, responses, runPath, failed, errors, type ModelItem } from './http-script.js';
+
+const WORLDS = 'multiplayer/world/';
+const WORLD_RUN = `multiplayer/world/${world.id}/run`;
+
+function worldsAnswer(label: string, worlds: World[]): OutcomeVariant<ModelItem> {
+  return done(label, worlds[0], http('GET', WORLDS, { status: 200, json: worlds }));
+}
+
+/** findWorld: a world with or without a current run, no world, a failing lookup. */
+export const findWorldOutcomes = (withRunVariant: boolean): OutcomeVariant<ModelItem>[] => [
+  worldsAnswer('world', [world]),
+  ...(withRunVariant ? [worldsAnswer('world with a run', [worldWithRun])] : []),
+  worldsAnswer('no world', []),
+  ...requestFailures('GET', WORLDS, ['unavailable']),
+];
+
+/** getWorldRun: 201 (created now), 200 (existing), 503. */
+export const getWorldRunOutcomes: OutcomeVariant<ModelItem>[] = [
+  done('201 created', { runId: 'r-world', freshlyCreated: true }, http('POST', WORLD_RUN, { status: 201, json: 'r-world' })),
+  done('200 existing', { runId: 'r-world', freshlyCreated: false }, http('POST', WORLD_RUN, { status: 200, json: 'r-world' })),
+  ...requestFailures('POST', WORLD_RUN, ['unavailable']),
+];
+
+/** replaceWorldRun: DELETE then POST, or a failing DELETE. */
+export const replaceWorldRunOutcomes: OutcomeVariant<ModelItem>[] = [
+  done(
+    'replaced',
+    { runId: 'r-world', freshlyCreated: true },
+    http('DELETE', WORLD_RUN, { status: 200, body: '' }),
+    http('POST', WORLD_RUN, { status: 201, json: 'r-world' }),
+  ),
+  failed('503', errors.unavailable(), http('DELETE', WORLD_RUN, responses.unavailable)),
+];
+
+const LOAD = runPath('r-world/');
+
+/** loadRun of the world's run: found (with or without the tracking key), gone. */
+export const loadWorldRunOutcomes = (withUntagged: boolean): OutcomeVariant<ModelItem>[] => [
+  done('found', worldRunTagged, http('GET', LOAD, { status: 200, json: worldRunTagged })),
+  ...(withUntagged ? [done('found untagged', worldRunUntagged, http('GET', LOAD, { status: 200, json: worldRunUntagged }))] : []),
+  ...requestFailures('GET', LOAD, ['notFound']),
+];
