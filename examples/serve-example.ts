@@ -16,7 +16,7 @@ import { bundleBrowser, portArgument, serveStatic, sessionCookie } from './dev-s
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The examples and their entry files. */
-export const EXAMPLES = { react: 'react/main.jsx', vanilla: 'vanilla/main.ts' } as const;
+export const EXAMPLES = { react: 'react/main.tsx', vanilla: 'vanilla/main.ts' } as const;
 export type ExampleName = keyof typeof EXAMPLES;
 
 /** A running example. */
