@@ -57,6 +57,7 @@ function checkRunOptions(run: unknown): RunOptions {
 
 function resolveStrategy(options: RunManagerOptions): StrategyDefinition {
   const { strategy, strategyOptions } = options;
+  if (strategy === null) throw invalidOption('strategy', 'must be a strategy name, a statechart or a strategy object, got null');
   if (strategy === undefined) {
     const name = strategyOptions && strategyOptions.initOperation !== undefined ? 'reuse-last-initialized' : 'reuse-per-session';
     return strategies.byName(name)!;

@@ -6,6 +6,7 @@
  * `/`, `?`, `#`, `&` or `=` (or starting with `!`) can never change which runs a filter selects.
  * The emulator (and any server that percent-decodes path segments) reads them back verbatim.
  */
+import { RunManagerError } from '../errors.js';
 import type { ContentRange, FilterValue, RunFilter } from '../types.js';
 
 /** Operator prefixes kept literal in a matrix condition, longest first (spec §2.1). */
@@ -16,11 +17,20 @@ const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
  * with `!` is never read as an operator).
  */
 function encodeComponent(value: string): string {
-  return encodeURIComponent(value).replace(/!/g, '%21');
+  try {
+    return encodeURIComponent(value).replace(/!/g, '%21');
+  } catch {
+    // A lone surrogate (a string cut inside a character) cannot be sent.
+    throw new RunManagerError('INVALID_OPTIONS', `filter text ${JSON.stringify(value.slice(0, 40))} is not valid Unicode`);
+  }
 }
 
-/** Percent-encodes a matrix key, keeping the `.` of dotted paths literal (`.` is never encoded anyway). */
+/**
+ * Percent-encodes a matrix key, keeping the `.` of dotted paths literal (`.` is never encoded anyway).
+ * `<` and `>` are refused: servers (and browsers, which encode them in paths) read them as operators.
+ */
 function encodeKey(key: string): string {
+  if (/[<>]/.test(key)) throw new RunManagerError('INVALID_OPTIONS', `filter key ${JSON.stringify(key.slice(0, 40))} cannot contain '<' or '>'`);
   return encodeComponent(key);
 }
 
@@ -40,8 +50,39 @@ function matrixCondition(key: string, value: string | number | boolean | null): 
   return `${encodeKey(key)}=${encodeComponent(text)}`;
 }
 
+/** `{ $eq: value }`: a value matched literally, never read as an operator. */
+function literalValue(value: unknown): { matched: true; value: string | number | boolean | null } | { matched: false } {
+  if (!isPlainObject(value)) return { matched: false };
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || keys[0] !== '$eq') return { matched: false };
+  const operand = value.$eq;
+  if (operand === null || typeof operand === 'string' || typeof operand === 'number' || typeof operand === 'boolean') {
+    return { matched: true, value: operand };
+  }
+  return { matched: false };
+}
+
+/**
+ * A filter value matched literally: `literal('<5')` filters for the text `<5`, where a plain `'<5'`
+ * means "less than 5". Values that cannot be read as an operator are returned as they are.
+ *
+ * @example
+ * ```ts
+ * toMatrix({ 'user.id': literal('!=u2') }); // ';user.id=%21%3Du2'
+ * literal('u1');                             // 'u1'
+ * ```
+ */
+export function literal<T extends string | undefined>(value: T): T | { $eq: string } {
+  return typeof value === 'string' && OPERATORS.some((op) => value.startsWith(op)) ? { $eq: value } : value;
+}
+
 function collectConditions(key: string, value: FilterValue, out: string[]): void {
   if (value === undefined) return;
+  const exact = literalValue(value);
+  if (exact.matched) {
+    out.push(exact.value === null ? `${encodeKey(key)}=null` : `${encodeKey(key)}=${encodeComponent(String(exact.value))}`);
+    return;
+  }
   if (Array.isArray(value)) {
     for (const element of value) collectConditions(key, element, out);
     return;
@@ -59,7 +100,8 @@ function collectConditions(key: string, value: FilterValue, out: string[]): void
  * Renders a run filter as a matrix path segment (spec §2.1): a leading `;`, then one
  * `key{op}value` condition per leaf, `;`-joined, keys in insertion order. Nested objects become
  * dotted keys, arrays repeat the key (one condition per element), a string starting with `<`, `>`,
- * `<=`, `>=` or `!=` keeps that operator, `null` is the literal `null`, `undefined` values are
+ * `<=`, `>=` or `!=` keeps that operator (`{ $eq: '<5' }` or {@link literal} matches such text
+ * literally), `null` is the literal `null`, `undefined` values are
  * skipped and an empty filter is `;` (all runs). Keys and operands are percent-encoded (`.` stays
  * literal), so hostile values cannot add conditions.
  *

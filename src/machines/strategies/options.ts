@@ -97,3 +97,36 @@ export function describe(value: unknown): string {
       return typeof value;
   }
 }
+
+function checkFilterValue(value: unknown, path: string, depth: number): void {
+  if (value === undefined || value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalidOption(path, `must be a finite number, got ${String(value)}`);
+    return;
+  }
+  if (depth > 8) throw invalidOption(path, 'is nested too deeply');
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkFilterValue(item, `${path}[${index}]`, depth + 1));
+    return;
+  }
+  if (!isPlainObject(value)) {
+    throw invalidOption(path, `must be a string, number, boolean, null, array or plain object, got ${describe(value)}${value instanceof Date ? ' (a Date: pass date.toISOString())' : ''}`);
+  }
+  for (const [key, child] of Object.entries(value)) checkFilterValue(child, `${path}.${key}`, depth + 1);
+}
+
+/**
+ * Checks an optional matrix filter option: a plain object whose leaves are strings, finite numbers,
+ * booleans or null (arrays meaning "any of", nested objects meaning dotted keys); returns it.
+ *
+ * @example
+ * ```ts
+ * optionalFilter({ saved: true, scope: { region: 'eu' } }, 'strategyOptions.filter'); // the filter
+ * optionalFilter({ created: new Date() }, 'strategyOptions.filter'); // throws INVALID_OPTIONS
+ * ```
+ */
+export function optionalFilter(value: unknown, path: string): Record<string, unknown> | undefined {
+  const filter = optionalObject(value, path);
+  if (filter) for (const [key, child] of Object.entries(filter)) checkFilterValue(child, `${path}.${key}`, 1);
+  return filter;
+}

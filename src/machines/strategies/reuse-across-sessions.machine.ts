@@ -4,11 +4,12 @@
  * Reset creates.
  */
 import { assign, setup } from 'xstate';
+import { literal } from '../../services/filter.js';
 import type { RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
-import { optionalObject } from './options.js';
+import { optionalFilter } from './options.js';
 import {
   createParams,
   deepMerge,
@@ -58,7 +59,7 @@ export function latestRunFilter(
   config: StrategyInput['config'],
   session: StrategyInput['session'],
 ): RunFilter {
-  return sessionFilter(deepMerge<RunFilter>(options.filter, { model: config.model }), config, session);
+  return sessionFilter(deepMerge<RunFilter>(options.filter, { model: literal(config.model) }), config, session);
 }
 
 /**
@@ -188,7 +189,7 @@ export const reuseAcrossSessionsMachine = setup({
  * ```
  */
 export function prepareReuseAcrossSessionsOptions(strategyOptions: Record<string, unknown>): Required<ReuseAcrossSessionsOptions> {
-  const filter = optionalObject(strategyOptions.filter, 'strategyOptions.filter') as RunFilter | undefined;
+  const filter = optionalFilter(strategyOptions.filter, 'strategyOptions.filter') as RunFilter | undefined;
   return { filter: filter ?? {} };
 }
 

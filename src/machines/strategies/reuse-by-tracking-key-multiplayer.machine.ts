@@ -4,6 +4,7 @@
  * optional run limit per world and tracking key. Reset gives the world a new run (within the limit).
  */
 import { assign, setup } from 'xstate';
+import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
@@ -56,7 +57,7 @@ export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<Trac
 export function worldTrackingKeyFilter(context: ReuseByTrackingKeyMultiplayerContext): RunFilter {
   return sessionFilter(
     deepMerge<RunFilter>(
-      { scope: { trackingKey: context.trackingKey, worldId: context.world?.id } },
+      { scope: { trackingKey: literal(context.trackingKey), worldId: context.world ? literal(context.world.id) : undefined } },
       context.options.filter ?? { trashed: false },
     ),
     context.config,

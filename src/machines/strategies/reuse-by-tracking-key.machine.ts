@@ -3,6 +3,7 @@
  * create one when there is none, up to an optional run limit. Reset creates (within the limit).
  */
 import { assign, setup } from 'xstate';
+import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
@@ -60,7 +61,7 @@ export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOpti
  */
 export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter {
   return sessionFilter(
-    deepMerge<RunFilter>({ scope: { trackingKey: context.trackingKey } }, context.options.filter ?? { trashed: false }),
+    deepMerge<RunFilter>({ scope: { trackingKey: literal(context.trackingKey) } }, context.options.filter ?? { trashed: false }),
     context.config,
     context.session,
   );

@@ -4,12 +4,13 @@
  * creates and initialises. A run whose initialisation fails is trashed, never left behind.
  */
 import { assign, setup } from 'xstate';
+import { literal } from '../../services/filter.js';
 import { isRunManagerError, RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
 import { normalizeOperations } from '../../services/operations.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
-import { invalidOption, isPlainObject, optionalObject } from './options.js';
+import { invalidOption, isPlainObject, optionalFilter, optionalObject } from './options.js';
 import {
   createParams,
   deepMerge,
@@ -97,7 +98,7 @@ export function initializedRunFilter(
 ): RunFilter {
   const { scopeByUser = true, scopeByGroup = true } = options.scope ?? {};
   return sessionFilter(
-    deepMerge<RunFilter>({ trashed: false }, options.flag ?? DEFAULT_FLAG, { model: config.model }),
+    deepMerge<RunFilter>({ trashed: false }, options.flag ?? DEFAULT_FLAG, { model: literal(config.model) }),
     config,
     session,
     { user: scopeByUser, group: scopeByGroup },
@@ -120,7 +121,7 @@ export function halfMadeRunFilter(
   session: StrategyInput['session'],
 ): RunFilter {
   const { scopeByGroup = true } = options.scope ?? {};
-  return sessionFilter({ trashed: false, model: config.model }, config, session, { user: true, group: scopeByGroup });
+  return sessionFilter({ trashed: false, model: literal(config.model) }, config, session, { user: true, group: scopeByGroup });
 }
 
 /**
@@ -382,7 +383,7 @@ function prepareScopeFlag(scope: Record<string, unknown> | undefined, key: 'scop
  */
 export function prepareReuseLastInitializedOptions(strategyOptions: Record<string, unknown>): ReuseLastInitializedOptions {
   const initOperation = prepareInitOperation(strategyOptions.initOperation);
-  const flag = optionalObject(strategyOptions.flag, 'strategyOptions.flag') ?? { ...DEFAULT_FLAG };
+  const flag = optionalFilter(strategyOptions.flag, 'strategyOptions.flag') ?? { ...DEFAULT_FLAG };
   const scope = optionalObject(strategyOptions.scope, 'strategyOptions.scope');
   return {
     initOperation,

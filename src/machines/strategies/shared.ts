@@ -2,6 +2,7 @@
  * Pure helpers the strategy machines share: how the session and the configured scope turn into
  * query filters and create bodies, and how a strategy's outcome becomes its output.
  */
+import { literal } from '../../services/filter.js';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
 import type { QueryModifiers, Run, RunFilter, RunScope, UserSession } from '../../types.js';
@@ -78,13 +79,18 @@ export function sessionFilter(
   by: ScopeBy = {},
 ): RunFilter {
   const { user = true, group = true } = by;
-  const scope: RunScope = { ...(config.scope ?? {}) };
-  if (group && session.groupName) scope.group = session.groupName;
+  // What the session and the configuration contribute are values, never operators: a user id or
+  // group named '<x' or '!=x' must not widen the query (improvement 4).
+  const scope: RunFilter = {};
+  for (const [key, value] of Object.entries(config.scope ?? {})) {
+    scope[key] = typeof value === 'string' ? literal(value) : (value as RunFilter[string]);
+  }
+  if (group && session.groupName) scope.group = literal(session.groupName);
   if (!group) delete scope.group;
   return deepMerge<RunFilter>(
-    Object.keys(scope).length > 0 ? { scope: scope as RunFilter } : undefined,
+    Object.keys(scope).length > 0 ? { scope } : undefined,
     filter,
-    user && session.userId ? { 'user.id': session.userId } : undefined,
+    user && session.userId ? { 'user.id': literal(session.userId) } : undefined,
   );
 }
 

@@ -8,7 +8,7 @@ import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
 import type { Run, RunFilter, UserSession } from '../../types.js';
 import type { WithServices } from './actors.js';
-import { describe, invalidOption, isPlainObject, optionalFunction, optionalObject } from './options.js';
+import { describe, invalidOption, isPlainObject, optionalFilter, optionalFunction, optionalObject } from './options.js';
 import { createParams, deepMerge } from './shared.js';
 import type { RunConfig } from './types.js';
 
@@ -155,7 +155,7 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
     normaliseSettings(settings);
   }
 
-  const userFilter = optionalObject(strategyOptions.filter, 'strategyOptions.filter') ?? {};
+  const userFilter = optionalFilter(strategyOptions.filter, 'strategyOptions.filter') ?? {};
   if (userFilter.trashed !== undefined && userFilter.trashed !== false) {
     throw invalidOption('strategyOptions.filter.trashed', 'cannot be changed: the strategy only reuses runs that are not trashed');
   }
