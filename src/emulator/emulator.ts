@@ -2,6 +2,7 @@
  * `startEmulator`: builds the state, loads the data file, listens on 127.0.0.1 and returns the
  * {@link Emulator} handle (state access, seeding, faults, latency, request log, close).
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Run, World } from '../types.js';
@@ -65,6 +66,8 @@ class LocalEmulator implements Emulator {
     private readonly store: RunStore,
     private readonly options: EmulatorOptions,
   ) {
+    // Every delayed request listens for shutdown; thousands may wait at once under latency.
+    setMaxListeners(0, this.shutdown.signal);
     this.latencyMs = assertLatency(options.latency ?? 0);
     this.log = new RequestLog(options.logLimit ?? 10_000);
     this.operations = new OperationRegistry(options.operations);

@@ -59,18 +59,39 @@ function parseTarget(url: string): Target {
   return { path, query, segments };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+/** How long before a delay's deadline the timer hands over to `setImmediate` polling (ms). */
+const TIMER_SLACK_MS = 1.5;
+
+/**
+ * Waits until `deadline` (a `performance.now()` time); resolves false when `signal` aborts first.
+ * Node's timers run on libuv's millisecond clock, so a plain `setTimeout(ms)` fires anywhere from
+ * about a millisecond early to a millisecond late. Here the timer covers all but the last
+ * {@link TIMER_SLACK_MS} and `setImmediate` turns finish the wait, so an answer never comes before
+ * the delay asked for, nor more than a loop turn after it.
+ */
+function sleepUntil(deadline: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let immediate: ReturnType<typeof setImmediate> | undefined;
     const onAbort = () => {
       clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
+    const check = () => {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      } else if (left > TIMER_SLACK_MS + 1) {
+        timer = setTimeout(check, Math.floor(left - TIMER_SLACK_MS));
+      } else {
+        immediate = setImmediate(check);
+      }
+    };
     signal.addEventListener('abort', onAbort, { once: true });
+    check();
   });
 }
 
@@ -141,7 +162,16 @@ interface Outcome {
   finish(status: number, aborted: boolean): void;
 }
 
-async function answerApi(state: PipelineState, req: IncomingMessage, res: ServerResponse, method: string, target: Target, identity: Identity, outcome: Outcome): Promise<void> {
+async function answerApi(
+  state: PipelineState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  target: Target,
+  identity: Identity,
+  outcome: Outcome,
+  arrived: number,
+): Promise<void> {
   const send = (reply: Reply, truncate = false) => {
     const prepared = prepareReply(reply, truncate);
     outcome.finish(prepared.status, res.destroyed);
@@ -166,8 +196,9 @@ async function answerApi(state: PipelineState, req: IncomingMessage, res: Server
   }
   const slow = state.faults.takeSlow(method, target.path);
   if (slow) outcome.faults.push(`slow:${slow.delayMs}`);
+  // The delay counts from the request's arrival: latency L means the answer leaves L ms after the request came in.
   const delay = state.latency() + (slow?.delayMs ?? 0);
-  if (delay > 0 && !(await sleep(delay, state.signal))) {
+  if (delay > 0 && !(await sleepUntil(arrived + delay, state.signal))) {
     close(0);
     return;
   }
@@ -256,7 +287,7 @@ export function createRequestListener(state: PipelineState): RequestListener {
         });
       },
     };
-    void answerApi(state, req, res, method, target, identity, outcome).catch(() => {
+    void answerApi(state, req, res, method, target, identity, outcome, started).catch(() => {
       outcome.finish(0, true);
       res.destroy();
     });
