@@ -1,13 +1,16 @@
 /**
  * The events a traversal offers in each snapshot: the state's own event descriptors, each replaced
  * by its variants (`xstate.done.actor.<id>` / `xstate.error.actor.<id>` from the outcomes, other
- * events from the event variants, else a plain `{ type }`).
+ * events from the event variants, else a plain `{ type }`). A delayed transition's event
+ * (`xstate.after.<delay>.<state id>`) is offered once, as an `after` step that the actor takes by
+ * itself when the delay elapses.
  */
 import { __unsafe_getAllOwnEventDescriptors, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import type { EventVariant, FromSnapshot, OutcomeVariant } from './types.js';
 
 const DONE = 'xstate.done.actor.';
 const ERROR = 'xstate.error.actor.';
+const AFTER = 'xstate.after.';
 
 /**
  * What a generated event stands for.
@@ -18,7 +21,8 @@ const ERROR = 'xstate.error.actor.';
  * ```
  */
 export interface EventMeta {
-  kind: 'done' | 'error' | 'event';
+  /** `after` for a delayed transition's event (its variant is the delay: `recoveryDelay`, `500`). */
+  kind: 'done' | 'error' | 'after' | 'event';
   invokeId: string | undefined;
   variant: string;
   produced: boolean;
@@ -60,6 +64,24 @@ export function outcomeLabels(variants: readonly OutcomeVariant[]): string[] {
     if (isErrorVariant(variant)) return variant.label ?? `error #${++failed}`;
     return variant.label ?? `done #${++done}`;
   });
+}
+
+/**
+ * The delay of a delayed transition's event type `xstate.after.<delay>.<state id>`: a delay name
+ * (`recoveryDelay`) or a number of ms (`500`), as the machine declares it under `after`.
+ *
+ * @example
+ * ```ts
+ * delayOf('xstate.after.recoveryDelay.reuse-last-initialized.waitingToRecover', snapshot); // 'recoveryDelay'
+ * ```
+ */
+export function delayOf(type: string, snapshot: AnyMachineSnapshot): string {
+  const rest = type.slice(AFTER.length);
+  for (const node of snapshot._nodes as Array<{ id: string }>) {
+    if (rest.endsWith(`.${node.id}`)) return rest.slice(0, rest.length - node.id.length - 1);
+  }
+  const dot = rest.indexOf('.');
+  return dot === -1 ? rest : rest.slice(0, dot);
 }
 
 /**
@@ -113,6 +135,9 @@ export function createEventCatalog(
           outcomeEvents(list, snapshot, type.slice(DONE.length), 'done');
         } else if (type.startsWith(ERROR)) {
           outcomeEvents(list, snapshot, type.slice(ERROR.length), 'error');
+        } else if (type.startsWith(AFTER)) {
+          // The actor raises it itself when the delay elapses: nothing to send, nothing to script.
+          add(list, snapshot, { type }, { kind: 'after', invokeId: undefined, variant: delayOf(type, snapshot), produced: true, script: [] });
         } else if (events[type]) {
           for (const variant of events[type]!) {
             if (variant.when && !variant.when(snapshot)) continue;

@@ -5,12 +5,14 @@
  *
  * 1. Paths are generated with `xstate/graph` (`getSimplePaths` / `getShortestPaths`), offering in
  *    each state its own events, with `xstate.done.actor.<id>` / `xstate.error.actor.<id>` replaced
- *    by the outcome variants you list per invoke id; extra paths are added until every reachable
- *    transition, state and variant is on some path.
+ *    by the outcome variants you list per invoke id, and a delayed transition's event
+ *    (`xstate.after.<delay>.<state id>`) as an `after: <delay>` step; extra paths are added until
+ *    every reachable transition, state and variant is on some path.
  * 2. `replay(path)` runs a real actor and checks every state along the path, the final output and
  *    the emitted events. By default invoked actors are in-memory fakes answering the planned
  *    outcomes; pass `machine` to replay against your own services (e.g. a scripted HTTP server
- *    that answers `script.take()`).
+ *    that answers `script.take()`). An `after` step is never sent: the replay waits for the actor's
+ *    own timer, so replay a machine whose delays are short (`machine.provide({ delays })`).
  * 3. `coverage` (planned) and `replayedCoverage()` (seen by replays) give state and transition
  *    coverage with what is left uncovered.
  *

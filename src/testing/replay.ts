@@ -6,6 +6,10 @@
  * actor's done/error, `produced` events) is released through the path's script when the path gets
  * there: by default every invoked actor is replaced by an in-memory fake that answers with the
  * planned outcome; with `machine`, your own services call `script.take()` and answer themselves.
+ * A delayed transition (`after` step) is neither sent nor scripted: the replay waits for the actor
+ * to take it when its delay elapses, so delays must be shorter than `stepTimeoutMs` — give a
+ * machine with short delays (`machine.provide({ delays: { retryDelay: 1 } })`), to the model or
+ * through `machine`.
  */
 import {
   createActor,
@@ -38,7 +42,7 @@ export interface ReplayOptions<TScript = unknown> {
   machine?: (script: PathScript<TScript>) => AnyStateMachine;
   /** The actor's input (default: the path's input). */
   input?: (script: PathScript<TScript>) => unknown;
-  /** How long to wait for each step, in ms (default 2000). */
+  /** How long to wait for each step, in ms (default 2000); an `after` step's delay must fit in it. */
   stepTimeoutMs?: number;
   /** Compares produced and planned values; throws when they differ (default: `assertComparable`). */
   compare?: (actual: unknown, expected: unknown, what: string) => void;
@@ -214,9 +218,15 @@ export async function replayPath<TScript = unknown>(
     check(initial.snapshot, path.start, 'start');
     for (const step of path.steps) {
       const where = `step ${step.index + 1} (${step.label})`;
-      if (step.kind !== 'event' || (custom && step.produced)) script.open(step, custom ? step.script : [undefined]);
-      else actor.send(step.event);
-      const record = await nextRecord(step.eventType, step);
+      if (step.kind === 'after') {
+        // A delayed transition: the actor's own timer raises the event; the replay only waits for it.
+      } else if (step.kind !== 'event' || (custom && step.produced)) {
+        script.open(step, custom ? step.script : [undefined]);
+      } else {
+        actor.send(step.event);
+      }
+      const what = step.kind === 'after' ? `${step.eventType} (the actor takes it when its delay '${step.variant}' elapses)` : step.eventType;
+      const record = await nextRecord(what, step);
       if (record.event.type !== step.eventType) fail(`${where}: the machine received ${record.event.type} instead`, step);
       check(record.snapshot, step, where, step);
       const left = script.close();

@@ -110,17 +110,21 @@ export interface ModelStep extends PlannedMacrostep {
   index: number;
   event: EventObject;
   eventType: string;
-  /** `done` / `error` for an invoked actor's end, `event` for any other event. */
-  kind: 'done' | 'error' | 'event';
+  /**
+   * `done` / `error` for an invoked actor's end; `after` for a delayed transition's event
+   * (`xstate.after.<delay>.<state id>`), which the actor raises itself when the delay elapses (the
+   * replay waits for it, it never sends it); `event` for any other event.
+   */
+  kind: 'done' | 'error' | 'after' | 'event';
   /** The invoke id for `done` / `error` steps. */
   invokeId: string | undefined;
-  /** The variant's label (`empty`, `503`, `join`). */
+  /** The variant's label (`empty`, `503`, `join`; the delay for an `after` step: `recoveryDelay`). */
   variant: string;
-  /** Readable: `done: empty`, `error: 503`, `GET_RUN: join`. */
+  /** Readable: `done: empty`, `error: 503`, `after: recoveryDelay`, `GET_RUN: join`. */
   label: string;
-  /** True when the system under test produces the event (done/error, or a `produced` variant). */
+  /** True when the system under test produces the event (done/error, after, or a `produced` variant). */
   produced: boolean;
-  /** The variant's script items, resolved against the snapshot before the step. */
+  /** The variant's script items, resolved against the snapshot before the step (none for `after`). */
   script: readonly unknown[];
 }
 

@@ -1,8 +1,9 @@
 /**
  * Model-based paths of reuse-by-tracking-key: settings (unlimited, limited, without tracking key,
  * throwing), reuse, the run limit on getRun and on reset (reached, no `Content-Range` total),
- * creates with and without `onCreate`, and a lost create answer (`recovering`) — replayed against
- * the real Run API client, with scripted settings and `onCreate`.
+ * creates with and without `onCreate`, and a lost create answer (`recovering`, then
+ * `waitingToRecover` and a look again while nothing new is found or the look fails, up to 3 more
+ * times) — replayed against the real Run API client, with scripted settings and `onCreate`.
  */
 import { reuseByTrackingKeyMachine } from '../../src/machines/strategies/reuse-by-tracking-key.machine.js';
 import type { TrackingKeyOptions } from '../../src/machines/strategies/tracking-key.js';
@@ -11,6 +12,7 @@ import { createStrategyModel, placeholderServices } from '../../src/testing/inde
 import type { Run } from '../../src/types.js';
 import { config, createdRun, session } from './support/fixtures.js';
 import { done, doneFrom, failed, http, QUERY, queried, requestFailures, returns, runPath, throws, type ModelItem } from './support/http-script.js';
+import { createFailures, failingLook } from './support/recovery.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
 
@@ -38,8 +40,8 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
     countRuns: [queried('none yet', [], 0), queried('2 already', [keyedRun], 2), queried('no total', [], null), ...requestFailures('GET', QUERY, ['unavailable'])],
-    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath())],
-    findCreatedRun: [queried('found the new run', [createdRun], 1), queried('nothing new', [], 0), ...requestFailures('GET', QUERY, ['unavailable'])],
+    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
+    findCreatedRun: [queried('found the new run', [createdRun], 1), queried('nothing new', [], 0), ...failingLook],
     runOnCreate: [
       doneFrom('keeps the run', (snapshot) => snapshot.context.run, [returns('onCreate', undefined)]),
       done('replaces the run', replacement, returns('onCreate', replacement)),
@@ -48,7 +50,10 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
   },
 });
 
+// The replay waits for the actor's own recoveryDelay timer at every `after: recoveryDelay` step: 1 ms, not 200 ms and up.
+const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } });
+
 modelSuite('reuse-by-tracking-key', model, (h, script, path) => {
   const input = path.input as StrategyInput<TrackingKeyOptions>;
-  return { input: { ...input, options: scriptedOptions(input, script), services: liveServices(h, script) } };
+  return { machine: quick, input: { ...input, options: scriptedOptions(input, script), services: liveServices(h, script) } };
 });

@@ -1,13 +1,15 @@
 /**
  * Model-based paths of reuse-last-initialized: reuse the newest initialised run, or create,
  * initialise and flag one; a failed init or flag trashes the half-made run (`compensating`); a lost
- * create answer is recovered (`recovering`) — replayed against the real Run API client.
+ * create answer is recovered (`recovering` finds the unflagged run it made, or waits in
+ * `waitingToRecover` and looks again, up to 3 more times) — replayed against the real Run API client.
  */
 import { prepareReuseLastInitializedOptions, reuseLastInitializedMachine } from '../../src/machines/strategies/reuse-last-initialized.machine.js';
 import { createStrategyModel } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
 import { createdRun, session } from './support/fixtures.js';
 import { done, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
+import { createFailures, failingLook } from './support/recovery.js';
 import { liveServices, modelSuite } from './support/suite.js';
 
 const initializedRun: Run = { ...createdRun, id: 'r-init', isInitComplete: true };
@@ -24,11 +26,11 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
       queried('initialised run', [initializedRun], 1),
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
-    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath())],
+    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
     findCreatedRun: [
       queried('half-made run', [createdRun], 1),
       queried('only flagged runs', [initializedRun], 1),
-      ...requestFailures('GET', QUERY, ['unavailable']),
+      ...failingLook,
     ],
     runInitOperations: [
       done('initialised', [{ result: 'ok' }], http('POST', initOperation, { status: 200, json: { result: 'ok' } })),
@@ -39,4 +41,10 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
   },
 });
 
-modelSuite('reuse-last-initialized', model, (h, script, path) => ({ input: { ...(path.input as object), services: liveServices(h, script) } }));
+// The replay waits for the actor's own recoveryDelay timer at every `after: recoveryDelay` step: 1 ms, not 200 ms and up.
+const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
+
+modelSuite('reuse-last-initialized', model, (h, script, path) => ({
+  machine: quick,
+  input: { ...(path.input as object), services: liveServices(h, script) },
+}));

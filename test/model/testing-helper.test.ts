@@ -222,6 +222,94 @@ describe('run-lifecycle/testing on a custom strategy', () => {
   });
 });
 
+// ---- delayed transitions (`after`) ---------------------------------------------------------------
+
+interface PatientContext extends StrategyInput {
+  run: Run | null;
+  error: RunManagerError | null;
+  retries: number;
+}
+
+/** "patient": query; when the query fails, wait (the named delay `retryDelay`) and query again, twice at most. */
+const patientMachine = setup({
+  types: { context: {} as PatientContext, input: {} as StrategyInput, output: {} as StrategyOutput },
+  actors: { fetchLatest: strategyActors.fetchLatest },
+  delays: { retryDelay: ({ context }) => 100 * 2 ** context.retries },
+  guards: { canRetry: ({ context }) => context.retries < 2 },
+}).createMachine({
+  id: 'patient',
+  context: ({ input }) => ({ ...input, run: null, error: null, retries: 0 }),
+  initial: 'fetchingLatest',
+  output: ({ context }) => strategyOutput(context),
+  states: {
+    fetchingLatest: {
+      invoke: {
+        id: 'fetchLatest',
+        src: 'fetchLatest',
+        input: ({ context }) => ({ services: context.services, filter: {}, modifiers: {} }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }) },
+        onError: [
+          { guard: 'canRetry', target: 'waiting' },
+          { target: 'error', actions: assign({ error: ({ event }) => event.error as RunManagerError }) },
+        ],
+      },
+    },
+    waiting: {
+      after: { retryDelay: { target: 'fetchingLatest', actions: assign({ retries: ({ context }) => context.retries + 1 }) } },
+    },
+    ready: { type: 'final' },
+    error: { type: 'final' },
+  },
+});
+
+const patientOutcomes = {
+  fetchLatest: [
+    { label: 'one', output: { runs: [saved], total: 1, range: null } },
+    { label: '503', error: unavailable },
+  ],
+};
+
+describe('run-lifecycle/testing on a machine with delayed transitions', () => {
+  // Replays wait for the actor's own timer: give the model a machine whose delays are short.
+  const patient = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 1 } }), { modes: ['getRun'], outcomes: patientOutcomes });
+
+  it('offers the delayed event as an `after: <delay>` step the actor takes by itself', () => {
+    const path = patient.paths.find((candidate) => candidate.steps.some((step) => step.kind === 'after'))!;
+    const after = path.steps.find((step) => step.kind === 'after')!;
+    expect(after).toMatchObject({
+      eventType: 'xstate.after.retryDelay.patient.waiting',
+      label: 'after: retryDelay',
+      variant: 'retryDelay',
+      produced: true,
+      script: [],
+      value: 'fetchingLatest',
+    });
+    expect(patient.paths.map((candidate) => candidate.description)).toContain(
+      'fetchingLatest (error: 503) → waiting (after: retryDelay) → fetchingLatest (error: 503) → waiting (after: retryDelay) → fetchingLatest (error: 503) → error',
+    );
+  });
+
+  it('replays every path, waiting for the timers, and covers the delayed transition', async () => {
+    for (const path of patient.paths) await patient.replay(path);
+    expect(patient.coverage.transitions.uncovered).toEqual([]);
+    expect(patient.replayedCoverage()).toEqual(patient.coverage);
+    expect(machineTransitions(patient.machine).map((transition) => transition.label)).toContain(
+      'waiting --xstate.after.retryDelay.patient.waiting--> fetchingLatest',
+    );
+  });
+
+  it('never sends the delayed event itself: a delay longer than the step timeout fails the replay', async () => {
+    const slow = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 10_000 } }), { modes: ['getRun'], outcomes: patientOutcomes });
+    const path = slow.paths.find((candidate) => candidate.steps.some((step) => step.kind === 'after'))!;
+    const failure = await slow.replay(path, { stepTimeoutMs: 100 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ReplayError);
+    expect((failure as ReplayError).message).toMatch(
+      /timed out after 100 ms waiting for xstate\.after\.retryDelay\.patient\.waiting \(the actor takes it when its delay 'retryDelay' elapses\); the actor is in waiting/,
+    );
+    expect((failure as ReplayError).step?.label).toBe('after: retryDelay');
+  });
+});
+
 describe('run-lifecycle/testing on any machine', () => {
   it('replays the run-manager machine with in-memory fakes, parent and child invokes waiting at once', async () => {
     const rm = createPathModel(runManagerMachine, {

@@ -11,13 +11,15 @@ import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import { optionalFilter } from './options.js';
 import {
+  canLookAgain,
+  createMayHaveHappened,
   createParams,
   deepMerge,
   failure,
-  isLostResponse,
   markRun,
   newestRunModifiers,
   recoveredRun,
+  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
 } from './shared.js';
@@ -42,6 +44,8 @@ export interface ReuseAcrossSessionsContext extends StrategyInput<ReuseAcrossSes
   error: RunManagerError | null;
   /** The newest run the query saw before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
+  /** How many times `recovering` has looked again after a wait (0 on its first look). */
+  recoveryAttempt: number;
 }
 
 /**
@@ -67,8 +71,12 @@ export function latestRunFilter(
  * `checkingSession → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
  * when there is none or the newest is trashed (as the original, spec §8.5). Reset goes straight to
  * `creating`. The query also filters by `model` (improvement 5), so another model's run is never reused.
- * When a create's answer is lost (dropped connection, timeout) after a query, `recovering` looks
- * again before anything else is created: a new untrashed newest run is the one the create made.
+ * When a create's answer is lost after a query (dropped connection, timeout, or a 2xx body that
+ * cannot be read), `creating → recovering` looks again before anything else is created: a new
+ * untrashed newest run is the one the create made (`→ ready`). While it finds nothing or its query
+ * fails, `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and
+ * looks again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`); after the last look it ends in
+ * `error` with the create's own failure.
  *
  * @example
  * ```ts
@@ -86,6 +94,9 @@ export const reuseAcrossSessionsMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { fetchLatest, createRun },
+  delays: {
+    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
+  },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     hasNoUsableRun: (_, params: { result: RunQueryResult }) => {
@@ -93,13 +104,14 @@ export const reuseAcrossSessionsMachine = setup({
       return newest === undefined || newest.trashed === true;
     },
     canRecover: ({ context }, params: { error: unknown }) =>
-      isLostResponse(params.error) && context.newestBeforeCreate !== undefined,
+      createMayHaveHappened(params.error) && context.newestBeforeCreate !== undefined,
+    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
     foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
       recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
   },
 }).createMachine({
   id: 'reuse-across-sessions',
-  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined }),
+  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined, recoveryAttempt: 0 }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -167,11 +179,23 @@ export const reuseAcrossSessionsMachine = setup({
               error: null,
             }),
           },
+          // Nothing yet: the server may still be making the run; wait, then look again.
+          { guard: 'canLookAgain', target: 'waitingToRecover' },
           // Nothing was made: report the create's own failure; a retry may create safely.
           { target: 'error' },
         ],
-        // Still unreachable: keep the create's failure as the answer.
-        onError: { target: 'error' },
+        // Still unreachable: wait and look again; after the last look keep the create's failure.
+        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
+      },
+    },
+    waitingToRecover: {
+      tags: 'busy',
+      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
+      after: {
+        recoveryDelay: {
+          target: 'recovering',
+          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
+        },
       },
     },
     ready: { type: 'final', tags: 'ready' },

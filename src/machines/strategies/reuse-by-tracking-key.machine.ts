@@ -9,12 +9,14 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import {
+  canLookAgain,
+  createMayHaveHappened,
   deepMerge,
   failure,
-  isLostResponse,
   markRun,
   newestRunModifiers,
   recoveredRun,
+  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
 } from './shared.js';
@@ -46,6 +48,8 @@ export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOpti
   total: number | null;
   /** The newest run a query saw before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
+  /** How many times `recovering` has looked again after a wait (0 on its first look). */
+  recoveryAttempt: number;
   run: Run | null;
   error: RunManagerError | null;
 }
@@ -74,8 +78,13 @@ export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter
  * reset: `checkingSession → resolvingSettings → [countingRuns → checkingLimit] → creating → [applyingSettings] → ready`.
  * The run limit is enforced on both paths (improvement 7): getRun uses the total of the query it
  * already sent; an unlimited reset sends no query; a limited one with no `Content-Range` total
- * fails `INVALID_RESPONSE` instead of creating past the limit. When a create's answer is lost after
- * a query, `recovering` looks again before anything else is created.
+ * fails `INVALID_RESPONSE` instead of creating past the limit.
+ * When a create's answer is lost after a query (dropped connection, timeout, or a 2xx body that
+ * cannot be read): `creating → recovering → [applyingSettings] → ready` with the new untrashed
+ * newest run the create made; while it finds nothing or its query fails,
+ * `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and looks
+ * again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`), then ends in `error` with the create's
+ * own failure.
  *
  * @example
  * ```ts
@@ -103,6 +112,9 @@ export const reuseByTrackingKeyMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { resolveSettings, fetchLatest, createRun, runOnCreate },
+  delays: {
+    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
+  },
   actions: {
     storeSettings: assign((_, params: ResolvedSettings) => ({
       settings: params.settings,
@@ -119,7 +131,8 @@ export const reuseByTrackingKeyMachine = setup({
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
     canRecover: ({ context }, params: { error: unknown }) =>
-      isLostResponse(params.error) && context.newestBeforeCreate !== undefined,
+      createMayHaveHappened(params.error) && context.newestBeforeCreate !== undefined,
+    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
     foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
       recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
     foundCreatedRunNeedingOnCreate: ({ context }, params: { result: RunQueryResult }) =>
@@ -127,7 +140,7 @@ export const reuseByTrackingKeyMachine = setup({
   },
 }).createMachine({
   id: 'reuse-by-tracking-key',
-  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, newestBeforeCreate: undefined, run: null, error: null }),
+  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, newestBeforeCreate: undefined, recoveryAttempt: 0, run: null, error: null }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -280,10 +293,23 @@ export const reuseByTrackingKeyMachine = setup({
               error: null,
             }),
           },
+          // Nothing yet: the server may still be making the run; wait, then look again.
+          { guard: 'canLookAgain', target: 'waitingToRecover' },
           // Nothing was made: report the create's own failure; a retry may create safely.
           { target: 'error' },
         ],
-        onError: { target: 'error' },
+        // Still unreachable: wait and look again; after the last look keep the create's failure.
+        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
+      },
+    },
+    waitingToRecover: {
+      tags: 'busy',
+      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
+      after: {
+        recoveryDelay: {
+          target: 'recovering',
+          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
+        },
       },
     },
     applyingSettings: {

@@ -12,12 +12,14 @@ import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
 import { invalidOption, isPlainObject, optionalFilter, optionalObject } from './options.js';
 import {
+  canLookAgain,
+  createMayHaveHappened,
   createParams,
   deepMerge,
   failure,
-  isLostResponse,
   markRun,
   newestRunModifiers,
+  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
 } from './shared.js';
@@ -62,6 +64,8 @@ export interface ReuseLastInitializedContext extends StrategyInput<ReuseLastInit
   created: Run | null;
   /** The step that failed on {@link created}, and its error (carried into `INIT_FAILED`). */
   initFailure: { step: InitStep; error: unknown } | null;
+  /** How many times `recovering` has looked again after a wait (0 on its first look). */
+  recoveryAttempt: number;
 }
 
 /**
@@ -169,8 +173,13 @@ export function initFailedError(
  * `checkingSession → fetchingLatest → ready` with the newest flagged run, or
  * `→ creating → initializing → flagging → ready` when there is none (and always on reset).
  * If the init operations or the flag fail, `compensating` trashes the half-made run and the machine
- * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind. When the
- * create's answer is lost, `recovering` looks for the unflagged run it made and initializes that one.
+ * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind.
+ * When the create's answer is lost (dropped connection, timeout, or a 2xx body that cannot be read)
+ * and there is a user to narrow the search, `creating → recovering → initializing → flagging → ready`
+ * with the newest untrashed unflagged run, the one the create made. While it finds none or its query
+ * fails, `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and
+ * looks again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`), then ends in `error` with the
+ * create's own failure.
  *
  * @example
  * ```ts
@@ -196,11 +205,15 @@ export const reuseLastInitializedMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { fetchLatest, createRun, runInitOperations, saveRun, trashRun: saveRun },
+  delays: {
+    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
+  },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     hasNoInitializedRun: (_, params: { result: RunQueryResult }) =>
       !params.result.runs.some((run) => run.trashed !== true),
-    canRecover: ({ context }, params: { error: unknown }) => isLostResponse(params.error) && Boolean(context.session.userId),
+    canRecover: ({ context }, params: { error: unknown }) => createMayHaveHappened(params.error) && Boolean(context.session.userId),
+    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
     foundHalfMadeRun: ({ context }, params: { result: RunQueryResult }) => {
       const newest = params.result.runs[0];
       return newest !== undefined && newest.trashed !== true && !carriesFlag(newest, context.options.flag ?? DEFAULT_FLAG);
@@ -208,7 +221,7 @@ export const reuseLastInitializedMachine = setup({
   },
 }).createMachine({
   id: 'reuse-last-initialized',
-  context: ({ input }) => ({ ...input, run: null, error: null, created: null, initFailure: null }),
+  context: ({ input }) => ({ ...input, run: null, error: null, created: null, initFailure: null, recoveryAttempt: 0 }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -275,10 +288,23 @@ export const reuseLastInitializedMachine = setup({
             target: 'initializing',
             actions: assign({ created: ({ event }) => event.output.runs[0]!, error: null }),
           },
+          // Nothing yet: the server may still be making the run; wait, then look again.
+          { guard: 'canLookAgain', target: 'waitingToRecover' },
           // Nothing was made: report the create's own failure; a retry may create safely.
           { target: 'error' },
         ],
-        onError: { target: 'error' },
+        // Still unreachable: wait and look again; after the last look keep the create's failure.
+        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
+      },
+    },
+    waitingToRecover: {
+      tags: 'busy',
+      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
+      after: {
+        recoveryDelay: {
+          target: 'recovering',
+          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
+        },
       },
     },
     initializing: {

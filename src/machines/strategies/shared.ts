@@ -179,21 +179,80 @@ export function failure(error: unknown, context?: string): RunManagerError {
 }
 
 /**
- * True for failures where a request may have reached the server and been carried out even though
- * no answer came back (a dropped connection, a timeout): a create may have made a run.
+ * True when a create failed in a way that does not tell whether the server made the run: the
+ * connection dropped or timed out (`NETWORK_ERROR`, `TIMEOUT`: the request may have been carried out
+ * with no answer coming back), or a 2xx answer came back unreadable (`INVALID_RESPONSE`: the run was
+ * made, its body was truncated or garbled). Any other failure (an HTTP error status, `ABORTED`, …)
+ * means nothing was created.
  *
  * @example
  * ```ts
- * isLostResponse(new RunManagerError('NETWORK_ERROR', 'socket hang up')); // true
+ * createMayHaveHappened(new RunManagerError('NETWORK_ERROR', 'socket hang up')); // true
+ * createMayHaveHappened(new RunManagerError('INVALID_RESPONSE', 'not JSON'));    // true
+ * createMayHaveHappened(new RunManagerError('HTTP_ERROR', 'HTTP 500', { status: 500 })); // false
  * ```
  */
-export function isLostResponse(error: unknown): boolean {
-  return error instanceof RunManagerError && (error.type === 'NETWORK_ERROR' || error.type === 'TIMEOUT');
+export function createMayHaveHappened(error: unknown): boolean {
+  return (
+    error instanceof RunManagerError &&
+    (error.type === 'NETWORK_ERROR' || error.type === 'TIMEOUT' || error.type === 'INVALID_RESPONSE')
+  );
 }
 
 /**
- * After a create whose answer was lost, the run a second query finds is ours when it is untrashed
- * and was not the newest run before the create.
+ * How many more times `recovering` looks for the run a lost create made after its first look found
+ * nothing or failed (so at most `1 + RECOVERY_LOOKS_AGAIN` recovery queries per resolution). The
+ * server may not have made the run yet when the first look runs (a create slowed past the client
+ * timeout), or the first look may fail while the network is still down.
+ *
+ * @example
+ * ```ts
+ * canLookAgain(RECOVERY_LOOKS_AGAIN); // false: that was the last look
+ * ```
+ */
+export const RECOVERY_LOOKS_AGAIN = 3;
+
+/**
+ * The wait before the first look again, in ms; each later wait doubles it (200, 400, 800 ms).
+ *
+ * @example
+ * ```ts
+ * recoveryDelayMs(0); // RECOVERY_BASE_DELAY_MS
+ * ```
+ */
+export const RECOVERY_BASE_DELAY_MS = 200;
+
+/**
+ * The wait (ms) in `waitingToRecover` before the next look, given the machine's `recoveryAttempt`
+ * (how many times it has looked again so far): `RECOVERY_BASE_DELAY_MS × 2^recoveryAttempt` — the
+ * machines' named delay `recoveryDelay` (tests shorten it with `.provide({ delays })`).
+ *
+ * @example
+ * ```ts
+ * [0, 1, 2].map(recoveryDelayMs); // [200, 400, 800]
+ * ```
+ */
+export function recoveryDelayMs(recoveryAttempt: number): number {
+  return RECOVERY_BASE_DELAY_MS * 2 ** recoveryAttempt;
+}
+
+/**
+ * True while `recovering` may wait and look again: it has looked again (`recoveryAttempt`) fewer
+ * than {@link RECOVERY_LOOKS_AGAIN} times. Bounded, so a traversal of the machines terminates.
+ *
+ * @example
+ * ```ts
+ * canLookAgain(0); // true
+ * canLookAgain(3); // false
+ * ```
+ */
+export function canLookAgain(recoveryAttempt: number): boolean {
+  return recoveryAttempt < RECOVERY_LOOKS_AGAIN;
+}
+
+/**
+ * After a create whose answer was lost, the run a recovery query finds is ours when it is
+ * untrashed and was not the newest run before the create.
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor, waitFor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isRunManagerError, RunManagerError } from '../../../src/errors.js';
 import {
@@ -168,16 +168,23 @@ describe('reuseAcrossSessionsStrategy.prepareOptions', () => {
 
 describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
   const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
+  const nothing = { runs: [], total: 0, range: null };
+  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseAcrossSessionsMachine.provide({ delays: { recoveryDelay: 1 } });
 
-  it('looks again and returns the run the create made: creating → recovering → ready', async () => {
-    const fake = createFakeServices({ userId: 'u1', runs: [mine('binned', '2024-01-01T00:00:00Z', { trashed: true })] });
-    // The server made the run, but the answer never arrived.
+  /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
+  function losingCreates(fake: ReturnType<typeof createFakeServices>, error: () => RunManagerError = lost): void {
     const create = fake.runApi.create;
     fake.runApi.create = async (params, options) => {
       await create(params, options);
-      throw lost();
+      throw error();
     };
-    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+  }
+
+  it('looks again and returns the run the create made: creating → recovering → ready', async () => {
+    const fake = createFakeServices({ userId: 'u1', runs: [mine('binned', '2024-01-01T00:00:00Z', { trashed: true })] });
+    losingCreates(fake);
+    const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
@@ -186,34 +193,112 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: made.id, freshlyCreated: true } });
   });
 
-  it('reports the failure when the second look finds nothing new, and never creates twice', async () => {
+  it('treats a 2xx create answer it cannot read (INVALID_RESPONSE) as lost: the run was made', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a body that is not JSON'));
+    const result = await runStrategy(quick, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'ready']);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
+  });
+
+  it('waits and looks again while the server has not made the run yet: recovering → waitingToRecover → recovering', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake, () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out'));
+    // The first query and the first two looks see nothing yet; the third look sees the run.
+    fake.reply('query', nothing, 3);
+    const result = await runStrategy(quick, input(fake));
+
+    expect(result.path).toEqual([
+      'checkingSession', 'fetchingLatest', 'creating',
+      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'ready',
+    ]);
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
+    expect(result.tags.every((tags) => tags.includes('busy') || tags.includes('ready'))).toBe(true);
+  });
+
+  it('looks again after a failing look (the network may still be down)', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake);
+    fake.reply('query', nothing, 1);
+    fake.fail('query', lost(), 1);
+    const result = await runStrategy(quick, input(fake));
+
+    expect(result.path.slice(3)).toEqual(['recovering', 'waitingToRecover', 'recovering', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query']);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id } });
+  });
+
+  it('looks at most 3 more times, then reports the create failure and never creates twice', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', lost());
-    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
+    const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'error']);
-    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(result.path).toEqual([
+      'checkingSession', 'fetchingLatest', 'creating',
+      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+    ]);
+    // One query before the create, then 1 + 3 looks.
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' } });
+  });
+
+  it('keeps the create failure when every look fails too', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    fake.reply('query', nothing, 1);
+    fake.fail('query', httpError(503), 4);
+    const result = await runStrategy(quick, input(fake));
+
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
+    expect(result.path.slice(-2)).toEqual(['recovering', 'error']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
   });
 
-  it('keeps the create failure when the second look fails too', async () => {
+  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
+    const recoveryDelay = reuseAcrossSessionsMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
+
+    const seen: number[] = [];
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', lost());
-    fake.fail('query', httpError(503), 1);
-    fake.reply('query', { runs: [], total: 0, range: null }, 1);
-    const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
-    expect(result.output).toMatchObject({ ok: false });
+    const watched = reuseAcrossSessionsMachine.provide({
+      delays: {
+        recoveryDelay: ({ context }) => {
+          seen.push(context.recoveryAttempt);
+          return 1;
+        },
+      },
+    });
+    await runStrategy(watched, input(fake));
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('stopping the actor while it waits to look again cancels the wait', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    const actor = createActor(reuseAcrossSessionsMachine.provide({ delays: { recoveryDelay: 30 } }), { input: input(fake) }).start();
+    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
+    expect(actor.getSnapshot().hasTag('busy')).toBe(true);
+
+    actor.stop();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(actor.getSnapshot().status).toBe('stopped');
   });
 
   it('does not look again on reset (nothing to tell a new run from the old) or on an HTTP error', async () => {
     const resetFake = createFakeServices({ userId: 'u1' });
     resetFake.fail('create', lost());
-    const reset = await runStrategy(reuseAcrossSessionsMachine, input(resetFake, { mode: 'reset' }));
+    const reset = await runStrategy(quick, input(resetFake, { mode: 'reset' }));
     expect(reset.path).toEqual(['checkingSession', 'creating', 'error']);
 
     const httpFake = createFakeServices({ userId: 'u1' });
     httpFake.fail('create', httpError(500));
-    const refused = await runStrategy(reuseAcrossSessionsMachine, input(httpFake));
+    const refused = await runStrategy(quick, input(httpFake));
     expect(refused.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'error']);
     expect(httpFake.methods()).toEqual(['query', 'create']);
   });

@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor, waitFor } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { RunManagerError } from '../../../src/errors.js';
 import {
@@ -423,19 +423,23 @@ describe('reuseByTrackingKeyStrategy', () => {
 
 describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
   const lost = () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out');
+  const nothing = { runs: [], total: 0, range: null };
+  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } });
 
-  function losingCreates(fake: FakeWorldServices): void {
+  /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
+  function losingCreates(fake: FakeWorldServices, error: () => RunManagerError = lost): void {
     const create = fake.runApi.create;
     fake.runApi.create = async (params, options) => {
       await create(params, options);
-      throw lost();
+      throw error();
     };
   }
 
   it('getRun looks again and keeps the run the create made: creating → recovering → ready', async () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     losingCreates(fake);
-    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
@@ -443,12 +447,22 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
 
+  it('treats a 2xx create answer it cannot read (INVALID_RESPONSE) as lost: the run was made', async () => {
+    const fake = createFakeWorldServices({ userId: 'u1' });
+    losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a run without id'));
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
+
+    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'ready']);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
+  });
+
   it('a limited reset recovers too, and onCreate still runs on the recovered run', async () => {
     const fake = seeded();
     losingCreates(fake);
     const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
     const result = await runStrategy(
-      reuseByTrackingKeyMachine,
+      quick,
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }),
     );
 
@@ -458,20 +472,59 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     expect((result.output as { run: { id: string } }).run.id).not.toBe('old');
   });
 
-  it('reports the failure when nothing new is found, without creating again', async () => {
+  it('waits and looks again until the run shows up (a create slower than the client timeout), then runs onCreate once', async () => {
+    const fake = createFakeWorldServices({ userId: 'u1' });
+    losingCreates(fake);
+    // The first query and the first two looks see nothing yet (one of them fails); the third look sees the run.
+    fake.reply('query', nothing, 2);
+    fake.fail('query', httpError(503), 1);
+    const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
+
+    expect(result.path).toEqual([
+      'checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating',
+      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'applyingSettings', 'ready',
+    ]);
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
+    expect(onCreate).toHaveBeenCalledTimes(1);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
+  });
+
+  it('looks at most 3 more times when nothing new is found, then reports the create failure without creating again', async () => {
     const fake = seeded();
     fake.fail('create', lost());
-    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
 
-    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'error']);
+    expect(result.path.slice(-9)).toEqual([
+      'creating', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+    ]);
+    // The count, then 1 + 3 looks.
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'TIMEOUT', message: 'POST run/acme/sim/ timed out' } });
+  });
+
+  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
+    const recoveryDelay = reuseByTrackingKeyMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
+  });
+
+  it('stopping the actor while it waits to look again cancels the wait', async () => {
+    const fake = createFakeWorldServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    const slow = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 30 } });
+    const actor = createActor(slow, { input: input(fake, { settings: { trackingKey: 'tk1' } }) }).start();
+    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
+
+    actor.stop();
+    await new Promise((resolve) => setTimeout(resolve, 80));
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
-    expect(result.output).toMatchObject({ ok: false, error: { type: 'TIMEOUT' } });
   });
 
   it('an unlimited reset (no query to compare with) reports the failure at once', async () => {
     const fake = seeded();
     fake.fail('create', lost());
-    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
     expect(result.path.slice(-2)).toEqual(['creating', 'error']);
     expect(fake.methods()).toEqual(['create']);
   });

@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor, waitFor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isRunManagerError, RunManagerError } from '../../../src/errors.js';
 import {
@@ -312,15 +312,23 @@ describe('reuseLastInitializedStrategy.prepareOptions', () => {
 
 describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
   const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
+  const nothing = { runs: [], total: 0, range: null };
+  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
 
-  it('finds the unflagged run the create made and initializes it: creating → recovering → initializing', async () => {
-    const fake = createFakeServices({ userId: 'u1' });
+  /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
+  function losingCreates(fake: Fake, error: () => RunManagerError = lost): void {
     const create = fake.runApi.create;
     fake.runApi.create = async (params, requestOptions) => {
       await create(params, requestOptions);
-      throw lost();
+      throw error();
     };
-    const result = await runStrategy(reuseLastInitializedMachine, input(fake));
+  }
+
+  it('finds the unflagged run the create made and initializes it: creating → recovering → initializing', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake);
+    const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'serial', 'save']);
@@ -329,27 +337,86 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, isInitComplete: true, freshlyCreated: true } });
   });
 
-  it('reports the failure when only flagged runs are found, and creates nothing more', async () => {
+  it('treats a 2xx create answer it cannot read (INVALID_RESPONSE) as lost: the run was made, and gets initialised', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a body that is not JSON'));
+    const result = await runStrategy(quick, input(fake, { mode: 'reset' }));
+
+    expect(result.path).toEqual(['checkingSession', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
+    expect(fake.runs).toHaveLength(1);
+    expect(fake.runs[0]).toMatchObject({ isInitComplete: true });
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
+  });
+
+  it('waits and looks again while only flagged runs are found (the create has not landed yet)', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    losingCreates(fake, () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out'));
+    fake.reply('query', nothing, 1);
+    fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 1);
+    fake.fail('query', httpError(503), 1);
+    const result = await runStrategy(quick, input(fake));
+
+    expect(result.path).toEqual([
+      'checkingSession', 'fetchingLatest', 'creating',
+      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'initializing', 'flagging', 'ready',
+    ]);
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'serial', 'save']);
+    expect(fake.runs).toHaveLength(1);
+    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, isInitComplete: true, freshlyCreated: true } });
+  });
+
+  it('looks at most 3 more times, then reports the create failure and creates nothing more', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', lost());
-    fake.reply('query', { runs: [], total: 0, range: null }, 1);
-    fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 1);
-    const result = await runStrategy(reuseLastInitializedMachine, input(fake));
+    fake.reply('query', nothing, 1);
+    fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 4);
+    const result = await runStrategy(quick, input(fake));
 
-    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'error']);
-    expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(result.path).toEqual([
+      'checkingSession', 'fetchingLatest', 'creating',
+      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+    ]);
+    // One query before the create, then 1 + 3 looks.
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' } });
+  });
+
+  it('keeps the create failure when every look fails too', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    fake.reply('query', nothing, 1);
+    fake.fail('query', httpError(503), 4);
+    const result = await runStrategy(quick, input(fake));
+
+    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
+  });
+
+  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
+    const recoveryDelay = reuseLastInitializedMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
+  });
+
+  it('stopping the actor while it waits to look again cancels the wait', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', lost());
+    const actor = createActor(reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 30 } }), { input: input(fake) }).start();
+    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
+
+    actor.stop();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(fake.methods()).toEqual(['query', 'create', 'query']);
   });
 
   it('does not look again without a user to narrow the search, or after an HTTP error', async () => {
     const anonymous = createFakeServices();
     anonymous.fail('create', lost());
-    const result = await runStrategy(reuseLastInitializedMachine, input(anonymous, { session: {} }));
+    const result = await runStrategy(quick, input(anonymous, { session: {} }));
     expect(result.path.slice(-2)).toEqual(['creating', 'error']);
 
     const refused = createFakeServices({ userId: 'u1' });
     refused.fail('create', httpError(500));
-    const second = await runStrategy(reuseLastInitializedMachine, input(refused));
+    const second = await runStrategy(quick, input(refused));
     expect(second.path.slice(-2)).toEqual(['creating', 'error']);
     expect(refused.methods()).toEqual(['query', 'create']);
   });

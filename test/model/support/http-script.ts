@@ -111,6 +111,8 @@ export const responses = {
   unavailable: { status: 503, json: { message: 'service unavailable' } },
   serverError: { status: 500, json: { message: 'operation failed' } },
   network: { destroy: true },
+  /** A 2xx answer whose JSON body was cut off (the request was carried out). */
+  truncated: { status: 201, headers: { 'Content-Type': 'application/json' }, body: '{"id":"r-ne' },
 } satisfies Record<string, ScriptedResponse>;
 
 /** The errors the real clients raise for those responses (type and status are what count). */
@@ -119,6 +121,15 @@ export const errors = {
   unavailable: () => new RunManagerError('HTTP_ERROR', '… failed: HTTP 503', { status: 503 }),
   serverError: () => new RunManagerError('HTTP_ERROR', '… failed: HTTP 500', { status: 500 }),
   network: () => new RunManagerError('NETWORK_ERROR', '… failed: network error (socket hang up)'),
+  truncated: () => new RunManagerError('INVALID_RESPONSE', '…: response is not JSON (HTTP 201)', { status: 201 }),
+};
+
+const FAILURE_LABELS: Record<keyof typeof responses, string> = {
+  notFound: '404',
+  unavailable: '503',
+  serverError: '500',
+  network: 'network error',
+  truncated: 'truncated 201',
 };
 
 // ---- outcome variants ------------------------------------------------------------------------
@@ -147,5 +158,5 @@ export function queried(label: string, runs: Run[], total: number | null): Outco
 
 /** The usual failures of one request: 503 and a dropped connection. */
 export function requestFailures(method: string, path: string | RegExp, which: Array<keyof typeof responses> = ['unavailable', 'network']): OutcomeVariant<ModelItem>[] {
-  return which.map((name) => failed(name === 'unavailable' ? '503' : name === 'notFound' ? '404' : name === 'serverError' ? '500' : 'network error', errors[name](), http(method, path, responses[name])));
+  return which.map((name) => failed(FAILURE_LABELS[name], errors[name](), http(method, path, responses[name])));
 }
