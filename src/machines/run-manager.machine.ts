@@ -81,6 +81,8 @@ export interface RunManagerContext extends RunManagerInput {
   /** Variable names already fetched (or given up on) for the current run. */
   attemptedVariables: string[];
   variablesFailed: boolean;
+  /** The last resolution lost a create's answer without finding its run (the next one looks first). */
+  createInDoubt: boolean;
 }
 
 /** Events the run-manager machine accepts. */
@@ -250,6 +252,7 @@ export const runManagerMachine = setup({
     ...input,
     ...fresh('getRun', [], undefined),
     queuedReset: null,
+    createInDoubt: false,
     session: null,
     cachedRun: undefined,
     run: null,
@@ -343,6 +346,7 @@ export const runManagerMachine = setup({
                   options: context.strategyOptions,
                   createOptions: context.createOptions,
                   services: context.services,
+                  createInDoubt: context.createInDoubt,
                 }),
                 onDone: [
                   {
@@ -351,17 +355,15 @@ export const runManagerMachine = setup({
                     actions: assign(({ event }) => {
                       const output = event.output;
                       return output.ok
-                        ? { run: output.run, value: output.run ? undefined : output.value }
+                        ? { run: output.run, value: output.run ? undefined : output.value, createInDoubt: false }
                         : {};
                     }),
                   },
                   {
                     target: '#run-manager.error',
                     actions: assign({
-                      error: ({ event }) =>
-                        event.output.ok
-                          ? null
-                          : event.output.error,
+                      error: ({ event }) => (event.output.ok ? null : event.output.error),
+                      createInDoubt: ({ event }) => !event.output.ok && event.output.createInDoubt === true,
                     }),
                   },
                 ],

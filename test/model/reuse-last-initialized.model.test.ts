@@ -2,10 +2,11 @@
  * Model-based paths of reuse-last-initialized: reuse the newest initialised run, or create,
  * initialise and flag one; a failed init or flag trashes the half-made run (`compensating`); a lost
  * create answer is recovered (`recovering` finds the unflagged run it made, or waits in
- * `waitingToRecover` and looks again, up to 3 more times) — replayed against the real Run API client.
+ * `waitingToRecover` and looks again, up to 3 more times), and a later getRun of the same manager
+ * looks for that run first (`findingHalfMadeRun`) — replayed against the real Run API client.
  */
 import { prepareReuseLastInitializedOptions, reuseLastInitializedMachine } from '../../src/machines/strategies/reuse-last-initialized.machine.js';
-import { createStrategyModel } from '../../src/testing/index.js';
+import { createStrategyModel, placeholderServices } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
 import { createdRun, session } from './support/fixtures.js';
 import { done, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
@@ -18,8 +19,23 @@ const trashedHalfMade: Run = { ...createdRun, saved: false, trashed: true };
 const created = runPath(`${createdRun.id}/`);
 const initOperation = runPath(`${createdRun.id}/operations/init/`);
 
+const options = { ...prepareReuseLastInitializedOptions({ initOperation: 'init' }) };
+
 const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
-  input: { session, options: { ...prepareReuseLastInitializedOptions({ initOperation: 'init' }) } },
+  input: { session, options },
+  inputs: {
+    // The manager's previous resolution lost a create's answer: look for its run before creating.
+    'getRun (create in doubt)': {
+      mode: 'getRun',
+      config: { account: 'acme', project: 'sim', model: 'model.py' },
+      session,
+      cachedRun: undefined,
+      options,
+      createOptions: undefined,
+      services: placeholderServices(),
+      createInDoubt: true,
+    },
+  },
   outcomes: {
     fetchLatest: [
       queried('none initialised', [], 0),
@@ -31,6 +47,11 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
       queried('half-made run', [createdRun], 1),
       queried('only flagged runs', [initializedRun], 1),
       ...failingLook,
+    ],
+    findHalfMadeRun: [
+      queried('half-made run', [createdRun], 1),
+      queried('nothing half-made', [], 0),
+      ...requestFailures('GET', QUERY, ['unavailable']),
     ],
     runInitOperations: [
       done('initialised', [{ result: 'ok' }], http('POST', initOperation, { status: 200, json: { result: 'ok' } })),

@@ -66,6 +66,8 @@ export interface ReuseLastInitializedContext extends StrategyInput<ReuseLastInit
   initFailure: { step: InitStep; error: unknown } | null;
   /** How many times `recovering` has looked again after a wait (0 on its first look). */
   recoveryAttempt: number;
+  /** A create's answer was lost and its run not (yet) found. */
+  createInDoubt: boolean;
 }
 
 /**
@@ -198,6 +200,7 @@ export const reuseLastInitializedMachine = setup({
       fetchLatest: 'fetchLatest';
       createRun: 'createRun';
       findCreatedRun: 'fetchLatest';
+      findHalfMadeRun: 'fetchLatest';
       runInitOperations: 'runInitOperations';
       saveFlag: 'saveRun';
       trashRun: 'trashRun';
@@ -212,6 +215,8 @@ export const reuseLastInitializedMachine = setup({
     isReset: ({ context }) => context.mode === 'reset',
     hasNoInitializedRun: (_, params: { result: RunQueryResult }) =>
       !params.result.runs.some((run) => run.trashed !== true),
+    mayHaveHalfMadeRun: ({ context }, params: { result: RunQueryResult }) =>
+      context.createInDoubt && !params.result.runs.some((run) => run.trashed !== true),
     canRecover: ({ context }, params: { error: unknown }) => createMayHaveHappened(params.error) && Boolean(context.session.userId),
     canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
     foundHalfMadeRun: ({ context }, params: { result: RunQueryResult }) => {
@@ -221,9 +226,20 @@ export const reuseLastInitializedMachine = setup({
   },
 }).createMachine({
   id: 'reuse-last-initialized',
-  context: ({ input }) => ({ ...input, run: null, error: null, created: null, initFailure: null, recoveryAttempt: 0 }),
+  context: ({ input }) => ({
+    ...input,
+    run: null,
+    error: null,
+    created: null,
+    initFailure: null,
+    recoveryAttempt: 0,
+    createInDoubt: input.createInDoubt === true,
+  }),
   initial: 'checkingSession',
-  output: ({ context }) => strategyOutput(context),
+  output: ({ context }) => {
+    const output = strategyOutput(context);
+    return !output.ok && context.createInDoubt ? { ...output, createInDoubt: true } : output;
+  },
   states: {
     checkingSession: {
       tags: 'busy',
@@ -240,6 +256,8 @@ export const reuseLastInitializedMachine = setup({
           modifiers: newestRunModifiers('lower'),
         }),
         onDone: [
+          // An earlier create of this manager may have made a run nobody saw: look before creating again.
+          { guard: { type: 'mayHaveHalfMadeRun', params: ({ event }) => ({ result: event.output }) }, target: 'findingHalfMadeRun' },
           { guard: { type: 'hasNoInitializedRun', params: ({ event }) => ({ result: event.output }) }, target: 'creating' },
           {
             target: 'ready',
@@ -265,10 +283,31 @@ export const reuseLastInitializedMachine = setup({
           {
             guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
             target: 'recovering',
-            actions: assign({ error: ({ event }) => failure(event.error) }),
+            actions: assign({ error: ({ event }) => failure(event.error), createInDoubt: true }),
           },
           { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
         ],
+      },
+    },
+    findingHalfMadeRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'findHalfMadeRun',
+        src: 'fetchLatest',
+        input: ({ context }) => ({
+          services: context.services,
+          filter: halfMadeRunFilter(context.options, context.config, context.session),
+          modifiers: newestRunModifiers('lower'),
+        }),
+        onDone: [
+          {
+            guard: { type: 'foundHalfMadeRun', params: ({ event }) => ({ result: event.output }) },
+            target: 'initializing',
+            actions: assign({ created: ({ event }) => event.output.runs[0]!, createInDoubt: false }),
+          },
+          { target: 'creating', actions: assign({ createInDoubt: false }) },
+        ],
+        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
       },
     },
     recovering: {
@@ -286,7 +325,7 @@ export const reuseLastInitializedMachine = setup({
             // The create went through: finish what it started, so no unflagged orphan is left.
             guard: { type: 'foundHalfMadeRun', params: ({ event }) => ({ result: event.output }) },
             target: 'initializing',
-            actions: assign({ created: ({ event }) => event.output.runs[0]!, error: null }),
+            actions: assign({ created: ({ event }) => event.output.runs[0]!, error: null, createInDoubt: false }),
           },
           // Nothing yet: the server may still be making the run; wait, then look again.
           { guard: 'canLookAgain', target: 'waitingToRecover' },

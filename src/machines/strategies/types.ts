@@ -75,6 +75,11 @@ export interface StrategyInput<TOptions = Record<string, unknown>> {
   /** Extra create fields from `getRun(vars, createOptions)` / `reset(createOptions)`. */
   createOptions: Record<string, unknown> | undefined;
   services: StrategyServices;
+  /**
+   * The previous resolution of this manager ended with a create whose answer was lost and whose run
+   * could not be found: a strategy that can find such a run should look before creating again.
+   */
+  createInDoubt?: boolean;
 }
 
 /**
@@ -90,7 +95,7 @@ export interface StrategyInput<TOptions = Record<string, unknown>> {
 export type StrategyOutput =
   | { ok: true; run: Run; extras?: Record<string, unknown> }
   | { ok: true; run: null; value: unknown }
-  | { ok: false; error: RunManagerError };
+  | { ok: false; error: RunManagerError; createInDoubt?: boolean };
 
 /**
  * A strategy as the registry holds it.

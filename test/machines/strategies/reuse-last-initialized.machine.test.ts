@@ -421,3 +421,34 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     expect(refused.methods()).toEqual(['query', 'create']);
   });
 });
+
+describe('reuseLastInitializedMachine: after a create left in doubt', () => {
+  it('looks for the unflagged run before creating again, and initializes it: fetchingLatest → findingHalfMadeRun → initializing', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.runs.push({ id: 'half', model: 'model.py', created: '2024-01-01T00:00:00Z', user: { id: 'u1' }, scope: { group: 'g1' }, trashed: false });
+    const result = await runStrategy(reuseLastInitializedMachine, input(fake, { createInDoubt: true }));
+
+    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'findingHalfMadeRun', 'initializing', 'flagging', 'ready']);
+    expect(fake.methods()).toEqual(['query', 'query', 'serial', 'save']);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'half', isInitComplete: true, freshlyCreated: true } });
+  });
+
+  it('creates when nothing half-made is found, and without doubt never sends the extra query', async () => {
+    const doubtful = createFakeServices({ userId: 'u1' });
+    const first = await runStrategy(reuseLastInitializedMachine, input(doubtful, { createInDoubt: true }));
+    expect(first.path).toEqual(['checkingSession', 'fetchingLatest', 'findingHalfMadeRun', 'creating', 'initializing', 'flagging', 'ready']);
+
+    const sure = createFakeServices({ userId: 'u1' });
+    const second = await runStrategy(reuseLastInitializedMachine, input(sure));
+    expect(second.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(sure.methods()).toEqual(['query', 'create', 'serial', 'save']);
+  });
+
+  it('reports createInDoubt in its output when a lost create is never found', async () => {
+    const fake = createFakeServices({ userId: 'u1' });
+    fake.fail('create', new RunManagerError('NETWORK_ERROR', 'socket hang up'));
+    const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
+    const result = await runStrategy(quick, input(fake));
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' }, createInDoubt: true });
+  });
+});
