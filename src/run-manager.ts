@@ -63,6 +63,18 @@ export interface RunManagerOptions {
 
 type RunManagerActor = Actor<typeof runManagerMachine>;
 
+/** One run-manager machine per strategy machine: `provide()` rebuilds the whole machine, so share it. */
+const machinesByStrategy = new WeakMap<object, typeof runManagerMachine>();
+
+function machineFor(strategyMachine: StrategyDefinition['machine']): typeof runManagerMachine {
+  let machine = machinesByStrategy.get(strategyMachine);
+  if (!machine) {
+    machine = runManagerMachine.provide({ actors: { strategy: strategyMachine } });
+    machinesByStrategy.set(strategyMachine, machine);
+  }
+  return machine;
+}
+
 interface Pending {
   mode: 'getRun' | 'reset';
   resolve(value: unknown): void;
@@ -134,7 +146,7 @@ export class RunManager {
       fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
     };
 
-    this.actor = createActor(runManagerMachine.provide({ actors: { strategy: valid.strategy.machine } }), {
+    this.actor = createActor(machineFor(valid.strategy.machine), {
       input: {
         strategyName: valid.strategy.name,
         requiresAuth: valid.strategy.requiresAuth,

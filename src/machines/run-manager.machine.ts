@@ -168,8 +168,9 @@ export const runManagerMachine = setup({
           () => undefined,
         );
         return () => {
-          controller.abort();
-          release?.();
+          // Held: give it back. Still waiting: stop waiting (aborting costs an exception object, so only then).
+          if (release) release();
+          else controller.abort();
         };
       },
     ),

@@ -267,8 +267,17 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     url: string,
     token: string | undefined,
   ): Promise<{ ok: true; data: unknown; status: number; headers: Headers } | { ok: false; failure: AttemptFailure }> {
-    const timeoutSignal = AbortSignal.timeout(timeout);
-    const signal = spec.signal ? AbortSignal.any([spec.signal, timeoutSignal]) : timeoutSignal;
+    // One controller for the caller's signal and our timeout, released as soon as the attempt ends
+    // (AbortSignal.timeout/any would keep the timer and signals alive for the whole timeout).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`timed out after ${timeout} ms`, 'TimeoutError'));
+    }, timeout);
+    const onCallerAbort = () => controller.abort(spec.signal?.reason);
+    spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = controller.signal;
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
@@ -290,8 +299,11 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
       }
       // ofetch wraps fetch() rejections in a FetchError; keep the underlying error instead.
       const underlying = error instanceof Error && error.name === 'FetchError' && error.cause !== undefined ? error.cause : error;
-      if (timeoutSignal.aborted) return { ok: false, failure: { kind: 'timeout', cause: underlying } };
+      if (timedOut) return { ok: false, failure: { kind: 'timeout', cause: underlying } };
       return { ok: false, failure: { kind: 'network', cause: underlying } };
+    } finally {
+      clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
