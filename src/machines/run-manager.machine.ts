@@ -107,6 +107,11 @@ function missingVariables(context: RunManagerContext): string[] {
   return unique(context.callers.flatMap((caller) => caller.variables)).filter((name) => !attempted.has(name));
 }
 
+function carriedVariables(run: Run): Record<string, unknown> {
+  const { variables } = run;
+  return variables !== null && typeof variables === 'object' && !Array.isArray(variables) ? variables : {};
+}
+
 function pick(values: Record<string, unknown>, names: string[]): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
   for (const name of names) if (Object.hasOwn(values, name)) picked[name] = values[name];
@@ -348,6 +353,7 @@ export const runManagerMachine = setup({
                   createOptions: context.createOptions,
                   services: context.services,
                   createInDoubt: context.createInDoubt,
+                  variables: unique(context.callers.flatMap((caller) => caller.variables)),
                 }),
                 onDone: [
                   {
@@ -355,9 +361,16 @@ export const runManagerMachine = setup({
                     target: 'persisting',
                     actions: assign(({ event }) => {
                       const output = event.output;
-                      return output.ok
-                        ? { run: output.run, value: output.run ? undefined : output.value, createInDoubt: false }
-                        : {};
+                      if (!output.ok) return {};
+                      // A run loaded or queried with include= already carries the variables asked for.
+                      const carried = output.run ? carriedVariables(output.run) : {};
+                      return {
+                        run: output.run,
+                        value: output.run ? undefined : output.value,
+                        createInDoubt: false,
+                        variables: carried,
+                        attemptedVariables: Object.keys(carried),
+                      };
                     }),
                   },
                   {

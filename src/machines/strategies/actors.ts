@@ -21,8 +21,8 @@ export interface WithServices {
  * invoke: { id: 'loadRun', src: 'loadRun', input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }) }
  * ```
  */
-export const loadRun = fromPromise<Run, WithServices & { runId: string }>(({ input, signal }) =>
-  input.services.runApi.load(input.runId, { signal }),
+export const loadRun = fromPromise<Run, WithServices & { runId: string; include?: string[] }>(({ input, signal }) =>
+  input.services.runApi.load(input.runId, input.include?.length ? { signal, include: input.include } : { signal }),
 );
 
 /**
@@ -33,8 +33,9 @@ export const loadRun = fromPromise<Run, WithServices & { runId: string }>(({ inp
  * invoke: { id: 'loadRun', src: 'loadRunWithHeaders', input: ({ context }) => ({ services: context.services, runId }) }
  * ```
  */
-export const loadRunWithHeaders = fromPromise<LoadedRun, WithServices & { runId: string }>(({ input, signal }) =>
-  input.services.runApi.loadWithHeaders(input.runId, { signal }),
+export const loadRunWithHeaders = fromPromise<LoadedRun, WithServices & { runId: string; include?: string[] }>(
+  ({ input, signal }) =>
+    input.services.runApi.loadWithHeaders(input.runId, input.include?.length ? { signal, include: input.include } : { signal }),
 );
 
 /**

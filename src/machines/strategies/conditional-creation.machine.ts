@@ -113,7 +113,7 @@ export const conditionalCreationMachine = setup({
       invoke: {
         id: 'loadRun',
         src: 'loadRunWithHeaders',
-        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }),
+        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
         onDone: { target: 'evaluatingCondition', actions: assign({ loaded: ({ event }) => event.output }) },
         onError: [
           { guard: { type: 'isRunGone', params: ({ event }) => ({ error: event.error }) }, target: 'creating' },

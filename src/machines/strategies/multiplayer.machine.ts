@@ -171,7 +171,7 @@ export const multiplayerMachine = setup({
       invoke: {
         id: 'loadRun',
         src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId }),
+        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
         onDone: {
           target: 'ready',
           actions: assign({

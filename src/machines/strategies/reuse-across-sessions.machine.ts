@@ -22,6 +22,7 @@ import {
   recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
@@ -127,7 +128,7 @@ export const reuseAcrossSessionsMachine = setup({
         input: ({ context }) => ({
           services: context.services,
           filter: latestRunFilter(context.options, context.config, context.session),
-          modifiers: newestRunModifiers('lower'),
+          modifiers: withVariables(newestRunModifiers('lower'), context.variables),
         }),
         onDone: [
           {

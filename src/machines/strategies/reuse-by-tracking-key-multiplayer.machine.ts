@@ -248,7 +248,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
       invoke: {
         id: 'loadRun',
         src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId }),
+        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
         onDone: [
           {
             guard: 'wasCreated',

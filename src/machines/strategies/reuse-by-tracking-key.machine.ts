@@ -19,6 +19,7 @@ import {
   recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  withVariables,
 } from './shared.js';
 import {
   attachSettings,
@@ -186,7 +187,7 @@ export const reuseByTrackingKeyMachine = setup({
         input: ({ context }) => ({
           services: context.services,
           filter: trackingKeyFilter(context),
-          modifiers: newestRunModifiers('camel'),
+          modifiers: withVariables(newestRunModifiers('camel'), context.variables),
         }),
         onDone: [
           {

@@ -22,6 +22,7 @@ import {
   recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
@@ -253,7 +254,7 @@ export const reuseLastInitializedMachine = setup({
         input: ({ context }) => ({
           services: context.services,
           filter: initializedRunFilter(context.options, context.config, context.session),
-          modifiers: newestRunModifiers('lower'),
+          modifiers: withVariables(newestRunModifiers('lower'), context.variables),
         }),
         onDone: [
           // An earlier create of this manager may have made a run nobody saw: look before creating again.

@@ -62,7 +62,7 @@ export const reusePerSessionMachine = setup({
       invoke: {
         id: 'loadRun',
         src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }),
+        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
         onDone: [
           { guard: { type: 'isTrashed', params: ({ event }) => ({ run: event.output }) }, target: 'creating' },
           { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },

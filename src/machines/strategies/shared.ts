@@ -135,6 +135,18 @@ export function newestRunModifiers(spelling: 'lower' | 'camel'): QueryModifiers 
 }
 
 /**
+ * Adds `include=` for the variables the callers asked for, so the query returns them with the run.
+ *
+ * @example
+ * ```ts
+ * withVariables(newestRunModifiers('lower'), ['price']); // { …, include: ['price'] }
+ * ```
+ */
+export function withVariables(modifiers: QueryModifiers, names: string[] | undefined): QueryModifiers {
+  return names && names.length > 0 ? { ...modifiers, include: names } : modifiers;
+}
+
+/**
  * Marks a run as created by this resolution or reused.
  *
  * @example

@@ -80,6 +80,11 @@ export interface StrategyInput<TOptions = Record<string, unknown>> {
    * could not be found: a strategy that can find such a run should look before creating again.
    */
   createInDoubt?: boolean;
+  /**
+   * Variable names the callers asked for: a strategy that loads or queries the run it returns asks
+   * for them with `include=`, so no separate variables request is needed.
+   */
+  variables?: string[];
 }
 
 /**

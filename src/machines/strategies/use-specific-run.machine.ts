@@ -77,7 +77,7 @@ export const useSpecificRunMachine = setup({
       invoke: {
         id: 'loadRun',
         src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.options.runId }),
+        input: ({ context }) => ({ services: context.services, runId: context.options.runId, include: context.variables }),
         onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
         onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
       },
