@@ -323,7 +323,7 @@ async function main(): Promise<void> {
       console.log(row([name, ...cells], widths));
     }
     console.log(dim(`✗ rejected with a typed error   * got a run made earlier in the demo, so nothing was created`));
-    console.log(dim(`Steady counts leave out the GET …/variables/?include=price. Original: a–b depends on cookies/limits;`));
+    console.log(dim(`Counts leave out a separate GET …/variables/ (needed only after a create or by a custom strategy: loads and queries carry include=). Original: a–b depends on cookies/limits;`));
     console.log(dim(`"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`));
     console.log(green(`all ${counts.size} strategies walked through (${seenRuns.size} runs seen, ${emulator.runs().length} on the emulator)`));
   } finally {
