@@ -2,7 +2,7 @@
  * Pure helpers the strategy machines share: how the session and the configured scope turn into
  * query filters and create bodies, and how a strategy's outcome becomes its output.
  */
-import { literal } from '../../services/filter.js';
+import { literal, mergeFilters } from '../../services/filter.js';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
 import type { QueryModifiers, Run, RunFilter, RunScope, UserSession } from '../../types.js';
@@ -10,9 +10,6 @@ import type { RunConfig, StrategyOutput } from './types.js';
 
 type PlainObject = Record<string, unknown>;
 
-function isPlainObject(value: unknown): value is PlainObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * Deep-merges plain objects left to right (later leaves win, arrays replace, `undefined` is skipped),
@@ -24,20 +21,8 @@ function isPlainObject(value: unknown): value is PlainObject {
  * ```
  */
 export function deepMerge<T extends PlainObject>(...sources: Array<PlainObject | undefined | null>): T {
-  const target: PlainObject = {};
-  for (const source of sources) {
-    if (!source) continue;
-    for (const [key, value] of Object.entries(source)) {
-      if (value === undefined) continue;
-      const existing = target[key];
-      target[key] = isPlainObject(value)
-        ? deepMerge(isPlainObject(existing) ? existing : {}, value)
-        : Array.isArray(value)
-          ? [...value]
-          : value;
-    }
-  }
-  return target as T;
+  // The filter encoder's merge has exactly these rules; one implementation serves both.
+  return mergeFilters(...(sources as Array<RunFilter | undefined | null>)) as T;
 }
 
 /**
