@@ -10,7 +10,6 @@ import type { RunConfig, StrategyOutput } from './types.js';
 
 type PlainObject = Record<string, unknown>;
 
-
 /**
  * Deep-merges plain objects left to right (later leaves win, arrays replace, `undefined` is skipped),
  * returning a new object.
