@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { RunManagerError } from '../../src/errors.js';
 import type { ApiClientOptions } from '../../src/services/api-types.js';
 import { createHttpClient, pathSegment, resolveBaseURL, type HttpRequestSpec } from '../../src/services/http.js';
+import { rejectionOf } from '../helpers/rejection.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const TOKEN = 'sekrit-token-0123456789';
@@ -34,15 +35,7 @@ function client(overrides: Partial<ApiClientOptions> = {}) {
 const GET_RUN: HttpRequestSpec = { method: 'GET', path: 'run/acme/sim/abc/', parse: 'json', notFoundType: 'RUN_NOT_FOUND' };
 const POST_CREATE: HttpRequestSpec = { method: 'POST', path: 'run/acme/sim/', body: { model: 'model.py' }, parse: 'json' };
 
-async function failure(promise: Promise<unknown>): Promise<RunManagerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RunManagerError);
-    return error as RunManagerError;
-  }
-  throw new Error('expected the promise to reject');
-}
+const failure = rejectionOf;
 
 function expectNoToken(error: RunManagerError): void {
   expect(error.message).not.toContain(TOKEN);

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RunManagerError } from '../../src/errors.js';
 import type { ApiClientOptions, RunApi } from '../../src/services/api-types.js';
 import { createRunApi, pickCreateParams } from '../../src/services/run-api.js';
+import { rejectionOf } from '../helpers/rejection.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const TOKEN = 'tok1-very-secret';
@@ -30,15 +31,7 @@ function makeApi(overrides: Partial<ApiClientOptions> = {}): RunApi {
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<RunManagerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RunManagerError);
-    return error as RunManagerError;
-  }
-  throw new Error('expected the promise to reject');
-}
+const failure = rejectionOf;
 
 /** "METHOD url body" of every request, the way Appendix A writes traces. */
 function trace(): string[] {

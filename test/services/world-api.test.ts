@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RunManagerError } from '../../src/errors.js';
 import type { ApiClientOptions, WorldApi } from '../../src/services/api-types.js';
 import { createWorldApi } from '../../src/services/world-api.js';
+import { rejectionOf } from '../helpers/rejection.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const TOKEN = 'tok1-world-secret';
@@ -30,15 +30,7 @@ function makeApi(overrides: Partial<ApiClientOptions> = {}): WorldApi {
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<RunManagerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RunManagerError);
-    return error as RunManagerError;
-  }
-  throw new Error('expected the promise to reject');
-}
+const failure = rejectionOf;
 
 function trace(): string[] {
   return server.requests.map((r) => `${r.method} ${r.url}${r.body ? ` ${r.body}` : ''}`);
