@@ -63,6 +63,9 @@ export interface RunManagerOptions {
 
 type RunManagerActor = Actor<typeof runManagerMachine>;
 
+/** The default store, opened once per page (or process) and shared by every manager, like IndexedDB itself. */
+let defaultSessionStore: SessionStore | undefined;
+
 /** One run-manager machine per strategy machine: `provide()` rebuilds the whole machine, so share it. */
 const machinesByStrategy = new WeakMap<object, typeof runManagerMachine>();
 
@@ -128,7 +131,7 @@ export class RunManager {
           });
     this.run.attachManager(() => this.#currentToken(options.session), { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) });
 
-    const sessionStore = options.sessionStore ?? createDefaultSessionStore();
+    const sessionStore = options.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
     const model = valid.config.model;
     const services: RunManagerServices = {
       runApi: this.run.api,
