@@ -13,7 +13,7 @@ import { readDataFile, writeDataFile } from './persistence.js';
 import { isRecord } from './record-paths.js';
 import { RequestLog } from './request-log.js';
 import { createRequestListener } from './server.js';
-import { RunStore } from './store.js';
+import { RunStore, type StoreSnapshot } from './store.js';
 import type {
   DropFault,
   Emulator,
@@ -27,6 +27,20 @@ import type {
   SlowFault,
   TruncateFault,
 } from './types.js';
+
+/** Defaults of the size options (documented on `EmulatorOptions`). */
+const DEFAULT_LOG_LIMIT = 10_000;
+const DEFAULT_LOG_BODY_LIMIT = 4 * 1024;
+const DEFAULT_LOG_BYTE_LIMIT = 64 * 1024 * 1024;
+// Big enough to seed 10,000 runs over the control API; small enough that a handful of parallel uploads cannot exhaust the heap.
+const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+function assertCount(value: unknown, name: string, min: number, infinite = false): void {
+  if (infinite && value === Number.POSITIVE_INFINITY) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`${name} must be an integer of at least ${min}${infinite ? ' (or Infinity)' : ''}`);
+  }
+}
 
 function assertLatency(ms: unknown): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError('latency must be a non-negative number of ms');
@@ -61,15 +75,18 @@ class LocalEmulator implements Emulator {
   private latencyMs: number;
   private address = { port: 0, origin: '' };
   private closing: Promise<void> | undefined;
+  /** The data file's content as last written: what a failed write rolls the store back to. */
+  private lastWritten: string | undefined;
 
   constructor(
     private readonly store: RunStore,
     private readonly options: EmulatorOptions,
   ) {
+    if (options.dataFile) this.lastWritten = JSON.stringify(store.snapshot());
     // Every delayed request listens for shutdown; thousands may wait at once under latency.
     setMaxListeners(0, this.shutdown.signal);
     this.latencyMs = assertLatency(options.latency ?? 0);
-    this.log = new RequestLog(options.logLimit ?? 10_000);
+    this.log = new RequestLog(options.logLimit ?? DEFAULT_LOG_LIMIT, options.logByteLimit ?? DEFAULT_LOG_BYTE_LIMIT);
     this.operations = new OperationRegistry(options.operations);
     this.server = createServer(
       createRequestListener({
@@ -79,6 +96,8 @@ class LocalEmulator implements Emulator {
         operations: this.operations,
         tokens: { ...options.tokens },
         anonymous: options.anonymous === true,
+        bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+        logBodyLimit: options.logBodyLimit ?? DEFAULT_LOG_BODY_LIMIT,
         latency: () => this.latencyMs,
         signal: this.shutdown.signal,
         persist: () => this.persist(),
@@ -125,10 +144,22 @@ class LocalEmulator implements Emulator {
     return this.log.entries;
   }
 
-  /** Writes the data file if anything changed since the last write. */
+  /**
+   * Writes the data file if anything changed since the last write. When that fails the store
+   * goes back to what the file holds and the error is rethrown: a client told 500 must not find
+   * its change later, and the next request must not fail again on the same change.
+   */
   persist(): void {
     if (!this.store.dirty) return;
-    if (this.options.dataFile) writeDataFile(this.options.dataFile, this.store.snapshot());
+    const file = this.options.dataFile;
+    if (file && this.lastWritten !== undefined) {
+      try {
+        this.lastWritten = writeDataFile(file, this.store.snapshot());
+      } catch (error) {
+        this.store.restore(JSON.parse(this.lastWritten) as StoreSnapshot);
+        throw error;
+      }
+    }
     this.store.dirty = false;
   }
 
@@ -209,6 +240,7 @@ class LocalEmulator implements Emulator {
     return {
       requests: this.log.total,
       logged: this.log.entries.length,
+      loggedBytes: this.log.bytes,
       runs: this.store.size,
       worlds: this.store.listWorlds().length,
       latencyMs: this.latencyMs,
@@ -229,6 +261,11 @@ function assertPort(port: unknown): number {
  * when it exists (a corrupt file rejects; it is never overwritten); otherwise seeds `runs` and
  * `worlds`.
  *
+ * What clients may store is bounded: a request that would nest a run or world deeper than 32
+ * levels (dotted-key segments and nested objects or arrays together) or add more than 100,000
+ * keys to one is answered 400 and changes nothing (seeds over the bounds throw TypeError).
+ * With `dataFile`, a change the file cannot be written with is undone and answered 500.
+ *
  * @example
  * ```ts
  * import { createDevToken, startEmulator } from 'run-lifecycle/emulator';
@@ -246,8 +283,10 @@ function assertPort(port: unknown): number {
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const port = assertPort(options.port ?? 0);
-  const logLimit = options.logLimit ?? 10_000;
-  if (!Number.isInteger(logLimit) || logLimit < 1) throw new TypeError('logLimit must be a positive integer');
+  assertCount(options.logLimit ?? DEFAULT_LOG_LIMIT, 'logLimit', 1);
+  assertCount(options.logBodyLimit ?? DEFAULT_LOG_BODY_LIMIT, 'logBodyLimit', 0);
+  assertCount(options.logByteLimit ?? DEFAULT_LOG_BYTE_LIMIT, 'logByteLimit', 1, true);
+  assertCount(options.bodyLimit ?? DEFAULT_BODY_LIMIT, 'bodyLimit', 1);
   for (const [token, user] of Object.entries(options.tokens ?? {})) {
     if (!isRecord(user) || typeof user.id !== 'string' || user.id === '') throw new TypeError(`tokens["${token}"] must be a user with a non-empty string id`);
   }

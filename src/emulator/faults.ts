@@ -3,6 +3,7 @@
  * consumes at most one `slow` fault (a delay) and then at most one terminal fault (`fail`,
  * `drop` or `truncate`), each the earliest registered that matches.
  */
+import { StoreBudget } from './limits.js';
 import type { DropFault, FailFault, FaultSpec, FaultTarget, SlowFault } from './types.js';
 
 /**
@@ -36,6 +37,8 @@ function validate(spec: FaultSpec): void {
       const { status, headers } = spec as FailFault;
       if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError('fail status must be an HTTP status (100-599)');
       if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new TypeError('fail headers must be an object');
+      // The body is kept and serialized for every matching request: bounded like stored run data.
+      new StoreBudget('fail body', (message) => new TypeError(message)).value((spec as FailFault).body, 0);
       return;
     }
     case 'drop': {

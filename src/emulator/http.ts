@@ -53,11 +53,13 @@ export function errorReply(status: number, message: string, headers?: Record<str
 
 /**
  * A request body as read from the wire: `present` is false for an empty body; `value` is the
- * parsed JSON, or `undefined` when the text is not JSON (then `error` says why).
+ * parsed JSON, or `undefined` when the text is not JSON (then `error` says why). `size` is the
+ * number of bytes received; `partial` marks a body of which only the first bytes were kept (in
+ * `text`, unparsed).
  *
  * @example
  * ```ts
- * const body: RequestBody = { present: true, text: '{"model":"m"}', value: { model: 'm' } };
+ * const body: RequestBody = { present: true, text: '{"model":"m"}', value: { model: 'm' }, size: 13 };
  * ```
  */
 export interface RequestBody {
@@ -65,19 +67,65 @@ export interface RequestBody {
   text: string;
   value: unknown;
   error?: string;
+  size: number;
+  partial?: boolean;
 }
 
 /**
- * Reads the whole request body (at most `limit` bytes, else 413) and parses it as JSON.
+ * The 413 refusal of a body over the limit; `bytes` is its declared length, or what had arrived
+ * when it went over.
  *
  * @example
  * ```ts
- * const body = await readBody(req, 32 * 1024 * 1024);
+ * throw new BodyTooLargeError(1024, 4096);
  * ```
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<RequestBody> {
+export class BodyTooLargeError extends HttpError {
+  readonly bytes: number;
+
+  constructor(limit: number, bytes: number) {
+    super(413, `request body exceeds ${limit} bytes`);
+    this.name = 'BodyTooLargeError';
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * The longest prefix of `bytes` (at most `max` of them) that ends on a character boundary, as text.
+ *
+ * @example
+ * ```ts
+ * utf8Prefix(Buffer.from('héllo'), 2); // 'h' (the 2-byte 'é' does not fit)
+ * ```
+ */
+export function utf8Prefix(bytes: Buffer, max: number): string {
+  if (bytes.length <= max) return bytes.toString('utf8');
+  let cut = max;
+  // Continuation bytes look like 10xxxxxx: back off to the start of the character they belong to.
+  while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut -= 1;
+  return bytes.subarray(0, cut).toString('utf8');
+}
+
+/**
+ * Reads the request body and parses it as JSON. A body over `limit` bytes is refused with
+ * {@link BodyTooLargeError} as soon as that is known (from `Content-Length`, else once that many
+ * bytes arrived), and what arrived is let go. Beyond `keep` bytes the rest is read but discarded
+ * and the result is `partial` (for requests refused whatever their body holds).
+ *
+ * @example
+ * ```ts
+ * const body = await readBody(req, 8 * 1024 * 1024);
+ * ```
+ */
+export function readBody(req: IncomingMessage, limit: number, keep = limit): Promise<RequestBody> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError(limit, declared));
+      return;
+    }
+    let chunks: Buffer[] = [];
+    let kept = 0;
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
@@ -85,15 +133,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RequestBo
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(new HttpError(413, `request body exceeds ${limit} bytes`));
+        chunks = [];
+        reject(new BodyTooLargeError(limit, size));
         return;
       }
-      chunks.push(chunk);
+      if (kept >= keep) return;
+      const part = kept + chunk.length > keep ? chunk.subarray(0, keep - kept) : chunk;
+      chunks.push(part);
+      kept += part.length;
     });
     let ended = false;
     req.on('end', () => {
       ended = true;
-      if (!failed) resolve(parseBody(Buffer.concat(chunks).toString('utf8')));
+      if (failed) return;
+      const bytes = Buffer.concat(chunks);
+      chunks = [];
+      if (size > keep) resolve({ present: true, text: utf8Prefix(bytes, keep), value: undefined, error: 'the body was not read', size, partial: true });
+      else resolve(parseBody(bytes.toString('utf8'), size));
     });
     req.on('close', () => {
       if (!ended && !failed) {
@@ -124,16 +180,16 @@ function deeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-function parseBody(text: string): RequestBody {
-  if (text.trim() === '') return { present: false, text, value: undefined };
+function parseBody(text: string, size: number): RequestBody {
+  if (text.trim() === '') return { present: false, text, value: undefined, size };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { present: true, text, value: undefined, error: (error as Error).message };
+    return { present: true, text, value: undefined, error: (error as Error).message, size };
   }
-  if (deeperThan(value, MAX_DEPTH)) return { present: true, text, value: undefined, error: `JSON nested deeper than ${MAX_DEPTH} levels` };
-  return { present: true, text, value };
+  if (deeperThan(value, MAX_DEPTH)) return { present: true, text, value: undefined, error: `JSON nested deeper than ${MAX_DEPTH} levels`, size };
+  return { present: true, text, value, size };
 }
 
 /** Request headers a browser may send cross-origin (spec §9). */

@@ -4,6 +4,7 @@
  */
 import type { Run } from '../types.js';
 import { HttpError } from './http.js';
+import { StoreBudget } from './limits.js';
 import { assertSafeKeys, isRecord, mergeInto, setPath, splitKey } from './record-paths.js';
 
 /** Fields the server owns; PATCH keys naming them (or their sub-fields) are ignored. */
@@ -24,7 +25,7 @@ export type PatchStep =
 /**
  * Validates a PATCH body: a JSON object whose keys are dotted paths (`scope.trackingKey`, `.price`
  * for a variable); a `variables` object is merged into the run's variables. Read-only fields are
- * skipped; anything malformed answers 400.
+ * skipped; anything malformed, or nesting too deep or too large to store, answers 400.
  *
  * @example
  * ```ts
@@ -34,9 +35,13 @@ export type PatchStep =
 export function compilePatch(body: unknown): PatchStep[] {
   if (!isRecord(body)) throw new HttpError(400, 'the body must be a JSON object of fields to update');
   const steps: PatchStep[] = [];
+  const budget = new StoreBudget('the update');
   for (const [key, value] of Object.entries(body)) {
     const path = splitKey(key);
     if (READ_ONLY.has(path[0] as string)) continue;
+    // Checked against where each step writes: the rest of the run is left as it was.
+    budget.path(key, path.length);
+    budget.value(value, path.length);
     if (key === 'variables' && isRecord(value)) {
       assertSafeKeys(value);
       steps.push({ kind: 'mergeVariables', values: value });

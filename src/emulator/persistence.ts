@@ -2,7 +2,7 @@
  * The optional data file: runs, worlds and the clock as JSON, read and validated at start and
  * replaced atomically (temporary file, then rename) after changes.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Run, World } from '../types.js';
 import { isRecord } from './record-paths.js';
@@ -57,18 +57,35 @@ export function readDataFile(file: string): StoreSnapshot | null {
   return validate(file, data);
 }
 
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Nothing was written, or the path is not a file we made: there is nothing of ours to clean up.
+  }
+}
+
 /**
  * Writes a snapshot atomically: to `{file}.{pid}.tmp`, then renamed over `file` (the directory
  * is created if needed), so a crash leaves either the old or the new file, never half of one.
+ * Returns the JSON text written; throws (removing the temporary file) when it cannot serialize
+ * or write.
  *
  * @example
  * ```ts
- * writeDataFile('.emulator/runs.json', store.snapshot());
+ * const written = writeDataFile('.emulator/runs.json', store.snapshot());
  * ```
  */
-export function writeDataFile(file: string, snapshot: StoreSnapshot): void {
+export function writeDataFile(file: string, snapshot: StoreSnapshot): string {
+  const text = JSON.stringify(snapshot);
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(snapshot));
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, file);
+  } catch (error) {
+    removeQuietly(temporary);
+    throw error;
+  }
+  return text;
 }

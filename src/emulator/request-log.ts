@@ -1,6 +1,6 @@
 /**
- * The request log: answered API requests, oldest first, capped (oldest dropped), with a helper
- * to wait until a number of requests have been answered.
+ * The request log: answered API requests, oldest first, capped by count and by bytes (oldest
+ * dropped), with a helper to wait until a number of requests have been answered.
  */
 import type { RequestLogEntry } from './types.js';
 
@@ -10,11 +10,12 @@ interface Waiter {
 }
 
 /**
- * A capped log of frozen entries.
+ * A log of frozen entries holding at most `limit` of them and `byteLimit` bytes (each entry
+ * counted as the UTF-8 length of its JSON text).
  *
  * @example
  * ```ts
- * const log = new RequestLog(10_000);
+ * const log = new RequestLog(10_000, 64 * 1024 * 1024);
  * await log.waitFor(3, 2000);
  * ```
  */
@@ -23,14 +24,34 @@ export class RequestLog {
   readonly entries: RequestLogEntry[] = [];
   /** Entries added since start (not reset by `clear`). */
   total = 0;
+  /** Bytes the kept entries take as JSON. */
+  bytes = 0;
+  /** Sizes of `entries`, index for index. */
+  private readonly sizes: number[] = [];
   private sinceClear = 0;
   private waiters: Waiter[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly byteLimit = Number.POSITIVE_INFINITY,
+  ) {}
 
   add(entry: RequestLogEntry): void {
+    const size = Buffer.byteLength(JSON.stringify(entry));
     this.entries.push(Object.freeze(entry));
-    if (this.entries.length > this.limit) this.entries.shift();
+    this.sizes.push(size);
+    this.bytes += size;
+    let drop = 0;
+    let dropped = 0;
+    while (drop < this.entries.length && (this.entries.length - drop > this.limit || this.bytes - dropped > this.byteLimit)) {
+      dropped += this.sizes[drop] as number;
+      drop += 1;
+    }
+    if (drop > 0) {
+      this.entries.splice(0, drop);
+      this.sizes.splice(0, drop);
+      this.bytes -= dropped;
+    }
     this.total += 1;
     this.sinceClear += 1;
     if (this.waiters.length === 0) return;
@@ -41,6 +62,8 @@ export class RequestLog {
 
   clear(): void {
     this.entries.length = 0;
+    this.sizes.length = 0;
+    this.bytes = 0;
     this.sinceClear = 0;
   }
 

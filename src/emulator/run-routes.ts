@@ -5,6 +5,7 @@
 import type { Run } from '../types.js';
 import { type ApiContext, methodNotAllowed, objectBody, optionalObject, requiredModel } from './api-context.js';
 import { HttpError, type Reply } from './http.js';
+import { StoreBudget } from './limits.js';
 import { compileFilter, decodeComponent, parseMatrix } from './matrix.js';
 import { applyPatch, compilePatch, ensureVariables } from './patch.js';
 import { applyPage, includeNames, pickVariables, presentRun, requestedPage, sortRuns } from './query.js';
@@ -22,6 +23,7 @@ function create(context: ApiContext, account: string, project: string): Reply {
   for (const field of EXTRA_CREATE_FIELDS) {
     if (body[field] !== undefined) extra[field] = body[field];
   }
+  new StoreBudget('the run to create').value({ model, scope, files, ...extra }, 0);
   const run = context.store.create({ account, project, model, scope, files, user: context.user, extra });
   return { status: 201, body: presentRun(run, null) };
 }
@@ -57,6 +59,8 @@ async function operation(context: ApiContext, run: Run, name: string): Promise<R
   const body = objectBody(context, '{ "arguments": [...] }', {});
   const args = body.arguments ?? [];
   if (!Array.isArray(args)) throw new HttpError(400, 'arguments must be an array');
+  // Handlers may keep arguments in the run's variables: bound them as if they were stored there.
+  new StoreBudget('the arguments').value(args, 1);
   try {
     const result = await context.operations.invoke(name, run, args);
     return { status: 200, body: { name, arguments: args, result } };
@@ -84,7 +88,9 @@ function single(context: ApiContext, run: Run, tail: readonly string[]): Promise
     return { status: 200, body: pickVariables(run, includeNames(context.query)) };
   }
   if (resource === 'variables' && name === undefined) {
-    mergeInto(ensureVariables(run), structuredClone(objectBody(context, 'variables to merge')));
+    const values = objectBody(context, 'variables to merge');
+    new StoreBudget('the variables').value(values, 1);
+    mergeInto(ensureVariables(run), structuredClone(values));
     context.store.touch(run);
     return { status: 200, body: run.variables };
   }

@@ -8,17 +8,26 @@ import type { RunUser } from '../types.js';
 import type { ApiContext } from './api-context.js';
 import type { ControlRequest } from './control-routes.js';
 import type { FaultRegistry } from './faults.js';
-import { HttpError, errorReply, preflightReply, prepareReply, readBody, type Reply, type RequestBody, sendReply, setCorsHeaders } from './http.js';
+import {
+  BodyTooLargeError,
+  HttpError,
+  errorReply,
+  preflightReply,
+  prepareReply,
+  readBody,
+  type Reply,
+  type RequestBody,
+  sendReply,
+  setCorsHeaders,
+  utf8Prefix,
+} from './http.js';
 import { type Identity, resolveIdentity } from './identity.js';
 import type { OperationRegistry } from './operations.js';
 import type { RequestLog } from './request-log.js';
 import { handleRunRoute } from './run-routes.js';
 import type { RunStore } from './store.js';
-import type { FailFault, FaultSpec } from './types.js';
+import type { FailFault, FaultSpec, RequestLogEntry } from './types.js';
 import { handleWorldRoute } from './world-routes.js';
-
-/** Largest request body accepted (seeding 10,000 runs over HTTP fits easily). */
-const BODY_LIMIT = 32 * 1024 * 1024;
 
 /**
  * Everything the pipeline works with; owned by the emulator.
@@ -35,10 +44,14 @@ export interface PipelineState {
   operations: OperationRegistry;
   tokens: Readonly<Record<string, RunUser>>;
   anonymous: boolean;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** Most bytes of a body kept in its log entry. */
+  logBodyLimit: number;
   latency(): number;
   /** Aborted when the emulator closes: pending delays end and their requests are dropped. */
   signal: AbortSignal;
-  /** Writes the data file when the store changed. */
+  /** Writes the data file when the store changed; on failure undoes the change, then throws. */
   persist(): void;
   control(request: ControlRequest): Reply;
 }
@@ -107,18 +120,28 @@ function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return copy;
 }
 
+/** What the log keeps of a body: a private copy when small, else the first bytes of its text. */
+function loggedBody(body: RequestBody, limit: number): Pick<RequestLogEntry, 'body' | 'bodyTruncated' | 'bodyBytes'> {
+  if (!body.present) return { body: undefined };
+  if (body.partial || body.size > limit) {
+    return { body: utf8Prefix(Buffer.from(body.text.slice(0, limit)), limit), bodyTruncated: true, bodyBytes: body.size };
+  }
+  // A copy: the parsed value may become part of a run, which later requests change.
+  return { body: body.error === undefined ? structuredClone(body.value) : body.text };
+}
+
 function toReply(error: unknown): Reply {
   if (error instanceof HttpError) return errorReply(error.status, error.message, error.headers);
   return errorReply(500, `emulator error: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-/** Writes the data file if the request changed anything (also after a failure); a write error answers 500. */
+/** Writes the data file if the request changed anything (also after a failure); a write error undoes the change and answers 500. */
 function persisted(state: PipelineState, reply: Reply): Reply {
   try {
     state.persist();
     return reply;
   } catch (error) {
-    return errorReply(500, `cannot write the data file: ${(error as Error).message}`);
+    return errorReply(500, `cannot write the data file, so the change was undone: ${(error as Error).message}`);
   }
 }
 
@@ -158,7 +181,7 @@ async function route(state: PipelineState, request: IncomingMessage, method: str
  */
 interface Outcome {
   faults: string[];
-  body: unknown;
+  body: Pick<RequestLogEntry, 'body' | 'bodyTruncated' | 'bodyBytes'>;
   finish(status: number, aborted: boolean): void;
 }
 
@@ -181,15 +204,19 @@ async function answerApi(
     outcome.finish(status, true);
     req.socket.destroy();
   };
+  // A request without a valid token is refused whatever its body says: keep no more of it than the log shows.
+  const refused = identity.auth === 'invalid' || (identity.auth === 'none' && !state.anonymous);
   let body: RequestBody;
   try {
-    body = await readBody(req, BODY_LIMIT);
+    body = await readBody(req, state.bodyLimit, refused ? state.logBodyLimit : state.bodyLimit);
   } catch (error) {
+    if (error instanceof BodyTooLargeError) outcome.body = { body: undefined, bodyTruncated: true, bodyBytes: error.bytes };
+    // The rest of the body is not wanted: the connection closes once the refusal is sent.
     res.setHeader('Connection', 'close');
     send(toReply(error));
     return;
   }
-  if (body.present) outcome.body = body.error === undefined ? body.value : body.text;
+  outcome.body = loggedBody(body, state.logBodyLimit);
   if (method === 'OPTIONS') {
     send(preflightReply());
     return;
@@ -226,9 +253,16 @@ async function answerApi(
 }
 
 async function answerControl(state: PipelineState, req: IncomingMessage, res: ServerResponse, method: string, target: Target): Promise<void> {
+  let body: RequestBody;
+  try {
+    body = await readBody(req, state.bodyLimit);
+  } catch (error) {
+    res.setHeader('Connection', 'close');
+    sendReply(res, prepareReply(toReply(error)));
+    return;
+  }
   let reply: Reply;
   try {
-    const body = await readBody(req, BODY_LIMIT);
     reply = method === 'OPTIONS' ? preflightReply() : state.control({ method, segments: target.segments.slice(1), query: target.query, body });
   } catch (error) {
     reply = toReply(error);
@@ -265,7 +299,7 @@ export function createRequestListener(state: PipelineState): RequestListener {
     let finished = false;
     const outcome: Outcome = {
       faults: [],
-      body: undefined,
+      body: { body: undefined },
       finish(status, aborted) {
         if (finished) return;
         finished = true;
@@ -279,7 +313,7 @@ export function createRequestListener(state: PipelineState): RequestListener {
           headers: loggedHeaders(req.headers),
           user: identity.user?.id ?? null,
           auth: identity.auth,
-          body: outcome.body,
+          ...outcome.body,
           status,
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
           ...(outcome.faults.length > 0 ? { fault: outcome.faults.join(',') } : {}),

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Run, RunUser, World } from '../types.js';
 import type { CompiledFilter } from './matrix.js';
+import { StoreBudget } from './limits.js';
 import { getPath } from './record-paths.js';
 import { assertSeeds } from './seed-data.js';
 import type { RunsFilter } from './types.js';
@@ -170,11 +171,15 @@ export class RunStore {
   }
 
   /**
-   * Adds seeded runs and worlds, all or nothing: the batch is validated first (TypeError), then
-   * missing run fields are filled as a create would and worlds get `created`, `lastModified`, `users`.
+   * Adds seeded runs and worlds, all or nothing: the batch is validated first (TypeError, also
+   * for a record nested or sized beyond what a request may store), then missing run fields are
+   * filled as a create would and worlds get `created`, `lastModified`, `users`.
    */
   seed(runs: ReadonlyArray<Partial<Run>>, worlds: readonly World[]): { runs: Run[]; worlds: World[] } {
     assertSeeds(runs, worlds, { run: (id) => this.runsById.has(id), world: (id) => this.worldsById.has(id) });
+    const refuse = (message: string) => new TypeError(message);
+    runs.forEach((run, index) => new StoreBudget(`runs[${index}]`, refuse).value(run, 0));
+    worlds.forEach((world, index) => new StoreBudget(`worlds[${index}]`, refuse).value(world, 0));
     return { worlds: worlds.map((world) => this.seedWorld(world)), runs: runs.map((run) => this.seedRun(run)) };
   }
 

@@ -127,7 +127,10 @@ export type AuthKind = 'bearer' | 'none' | 'invalid';
  * holds the `Authorization` (or `Cookie`) value: `user` is the user id the token resolved to and
  * `auth` how it went. `status` is what was (or, for `drop` after, would have been) answered, 0
  * when nothing was processed; `aborted` is true when the connection was closed before the
- * response could be sent (the client went away, or a `drop` fault).
+ * response could be sent (the client went away, or a `drop` fault). `body` is the parsed JSON
+ * (or the text when it is not JSON); a body longer than `logBodyLimit` bytes is kept as the
+ * first `logBodyLimit` bytes of its text, with `bodyTruncated: true` and its full size in
+ * `bodyBytes` (a body refused as too large keeps no text).
  *
  * @example
  * ```ts
@@ -145,6 +148,10 @@ export interface RequestLogEntry {
   user: string | null;
   auth: AuthKind;
   body: unknown;
+  /** Set (true) when `body` holds only the start of the body's text. */
+  bodyTruncated?: boolean;
+  /** Size in bytes of a truncated body, as sent (or declared, for a body refused as too large). */
+  bodyBytes?: number;
   status: number;
   durationMs: number;
   fault?: string;
@@ -210,6 +217,25 @@ export interface EmulatorOptions {
   worlds?: World[];
   /** Most request-log entries kept (oldest dropped); default 10000. */
   logLimit?: number;
+  /**
+   * Most bytes of a request body kept in its log entry; a longer body is logged as the first
+   * `logBodyLimit` bytes of its text with `bodyTruncated: true`. Default 4096 (4 KiB); 0 keeps
+   * no body text.
+   */
+  logBodyLimit?: number;
+  /**
+   * Most bytes the request log holds in all, each entry counted as the UTF-8 length of its JSON
+   * text; the oldest entries are dropped first (applies together with `logLimit`). Default
+   * 67108864 (64 MiB); `Infinity` for no byte cap.
+   */
+  logByteLimit?: number;
+  /**
+   * Largest request body accepted, in bytes, on every route (API, whether authorized or not,
+   * and control API). A larger one is answered 413 as soon as that is known (its
+   * `Content-Length`, else the bytes read so far) and its connection is closed without the rest
+   * being kept. Default 8388608 (8 MiB).
+   */
+  bodyLimit?: number;
 }
 
 /**
@@ -225,6 +251,8 @@ export interface EmulatorStats {
   requests: number;
   /** Entries currently in the request log. */
   logged: number;
+  /** Bytes those entries take as JSON (what `logByteLimit` caps). */
+  loggedBytes: number;
   runs: number;
   worlds: number;
   latencyMs: number;

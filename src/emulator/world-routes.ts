@@ -4,6 +4,7 @@
  */
 import { type ApiContext, methodNotAllowed, objectBody, optionalObject, requiredModel } from './api-context.js';
 import { HttpError, type Reply } from './http.js';
+import { StoreBudget } from './limits.js';
 import { decodeComponent } from './matrix.js';
 import type { WorldsFilter } from './store.js';
 
@@ -28,14 +29,9 @@ function currentRun(context: ApiContext, worldId: string): Reply {
     worldId: world.id,
     ...(world.group === undefined ? {} : { group: world.group }),
   };
-  const run = store.create({
-    account: world.account as string,
-    project: world.project as string,
-    model,
-    scope,
-    files: optionalObject(body, 'files'),
-    user: context.user,
-  });
+  const files = optionalObject(body, 'files');
+  new StoreBudget('the run to create').value({ model, scope, files }, 0);
+  const run = store.create({ account: world.account as string, project: world.project as string, model, scope, files, user: context.user });
   store.setWorldRun(world, run.id);
   return { status: 201, body: run.id };
 }
