@@ -8,11 +8,12 @@
  * runs next (a `GET_RUN` after a queued reset joins that reset). Every caller is answered with an
  * emitted `settled` event carrying its request id; the facade turns those into promises.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import type { Coordinator } from '../services/coordination.js';
 import type { SessionStore } from '../services/session-store.js';
 import type { Run, UserSession } from '../types.js';
+import { holdLock, type LockEvent } from './lock.js';
 import { reusePerSessionMachine } from './strategies/reuse-per-session.machine.js';
 import type {
   CachedRun,
@@ -89,7 +90,7 @@ export interface RunManagerContext extends RunManagerInput {
 export type RunManagerEvent =
   | { type: 'GET_RUN'; requestId: number; variables?: string[]; createOptions?: Record<string, unknown> }
   | { type: 'RESET'; requestId: number; createOptions?: Record<string, unknown> }
-  | { type: 'LOCK_ACQUIRED' };
+  | LockEvent;
 
 /** Events the run-manager machine emits (listen with `actor.on(type, …)`). */
 export type RunManagerEmitted =
@@ -160,25 +161,7 @@ export const runManagerMachine = setup({
   },
   actors: {
     loadSession: fromPromise<UserSession, { services: RunManagerServices }>(({ input }) => input.services.loadSession()),
-    holdLock: fromCallback<{ type: 'LOCK_ACQUIRED' }, { coordinator: Coordinator; name: string }>(
-      ({ input, sendBack }) => {
-        const controller = new AbortController();
-        let release: (() => void) | undefined;
-        input.coordinator.acquire(input.name, controller.signal).then(
-          (releaseLock) => {
-            release = releaseLock;
-            sendBack({ type: 'LOCK_ACQUIRED' });
-          },
-          // Only fails when this actor is stopped while waiting: nothing to do.
-          () => undefined,
-        );
-        return () => {
-          // Held: give it back. Still waiting: stop waiting (aborting costs an exception object, so only then).
-          if (release) release();
-          else controller.abort();
-        };
-      },
-    ),
+    holdLock,
     readRecord: fromPromise<CachedRun | undefined, { services: RunManagerServices; key: string | false; session: UserSession }>(
       async ({ input }) => (input.key ? input.services.readRecord(input.key, input.session) : undefined),
     ),
@@ -210,6 +193,7 @@ export const runManagerMachine = setup({
       fresh('reset', context.queuedReset?.callers ?? [], context.queuedReset?.createOptions),
     ),
     clearQueuedReset: assign({ queuedReset: null }),
+    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
     joinResolution: assign(({ context }, params: { requestId: number; variables?: string[] }) => {
       const caller = { requestId: params.requestId, variables: params.variables ?? [] };
       // A getRun after a queued reset wants the run that reset makes.
@@ -319,7 +303,10 @@ export const runManagerMachine = setup({
           initial: 'waitingForLock',
           states: {
             waitingForLock: {
-              on: { LOCK_ACQUIRED: 'readingRecord' },
+              on: {
+                LOCK_ACQUIRED: 'readingRecord',
+                LOCK_FAILED: { target: '#run-manager.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
+              },
             },
             readingRecord: {
               invoke: {

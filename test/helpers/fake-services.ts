@@ -5,7 +5,7 @@
  * The fake keeps a run list, records every call (method, arguments, signal), can be scripted per
  * method (fail, reply, hold until released), and honours `signal`: an aborted call rejects `ABORTED`.
  */
-import { createActor, toPromise, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { createActor, toPromise, type AnyStateMachine, type InspectionEvent, type StateValue } from 'xstate';
 import { RunManagerError } from '../../src/errors.js';
 import type {
   CreateRunParams,
@@ -17,6 +17,7 @@ import type {
   WorldRunId,
 } from '../../src/services/api-types.js';
 import { normalizeOperations } from '../../src/services/operations.js';
+import { stateValueText } from '../../src/testing/plan.js';
 import type { StrategyInput, StrategyOutput, StrategyServices } from '../../src/machines/strategies/types.js';
 import type { OperationResult, Operations, QueryModifiers, Run, RunFilter, World } from '../../src/types.js';
 
@@ -446,10 +447,10 @@ export async function runStrategy(machine: AnyStateMachine, input: StrategyInput
   const inspect = (event: InspectionEvent) => {
     if (event.type !== '@xstate.microstep' || event.actorRef.sessionId !== event.rootId) return;
     for (const transition of event._transitions) visit(transition.source.path.join('.'));
-    visit(String((event.snapshot as { value?: unknown }).value));
+    visit(stateValueText((event.snapshot as unknown as { value: StateValue }).value));
   };
   const actor = createActor(machine, { input, inspect });
-  if (path.length === 0) visit(String(actor.getSnapshot().value));
+  if (path.length === 0) visit(stateValueText(actor.getSnapshot().value as StateValue));
   actor.subscribe((snapshot) => tags.push([...snapshot.tags].sort()));
   actor.start();
   const output = (await toPromise(actor)) as StrategyOutput;

@@ -4,6 +4,7 @@
  * tagging a new run with the tracking key (PATCH) — replayed against the real World and Run API
  * clients, with scripted settings.
  */
+import { expect } from 'vitest';
 import { reuseByTrackingKeyMultiplayerMachine } from '../../src/machines/strategies/reuse-by-tracking-key-multiplayer.machine.js';
 import type { TrackingKeyOptions } from '../../src/machines/strategies/tracking-key.js';
 import type { StrategyInput } from '../../src/machines/strategies/types.js';
@@ -12,6 +13,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { Run } from '../../src/types.js';
 import { config, session } from './support/fixtures.js';
 import { doneFrom, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
+import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
 import { findWorldOutcomes, getWorldRunOutcomes, loadWorldRunOutcomes, replaceWorldRunOutcomes } from './support/worlds.js';
@@ -33,6 +35,7 @@ const needsTag = (snapshot: AnyMachineSnapshot) => (snapshot.context.run as Run)
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachine, {
   input: { session, options: trackingKeyModelOptions(false) },
   inputs: { 'getRun (no user)': anonymous },
+  events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,
     findWorld: findWorldOutcomes(true),
@@ -54,5 +57,9 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachin
 
 modelSuite('reuse-by-tracking-key-multiplayer', model, (h, script, path) => {
   const input = path.input as StrategyInput<TrackingKeyOptions>;
-  return { input: { ...input, options: scriptedOptions(input, script), services: liveServices(h, script) } };
-});
+  const { coordinator, locks } = scriptedCoordinator(script);
+  return {
+    input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
+    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+  };
+}, { stopIn: stoppedWhileLocked });

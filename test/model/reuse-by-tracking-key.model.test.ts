@@ -5,6 +5,7 @@
  * `waitingToRecover` and a look again while nothing new is found or the look fails, up to 3 more
  * times) — replayed against the real Run API client, with scripted settings and `onCreate`.
  */
+import { expect } from 'vitest';
 import { reuseByTrackingKeyMachine } from '../../src/machines/strategies/reuse-by-tracking-key.machine.js';
 import type { TrackingKeyOptions } from '../../src/machines/strategies/tracking-key.js';
 import type { StrategyInput } from '../../src/machines/strategies/types.js';
@@ -13,6 +14,7 @@ import type { Run } from '../../src/types.js';
 import { config, createdRun, session } from './support/fixtures.js';
 import { done, doneFrom, failed, http, QUERY, queried, requestFailures, returns, runPath, throws, type ModelItem } from './support/http-script.js';
 import { createFailures, failingLook } from './support/recovery.js';
+import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
 
@@ -31,6 +33,7 @@ const withOnCreate: StrategyInput<TrackingKeyOptions> = {
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
   input: { session, options: trackingKeyModelOptions(false) },
   inputs: { 'getRun (onCreate)': withOnCreate, 'reset (onCreate)': { ...withOnCreate, mode: 'reset' } },
+  events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,
     fetchLatest: [
@@ -55,5 +58,11 @@ const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } }
 
 modelSuite('reuse-by-tracking-key', model, (h, script, path) => {
   const input = path.input as StrategyInput<TrackingKeyOptions>;
-  return { machine: quick, input: { ...input, options: scriptedOptions(input, script), services: liveServices(h, script) } };
-});
+  const { coordinator, locks } = scriptedCoordinator(script);
+  return {
+    machine: quick,
+    input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
+    // Whether the path ended in ready or error, or was stopped waiting or holding: the lock is free.
+    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+  };
+}, { stopIn: stoppedWhileLocked });

@@ -1,7 +1,8 @@
 /**
  * Model-based paths of the run-manager machine: getRun and reset from idle, ready and error;
  * callers joining a resolution and resets queued behind it (bounded to three waiting callers);
- * waiting for the single-flight lock; a session provider that fails or has no user (with and
+ * waiting for the single-flight lock (handed over, or a coordinator that fails), and stopped while
+ * waiting for it or holding it (nothing may stay held); a session provider that fails or has no user (with and
  * without `requiresAuth`); session-store reads and writes that fail; a strategy that answers, fails
  * or crashes; variables fetched or not.
  *
@@ -9,6 +10,7 @@
  * API client; variables come through the real client too. The coordinator, session provider and
  * session store are fakes that take their answers from the path's script.
  */
+import { expect } from 'vitest';
 import { assign, setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { isRunManagerError, type RunManagerError } from '../../src/errors.js';
 import { runManagerMachine, type RunManagerContext, type RunManagerInput, type RunManagerServices } from '../../src/machines/run-manager.machine.js';
@@ -20,6 +22,7 @@ import { createPathModel, type EventVariant, type OutcomeVariant } from '../../s
 import type { Run } from '../../src/types.js';
 import { config, createdRun, session } from './support/fixtures.js';
 import { done, errors, failed, http, MODEL, responses, returns, runPath, scriptedCall, throws, type ModelItem } from './support/http-script.js';
+import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 
 interface ModelStrategyContext extends StrategyInput {
@@ -88,8 +91,8 @@ const events: Record<string, EventVariant<ModelItem>[]> = {
     { label: 'price', event: (s) => ({ type: 'GET_RUN', requestId: nextRequestId(s), variables: ['price'] }) },
   ],
   RESET: [{ label: 'reset', event: (s) => ({ type: 'RESET', requestId: nextRequestId(s) }) }],
-  // The coordinator hands the lock over; the lock actor sends LOCK_ACQUIRED itself.
-  LOCK_ACQUIRED: [{ label: 'lock free', produced: true, script: [returns('acquire')] }],
+  // The coordinator hands the lock over (or fails); the lock actor sends LOCK_ACQUIRED / LOCK_FAILED itself.
+  ...lockEvents,
 };
 
 const outcomes: Record<string, OutcomeVariant<ModelItem>[]> = {
@@ -180,16 +183,12 @@ const model = createPathModel<ModelItem>(machine, {
 
 modelSuite('run-manager', model, (h, script, path) => {
   const { runApi, worldApi } = liveServices(h, script);
+  const { coordinator, locks } = scriptedCoordinator(script);
   const services: RunManagerServices = {
     runApi,
     worldApi,
     runService: null,
-    coordinator: {
-      acquire: async (_name, signal) => {
-        await scriptedCall(script, 'acquire', signal);
-        return () => undefined;
-      },
-    },
+    coordinator,
     sessionStore: createMemorySessionStore(),
     loadSession: () => scriptedCall(script, 'loadSession') as Promise<RunManagerContext['session'] & object>,
     readRecord: () => scriptedCall(script, 'readRecord') as ReturnType<RunManagerServices['readRecord']>,
@@ -198,5 +197,9 @@ modelSuite('run-manager', model, (h, script, path) => {
     },
     fetchVariables: (runId, names, signal) => runApi.variables.query(runId, names, { signal }),
   };
-  return { input: { ...(path.input as RunManagerInput), services } };
-});
+  return {
+    input: { ...(path.input as RunManagerInput), services },
+    // Answered, failed, or stopped while waiting for the lock or holding it: nothing is left held.
+    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+  };
+}, { stopIn: stoppedWhileLocked });

@@ -6,8 +6,10 @@
  * created afterwards over the same store continues correctly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StateValue } from 'xstate';
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../../src/emulator/index.js';
 import { parseSessionRecord, RunManager, type Run, type RunManagerOptions } from '../../src/index.js';
+import { stateValueText } from '../../src/testing/plan.js';
 import { expectRejection, recordingStore, sleep, watchArrivals, waitForLogged, type RecordingStore } from './helpers.js';
 
 const HOLD_MS = 200;
@@ -92,9 +94,9 @@ const CASES: Case[] = [
     state: 'resolvingSettings',
     options: () => ({ strategyOptions: { settings: () => sleep(HOLD_MS).then(() => ({ trackingKey: 'week-1' })) } }),
   },
-  { name: 'reuse-by-tracking-key, fetchingLatest', ...trackingKey, mode: 'getRun', state: 'fetchingLatest', held: query },
-  { name: 'reuse-by-tracking-key reset, countingRuns', ...trackingKey, mode: 'reset', state: 'countingRuns', held: query, prepare: cacheFirst },
-  { name: 'reuse-by-tracking-key, creating', ...trackingKey, mode: 'getRun', state: 'creating', held: create },
+  { name: 'reuse-by-tracking-key, fetchingLatest', ...trackingKey, mode: 'getRun', state: 'locked.fetchingLatest', held: query },
+  { name: 'reuse-by-tracking-key reset, countingRuns', ...trackingKey, mode: 'reset', state: 'locked.countingRuns', held: query, prepare: cacheFirst },
+  { name: 'reuse-by-tracking-key, creating', ...trackingKey, mode: 'getRun', state: 'locked.creating', held: create },
   { name: 'multiplayer, findingWorld', strategy: 'multiplayer', mode: 'getRun', state: 'findingWorld', held: worldList },
   { name: 'multiplayer, gettingWorldRun', strategy: 'multiplayer', mode: 'getRun', state: 'gettingWorldRun', held: (p) => worldRun(p) },
   { name: 'multiplayer, loadingRun', strategy: 'multiplayer', mode: 'getRun', state: 'loadingRun', held: load },
@@ -113,8 +115,9 @@ const CASES: Case[] = [
 function stateOf(rm: RunManager, wanted: string): boolean {
   const snapshot = rm.actor.getSnapshot();
   if (wanted.startsWith('parent:')) return snapshot.matches({ working: wanted.slice('parent:'.length) } as never);
-  const child = (snapshot.children as Record<string, { getSnapshot(): { value: unknown } } | undefined>).strategy;
-  return child?.getSnapshot().value === wanted;
+  const child = (snapshot.children as Record<string, { getSnapshot(): { value: StateValue } } | undefined>).strategy;
+  // A strategy state may be nested (`locked.fetchingLatest`): compare the dotted path.
+  return child !== undefined && stateValueText(child.getSnapshot().value) === wanted;
 }
 
 async function waitForState(rm: RunManager, wanted: string): Promise<void> {

@@ -8,6 +8,7 @@ import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
+import { holdLock, type LockEvent } from '../lock.js';
 import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
 import { deepMerge, failure, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
@@ -66,6 +67,11 @@ export function worldTrackingKeyFilter(context: ReuseByTrackingKeyMultiplayerCon
   );
 }
 
+/** The lock of "this world's runs with this tracking key": what the world's run limit counts. */
+export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerContext): string {
+  return `run-lifecycle:tracking-key:${context.config.account}/${context.config.project}:${context.trackingKey}:world:${context.world?.id ?? ''}`;
+}
+
 /**
  * The reuse-by-tracking-key-multiplayer statechart.
  * getRun: `checkingSession → resolvingSettings → findingWorld → [countingRuns → checkingLimit] →
@@ -92,9 +98,11 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     context: {} as ReuseByTrackingKeyMultiplayerContext,
     input: {} as StrategyInput<TrackingKeyOptions>,
     output: {} as StrategyOutput,
+    events: {} as LockEvent,
     children: {} as {
       resolveSettings: 'resolveSettings';
       findWorld: 'findWorld';
+      lock: 'holdLock';
       countRuns: 'fetchLatest';
       getWorldRun: 'getWorldRun';
       replaceWorldRun: 'replaceWorldRun';
@@ -103,8 +111,9 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     },
     tags: {} as 'busy' | 'ready' | 'error',
   },
-  actors: { resolveSettings, findWorld, fetchLatest, getWorldRun, replaceWorldRun, loadRun, applySettings },
+  actors: { resolveSettings, findWorld, holdLock, fetchLatest, getWorldRun, replaceWorldRun, loadRun, applySettings },
   actions: {
+    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
     storeSettings: assign((_, params: ResolvedSettings) => ({
       settings: params.settings,
       trackingKey: params.trackingKey ?? '',
@@ -116,8 +125,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     lacksUser: ({ context }) => !context.session.userId,
     lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
     lacksWorld: (_, params: { world: World | undefined }) => params.world === undefined,
-    needsCount: ({ context }, params: { world: World }) =>
-      isLimited(context.runLimit) && (context.mode === 'reset' || !params.world.run),
+    needsCount: ({ context }) => isLimited(context.runLimit) && (context.mode === 'reset' || !context.world?.run),
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
@@ -181,109 +189,127 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
             target: 'error',
             actions: assign({ error: ({ context }) => noWorldError(context.session.userId) }),
           },
-          {
-            guard: { type: 'needsCount', params: ({ event }) => ({ world: event.output! }) },
-            target: 'countingRuns',
-            actions: assign({ world: ({ event }) => event.output! }),
-          },
-          { guard: 'isReset', target: 'replacingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
-          { target: 'gettingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+          { target: 'locked', actions: assign({ world: ({ event }) => event.output! }) },
         ],
         onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
       },
     },
-    countingRuns: {
-      tags: 'busy',
+    // The count and the world-run call that may create a run (and tagging it with the tracking key,
+    // which makes the count see it) hold the lock of this world's tracking key, so two managers
+    // never both pass the limit.
+    locked: {
       invoke: {
-        id: 'countRuns',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: worldTrackingKeyFilter(context),
-          modifiers: newestRunModifiers('camel'),
-        }),
-        onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        id: 'lock',
+        src: 'holdLock',
+        input: ({ context }) => ({ coordinator: context.services.coordinator, name: worldTrackingKeyLockName(context) }),
       },
-    },
-    checkingLimit: {
-      tags: 'busy',
-      always: [
-        { guard: 'isLimitUncheckable', target: 'error', actions: assign({ error: () => limitUncheckableError() }) },
-        { guard: 'isLimitReached', target: 'error', actions: assign({ error: () => runLimitReachedError() }) },
-        { guard: 'isReset', target: 'replacingWorldRun' },
-        { target: 'gettingWorldRun' },
-      ],
-    },
-    gettingWorldRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'getWorldRun',
-        src: 'getWorldRun',
-        input: ({ context }) => ({
-          services: context.services,
-          worldId: context.world!.id,
-          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-        }),
-        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
-      },
-    },
-    replacingWorldRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'replaceWorldRun',
-        src: 'replaceWorldRun',
-        input: ({ context }) => ({
-          services: context.services,
-          worldId: context.world!.id,
-          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-        }),
-        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
-      },
-    },
-    loadingRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadRun',
-        src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
-        onDone: [
-          {
-            guard: 'wasCreated',
-            target: 'applyingSettings',
-            actions: assign({ run: ({ context, event }) => worldRun(event.output, context.world, true) }),
+      initial: 'waitingForLock',
+      states: {
+        waitingForLock: {
+          tags: 'busy',
+          on: {
+            LOCK_ACQUIRED: [
+              { guard: 'needsCount', target: 'countingRuns' },
+              { guard: 'isReset', target: 'replacingWorldRun' },
+              { target: 'gettingWorldRun' },
+            ],
+            LOCK_FAILED: { target: '#reuse-by-tracking-key-multiplayer.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
           },
-          {
-            target: 'ready',
-            actions: assign({
-              run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, false), context.settings),
-            }),
-          },
-        ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
-      },
-    },
-    applyingSettings: {
-      tags: 'busy',
-      invoke: {
-        id: 'applySettings',
-        src: 'applySettings',
-        input: ({ context }) => ({
-          services: context.services,
-          run: context.run!,
-          trackingKey: context.trackingKey,
-          settings: context.settings ?? {},
-          ...(context.options.onCreate ? { onCreate: context.options.onCreate } : {}),
-        }),
-        onDone: {
-          target: 'ready',
-          actions: assign({
-            run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, true), context.settings),
-          }),
         },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        countingRuns: {
+          tags: 'busy',
+          invoke: {
+            id: 'countRuns',
+            src: 'fetchLatest',
+            input: ({ context }) => ({
+              services: context.services,
+              filter: worldTrackingKeyFilter(context),
+              modifiers: newestRunModifiers('camel'),
+            }),
+            onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          },
+        },
+        checkingLimit: {
+          tags: 'busy',
+          always: [
+            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: () => limitUncheckableError() }) },
+            { guard: 'isLimitReached', target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: () => runLimitReachedError() }) },
+            { guard: 'isReset', target: 'replacingWorldRun' },
+            { target: 'gettingWorldRun' },
+          ],
+        },
+        gettingWorldRun: {
+          tags: 'busy',
+          invoke: {
+            id: 'getWorldRun',
+            src: 'getWorldRun',
+            input: ({ context }) => ({
+              services: context.services,
+              worldId: context.world!.id,
+              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+            }),
+            onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          },
+        },
+        replacingWorldRun: {
+          tags: 'busy',
+          invoke: {
+            id: 'replaceWorldRun',
+            src: 'replaceWorldRun',
+            input: ({ context }) => ({
+              services: context.services,
+              worldId: context.world!.id,
+              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+            }),
+            onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          },
+        },
+        loadingRun: {
+          tags: 'busy',
+          invoke: {
+            id: 'loadRun',
+            src: 'loadRun',
+            input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
+            onDone: [
+              {
+                guard: 'wasCreated',
+                target: 'applyingSettings',
+                actions: assign({ run: ({ context, event }) => worldRun(event.output, context.world, true) }),
+              },
+              {
+                target: '#reuse-by-tracking-key-multiplayer.ready',
+                actions: assign({
+                  run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, false), context.settings),
+                }),
+              },
+            ],
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          },
+        },
+        applyingSettings: {
+          tags: 'busy',
+          invoke: {
+            id: 'applySettings',
+            src: 'applySettings',
+            input: ({ context }) => ({
+              services: context.services,
+              run: context.run!,
+              trackingKey: context.trackingKey,
+              settings: context.settings ?? {},
+              ...(context.options.onCreate ? { onCreate: context.options.onCreate } : {}),
+            }),
+            onDone: {
+              target: '#reuse-by-tracking-key-multiplayer.ready',
+              actions: assign({
+                run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, true), context.settings),
+              }),
+            },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          },
+        },
       },
     },
     ready: { type: 'final', tags: 'ready' },
@@ -306,4 +332,5 @@ export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
+  optionKeys: ['settings', 'filter', 'onCreate'],
 };

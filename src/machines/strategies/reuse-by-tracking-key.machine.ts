@@ -7,6 +7,7 @@ import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
+import { holdLock, type LockEvent } from '../lock.js';
 import { createRun, fetchLatest } from './actors.js';
 import {
   canLookAgain,
@@ -73,6 +74,14 @@ export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter
 }
 
 /**
+ * The lock of "this user's runs with this tracking key" in this project: what the run limit counts
+ * (the name leaves the model and group out, so it covers every query the limit could count).
+ */
+export function trackingKeyLockName(context: ReuseByTrackingKeyContext): string {
+  return `run-lifecycle:tracking-key:${context.config.account}/${context.config.project}:${context.trackingKey}:user:${context.session.userId ?? ''}`;
+}
+
+/**
  * The reuse-by-tracking-key statechart.
  * getRun: `checkingSession → resolvingSettings → fetchingLatest → ready`, or when there is no
  * reusable run `→ checkingLimit → creating → [applyingSettings] → ready`.
@@ -102,8 +111,10 @@ export const reuseByTrackingKeyMachine = setup({
     context: {} as ReuseByTrackingKeyContext,
     input: {} as StrategyInput<TrackingKeyOptions>,
     output: {} as StrategyOutput,
+    events: {} as LockEvent,
     children: {} as {
       resolveSettings: 'resolveSettings';
+      lock: 'holdLock';
       fetchLatest: 'fetchLatest';
       countRuns: 'fetchLatest';
       createRun: 'createRun';
@@ -112,11 +123,12 @@ export const reuseByTrackingKeyMachine = setup({
     },
     tags: {} as 'busy' | 'ready' | 'error',
   },
-  actors: { resolveSettings, fetchLatest, createRun, runOnCreate },
+  actors: { resolveSettings, holdLock, fetchLatest, createRun, runOnCreate },
   delays: {
     recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
   },
   actions: {
+    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
     storeSettings: assign((_, params: ResolvedSettings) => ({
       settings: params.settings,
       trackingKey: params.trackingKey ?? '',
@@ -126,7 +138,7 @@ export const reuseByTrackingKeyMachine = setup({
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
-    isLimitedReset: ({ context }, params: { runLimit: number }) => context.mode === 'reset' && isLimited(params.runLimit),
+    isLimitedReset: ({ context }) => context.mode === 'reset' && isLimited(context.runLimit),
     isReusable: (_, params: { run: Run | undefined }) => params.run !== undefined && params.run.trashed !== true,
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
@@ -165,13 +177,7 @@ export const reuseByTrackingKeyMachine = setup({
             target: 'error',
             actions: assign({ error: () => noTrackingKeyError() }),
           },
-          {
-            guard: { type: 'isLimitedReset', params: ({ event }) => ({ runLimit: event.output.runLimit }) },
-            target: 'countingRuns',
-            actions: { type: 'storeSettings', params: ({ event }) => event.output },
-          },
-          { guard: 'isReset', target: 'creating', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
-          { target: 'fetchingLatest', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+          { target: 'locked', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
         ],
         onError: {
           target: 'error',
@@ -179,137 +185,160 @@ export const reuseByTrackingKeyMachine = setup({
         },
       },
     },
-    fetchingLatest: {
-      tags: 'busy',
+    // Everything that counts or creates runs under this tracking key holds the key's lock, so two
+    // managers of one user (other session keys, other models) never both pass the limit or both create.
+    locked: {
       invoke: {
-        id: 'fetchLatest',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: trackingKeyFilter(context),
-          modifiers: withVariables(newestRunModifiers('camel'), context.variables),
-        }),
-        onDone: [
-          {
-            guard: { type: 'isReusable', params: ({ event }) => ({ run: event.output.runs[0] }) },
-            target: 'ready',
-            actions: assign({
-              run: ({ context, event }) => attachSettings(markRun(event.output.runs[0]!, false), context.settings),
-            }),
-          },
-          {
-            target: 'checkingLimit',
-            actions: assign({
-              total: ({ event }) => event.output.total,
-              newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
-            }),
-          },
-        ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        id: 'lock',
+        src: 'holdLock',
+        input: ({ context }) => ({ coordinator: context.services.coordinator, name: trackingKeyLockName(context) }),
       },
-    },
-    countingRuns: {
-      tags: 'busy',
-      invoke: {
-        id: 'countRuns',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: trackingKeyFilter(context),
-          modifiers: newestRunModifiers('camel'),
-        }),
-        onDone: {
-          target: 'checkingLimit',
-          actions: assign({
-            total: ({ event }) => event.output.total,
-            newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
-          }),
+      initial: 'waitingForLock',
+      states: {
+        waitingForLock: {
+          tags: 'busy',
+          on: {
+            LOCK_ACQUIRED: [
+              { guard: 'isLimitedReset', target: 'countingRuns' },
+              { guard: 'isReset', target: 'creating' },
+              { target: 'fetchingLatest' },
+            ],
+            LOCK_FAILED: { target: '#reuse-by-tracking-key.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
+          },
         },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
-      },
-    },
-    checkingLimit: {
-      tags: 'busy',
-      always: [
-        { guard: 'isLimitUncheckable', target: 'error', actions: assign({ error: () => limitUncheckableError() }) },
-        { guard: 'isLimitReached', target: 'error', actions: assign({ error: () => runLimitReachedError() }) },
-        { target: 'creating' },
-      ],
-    },
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-        }),
-        onDone: [
-          {
-            guard: 'hasOnCreate',
-            target: 'applyingSettings',
-            actions: assign({ run: ({ event }) => markRun(event.output, true) }),
-          },
-          {
-            target: 'ready',
-            actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
-          },
-        ],
-        onError: [
-          {
-            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
-            target: 'recovering',
-            actions: assign({ error: ({ event }) => failure(event.error) }),
-          },
-          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
-        ],
-      },
-    },
-    recovering: {
-      tags: 'busy',
-      invoke: {
-        id: 'findCreatedRun',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: trackingKeyFilter(context),
-          modifiers: newestRunModifiers('camel'),
-        }),
-        onDone: [
-          {
-            guard: { type: 'foundCreatedRunNeedingOnCreate', params: ({ event }) => ({ result: event.output }) },
-            target: 'applyingSettings',
-            actions: assign({
-              run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
-              error: null,
+        fetchingLatest: {
+          tags: 'busy',
+          invoke: {
+            id: 'fetchLatest',
+            src: 'fetchLatest',
+            input: ({ context }) => ({
+              services: context.services,
+              filter: trackingKeyFilter(context),
+              modifiers: withVariables(newestRunModifiers('camel'), context.variables),
             }),
+            onDone: [
+              {
+                guard: { type: 'isReusable', params: ({ event }) => ({ run: event.output.runs[0] }) },
+                target: '#reuse-by-tracking-key.ready',
+                actions: assign({
+                  run: ({ context, event }) => attachSettings(markRun(event.output.runs[0]!, false), context.settings),
+                }),
+              },
+              {
+                target: 'checkingLimit',
+                actions: assign({
+                  total: ({ event }) => event.output.total,
+                  newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
+                }),
+              },
+            ],
+            onError: { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
           },
-          {
-            guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
-            target: 'ready',
-            actions: assign({
-              run: ({ context, event }) =>
-                attachSettings(markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true), context.settings),
-              error: null,
+        },
+        countingRuns: {
+          tags: 'busy',
+          invoke: {
+            id: 'countRuns',
+            src: 'fetchLatest',
+            input: ({ context }) => ({
+              services: context.services,
+              filter: trackingKeyFilter(context),
+              modifiers: newestRunModifiers('camel'),
             }),
+            onDone: {
+              target: 'checkingLimit',
+              actions: assign({
+                total: ({ event }) => event.output.total,
+                newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
+              }),
+            },
+            onError: { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
           },
-          // Nothing yet: the server may still be making the run; wait, then look again.
-          { guard: 'canLookAgain', target: 'waitingToRecover' },
-          // Nothing was made: report the create's own failure; a retry may create safely.
-          { target: 'error' },
-        ],
-        // Still unreachable: wait and look again; after the last look keep the create's failure.
-        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
-      },
-    },
-    waitingToRecover: {
-      tags: 'busy',
-      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
-      after: {
-        recoveryDelay: {
-          target: 'recovering',
-          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
+        },
+        checkingLimit: {
+          tags: 'busy',
+          always: [
+            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key.error', actions: assign({ error: () => limitUncheckableError() }) },
+            { guard: 'isLimitReached', target: '#reuse-by-tracking-key.error', actions: assign({ error: () => runLimitReachedError() }) },
+            { target: 'creating' },
+          ],
+        },
+        creating: {
+          tags: 'busy',
+          invoke: {
+            id: 'createRun',
+            src: 'createRun',
+            input: ({ context }) => ({
+              services: context.services,
+              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+            }),
+            onDone: [
+              {
+                guard: 'hasOnCreate',
+                target: '#reuse-by-tracking-key.applyingSettings',
+                actions: assign({ run: ({ event }) => markRun(event.output, true) }),
+              },
+              {
+                target: '#reuse-by-tracking-key.ready',
+                actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
+              },
+            ],
+            onError: [
+              {
+                guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
+                target: 'recovering',
+                actions: assign({ error: ({ event }) => failure(event.error) }),
+              },
+              { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            ],
+          },
+        },
+        recovering: {
+          tags: 'busy',
+          invoke: {
+            id: 'findCreatedRun',
+            src: 'fetchLatest',
+            input: ({ context }) => ({
+              services: context.services,
+              filter: trackingKeyFilter(context),
+              modifiers: newestRunModifiers('camel'),
+            }),
+            onDone: [
+              {
+                guard: { type: 'foundCreatedRunNeedingOnCreate', params: ({ event }) => ({ result: event.output }) },
+                target: '#reuse-by-tracking-key.applyingSettings',
+                actions: assign({
+                  run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
+                  error: null,
+                }),
+              },
+              {
+                guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
+                target: '#reuse-by-tracking-key.ready',
+                actions: assign({
+                  run: ({ context, event }) =>
+                    attachSettings(markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true), context.settings),
+                  error: null,
+                }),
+              },
+              // Nothing yet: the server may still be making the run; wait, then look again.
+              { guard: 'canLookAgain', target: 'waitingToRecover' },
+              // Nothing was made: report the create's own failure; a retry may create safely.
+              { target: '#reuse-by-tracking-key.error' },
+            ],
+            // Still unreachable: wait and look again; after the last look keep the create's failure.
+            onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: '#reuse-by-tracking-key.error' }],
+          },
+        },
+        waitingToRecover: {
+          tags: 'busy',
+          // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
+          after: {
+            recoveryDelay: {
+              target: 'recovering',
+              actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
+            },
+          },
         },
       },
     },
@@ -355,4 +384,5 @@ export const reuseByTrackingKeyStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
+  optionKeys: ['settings', 'filter', 'onCreate'],
 };

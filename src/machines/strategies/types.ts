@@ -5,6 +5,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { RunApi, WorldApi } from '../../services/api-types.js';
+import type { Coordinator } from '../../services/coordination.js';
 import type { Run, RunOptions, UserSession } from '../../types.js';
 
 /** Whether a resolution is a `getRun` or a `reset`. */
@@ -55,6 +56,11 @@ export interface StrategyServices {
   runService: unknown;
   /** The constructed instance of a legacy `{ getRun, reset }` strategy, when that is the strategy. */
   legacy?: LegacyStrategy;
+  /**
+   * Hands out the locks a strategy takes beyond the manager's own (a run limit's count and create);
+   * default: the page's or process's coordinator.
+   */
+  coordinator?: Coordinator;
 }
 
 /**
@@ -123,6 +129,12 @@ export interface StrategyDefinition {
    * `RunManagerError('INVALID_OPTIONS')` naming the bad option.
    */
   prepareOptions?: (strategyOptions: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * Every `strategyOptions` key the strategy reads. When present, any other key is
+   * `INVALID_OPTIONS` at construction (with the likely intended key); when absent, the options are
+   * passed through unchecked, except that `__proto__`, `constructor` and `prototype` keys are refused.
+   */
+  optionKeys?: readonly string[];
   /** Options bound to the definition (e.g. `new ConditionalCreation(condition)`). */
   boundOptions?: Record<string, unknown>;
   /** For legacy strategies: builds the `{ getRun, reset }` instance from the manager options. */

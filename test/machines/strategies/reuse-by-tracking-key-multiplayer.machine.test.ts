@@ -44,7 +44,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'gettingWorldRun', 'loadingRun', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.gettingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -70,7 +70,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const onCreate = vi.fn();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'gettingWorldRun', 'loadingRun', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.gettingWorldRun', 'locked.loadingRun', 'ready']);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
     expect(onCreate).not.toHaveBeenCalled();
     expect(result.output).toMatchObject({
@@ -87,8 +87,8 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'countingRuns', 'checkingLimit',
-      'gettingWorldRun', 'loadingRun', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit',
+      'locked.gettingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -106,7 +106,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'countingRuns', 'checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -169,7 +169,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     fake.setWorldRunStatus(201);
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path.slice(-3)).toEqual(['loadingRun', 'applyingSettings', 'ready']);
+    expect(result.path.slice(-3)).toEqual(['locked.loadingRun', 'locked.applyingSettings', 'ready']);
     expect(fake.methods()).not.toContain('save');
     expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: true } });
   });
@@ -181,7 +181,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const failure = httpError(500);
     patch.fail('save', failure);
     const patched = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(patch, { settings: { trackingKey: 'tk1' } }));
-    expect(patched.path.slice(-2)).toEqual(['applyingSettings', 'error']);
+    expect(patched.path.slice(-2)).toEqual(['locked.applyingSettings', 'error']);
     expect(patched.output).toEqual({ ok: false, error: failure });
 
     const hook = world();
@@ -235,9 +235,9 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
   it.each([
     ['currentWorldForUser', 'findingWorld'],
-    ['currentRunId', 'gettingWorldRun'],
-    ['load', 'loadingRun'],
-    ['query', 'countingRuns'],
+    ['currentRunId', 'locked.gettingWorldRun'],
+    ['load', 'locked.loadingRun'],
+    ['query', 'locked.countingRuns'],
   ] as const)('a failing %s ends in error from %s', async (method, state) => {
     const fake = world();
     const failure = httpError(503);
@@ -261,7 +261,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'replacingWorldRun', 'loadingRun', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.replacingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -282,8 +282,8 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'countingRuns', 'checkingLimit',
-      'replacingWorldRun', 'loadingRun', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit',
+      'locked.replacingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -300,7 +300,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path.slice(-2)).toEqual(['checkingLimit', 'error']);
+    expect(result.path.slice(-2)).toEqual(['locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'RUN_LIMIT_REACHED' } });
   });
@@ -337,7 +337,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }),
     );
 
-    expect(result.path.slice(-2)).toEqual(['replacingWorldRun', 'error']);
+    expect(result.path.slice(-2)).toEqual(['locked.replacingWorldRun', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 });
@@ -351,7 +351,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — stopping', () => {
     const actor = createActor(reuseByTrackingKeyMultiplayerMachine, { input: input(fake, { settings: { trackingKey: 'tk1' } }) }).start();
     const signal = await held.called;
 
-    expect(actor.getSnapshot().value).toBe('applyingSettings');
+    expect(actor.getSnapshot().value).toEqual({ locked: 'applyingSettings' });
     expect(signal?.aborted).toBe(false);
     actor.stop();
     expect(signal?.aborted).toBe(true);

@@ -38,7 +38,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const strategyOptions = { settings: { trackingKey: 'tk1', week: 1 } };
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, strategyOptions));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['query', [filter, newest]]]);
     expect(result.output).toMatchObject({
       ok: true,
@@ -54,7 +54,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const first = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(first.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'ready']);
+    expect(first.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [filter, newest]],
       ['create', [body]],
@@ -71,7 +71,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 1, range: { start: 0, end: 0, total: 1 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'ready']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
   });
 
@@ -80,7 +80,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 2, range: { start: 0, end: 0, total: 2 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -105,7 +105,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.setQueryTotal(null);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE' } });
     expect(result.output.ok ? '' : result.output.error.message).toMatch(/Content-Range total/);
@@ -158,7 +158,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.fail('query', failure);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 
@@ -168,7 +168,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.fail('create', failure);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path.slice(-2)).toEqual(['creating', 'error']);
+    expect(result.path.slice(-2)).toEqual(['locked.creating', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 });
@@ -178,7 +178,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
     const fake = seeded();
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'creating', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['create', [body]]]);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
@@ -190,7 +190,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: '3' } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'countingRuns', 'checkingLimit', 'creating', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'locked.creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [filter, newest]],
       ['create', [body]],
@@ -205,7 +205,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'countingRuns', 'checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -245,7 +245,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'countingRuns', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 });
@@ -332,7 +332,7 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'applyingSettings', 'ready',
     ]);
     expect(onCreate).toHaveBeenCalledTimes(1);
     const [runService, settings, run] = onCreate.mock.calls[0]!;
@@ -352,7 +352,7 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
       input(fake, { settings: { trackingKey: 'tk1' }, onCreate: () => 'done' }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'creating', 'applyingSettings', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'applyingSettings', 'ready']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
 
@@ -383,7 +383,7 @@ describe('reuseByTrackingKeyMachine — stopping', () => {
     const actor = createActor(reuseByTrackingKeyMachine, { input: input(fake, { settings: { trackingKey: 'tk1' } }) }).start();
     const signal = await held.called;
 
-    expect(actor.getSnapshot().value).toBe('fetchingLatest');
+    expect(actor.getSnapshot().value).toEqual({ locked: 'fetchingLatest' });
     expect(actor.getSnapshot().hasTag('busy')).toBe(true);
     expect(signal?.aborted).toBe(false);
     actor.stop();
@@ -398,7 +398,7 @@ describe('reuseByTrackingKeyMachine — stopping', () => {
     }).start();
     const signal = await held.called;
 
-    expect(actor.getSnapshot().value).toBe('countingRuns');
+    expect(actor.getSnapshot().value).toEqual({ locked: 'countingRuns' });
     actor.stop();
     expect(signal?.aborted).toBe(true);
   });
@@ -441,7 +441,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     losingCreates(fake);
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating', 'recovering', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'locked.recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
     expect(fake.runs).toHaveLength(1);
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
@@ -452,7 +452,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a run without id'));
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path.slice(-3)).toEqual(['creating', 'recovering', 'ready']);
+    expect(result.path.slice(-3)).toEqual(['locked.creating', 'locked.recovering', 'ready']);
     expect(fake.runs).toHaveLength(1);
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
   });
@@ -466,7 +466,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'countingRuns', 'checkingLimit', 'creating', 'recovering', 'applyingSettings', 'ready']);
+    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'locked.creating', 'locked.recovering', 'applyingSettings', 'ready']);
     expect(onCreate).toHaveBeenCalledTimes(1);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
     expect((result.output as { run: { id: string } }).run.id).not.toBe('old');
@@ -482,8 +482,8 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'fetchingLatest', 'checkingLimit', 'creating',
-      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'applyingSettings', 'ready',
+      'checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating',
+      'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'applyingSettings', 'ready',
     ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
     expect(onCreate).toHaveBeenCalledTimes(1);
@@ -497,7 +497,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
 
     expect(result.path.slice(-9)).toEqual([
-      'creating', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+      'locked.creating', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'error',
     ]);
     // The count, then 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
@@ -514,7 +514,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     fake.fail('create', lost());
     const slow = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 30 } });
     const actor = createActor(slow, { input: input(fake, { settings: { trackingKey: 'tk1' } }) }).start();
-    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
+    await waitFor(actor, (snapshot) => snapshot.matches({ locked: 'waitingToRecover' }));
 
     actor.stop();
     await new Promise((resolve) => setTimeout(resolve, 80));
@@ -525,7 +525,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const fake = seeded();
     fake.fail('create', lost());
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
-    expect(result.path.slice(-2)).toEqual(['creating', 'error']);
+    expect(result.path.slice(-2)).toEqual(['locked.creating', 'error']);
     expect(fake.methods()).toEqual(['create']);
   });
 });

@@ -4,17 +4,30 @@
  * coverage — both as planned and as the replays' inspection events saw it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, StateValue } from 'xstate';
 import { formatCoverage, type ModelPath, type PathModel, type PathScript } from '../../../src/testing/index.js';
+import { stateValueText } from '../../../src/testing/plan.js';
 import { startModelHttp, type ModelHttp, type ModelItem } from './http-script.js';
 
 /** How a path's replay is wired: the machine to run (default: the model's) and its input. */
 export interface Wiring {
   machine?: AnyStateMachine;
   input: unknown;
+  /** Checks once the replay is over and its actor stopped (e.g. that no lock is left held). */
+  afterReplay?: () => void;
 }
 
 export type Wire = (http: ModelHttp, script: PathScript<ModelItem>, path: ModelPath) => Wiring;
+
+/** Options of {@link modelSuite}. */
+export interface SuiteOptions {
+  /**
+   * States a replay is also stopped in: for each, the shortest path prefix that reaches it is
+   * replayed and its actor stopped there (the wiring's `afterReplay` then checks the clean-up, e.g.
+   * that a lock held or waited for is given back). Not for states a delay leaves on its own.
+   */
+  stopIn?: (value: StateValue) => boolean;
+}
 
 /**
  * Registers the suite of `model`.
@@ -24,8 +37,10 @@ export type Wire = (http: ModelHttp, script: PathScript<ModelItem>, path: ModelP
  * modelSuite('reuse-never', model, (http, script, path) => ({ input: { ...path.input, services: live(http, script) } }));
  * ```
  */
-export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire): void {
-  const paths = distinctScripts(model.paths);
+export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire, options: SuiteOptions = {}): void {
+  const distinct = distinctScripts(model.paths);
+  const stopped = options.stopIn ? stoppedPaths(model.paths, options.stopIn) : [];
+  const paths = [...distinct, ...stopped];
   describe(`${name} model`, () => {
     let http: ModelHttp;
     beforeAll(async () => {
@@ -45,6 +60,9 @@ export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire
           },
           input: () => wiring!.input,
         });
+        // Let the stop's clean-up (lock releases, aborted waits) run first.
+        await new Promise((resolve) => setImmediate(resolve));
+        wiring?.afterReplay?.();
       });
     }
 
@@ -52,7 +70,7 @@ export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire
       const planned = model.coverage;
       const replayed = model.replayedCoverage();
       console.info(
-        `[model] ${name}: ${paths.length} paths replayed (${model.paths.length - paths.length} with a duplicate script dropped) | planned ${formatCoverage(planned)} | replayed ${formatCoverage(replayed)}`,
+        `[model] ${name}: ${distinct.length} paths replayed (${model.paths.length - distinct.length} with a duplicate script dropped), ${stopped.length} stopped part-way | planned ${formatCoverage(planned)} | replayed ${formatCoverage(replayed)}`,
       );
       expect(planned.states.uncovered, `${name}: states no path plans`).toEqual([]);
       expect(planned.transitions.uncovered, `${name}: transitions no path plans`).toEqual([]);
@@ -61,6 +79,41 @@ export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire
       expect([replayed.states.percent, replayed.transitions.percent], `${name}: state and transition coverage (%)`).toEqual([100, 100]);
     });
   });
+}
+
+/** For each state `stopIn` accepts, the shortest path prefix that ends there, as a path of its own. */
+function stoppedPaths(paths: readonly ModelPath[], stopIn: (value: StateValue) => boolean): ModelPath[] {
+  const shortest = new Map<string, { path: ModelPath; length: number }>();
+  for (const path of paths) {
+    path.steps.forEach((step, index) => {
+      if (step.status !== 'active' || !stopIn(step.value)) return;
+      // A state left on its own (a delay, or an actor that needs nothing from the script) cannot be stopped in.
+      const next = path.steps[index + 1];
+      if (next && (next.kind === 'after' || (next.produced && next.script.length === 0))) return;
+      const state = stateValueText(step.value);
+      const known = shortest.get(state);
+      if (!known || index + 1 < known.length) shortest.set(state, { path, length: index + 1 });
+    });
+  }
+  // Ids past every generated path's, so a cut path never shares a URL prefix with a whole one.
+  let id = paths.length + 1_000;
+  return [...shortest.entries()].map(([state, { path, length }]) => {
+    const steps = path.steps.slice(0, length);
+    const last = steps[steps.length - 1]!;
+    return {
+      ...path,
+      id: id++,
+      name: `#stop [${path.inputLabel}] ${describePrefix(path, steps)} — stopped there`,
+      steps,
+      end: { ...last, output: undefined, complete: false },
+    };
+  });
+}
+
+/** `start (label) → state (label) → … → last state`, as generated path descriptions read. */
+function describePrefix(path: ModelPath, steps: ModelPath['steps']): string {
+  const values = [path.start.value, ...steps.map((step) => step.value)].map(stateValueText);
+  return values.map((value, index) => (index < steps.length ? `${value} (${steps[index]!.label})` : value)).join(' → ');
 }
 
 function scriptReplacer(_key: string, value: unknown): unknown {
