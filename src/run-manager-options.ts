@@ -1,9 +1,23 @@
 /**
  * Validation of `RunManager` options. Everything wrong is reported as
- * `RunManagerError('INVALID_OPTIONS')` naming the option — the constructor's only throw.
+ * `RunManagerError('INVALID_OPTIONS')` naming the option — the constructor's only throw. Options are
+ * checked strictly: an unknown key at any level is refused (with the key it likely meant), and
+ * whatever is accepted here must not fail later for a reason that was visible now.
  */
-import { RunManagerError } from './errors.js';
-import { describe, invalidOption, isPlainObject } from './machines/strategies/options.js';
+import { describeThrown, RunManagerError } from './errors.js';
+import {
+  checkSendable,
+  closestKey,
+  describe,
+  hasLoneSurrogate,
+  invalidOption,
+  isPlainObject,
+  optionalFilter,
+  optionPath,
+  pathSafeString,
+  rejectProtoKeys,
+  rejectUnknownKeys,
+} from './machines/strategies/options.js';
 import { strategies, toStrategyDefinition } from './machines/strategies/registry.js';
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
@@ -18,45 +32,140 @@ export interface ValidOptions {
   config: RunConfig;
   sessionKey: string | false;
   lockKey: string;
+  /**
+   * The caller's options as they were read here, once each (known keys only). Read these rather than
+   * the caller's object: a getter may answer differently, or throw, the second time.
+   */
+  snapshot: RunManagerOptions;
+}
+
+/** Top-level option keys. */
+const OPTION_KEYS = ['run', 'strategy', 'strategyOptions', 'sessionKey', 'session', 'sessionStore', 'fetch', 'inspect', 'timeout', 'retry', 'coordinator'] as const;
+/** Keys of `run` (as `RunOptions` declares them). */
+const RUN_KEYS = ['account', 'project', 'model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode', 'server', 'baseURL', 'token'] as const;
+const SERVER_KEYS = ['host', 'protocol', 'versionPath'] as const;
+const RETRY_KEYS = ['retries', 'baseDelayMs', 'maxDelayMs'] as const;
+
+/** What is being read now, so that an unexpected throw (a getter, a proxy trap) can be named. */
+interface Reading {
+  path: string;
+}
+
+/** A copy of the own keys of `object`, each read once; an own property per key, whatever its name. */
+function readOwn(object: Record<string, unknown>, keys: readonly string[], parent: string, reading: Reading): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    reading.path = optionPath(parent, key);
+    if (Object.hasOwn(object, key)) {
+      Object.defineProperty(copy, key, { value: object[key], writable: true, enumerable: true, configurable: true });
+    }
+  }
+  return copy;
 }
 
 function requireText(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidOption(path, `is required and must be a non-empty string, got ${describe(value)}`);
   }
+  if (hasLoneSurrogate(value)) throw invalidOption(path, 'is not valid Unicode (half of a surrogate pair)');
   return value;
 }
 
-function checkRunOptions(run: unknown): RunOptions {
+const HOST_NAME = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*)(?::(\d{1,5}))?$/;
+
+function checkHost(value: unknown): void {
+  const host = requireText(value, 'run.server.host');
+  const match = HOST_NAME.exec(host);
+  let parses = false;
+  try {
+    parses = new URL(`http://${host}/`).hostname !== '';
+  } catch {
+    parses = false;
+  }
+  if (!match || !parses || (match[1] !== undefined && Number(match[1]) > 65535)) {
+    throw invalidOption('run.server.host', `must be a host name with an optional port (e.g. 'api.forio.com' or '127.0.0.1:8080'), got ${describe(value)}`);
+  }
+}
+
+function checkVersionPath(value: unknown): void {
+  const path = 'run.server.versionPath';
+  if (typeof value !== 'string') throw invalidOption(path, `must be a string such as 'v2', got ${describe(value)}`);
+  const trimmed = value.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return;
+  const ok = trimmed.split('/').every((segment) => /^[A-Za-z0-9._~-]+$/.test(segment) && segment !== '.' && segment !== '..');
+  if (!ok) throw invalidOption(path, `must be URL path segments such as 'v2' or 'v2/' (letters, digits, . _ ~ -), got ${describe(value)}`);
+}
+
+function checkRunOptions(run: unknown, reading: Reading): RunOptions {
+  reading.path = 'run';
   if (run instanceof RunService) return { ...(run.config as RunOptions) };
   if (!isPlainObject(run)) throw invalidOption('run', `must be an object of run options or a RunService, got ${describe(run)}`);
-  requireText(run.account, 'run.account');
-  requireText(run.project, 'run.project');
-  requireText(run.model, 'run.model');
-  if (run.scope !== undefined && !isPlainObject(run.scope)) throw invalidOption('run.scope', `must be an object, got ${describe(run.scope)}`);
-  if (run.token !== undefined && typeof run.token !== 'string') throw invalidOption('run.token', `must be a string, got ${describe(run.token)}`);
-  if (run.baseURL !== undefined) {
+  rejectUnknownKeys(run, RUN_KEYS, 'run');
+  const given = readOwn(run, RUN_KEYS, 'run', reading);
+
+  reading.path = 'run';
+  pathSafeString(given.account, 'run.account');
+  pathSafeString(given.project, 'run.project');
+  requireText(given.model, 'run.model');
+  reading.path = 'run.scope';
+  if (given.scope !== undefined) {
+    if (!isPlainObject(given.scope)) throw invalidOption('run.scope', `must be an object, got ${describe(given.scope)}`);
+    // The scope is merged into queries as well as creates: it must encode as a filter.
+    optionalFilter(given.scope, 'run.scope');
+  }
+  for (const key of ['files', 'cinFiles'] as const) {
+    reading.path = `run.${key}`;
+    const value = given[key];
+    if (value === undefined) continue;
+    if (!isPlainObject(value)) throw invalidOption(`run.${key}`, `must be a plain object, got ${describe(value)}`);
+    checkSendable(value, `run.${key}`);
+  }
+  reading.path = 'run.ephemeral';
+  if (given.ephemeral !== undefined && typeof given.ephemeral !== 'boolean') {
+    throw invalidOption('run.ephemeral', `must be a boolean, got ${describe(given.ephemeral)}`);
+  }
+  reading.path = 'run.sensitivityMode';
+  checkSendable(given.sensitivityMode, 'run.sensitivityMode');
+  reading.path = 'run.token';
+  if (given.token !== undefined && typeof given.token !== 'string') throw invalidOption('run.token', `must be a string, got ${describe(given.token)}`);
+  // The token goes into the Authorization header, which takes printable ASCII only.
+  if (typeof given.token === 'string' && !/^[\x20-\x7E]*$/.test(given.token)) throw invalidOption('run.token', 'must be printable ASCII: it is sent in a header');
+  reading.path = 'run.baseURL';
+  if (given.baseURL !== undefined) {
     try {
-      const url = new URL(requireText(run.baseURL, 'run.baseURL'));
+      const url = new URL(requireText(given.baseURL, 'run.baseURL'));
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(url.protocol);
     } catch (error) {
       if (error instanceof RunManagerError) throw error;
-      throw invalidOption('run.baseURL', `must be an absolute http(s) URL, got ${describe(run.baseURL)}`);
+      throw invalidOption('run.baseURL', `must be an absolute http(s) URL, got ${describe(given.baseURL)}`);
     }
   }
-  if (run.server !== undefined) {
-    if (!isPlainObject(run.server)) throw invalidOption('run.server', `must be an object, got ${describe(run.server)}`);
-    const { protocol, host } = run.server;
+  reading.path = 'run.server';
+  if (given.server !== undefined) {
+    if (!isPlainObject(given.server)) throw invalidOption('run.server', `must be an object, got ${describe(given.server)}`);
+    rejectUnknownKeys(given.server, SERVER_KEYS, 'run.server');
+    const server = readOwn(given.server, SERVER_KEYS, 'run.server', reading);
+    const { protocol, host, versionPath } = server;
     if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') {
       throw invalidOption('run.server.protocol', `must be 'http' or 'https', got ${describe(protocol)}`);
     }
-    if (host !== undefined) requireText(host, 'run.server.host');
+    if (host !== undefined) checkHost(host);
+    if (versionPath !== undefined) checkVersionPath(versionPath);
+    given.server = server;
   }
-  return run as unknown as RunOptions;
+  return given as unknown as RunOptions;
 }
 
-function resolveStrategy(options: RunManagerOptions): StrategyDefinition {
-  const { strategy, strategyOptions } = options;
+/** Which other strategies take `key`, for a message about a key this strategy does not take. */
+function otherStrategiesTaking(key: string, except: string): string | undefined {
+  const names = new Set<string>();
+  for (const definition of Object.values(strategies.list)) {
+    if (definition.name !== except && definition.optionKeys?.includes(key)) names.add(definition.name);
+  }
+  return names.size > 0 ? `${key} is an option of ${[...names].join(', ')}` : undefined;
+}
+
+function resolveStrategy(strategy: unknown, strategyOptions: Record<string, unknown> | undefined): StrategyDefinition {
   if (strategy === null) throw invalidOption('strategy', 'must be a strategy name, a statechart or a strategy object, got null');
   if (strategy === undefined) {
     const name = strategyOptions && strategyOptions.initOperation !== undefined ? 'reuse-last-initialized' : 'reuse-per-session';
@@ -65,87 +174,164 @@ function resolveStrategy(options: RunManagerOptions): StrategyDefinition {
   if (typeof strategy === 'string') {
     const found = strategies.byName(strategy);
     if (!found) {
-      throw invalidOption('strategy', `'${strategy}' is not a known strategy (known: ${Object.keys(strategies.list).join(', ')})`);
+      const known = Object.keys(strategies.list);
+      const meant = closestKey(strategy, known);
+      throw invalidOption('strategy', `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`);
     }
     return found;
   }
-  return toStrategyDefinition(typeof (strategy as { name?: unknown }).name === 'string' ? String((strategy as { name: string }).name) || 'custom' : 'custom', strategy);
+  const name = (strategy as { name?: unknown }).name;
+  return toStrategyDefinition(typeof name === 'string' && name !== '' ? name : 'custom', strategy);
+}
+
+function prepareStrategyOptions(strategy: StrategyDefinition, given: Record<string, unknown>, reading: Reading): Record<string, unknown> {
+  reading.path = 'strategyOptions';
+  rejectProtoKeys(given, 'strategyOptions');
+  if (strategy.optionKeys) {
+    rejectUnknownKeys(given, strategy.optionKeys, 'strategyOptions', {
+      of: strategy.name,
+      otherwise: (key) => otherStrategiesTaking(key, strategy.name),
+    });
+  }
+  const merged = { ...(strategy.boundOptions ?? {}), ...given };
+  if (!strategy.prepareOptions) return merged;
+  let prepared: unknown;
+  try {
+    prepared = strategy.prepareOptions(merged);
+  } catch (error) {
+    if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
+    throw new RunManagerError('INVALID_OPTIONS', `strategyOptions were refused by strategy '${strategy.name}': ${describeThrown(error)}`, { cause: error });
+  }
+  if (prepared === null || typeof prepared !== 'object') {
+    throw invalidOption('strategyOptions', `could not be prepared: strategy '${strategy.name}' returned ${describe(prepared)}`);
+  }
+  return prepared as Record<string, unknown>;
 }
 
 function defaultSessionKey(config: { account?: string; project?: string; model?: string }): string {
   return ['epicenter-scenario', config.account, config.project, config.model].filter(Boolean).join('-');
 }
 
-function resolveSessionKey(option: RunManagerOptions['sessionKey'], config: RunConfig): string | false {
+function resolveSessionKey(option: unknown, config: RunConfig): string | false {
   if (option === undefined) return defaultSessionKey(config);
   if (option === false) return false;
   if (typeof option === 'string') return requireText(option, 'sessionKey');
   if (typeof option !== 'function') throw invalidOption('sessionKey', `must be a string, false or a function, got ${describe(option)}`);
   let key: unknown;
   try {
-    key = option({ account: config.account, project: config.project, model: config.model });
+    key = (option as (config: { account: string; project: string; model: string }) => unknown)({ account: config.account, project: config.project, model: config.model });
   } catch (error) {
-    throw new RunManagerError('INVALID_OPTIONS', `sessionKey function threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RunManagerError('INVALID_OPTIONS', `sessionKey function threw: ${describeThrown(error)}`, { cause: error });
   }
   if (key === false) return false;
   if (typeof key !== 'string' || key === '') throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
   return key;
 }
 
-/**
- * Checks every option and derives what the manager needs; throws `INVALID_OPTIONS` naming the
- * first problem.
- *
- * @example
- * ```ts
- * validateOptions({ run: { account: 'a', project: 'p', model: 'm' }, strategy: 'nope' });
- * // throws RunManagerError INVALID_OPTIONS: "strategy 'nope' is not a known strategy (known: …)"
- * ```
- */
-export function validateOptions(options: RunManagerOptions): ValidOptions {
-  if (!isPlainObject(options)) throw invalidOption('options', `must be an object, got ${describe(options)}`);
-  const runOptions = checkRunOptions(options.run);
-  if (options.strategyOptions !== undefined && !isPlainObject(options.strategyOptions)) {
-    throw invalidOption('strategyOptions', `must be an object, got ${describe(options.strategyOptions)}`);
+function checkServices(given: Record<string, unknown>, reading: Reading): void {
+  reading.path = 'session';
+  const { session } = given;
+  if (session !== undefined && session !== null && typeof session !== 'function' && !isPlainObject(session)) {
+    throw invalidOption('session', `must be an object or a function, got ${describe(session)}`);
   }
-  if (options.session !== undefined && options.session !== null && typeof options.session !== 'function' && !isPlainObject(options.session)) {
-    throw invalidOption('session', `must be an object or a function, got ${describe(options.session)}`);
-  }
-  const store = options.sessionStore as Record<string, unknown> | undefined;
+  reading.path = 'sessionStore';
+  const store = given.sessionStore as Record<string, unknown> | undefined;
   if (store !== undefined && (store === null || typeof store !== 'object' || ['get', 'set', 'del'].some((m) => typeof store[m] !== 'function'))) {
     throw invalidOption('sessionStore', 'must have get, set and del functions');
   }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw invalidOption('fetch', `must be an ofetch instance, got ${describe(options.fetch)}`);
-  if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0 && Number.isFinite(options.timeout))) {
-    throw invalidOption('timeout', `must be a positive number of milliseconds, got ${describe(options.timeout)}`);
+  reading.path = 'fetch';
+  if (given.fetch !== undefined && typeof given.fetch !== 'function') throw invalidOption('fetch', `must be an ofetch instance, got ${describe(given.fetch)}`);
+  reading.path = 'inspect';
+  const { inspect } = given;
+  if (inspect !== undefined && typeof inspect !== 'function' && !(inspect !== null && typeof inspect === 'object' && typeof (inspect as { next?: unknown }).next === 'function')) {
+    throw invalidOption('inspect', `must be an inspection observer, got ${describe(inspect)} (a function, or an object with a next function)`);
   }
-  if (options.retry !== undefined) {
-    if (!isPlainObject(options.retry)) throw invalidOption('retry', `must be an object, got ${describe(options.retry)}`);
-    for (const key of ['retries', 'baseDelayMs', 'maxDelayMs'] as const) {
-      const value = options.retry[key];
-      if (value !== undefined && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-        throw invalidOption(`retry.${key}`, `must be a non-negative number, got ${describe(value)}`);
-      }
+  reading.path = 'coordinator';
+  const { coordinator } = given;
+  if (
+    coordinator !== undefined &&
+    !((typeof coordinator === 'object' || typeof coordinator === 'function') && coordinator !== null && typeof (coordinator as { acquire?: unknown }).acquire === 'function')
+  ) {
+    throw invalidOption('coordinator', `must be an object with an acquire(name, signal) function, got ${describe(coordinator)}`);
+  }
+}
+
+function checkTransport(given: Record<string, unknown>, reading: Reading): void {
+  reading.path = 'timeout';
+  const { timeout } = given;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
+    throw invalidOption('timeout', `must be a positive number of milliseconds, got ${describe(timeout)}`);
+  }
+  reading.path = 'retry';
+  if (given.retry === undefined) return;
+  if (!isPlainObject(given.retry)) throw invalidOption('retry', `must be an object, got ${describe(given.retry)}`);
+  rejectUnknownKeys(given.retry, RETRY_KEYS, 'retry');
+  const retry = readOwn(given.retry, RETRY_KEYS, 'retry', reading);
+  for (const key of RETRY_KEYS) {
+    const value = retry[key];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
+      throw invalidOption(`retry.${key}`, `must be a non-negative number, got ${describe(value)}`);
     }
   }
-  if (options.inspect !== undefined && typeof options.inspect !== 'function' && !(isPlainObject(options.inspect) || typeof options.inspect === 'object')) {
-    throw invalidOption('inspect', `must be an inspection observer, got ${describe(options.inspect)}`);
-  }
+  given.retry = retry;
+}
 
-  const strategy = resolveStrategy(options);
-  const merged = { ...(strategy.boundOptions ?? {}), ...(options.strategyOptions ?? {}) };
-  const strategyOptions = strategy.prepareOptions ? strategy.prepareOptions(merged) : merged;
+function checkOptions(options: unknown, reading: Reading): ValidOptions {
+  if (!isPlainObject(options)) throw invalidOption('options', `must be an object, got ${describe(options)}`);
+  rejectUnknownKeys(options, OPTION_KEYS, '');
+  const given = readOwn(options, OPTION_KEYS, '', reading);
+
+  const runOptions = checkRunOptions(given.run, reading);
+  if (!(given.run instanceof RunService)) given.run = runOptions;
+  reading.path = 'strategyOptions';
+  const rawStrategyOptions = given.strategyOptions;
+  if (rawStrategyOptions !== undefined && !isPlainObject(rawStrategyOptions)) {
+    throw invalidOption('strategyOptions', `must be an object, got ${describe(rawStrategyOptions)}`);
+  }
+  const userStrategyOptions = rawStrategyOptions ? readOwn(rawStrategyOptions, Object.keys(rawStrategyOptions), 'strategyOptions', reading) : {};
+  if (rawStrategyOptions) given.strategyOptions = userStrategyOptions;
+  checkServices(given, reading);
+  checkTransport(given, reading);
+
+  reading.path = 'strategy';
+  const strategy = resolveStrategy(given.strategy, rawStrategyOptions ? userStrategyOptions : undefined);
+  const strategyOptions = prepareStrategyOptions(strategy, userStrategyOptions, reading);
 
   const { token: _token, server: _server, baseURL: _baseURL, ...config } = runOptions;
-  const defaultKey = defaultSessionKey(config);
+  reading.path = 'sessionKey';
+  const sessionKey = resolveSessionKey(given.sessionKey, config);
   return {
     strategy,
     strategyOptions,
     runOptions,
     config,
-    sessionKey: resolveSessionKey(options.sessionKey, config),
-    lockKey: defaultKey,
+    sessionKey,
+    lockKey: defaultSessionKey(config),
+    snapshot: given as unknown as RunManagerOptions,
   };
+}
+
+/**
+ * Checks every option and derives what the manager needs; throws `INVALID_OPTIONS` naming the
+ * first problem. Unknown keys (top level, `run`, `run.server`, `retry`, and `strategyOptions` of a
+ * strategy that lists its `optionKeys`) are refused with the key they likely meant. Anything else
+ * thrown while reading the options (a getter, a proxy trap, a strategy's own `prepareOptions`) is
+ * turned into `INVALID_OPTIONS` naming what was being read: nothing else ever escapes.
+ *
+ * @example
+ * ```ts
+ * validateOptions({ run: { account: 'a', project: 'p', model: 'm' }, stratgy: 'reuse-never' });
+ * // throws RunManagerError INVALID_OPTIONS: "stratgy is not an option (did you mean strategy?)"
+ * ```
+ */
+export function validateOptions(options: RunManagerOptions): ValidOptions {
+  const reading: Reading = { path: 'options' };
+  try {
+    return checkOptions(options, reading);
+  } catch (error) {
+    if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
+    throw new RunManagerError('INVALID_OPTIONS', `${reading.path} could not be read: ${describeThrown(error)}`, { cause: error });
+  }
 }
 
 /**

@@ -12,6 +12,17 @@ import type { ContentRange, FilterValue, RunFilter } from '../types.js';
 /** Operator prefixes kept literal in a matrix condition, longest first (spec §2.1). */
 const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
 
+/** Keys never copied by a merge: assigning them would change a prototype, or reach `Object.prototype`. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Deeper than this, a merge refuses: the data is cyclic or hostile, and recursion would exhaust the stack. */
+const MAX_MERGE_DEPTH = 64;
+
+/** An own, enumerable data property: never a setter such as `__proto__`. */
+function defineOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /**
  * Percent-encodes a matrix or query component: `encodeURIComponent`, plus `!` (so a value starting
  * with `!` is never read as an operator).
@@ -194,32 +205,42 @@ export function flattenScope(attributes: Record<string, unknown>): Record<string
   const flat: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (key === 'scope' && isPlainObject(value)) {
-      for (const [scopeKey, scopeValue] of Object.entries(value)) flat[`scope.${scopeKey}`] = scopeValue;
-    } else {
-      flat[key] = value;
+      for (const [scopeKey, scopeValue] of Object.entries(value)) defineOwn(flat, `scope.${scopeKey}`, scopeValue);
+    } else if (!UNSAFE_KEYS.has(key)) {
+      defineOwn(flat, key, value);
     }
   }
   return flat;
 }
 
-function cloneValue(value: FilterValue): FilterValue {
-  if (Array.isArray(value)) return value.map(cloneValue);
-  if (value !== null && typeof value === 'object') {
+function tooDeep(): RunManagerError {
+  return new RunManagerError('INVALID_OPTIONS', `A merged object is nested more than ${MAX_MERGE_DEPTH} levels deep (or is cyclic)`);
+}
+
+function cloneValue(value: FilterValue, depth: number): FilterValue {
+  if (depth > MAX_MERGE_DEPTH) throw tooDeep();
+  if (Array.isArray(value)) return value.map((item) => cloneValue(item, depth + 1));
+  // Only plain objects are copied key by key; a Date or class instance stays itself (a key-by-key
+  // copy would turn it into `{}`).
+  if (isPlainObject(value)) {
     const copy: { [key: string]: FilterValue } = {};
-    for (const [key, child] of Object.entries(value)) copy[key] = cloneValue(child);
+    for (const [key, child] of Object.entries(value)) {
+      if (!UNSAFE_KEYS.has(key)) defineOwn(copy, key, cloneValue(child as FilterValue, depth + 1));
+    }
     return copy;
   }
   return value;
 }
 
-function mergeInto(target: { [key: string]: FilterValue }, source: { [key: string]: FilterValue }): void {
+function mergeInto(target: { [key: string]: FilterValue }, source: { [key: string]: FilterValue }, depth: number): void {
+  if (depth > MAX_MERGE_DEPTH) throw tooDeep();
   for (const [key, value] of Object.entries(source)) {
-    if (value === undefined) continue;
-    const existing = target[key];
+    if (value === undefined || UNSAFE_KEYS.has(key)) continue;
+    const existing = Object.hasOwn(target, key) ? target[key] : undefined;
     if (isPlainObject(value) && isPlainObject(existing)) {
-      mergeInto(existing as { [key: string]: FilterValue }, value as { [key: string]: FilterValue });
+      mergeInto(existing as { [key: string]: FilterValue }, value as { [key: string]: FilterValue }, depth + 1);
     } else {
-      target[key] = cloneValue(value);
+      defineOwn(target, key, cloneValue(value, depth + 1));
     }
   }
 }
@@ -229,7 +250,9 @@ function mergeInto(target: { [key: string]: FilterValue }, source: { [key: strin
  * nested objects merge, arrays replace, and `undefined` values (and `undefined`/`null` filters) are
  * ignored, so an absent session group cannot erase a configured one. Keys keep the position of
  * their first appearance. Dotted keys (`'scope.group'`) and nested objects (`scope: { group }`)
- * are different keys here: spell one path one way.
+ * are different keys here: spell one path one way. Keys `__proto__`, `constructor` and `prototype`
+ * are skipped (options validation refuses them earlier), and every key is defined as an own
+ * property, so no input can reach `Object.prototype`.
  *
  * @example
  * ```ts
@@ -240,7 +263,7 @@ function mergeInto(target: { [key: string]: FilterValue }, source: { [key: strin
 export function mergeFilters(...filters: Array<RunFilter | undefined | null>): RunFilter {
   const merged: RunFilter = {};
   for (const filter of filters) {
-    if (filter) mergeInto(merged, filter);
+    if (filter) mergeInto(merged, filter, 0);
   }
   return merged;
 }

@@ -203,6 +203,7 @@ export const conditionalCreationStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...prepareConditionalCreationOptions(strategyOptions) }),
+  optionKeys: ['condition'],
 };
 
 /**
@@ -254,5 +255,6 @@ export const ConditionalCreation: ConditionalCreationConstructor = Object.assign
     requiresAuth: conditionalCreationStrategy.requiresAuth,
     cachesRun: conditionalCreationStrategy.cachesRun,
     prepareOptions: conditionalCreationStrategy.prepareOptions,
+    optionKeys: conditionalCreationStrategy.optionKeys,
   },
 ) as unknown as ConditionalCreationConstructor;

@@ -188,7 +188,7 @@ export const multiplayerMachine = setup({
 });
 
 /**
- * The registry entry of multiplayer. It takes no strategy options (so it has no `prepareOptions`)
+ * The registry entry of multiplayer. It takes no strategy options (no `prepareOptions`, and any key is refused)
  * and does its own `userId` check, with the original's message, instead of `requiresAuth`.
  *
  * @example
@@ -201,4 +201,5 @@ export const multiplayerStrategy: StrategyDefinition = {
   machine: multiplayerMachine,
   requiresAuth: false,
   cachesRun: true,
+  optionKeys: [],
 };

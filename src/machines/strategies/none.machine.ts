@@ -47,4 +47,5 @@ export const noneStrategy: StrategyDefinition = {
   machine: noneMachine,
   requiresAuth: false,
   cachesRun: false,
+  optionKeys: [],
 };

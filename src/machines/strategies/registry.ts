@@ -4,7 +4,7 @@
  * `{ getRun, reset }` object form (plain object, factory or class).
  */
 import { StateMachine } from 'xstate';
-import { RunManagerError } from '../../errors.js';
+import { describeThrown, RunManagerError } from '../../errors.js';
 import { ConditionalCreation, type ConditionalCreationConstructor } from './conditional-creation.machine.js';
 import { legacyStrategyMachine } from './legacy.machine.js';
 import { multiplayerStrategy } from './multiplayer.machine.js';
@@ -72,6 +72,13 @@ function isDefinition(value: unknown): value is StrategyDefinition {
   );
 }
 
+function checkOptionKeys(keys: unknown, name: string): readonly string[] {
+  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string')) {
+    throw invalidOption('strategy', `'${name}' has optionKeys that are not an array of strings`);
+  }
+  return Object.freeze([...(keys as string[])]);
+}
+
 function assertLegacy(value: unknown, name: string): LegacyStrategy {
   if (
     value === null ||
@@ -102,6 +109,7 @@ export function toStrategyDefinition(name: string, strategy: unknown, options: R
     };
     if (strategy.prepareOptions) definition.prepareOptions = strategy.prepareOptions;
     if (strategy.boundOptions) definition.boundOptions = strategy.boundOptions;
+    if (strategy.optionKeys !== undefined) definition.optionKeys = checkOptionKeys(strategy.optionKeys, name);
     if (strategy.createLegacy) definition.createLegacy = strategy.createLegacy;
     return definition;
   }
@@ -116,11 +124,16 @@ export function toStrategyDefinition(name: string, strategy: unknown, options: R
       requiresAuth: options.requiresAuth ?? (factory as { requiresAuth?: boolean }).requiresAuth === true,
       cachesRun: (factory as { allowRunIDCache?: boolean }).allowRunIDCache !== false,
       // Arrow functions cannot be constructed; everything else is, as in the original.
-      createLegacy: (managerOptions) =>
-        assertLegacy(
-          factory.prototype ? new (factory as unknown as new (o: unknown) => unknown)(managerOptions) : factory(managerOptions),
-          name,
-        ),
+      createLegacy: (managerOptions) => {
+        let instance: unknown;
+        try {
+          instance = factory.prototype ? new (factory as unknown as new (o: unknown) => unknown)(managerOptions) : factory(managerOptions);
+        } catch (error) {
+          // The constructor's only throw is INVALID_OPTIONS, whatever the strategy's own code throws.
+          throw new RunManagerError('INVALID_OPTIONS', `Strategy '${name}' could not be constructed: ${describeThrown(error)}`, { cause: error });
+        }
+        return assertLegacy(instance, name);
+      },
     };
   }
   if (isPlainObject(strategy) || (strategy !== null && typeof strategy === 'object')) {

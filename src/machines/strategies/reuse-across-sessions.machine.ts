@@ -232,4 +232,5 @@ export const reuseAcrossSessionsStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...prepareReuseAcrossSessionsOptions(strategyOptions) }),
+  optionKeys: ['filter'],
 };

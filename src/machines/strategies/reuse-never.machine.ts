@@ -76,4 +76,5 @@ export const reuseNeverStrategy: StrategyDefinition = {
   machine: reuseNeverMachine,
   requiresAuth: false,
   cachesRun: false,
+  optionKeys: [],
 };

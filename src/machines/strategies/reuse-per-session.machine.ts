@@ -104,4 +104,5 @@ export const reusePerSessionStrategy: StrategyDefinition = {
   machine: reusePerSessionMachine,
   requiresAuth: false,
   cachesRun: true,
+  optionKeys: [],
 };

@@ -12,7 +12,8 @@ type PlainObject = Record<string, unknown>;
 
 /**
  * Deep-merges plain objects left to right (later leaves win, arrays replace, `undefined` is skipped),
- * returning a new object.
+ * returning a new object. Keys `__proto__`, `constructor` and `prototype` are skipped and every key
+ * is an own property, so merged user data can never reach `Object.prototype`.
  *
  * @example
  * ```ts

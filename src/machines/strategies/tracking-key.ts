@@ -8,7 +8,20 @@ import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
 import type { Run, RunFilter, UserSession } from '../../types.js';
 import type { WithServices } from './actors.js';
-import { describe, invalidOption, isPlainObject, optionalFilter, optionalFunction, optionalObject } from './options.js';
+import {
+  checkSendable,
+  describe,
+  hasLoneSurrogate,
+  invalidOption,
+  isPlainObject,
+  optionalFilter,
+  optionalFunction,
+  optionalObject,
+  optionPath,
+  readSafely,
+  rejectNearMisses,
+  rejectProtoKeys,
+} from './options.js';
 import { createParams, deepMerge } from './shared.js';
 import type { RunConfig } from './types.js';
 
@@ -103,38 +116,55 @@ export function normaliseRunLimit(value: unknown): number {
   );
 }
 
+/** The settings keys the strategies read; the rest of the settings object is the app's. */
+const SETTINGS_KEYS = ['trackingKey', 'runLimit'] as const;
+
 /**
  * Validates a settings object (the object form, or what a settings function resolved to) and reads
  * its tracking key and run limit. A missing or empty tracking key is not an error here (the strategy
- * rejects `NO_TRACKING_KEY` when it runs); a tracking key that is not a string, or a bad run limit, is
- * `INVALID_OPTIONS`.
+ * rejects `NO_TRACKING_KEY` when it runs). `INVALID_OPTIONS`, naming the key: a tracking key that is
+ * not a string (or not valid Unicode), a bad run limit, a key that is a near miss of `trackingKey` or
+ * `runLimit` (`runlimit`, `run_limit`, `trakingKey`: a misspelt limit must never silently disable
+ * the limit), a `__proto__`/`constructor`/`prototype` key at any depth, or a value that cannot be
+ * copied and sent (`checkSendable`: BigInt, functions, cycles; `runLimit` may be `Infinity`).
+ * Settings that cannot even be read (a throwing getter, a proxy) are `INVALID_OPTIONS` too.
  *
  * @example
  * ```ts
  * normaliseSettings({ trackingKey: 'tk', runLimit: '2' });
  * // { settings: { trackingKey: 'tk', runLimit: '2' }, trackingKey: 'tk', runLimit: 2 }
+ * normaliseSettings({ trackingKey: 'tk', runlimit: 1 }); // throws: strategyOptions.settings.runlimit: did you mean runLimit? …
  * ```
  */
 export function normaliseSettings(value: unknown): ResolvedSettings {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidOption('strategyOptions.settings', `must be (or resolve to) an object, got ${describe(value)}`);
-  }
-  const settings = value as Record<string, unknown>;
-  const { trackingKey } = settings;
-  if (trackingKey !== undefined && trackingKey !== null && typeof trackingKey !== 'string') {
-    throw invalidOption('strategyOptions.settings.trackingKey', `must be a string, got ${describe(trackingKey)}`);
-  }
-  return {
-    settings: deepMerge(settings),
-    trackingKey: trackingKey ? trackingKey : null,
-    runLimit: normaliseRunLimit(settings.runLimit),
-  };
+  const path = 'strategyOptions.settings';
+  return readSafely(path, () => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw invalidOption(path, `must be (or resolve to) an object, got ${describe(value)}`);
+    }
+    const settings = value as Record<string, unknown>;
+    rejectProtoKeys(settings, path);
+    const { trackingKey } = settings;
+    if (trackingKey !== undefined && trackingKey !== null && typeof trackingKey !== 'string') {
+      throw invalidOption(`${path}.trackingKey`, `must be a string, got ${describe(trackingKey)}`);
+    }
+    if (typeof trackingKey === 'string' && hasLoneSurrogate(trackingKey)) {
+      throw invalidOption(`${path}.trackingKey`, 'is not valid Unicode (half of a surrogate pair)');
+    }
+    const runLimit = normaliseRunLimit(settings.runLimit);
+    rejectNearMisses(settings, SETTINGS_KEYS, path);
+    for (const [key, child] of Object.entries(settings)) {
+      if (key !== 'runLimit') checkSendable(child, optionPath(path, key));
+    }
+    return { settings: deepMerge(settings), trackingKey: trackingKey ? trackingKey : null, runLimit };
+  });
 }
 
 /**
  * Validates and normalises the `strategyOptions` of both tracking-key strategies: `settings` (object
  * with defaults `{ trackingKey: null, runLimit: Infinity }`, or a function), `filter` (always with
- * `trashed: false`) and `onCreate`. Throws `INVALID_OPTIONS` naming the option.
+ * `trashed: false`) and `onCreate`. Throws `INVALID_OPTIONS` naming the option. (Unknown keys are
+ * refused by the manager, from the definitions' `optionKeys`.)
  *
  * @example
  * ```ts
@@ -151,8 +181,9 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
     if (rawSettings !== undefined && !isPlainObject(rawSettings)) {
       throw invalidOption('strategyOptions.settings', `must be a plain object or a function, got ${describe(rawSettings)}`);
     }
+    // Checked before merging: the merge drops proto keys, and would not terminate on a cycle.
+    if (rawSettings !== undefined) normaliseSettings(rawSettings);
     settings = deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS, rawSettings);
-    normaliseSettings(settings);
   }
 
   const userFilter = optionalFilter(strategyOptions.filter, 'strategyOptions.filter') ?? {};

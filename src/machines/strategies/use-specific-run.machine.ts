@@ -6,7 +6,7 @@ import { assign, setup } from 'xstate';
 import { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { loadRun } from './actors.js';
-import { requiredString } from './options.js';
+import { pathSafeString } from './options.js';
 import { failure, markRun, strategyOutput } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
@@ -88,7 +88,8 @@ export const useSpecificRunMachine = setup({
 });
 
 /**
- * Validates `strategyOptions` of use-specific-run: `runId` is a required non-empty string.
+ * Validates `strategyOptions` of use-specific-run: `runId` is a required non-empty string that can
+ * name a run in a URL (not `.` or `..`, valid Unicode).
  *
  * @example
  * ```ts
@@ -97,7 +98,7 @@ export const useSpecificRunMachine = setup({
  * ```
  */
 export function prepareUseSpecificRunOptions(strategyOptions: Record<string, unknown>): UseSpecificRunOptions {
-  return { runId: requiredString(strategyOptions.runId, 'strategyOptions.runId') };
+  return { runId: pathSafeString(strategyOptions.runId, 'strategyOptions.runId') };
 }
 
 /**
@@ -114,4 +115,5 @@ export const useSpecificRunStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...prepareUseSpecificRunOptions(strategyOptions) }),
+  optionKeys: ['runId'],
 };
