@@ -106,14 +106,31 @@ export function toRunManagerError(
   context?: string,
 ): RunManagerError {
   if (value instanceof RunManagerError) return value;
-  const detail =
-    value instanceof Error
-      ? value.message
-      : typeof value === 'string'
-        ? value
-        : value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string'
-          ? (value as { message: string }).message
-          : String(value);
+  const detail = describeThrown(value);
   const message = context ? `${context}: ${detail}` : detail;
   return new RunManagerError(fallbackType, message, { cause: value });
+}
+
+/**
+ * A message for anything thrown. Never throws itself: user code may throw values that cannot be
+ * printed (`Object.create(null)`, an object whose `toString` or `message` getter throws), and a
+ * failure to describe a failure must not take the manager down with it.
+ */
+export function describeThrown(value: unknown): string {
+  try {
+    if (value instanceof Error) return value.message !== '' ? clip(value.message) : value.name;
+    if (typeof value === 'string') return clip(value);
+    if (value !== null && typeof value === 'object') {
+      const message = (value as { message?: unknown }).message;
+      return typeof message === 'string' ? clip(message) : 'a thrown object';
+    }
+    return typeof value === 'symbol' ? 'a thrown symbol' : String(value);
+  } catch {
+    return 'a thrown value that cannot be printed';
+  }
+}
+
+/** Messages stay readable even when what was thrown carries a whole document. */
+function clip(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

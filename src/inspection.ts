@@ -23,7 +23,7 @@
  * `@xstate.actor` event, so passing the real actor on would ship its live context.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import { RunManagerError } from './errors.js';
+import { describeThrown, RunManagerError } from './errors.js';
 
 /** What redacted values are replaced with. */
 export const REDACTED = '[redacted]';
@@ -349,6 +349,18 @@ export function createEventSanitizer(options: SanitizeOptions = {}): (event: Ins
 export function createSanitizedInspector(observer: InspectionObserver, options: SanitizeOptions = {}): Observer<InspectionEvent> {
   const sanitize = createEventSanitizer(options);
   const target: Partial<Observer<InspectionEvent>> = typeof observer === 'function' ? { next: observer } : observer;
+  // XState calls the observer inside the actor's own step: an observer that throws would take the
+  // manager down (and leave its lock held), so its failures stay with it, reported once.
+  let reported = false;
+  const guarded = (call: () => void) => {
+    try {
+      call();
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      console.warn(`run-lifecycle: the inspect observer threw (${describeThrown(error)}); later failures are not reported`);
+    }
+  };
   return {
     next(event) {
       let clean: InspectionEvent;
@@ -357,13 +369,13 @@ export function createSanitizedInspector(observer: InspectionObserver, options: 
       } catch {
         return;
       }
-      target.next?.(clean);
+      guarded(() => target.next?.(clean));
     },
     error(error) {
-      target.error?.(sanitizeValue(error, options));
+      guarded(() => target.error?.(sanitizeValue(error, options)));
     },
     complete() {
-      target.complete?.();
+      guarded(() => target.complete?.());
     },
   };
 }

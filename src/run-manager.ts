@@ -4,12 +4,15 @@
  */
 import type { $Fetch } from 'ofetch';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { RunManagerError } from './errors.js';
+import { describeThrown, RunManagerError, toRunManagerError } from './errors.js';
 import { createSanitizedInspector } from './inspection.js';
 import { runManagerMachine, type RunManagerServices } from './machines/run-manager.machine.js';
+import { checkCreateOptions, isPlainObject } from './machines/strategies/options.js';
 import { STRATEGY, strategies, toStrategyDefinition, type StrategyLike } from './machines/strategies/registry.js';
 import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strategies/types.js';
-import { defaultCoordinator, type Coordinator } from './services/coordination.js';
+import { defaultCoordinator, trackLocks, type Coordinator } from './services/coordination.js';
+import { settleWithin } from './services/deadline.js';
+import { HTTP_DEFAULTS } from './services/http.js';
 import { RunService } from './services/run-service.js';
 import { readSessionCookie, validateOptions } from './run-manager-options.js';
 import {
@@ -58,7 +61,6 @@ export interface RunManagerOptions {
   retry?: RetryOptions;
   /** Single-flight lock provider (default: Web Locks in browsers, a process-wide mutex elsewhere). */
   coordinator?: Coordinator;
-  [other: string]: unknown;
 }
 
 type RunManagerActor = Actor<typeof runManagerMachine>;
@@ -114,59 +116,91 @@ export class RunManager {
   #pending = new Map<number, Pending>();
   #nextRequestId = 1;
   #stopped = false;
+  /** Set when the actor itself failed: the manager cannot resolve anything any more. */
+  #broken: RunManagerError | undefined;
   #sessionToken: string | undefined;
+  #locks: ReturnType<typeof trackLocks>;
 
   constructor(options: RunManagerOptions) {
     const valid = validateOptions(options);
-    this.strategy = valid.strategy;
-    this.run =
-      options.run instanceof RunService
-        ? options.run
-        : new RunService({
-            ...valid.runOptions,
-            token: valid.runOptions.token,
-            ...(options.fetch ? { fetch: options.fetch } : {}),
-            ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-            ...(options.retry ? { retry: options.retry } : {}),
-          });
-    this.run.attachManager(() => this.#currentToken(options.session), { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) });
+    // Read each option once: a getter may answer differently (or throw) the second time.
+    const given = valid.snapshot;
+    try {
+      this.strategy = valid.strategy;
+      this.run =
+        given.run instanceof RunService
+          ? given.run
+          : new RunService({
+              ...valid.runOptions,
+              token: valid.runOptions.token,
+              ...(given.fetch ? { fetch: given.fetch } : {}),
+              ...(given.timeout !== undefined ? { timeout: given.timeout } : {}),
+              ...(given.retry ? { retry: given.retry } : {}),
+            });
+      this.run.attachManager(() => this.#currentToken(given.session), { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) });
 
-    const sessionStore = options.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
-    const model = valid.config.model;
-    const services: RunManagerServices = {
-      runApi: this.run.api,
-      worldApi: this.run.worlds,
-      runService: this.run,
-      ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(options as Record<string, unknown>) } : {}),
-      coordinator: options.coordinator ?? defaultCoordinator(),
-      sessionStore,
-      loadSession: () => this.#loadSession(options.session),
-      readRecord: async (key, session): Promise<CachedRun | undefined> => {
-        const record = parseSessionRecord(await sessionStore.get(key), { userId: session.userId, model });
-        return record ? { ...record, id: record.runId } : undefined;
-      },
-      writeRecord: (key, session, run) => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
-      fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
-    };
+      const sessionStore = given.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
+      const model = valid.config.model;
+      // Session providers and stores cannot be aborted; each answer is waited for at most this long.
+      const patience = given.timeout ?? HTTP_DEFAULTS.timeout;
+      this.#locks = trackLocks(given.coordinator ?? defaultCoordinator());
+      const services: RunManagerServices = {
+        runApi: this.run.api,
+        worldApi: this.run.worlds,
+        runService: this.run,
+        ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(given as unknown as Record<string, unknown>) } : {}),
+        coordinator: this.#locks,
+        sessionStore,
+        loadSession: () => settleWithin(() => this.#loadSession(given.session), patience, 'The session provider'),
+        readRecord: async (key, session): Promise<CachedRun | undefined> => {
+          const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
+          const record = parseSessionRecord(stored, { userId: session.userId, model });
+          return record ? { ...record, id: record.runId } : undefined;
+        },
+        writeRecord: async (key, session, run) => {
+          await settleWithin(() => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })), patience, 'sessionStore.set');
+        },
+        fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
+      };
 
-    this.actor = createActor(machineFor(valid.strategy.machine), {
-      input: {
-        strategyName: valid.strategy.name,
-        requiresAuth: valid.strategy.requiresAuth,
-        cachesRun: valid.strategy.cachesRun,
-        strategyOptions: valid.strategyOptions,
-        config: valid.config,
-        sessionKey: valid.sessionKey,
-        lockKey: valid.lockKey,
-        services,
-      },
-      // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
-      ...(options.inspect ? { inspect: createSanitizedInspector(options.inspect, { secrets: () => this.#secrets(valid.runOptions.token, options.session) }) } : {}),
-    });
-    this.actor.on('settled', (event) => this.#settle(event));
-    this.actor.on('warning', (event) => console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`));
-    this.actor.subscribe({ error: (error) => this.#failAll(new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${String(error)}`, { cause: error })) });
-    this.actor.start();
+      this.actor = createActor(machineFor(valid.strategy.machine), {
+        input: {
+          strategyName: valid.strategy.name,
+          requiresAuth: valid.strategy.requiresAuth,
+          cachesRun: valid.strategy.cachesRun,
+          strategyOptions: valid.strategyOptions,
+          config: valid.config,
+          sessionKey: valid.sessionKey,
+          lockKey: valid.lockKey,
+          services,
+        },
+        // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
+        ...(given.inspect ? { inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }) } : {}),
+      });
+      this.actor.on('settled', (event) => this.#settle(event));
+      this.actor.on('warning', (event) => {
+        try {
+          console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`);
+        } catch {
+          // A console patched to throw on warnings (some test set-ups do) must not crash the page.
+        }
+      });
+      this.actor.subscribe({
+        error: (error) => {
+          // Defence in depth: a machine that fails skips its clean-up, so give its locks back here.
+          this.#broken = new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${describeThrown(error)}`, { cause: error });
+          this.#locks.releaseAll();
+          this.#failAll(this.#broken);
+        },
+      });
+      this.actor.start();
+    } catch (error) {
+      // The constructor's only throw is INVALID_OPTIONS: whatever else goes wrong building the
+      // manager (a strategy factory, the actor's start) is reported as such, and nothing is left running.
+      (this as { actor?: RunManagerActor }).actor?.stop();
+      if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
+      throw new RunManagerError('INVALID_OPTIONS', `The run manager could not be built from these options: ${describeThrown(error)}`, { cause: error });
+    }
   }
 
   /**
@@ -175,14 +209,15 @@ export class RunManager {
    * in progress join it.
    */
   getRun(variables?: string[] | string, createOptions?: Record<string, unknown>): Promise<Run> {
-    const names = typeof variables === 'string' ? [variables] : variables;
-    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))) {
-      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'getRun(variables): variables must be an array of non-empty variable names'));
+    let names: string[] | undefined;
+    let checked: Record<string, unknown> | undefined;
+    try {
+      names = checkVariableNames(variables);
+      checked = checkCreateOptions(createOptions, 'getRun(variables, createOptions): createOptions');
+    } catch (error) {
+      return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'getRun'));
     }
-    if (createOptions !== undefined && (createOptions === null || typeof createOptions !== 'object' || Array.isArray(createOptions))) {
-      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'getRun(variables, createOptions): createOptions must be an object'));
-    }
-    return this.#request<Run>('getRun', (requestId) => ({ type: 'GET_RUN', requestId, variables: names ?? [], ...(createOptions ? { createOptions } : {}) }));
+    return this.#request<Run>('getRun', (requestId) => ({ type: 'GET_RUN', requestId, variables: names ?? [], ...(checked ? { createOptions: checked } : {}) }));
   }
 
   /**
@@ -190,15 +225,25 @@ export class RunManager {
    * `success`/`error` callbacks in the options are called as in Epicenter.js.
    */
   reset(createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void }): Promise<Run> {
-    if (createOptions !== undefined && (createOptions === null || typeof createOptions !== 'object' || Array.isArray(createOptions))) {
-      return Promise.reject(new RunManagerError('INVALID_OPTIONS', 'reset(createOptions): createOptions must be an object'));
+    let callbacks: { success?: unknown; error?: unknown } = {};
+    let rest: Record<string, unknown> | undefined;
+    try {
+      if (createOptions !== undefined && !isPlainObject(createOptions)) {
+        throw new RunManagerError('INVALID_OPTIONS', 'reset(createOptions): createOptions must be a plain object');
+      }
+      const { success, error, ...fields } = createOptions ?? {};
+      callbacks = { success, error };
+      rest = checkCreateOptions(fields, 'reset(createOptions): createOptions');
+    } catch (error) {
+      return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'reset'));
     }
-    const { success, error, ...rest } = createOptions ?? {};
-    const promise = this.#request<Run>('reset', (requestId) => ({ type: 'RESET', requestId, ...(Object.keys(rest).length ? { createOptions: rest } : {}) }));
+    const promise = this.#request<Run>('reset', (requestId) => ({ type: 'RESET', requestId, ...(rest && Object.keys(rest).length ? { createOptions: rest } : {}) }));
+    const { success, error } = callbacks;
     if (typeof success === 'function' || typeof error === 'function') {
+      // The callbacks are the caller's: what they throw is reported, never left as a rejection of ours.
       promise.then(
-        (run) => typeof success === 'function' && success(run),
-        (failure) => typeof error === 'function' && error(failure),
+        (run) => callBack(success, run, 'reset({ success })'),
+        (failure: RunManagerError) => callBack(error, failure, 'reset({ error })'),
       );
     }
     return promise;
@@ -209,11 +254,13 @@ export class RunManager {
     if (this.#stopped) return;
     this.#stopped = true;
     this.actor.stop();
+    this.#locks.releaseAll();
     this.#failAll(new RunManagerError('ABORTED', 'The run manager was stopped'));
   }
 
   #request<T>(mode: 'getRun' | 'reset', event: (requestId: number) => Parameters<RunManagerActor['send']>[0]): Promise<T> {
     if (this.#stopped) return Promise.reject(new RunManagerError('ABORTED', 'The run manager was stopped'));
+    if (this.#broken) return Promise.reject(this.#broken);
     const requestId = this.#nextRequestId++;
     const promise = new Promise<T>((resolve, reject) => {
       this.#pending.set(requestId, { mode, resolve: resolve as (value: unknown) => void, reject });
@@ -252,7 +299,11 @@ export class RunManager {
     }
     const { auth_token: token, ...session } = raw;
     this.#sessionToken = typeof token === 'string' && token !== '' ? token : undefined;
-    if (session.userId !== undefined && typeof session.userId !== 'string') session.userId = String(session.userId);
+    const userId: unknown = session.userId;
+    if (typeof userId === 'number' && Number.isFinite(userId)) session.userId = String(userId);
+    else if (userId !== undefined && userId !== null && typeof userId !== 'string') {
+      throw new RunManagerError('INVALID_OPTIONS', `session.userId must be a string, got ${typeof userId}`);
+    }
     return session;
   }
 
@@ -269,6 +320,27 @@ export class RunManager {
       if (typeof token === 'string' && token !== '') return token;
     }
     return this.#sessionToken;
+  }
+}
+
+function checkVariableNames(variables: unknown): string[] | undefined {
+  const names = typeof variables === 'string' ? [variables] : variables;
+  if (names !== undefined && (!Array.isArray(names) || names.some((name) => typeof name !== 'string' || name === ''))) {
+    throw new RunManagerError('INVALID_OPTIONS', 'getRun(variables): variables must be an array of non-empty variable names');
+  }
+  return names as string[] | undefined;
+}
+
+function callBack<T>(callback: unknown, value: T, what: string): void {
+  if (typeof callback !== 'function') return;
+  const report = (thrown: unknown) => console.error(`run-lifecycle: ${what} threw: ${describeThrown(thrown)}`);
+  try {
+    const result: unknown = callback(value);
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, report);
+    }
+  } catch (thrown) {
+    report(thrown);
   }
 }
 

@@ -4,7 +4,7 @@
  * request, and every failure mapped to a secret-free `RunManagerError`.
  */
 import { ofetch, type $Fetch } from 'ofetch';
-import { RunManagerError } from '../errors.js';
+import { describeThrown, RunManagerError } from '../errors.js';
 import type { RetryOptions, ServerOptions } from '../types.js';
 import type { ApiClientOptions } from './api-types.js';
 
@@ -181,18 +181,33 @@ function redact(text: string, token: string | undefined): string {
  * never kept itself.
  */
 function scrubError(value: unknown, token: string | undefined, depth = 0): Error {
-  const source = value as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; cause?: unknown } | null;
-  const name = typeof source?.name === 'string' ? source.name : 'Error';
-  const message =
-    typeof source?.message === 'string' ? source.message : typeof value === 'string' ? value : String(value);
-  const scrubbed = new Error(redact(message, token)) as Error & { code?: string; status?: number };
-  scrubbed.name = name;
-  if (typeof source?.code === 'string' || typeof source?.code === 'number') scrubbed.code = String(source.code);
-  if (typeof source?.status === 'number') scrubbed.status = source.status;
-  if (depth < 1 && source?.cause !== undefined && source.cause !== null) {
-    scrubbed.cause = scrubError(source.cause, token, depth + 1);
+  try {
+    const source = value as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; cause?: unknown } | null;
+    const name = typeof source?.name === 'string' ? source.name : 'Error';
+    const scrubbed = new Error(redact(describeThrown(value), token)) as Error & { code?: string; status?: number };
+    scrubbed.name = name;
+    if (typeof source?.code === 'string' || typeof source?.code === 'number') scrubbed.code = String(source.code);
+    if (typeof source?.status === 'number') scrubbed.status = source.status;
+    if (depth < 1 && source?.cause !== undefined && source.cause !== null) {
+      scrubbed.cause = scrubError(source.cause, token, depth + 1);
+    }
+    return scrubbed;
+  } catch {
+    // Hostile getters (a custom fetch may throw anything) leave only the fact of the failure.
+    return new Error('a thrown value that cannot be printed');
   }
-  return scrubbed;
+}
+
+/**
+ * A body JSON cannot encode (a BigInt, a cycle) would fail inside fetch and look like a network
+ * error, after nothing was sent: say what it is, before any request.
+ */
+function assertSerializable(spec: HttpRequestSpec): void {
+  try {
+    JSON.stringify(spec.body);
+  } catch (error) {
+    throw new RunManagerError('INVALID_OPTIONS', `${spec.method} ${spec.path}: the request body cannot be sent as JSON (${describeThrown(error)})`);
+  }
 }
 
 /** Longest delay a Node or browser timer can wait (2^31 - 1 ms). */
@@ -344,6 +359,7 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     }
     const url = `${baseURL}${spec.path}${spec.query ? `?${spec.query}` : ''}`;
     const maxAttempts = spec.method === 'GET' ? retry.retries + 1 : 1;
+    if (spec.body !== undefined) assertSerializable(spec);
 
     for (let attemptIndex = 0; ; attemptIndex += 1) {
       const token = readToken();

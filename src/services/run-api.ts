@@ -2,7 +2,7 @@
  * The stateless Run API client (spec §3): every method takes the run id (or filter) it acts on,
  * so one client serves any number of runs concurrently.
  */
-import { RunManagerError } from '../errors.js';
+import { describeThrown, RunManagerError } from '../errors.js';
 import type { OperationResult, Operations, QueryModifiers, Run, RunFilter } from '../types.js';
 import type { ApiClientOptions, CreateRunParams, LoadedRun, RequestOptions, RunApi, RunQueryResult } from './api-types.js';
 import { flattenScope, parseContentRange, toMatrix, toQueryString } from './filter.js';
@@ -41,8 +41,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** A run whose id can address it again: `.` and `..` would name a different path, not the run. */
 function isRun(value: unknown): value is Run {
-  return isObject(value) && typeof value.id === 'string' && value.id !== '';
+  return isObject(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..';
 }
 
 function invalidResponse(spec: HttpRequestSpec, status: number, expected: string): RunManagerError {
@@ -117,7 +118,7 @@ export function createRunApi(options: ApiClientOptions): RunApi {
   }
 
   function operationFailed(error: unknown, index: number, count: number, name: string): RunManagerError {
-    const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', String(error));
+    const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', describeThrown(error));
     return new RunManagerError(
       failure.type,
       `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`,

@@ -124,7 +124,8 @@ export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): S
     if (!isPlainObject(value)) return undefined;
     const { v, runId, userId, model, savedAt } = value;
     if (v !== SESSION_RECORD_VERSION) return undefined;
-    if (typeof runId !== 'string' || runId.length === 0) return undefined;
+    // A run id that cannot address a run (`.`, `..`) is as good as none: discard it, never follow it.
+    if (typeof runId !== 'string' || runId.length === 0 || runId === '.' || runId === '..') return undefined;
     if (userId !== null && typeof userId !== 'string') return undefined;
     if (typeof model !== 'string' || typeof savedAt !== 'number' || !Number.isFinite(savedAt)) return undefined;
     if (userId !== (owner.userId ?? null) || model !== owner.model) return undefined;

@@ -21,6 +21,11 @@ function invalidResponse(spec: HttpRequestSpec, status: number, expected: string
  * (`run2`), trimmed. Anything else (a JSON object, array, number, boolean, `null`, an empty body,
  * text with spaces or markup) gives `undefined`.
  */
+/** `.` and `..` would address a different path, never the run. */
+function isDotSegment(id: string): boolean {
+  return id === '.' || id === '..';
+}
+
 function runIdFromBody(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
   const text = body.trim();
@@ -29,11 +34,11 @@ function runIdFromBody(body: unknown): string | undefined {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return PLAIN_RUN_ID.test(text) ? text : undefined;
+    return PLAIN_RUN_ID.test(text) && !isDotSegment(text) ? text : undefined;
   }
   if (typeof parsed !== 'string') return undefined;
   const id = parsed.trim();
-  return id !== '' && PLAIN_RUN_ID.test(id) ? id : undefined;
+  return id !== '' && PLAIN_RUN_ID.test(id) && !isDotSegment(id) ? id : undefined;
 }
 
 function lastModifiedOf(world: World): number {

@@ -283,6 +283,11 @@ describe('the session record parser', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), owner, owner, (runId, who, other) => {
         const record = createSessionRecord(runId, who);
+        // '.' and '..' cannot address a run: such a record is discarded, never followed.
+        if (runId === '.' || runId === '..') {
+          expect(parseSessionRecord(structuredClone(record), who)).toBeUndefined();
+          return;
+        }
         expect(parseSessionRecord(structuredClone(record), who)?.runId).toBe(runId);
         const same = (who.userId ?? null) === (other.userId ?? null) && who.model === other.model;
         expect(parseSessionRecord(record, other) !== undefined).toBe(same);

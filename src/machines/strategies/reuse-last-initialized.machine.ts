@@ -10,7 +10,7 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import { normalizeOperations } from '../../services/operations.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
-import { invalidOption, isPlainObject, optionalFilter, optionalObject } from './options.js';
+import { checkSendable, hasLoneSurrogate, invalidOption, isPlainObject, optionalFilter, optionalObject, rejectUnknownKeys } from './options.js';
 import {
   canLookAgain,
   createMayHaveHappened,
@@ -176,7 +176,9 @@ export function initFailedError(
  * `checkingSession → fetchingLatest → ready` with the newest flagged run, or
  * `→ creating → initializing → flagging → ready` when there is none (and always on reset).
  * If the init operations or the flag fail, `compensating` trashes the half-made run and the machine
- * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind.
+ * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind. When the
+ * trash fails too, the output says `createInDoubt`, so the manager's next getRun looks for that run
+ * (`findingHalfMadeRun`) and finishes it instead of creating another.
  * When the create's answer is lost (dropped connection, timeout, or a 2xx body that cannot be read)
  * and there is a user to narrow the search, `creating → recovering → initializing → flagging → ready`
  * with the newest untrashed unflagged run, the one the create made. While it finds none or its query
@@ -398,6 +400,9 @@ export const reuseLastInitializedMachine = setup({
           target: 'error',
           actions: assign({
             error: ({ context, event }) => initFailedError(context.initFailure!, context.created!.id, event.error),
+            // The half-made run is still out there: the next getRun finishes it instead of making another
+            // (with a user to narrow the search to their own runs).
+            createInDoubt: ({ context }) => Boolean(context.session.userId),
           }),
         },
       },
@@ -414,6 +419,8 @@ function prepareInitOperation(value: unknown): ReuseLastInitializedOptions['init
   if (typeof value !== 'string' && !Array.isArray(value) && !isPlainObject(value)) {
     throw invalidOption(path, 'must be an operation name, an operation object, or an array of them');
   }
+  // The arguments are sent as JSON: a cycle or a BigInt must fail here, not after the run is made.
+  checkSendable(value, path);
   let operations;
   try {
     operations = normalizeOperations(value as Parameters<typeof normalizeOperations>[0]);
@@ -421,6 +428,9 @@ function prepareInitOperation(value: unknown): ReuseLastInitializedOptions['init
     if (isRunManagerError(error)) throw invalidOption(path, `is invalid: ${error.message}`);
     throw error;
   }
+  // Each name becomes a URL path segment when the operation is sent.
+  const unsendable = operations.find(({ name }) => name === '.' || name === '..' || hasLoneSurrogate(name));
+  if (unsendable) throw invalidOption(path, `has an operation name that cannot be sent in a URL: ${JSON.stringify(unsendable.name)}`);
   if (operations.some((operation) => operation.name === 'reset')) {
     throw invalidOption(path, "must not contain an operation named 'reset' (it is the run manager's reset, which would recurse)");
   }
@@ -451,6 +461,7 @@ export function prepareReuseLastInitializedOptions(strategyOptions: Record<strin
   const initOperation = prepareInitOperation(strategyOptions.initOperation);
   const flag = optionalFilter(strategyOptions.flag, 'strategyOptions.flag') ?? { ...DEFAULT_FLAG };
   const scope = optionalObject(strategyOptions.scope, 'strategyOptions.scope');
+  if (scope) rejectUnknownKeys(scope, ['scopeByUser', 'scopeByGroup'], 'strategyOptions.scope', { of: 'reuse-last-initialized' });
   return {
     initOperation,
     flag,
@@ -472,4 +483,5 @@ export const reuseLastInitializedStrategy: StrategyDefinition = {
   requiresAuth: false,
   cachesRun: true,
   prepareOptions: (strategyOptions) => ({ ...prepareReuseLastInitializedOptions(strategyOptions) }),
+  optionKeys: ['initOperation', 'flag', 'scope'],
 };
