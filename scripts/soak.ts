@@ -39,6 +39,10 @@ function parseArgs(argv: string[]): { options: Partial<SoakOptions>; json: boole
         options.users = number(flag, value, { min: 1 });
         index += 1;
         break;
+      case '--contention-users':
+        options.contentionUsers = number(flag, value);
+        index += 1;
+        break;
       case '--concurrency':
         options.concurrency = number(flag, value, { min: 1 });
         index += 1;
@@ -53,8 +57,8 @@ function parseArgs(argv: string[]): { options: Partial<SoakOptions>; json: boole
         break;
       case '--help':
       case '-h':
-        console.log('usage: npm run soak -- [--seed N] [--users N] [--concurrency N] [--fault-rate P] [--json]');
-        console.log(`defaults: seed ${SOAK_DEFAULTS.seed}, users ${SOAK_DEFAULTS.users}, concurrency ${SOAK_DEFAULTS.concurrency}, fault rate ${SOAK_DEFAULTS.faultRate}`);
+        console.log('usage: npm run soak -- [--seed N] [--users N] [--contention-users N] [--concurrency N] [--fault-rate P] [--json]');
+        console.log(`defaults: seed ${SOAK_DEFAULTS.seed}, users ${SOAK_DEFAULTS.users}, contention users ${SOAK_DEFAULTS.contentionUsers}, concurrency ${SOAK_DEFAULTS.concurrency}, fault rate ${SOAK_DEFAULTS.faultRate}`);
         process.exit(0);
         break;
       default:

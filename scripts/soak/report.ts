@@ -54,6 +54,11 @@ export function formatReport(report: SoakReport): string {
   say(`errors by type      ${Object.keys(report.errorsByType).length ? table(report.errorsByType) : 'none'}`);
   say(`runs per user       all runs → users: ${table(report.runsPerUser.all)}`);
   say(`                    live runs → users: ${table(report.runsPerUser.live)}`);
+  const c = report.contention;
+  say(`contention phase    ${c.users} users, ${c.managers} managers, ${c.calls} calls, ${c.stops} stopped at random, ${c.hostileInputs} hostile inputs`);
+  say(`                    timeout ${c.timeoutMs} ms; ${c.hangingCollaborators} hanging and ${c.throwingCollaborators} throwing stores or session providers (${c.warnings} warnings)`);
+  say(`                    ${c.lockGrants} lock grants, most holders of one lock at once: ${c.mostHolders}; ${c.stopOrphans} runs created by a stopped manager after it left`);
+  say(`                    outcomes ${table(c.outcomes)}`);
   say(`unhandled rejections ${report.unhandledRejections.length}`);
   for (const reason of report.unhandledRejections.slice(0, 10)) say(`  ${reason}`);
   if (report.violations.length === 0) {

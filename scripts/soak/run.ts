@@ -5,6 +5,7 @@
 import { startEmulator, type RequestLogEntry } from '../../src/emulator/index.js';
 import { appliedFingerprint, FaultInjector, scheduleFingerprint, type FaultKind } from './faults.js';
 import { checkUser, retryFigures, type RetryFigures, type Violation } from './checks.js';
+import { runContention, type ContentionReport } from './contention.js';
 import { planUser, simulateUser, worldOf, type CallName, type SoakStrategy, type UserOutcome } from './user.js';
 
 /** Options of {@link runSoak}. */
@@ -23,6 +24,8 @@ export interface SoakOptions {
   retryAfterSeconds: number;
   /** Most presses per call (a person pressing again). */
   maxPresses: number;
+  /** Users of the contention phase (several managers each, stops, broken collaborators, hostile input). */
+  contentionUsers: number;
   /** Keep the request log and the users' presses in the report (for debugging a seed). */
   includeLog?: boolean;
 }
@@ -38,6 +41,7 @@ export const SOAK_DEFAULTS: SoakOptions = {
   retry: { retries: 2, baseDelayMs: 25, maxDelayMs: 200 },
   retryAfterSeconds: 1,
   maxPresses: 3,
+  contentionUsers: 100,
 };
 
 /** The figures and findings of one soak. */
@@ -62,6 +66,8 @@ export interface SoakReport {
   /** Users by their number of runs (all, and live). */
   runsPerUser: { all: Record<number, number>; live: Record<number, number> };
   unhandledRejections: string[];
+  /** The contention phase (its violations are in `violations` too). */
+  contention: ContentionReport;
   violations: Violation[];
   /** With `includeLog`: the emulator's request log and every user's presses. */
   log?: { entries: RequestLogEntry[]; outcomes: Array<Omit<UserOutcome, 'store'>> };
@@ -186,6 +192,23 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
       }
     }
 
+    // The contention phase runs on an emulator of its own, without faults: every failure there has a planted cause.
+    const quiet = await startEmulator();
+    let contention: ContentionReport;
+    try {
+      contention = await runContention(quiet, {
+        seed: options.seed,
+        users: options.contentionUsers,
+        concurrency: options.concurrency,
+        // No faults here: a timeout must come from a planted hanging collaborator, never from a
+        // request slowed by a busy machine, so requests get more room than in the fault phase.
+        timeoutMs: Math.max(1_000, 3 * options.timeoutMs),
+      });
+    } finally {
+      await quiet.close();
+    }
+    violations.push(...contention.violations);
+
     return {
       options,
       durationMs: Date.now() - started,
@@ -201,6 +224,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
       usersByStrategy,
       runsPerUser,
       unhandledRejections: unhandled,
+      contention,
       violations,
       ...(options.includeLog ? { log: { entries, outcomes: outcomes.map(({ plan, presses, attempts }) => ({ plan, presses, attempts })) } } : {}),
     };

@@ -1,7 +1,9 @@
 /**
  * The fault-injection soak (`npm run soak`), small: 60 simulated users against an emulator that
  * injects seeded 503s, 429s with Retry-After, dropped sockets, stalls past the client timeout and
- * truncated JSON. Every invariant of `scripts/soak/checks.ts` must hold for every user.
+ * truncated JSON, then 30 contention users (several managers each, random stops, hanging and
+ * throwing collaborators, hostile `__proto__` input). Every invariant of `scripts/soak/checks.ts`
+ * and `scripts/soak/contention.ts` must hold for every user.
  */
 import { describe, expect, it } from 'vitest';
 import { createDevToken, startEmulator } from '../../src/emulator/index.js';
@@ -13,7 +15,7 @@ import { planUser } from '../../scripts/soak/user.js';
 describe('fault-injection soak', () => {
   it('keeps every invariant for 60 users under seeded faults', async () => {
     // Seed 3's schedule truncates the answer to a reuse-last-initialized create (see lost-create.test.ts).
-    const report = await runSoak({ seed: 3, users: 60, concurrency: 20 });
+    const report = await runSoak({ seed: 3, users: 60, concurrency: 20, contentionUsers: 30 });
     const text = formatReport(report);
 
     expect(report.unhandledRejections, text).toEqual([]);
@@ -34,6 +36,19 @@ describe('fault-injection soak', () => {
     ]);
     // Every user ends with a run it can work with.
     expect(report.calls.getRun2.ok + report.calls.getRun2.failed).toBe(60);
+    // The contention phase attacked what it claims to: stops, hostile input, broken collaborators,
+    // several managers per user on one lock — and the lock never had two holders.
+    const { contention } = report;
+    expect(contention.users, text).toBe(30);
+    expect(contention.managers, text).toBeGreaterThan(3 * 30 - 1);
+    for (const figure of ['stops', 'hostileInputs', 'hangingCollaborators', 'throwingCollaborators', 'lockGrants'] as const) {
+      expect(contention[figure], `${figure}\n${text}`).toBeGreaterThan(0);
+    }
+    for (const outcome of ['ok', 'ABORTED', 'INVALID_OPTIONS', 'TIMEOUT', 'UNAUTHORIZED']) {
+      expect(contention.outcomes[outcome] ?? 0, `${outcome}\n${text}`).toBeGreaterThan(0);
+    }
+    expect(contention.mostHolders, text).toBe(1);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it('draws the same fault schedule and the same users from the same seed', () => {
