@@ -60,23 +60,38 @@ export interface ProfileAnalysis {
 }
 
 /** Areas that are not "someone's code": a sample in them is charged to the nearest caller outside them. */
-const PASS_THROUGH = new Set(['other node internals', 'native / builtins (structuredClone, JSON, Promise, …)', 'node web streams / abort signals / timers / events', 'undici Response/Headers/streams (node:internal/deps/undici)', 'other']);
+const PASS_THROUGH = new Set([
+  'other node internals',
+  'native / builtins (structuredClone, JSON, Promise, …)',
+  'node web streams / abort signals / timers / events',
+  'undici Response/Headers/streams (node:internal/deps/undici)',
+  'other',
+]);
 
 /** Areas by file location, first match wins. */
 const AREAS: ReadonlyArray<[string, (url: string, name: string) => boolean]> = [
   ['idle', (_url, name) => name === '(idle)'],
   ['garbage collector', (_url, name) => name === '(garbage collector)'],
   ['(program): V8 runtime outside JS frames', (_url, name) => name === '(program)' || name === '(root)'],
-  ['startup (module loading, tsx/esbuild)', (url) => /node_modules\/(tsx|esbuild|get-tsconfig)\/|node:internal\/modules\/|node:internal\/(main|bootstrap)/.test(url)],
+  [
+    'startup (module loading, tsx/esbuild)',
+    (url) => /node_modules\/(tsx|esbuild|get-tsconfig)\/|node:internal\/modules\/|node:internal\/(main|bootstrap)/.test(url),
+  ],
   ['xstate', (url) => url.includes('node_modules/xstate/')],
   ['ofetch (+destr, ufo)', (url) => /node_modules\/(ofetch|destr|ufo)\//.test(url)],
   ['undici Response/Headers/streams (node:internal/deps/undici)', (url) => url.includes('node:internal/deps/undici')],
-  ['node web streams / abort signals / timers / events', (url) => /node:internal\/(webstreams|abort_controller|timers|event_target|events|streams)|node:timers|node:events/.test(url)],
+  [
+    'node web streams / abort signals / timers / events',
+    (url) => /node:internal\/(webstreams|abort_controller|timers|event_target|events|streams)|node:timers|node:events/.test(url),
+  ],
   ['run-lifecycle: facade (src/run-manager*.ts)', (url) => /\/src\/run-manager/.test(url)],
   ['run-lifecycle: run-manager machine', (url) => url.includes('/src/machines/run-manager.machine')],
   ['run-lifecycle: strategy machines and helpers', (url) => url.includes('/src/machines/strategies/')],
   ['run-lifecycle: http client (src/services/http.ts)', (url) => url.includes('/src/services/http.')],
-  ['run-lifecycle: run/world API clients, filter', (url) => /\/src\/services\/(run-api|world-api|filter|operations|run-service)\./.test(url)],
+  [
+    'run-lifecycle: run/world API clients, filter',
+    (url) => /\/src\/services\/(run-api|world-api|filter|operations|run-service)\./.test(url),
+  ],
   ['run-lifecycle: session store, coordination', (url) => /\/src\/services\/(session-store|coordination)\./.test(url)],
   ['run-lifecycle: errors, types', (url) => /\/src\/(errors|types)\./.test(url)],
   ['bench harness (canned transport, baseline, loop)', (url) => url.includes('/bench/')],
@@ -163,9 +178,7 @@ export function analyseProfiles(target: string): ProfileAnalysis {
   }
   const busyUs = [...byArea].filter(([area]) => !EXCLUDED.has(area)).reduce((sum, [, us]) => sum + us, 0);
   const toRows = (map: Map<string, number>) =>
-    [...map]
-      .map(([name, us]) => ({ name, ms: us / 1000, percent: busyUs > 0 ? (us / busyUs) * 100 : 0 }))
-      .sort((a, b) => b.ms - a.ms);
+    [...map].map(([name, us]) => ({ name, ms: us / 1000, percent: busyUs > 0 ? (us / busyUs) * 100 : 0 })).sort((a, b) => b.ms - a.ms);
   return {
     files,
     totalMs: totalUs / 1000,
@@ -190,12 +203,16 @@ export function analysisTables(label: string, analysis: ProfileAnalysis, top = 2
       title: `Profile (${label}) — self time by area`,
       columns: ['area', 'self ms', '% of busy'],
       rows: analysis.areas.map((row) => [row.name, fixed(row.ms, 0), fixed(row.percent, 1)]),
-      notes: [`busy = all sampled time except idle and start-up: ${fixed(analysis.busyMs, 0)} ms of ${fixed(analysis.totalMs, 0)} ms sampled.`],
+      notes: [
+        `busy = all sampled time except idle and start-up: ${fixed(analysis.busyMs, 0)} ms of ${fixed(analysis.totalMs, 0)} ms sampled.`,
+      ],
     },
     {
       title: `Profile (${label}) — time by responsible area (Node internals and builtins charged to their caller)`,
       columns: ['area', 'ms', '% of busy', 'of which in Node/builtins it called'],
-      rows: analysis.responsible.filter((row) => !EXCLUDED.has(row.name)).map((row) => [row.name, fixed(row.ms, 0), fixed(row.percent, 1), fixed(row.viaNodeMs, 0)]),
+      rows: analysis.responsible
+        .filter((row) => !EXCLUDED.has(row.name))
+        .map((row) => [row.name, fixed(row.ms, 0), fixed(row.percent, 1), fixed(row.viaNodeMs, 0)]),
     },
     {
       title: `Profile (${label}) — top ${top} functions by self time`,

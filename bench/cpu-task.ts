@@ -73,7 +73,10 @@ const none = () => Promise.resolve();
 let measurement: TaskMeasurement;
 if (kind === 'getRun') {
   const harness = await createHarness(impl, { strategy, path }, mode);
-  measurement = await measure(() => harness.getRun(), () => harness.beforeEach());
+  measurement = await measure(
+    () => harness.getRun(),
+    () => harness.beforeEach(),
+  );
 } else if (kind === 'layer') {
   const harness = await createLayerHarness(impl);
   measurement = await measure(() => harness.getRun(), none);

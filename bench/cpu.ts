@@ -42,7 +42,10 @@ interface TaskMeasurement {
 /** Runs one measurement in a fresh process (`bench/cpu-task.ts`). */
 function task(args: Record<string, string>): TaskMeasurement {
   const flags = Object.entries(args).flatMap(([name, value]) => [`--${name}`, value]);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'cpu-task.ts'), ...flags], { cwd: join(BENCH_DIR, '..'), encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'cpu-task.ts'), ...flags], {
+    cwd: join(BENCH_DIR, '..'),
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`cpu-task.ts ${flags.join(' ')} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop() as string) as TaskMeasurement;
 }
@@ -156,7 +159,18 @@ function split(rows: readonly CpuComparison[], layer: LayerCost): Split[] {
 function decompositionTable(rows: readonly CpuComparison[], layer: LayerCost): Table {
   return {
     title: 'Figure 3c — where the extra time goes: run-manager layer vs strategy statechart (µs per getRun, one manager)',
-    columns: ['strategy', 'path', 'wall extra', 'of which layer', 'of which strategy', 'CPU extra', 'of which layer', 'of which strategy', 'ratio, plain layer', 'ratio, plain strategy'],
+    columns: [
+      'strategy',
+      'path',
+      'wall extra',
+      'of which layer',
+      'of which strategy',
+      'CPU extra',
+      'of which layer',
+      'of which strategy',
+      'ratio, plain layer',
+      'ratio, plain strategy',
+    ],
     rows: split(rows, layer).map((entry) => [
       entry.row.strategy,
       entry.row.path,
@@ -189,11 +203,36 @@ export async function costItems(): Promise<Array<{ item: string; us: number; per
   const trivial = fromPromise(async () => 1);
   const items: Array<{ item: string; perGetRun: string; fn: () => unknown }> = [
     { item: 'structuredClone(session record)', perGetRun: '2, both (memory session store get + set)', fn: () => structuredClone(record) },
-    { item: 'new AbortController().abort() — builds a DOMException with a stack', perGetRun: '1 (lock actor cleanup)', fn: () => new AbortController().abort() },
-    { item: 'AbortSignal.any([signal, AbortSignal.timeout(15000)])', perGetRun: '1 per request, both (src/services/http.ts attempt)', fn: () => AbortSignal.any([new AbortController().signal, AbortSignal.timeout(15_000)]) },
-    { item: 'new AbortController().signal', perGetRun: 'ours 5 (4 promise actors + lock) + 2 per request; baseline 2 per request', fn: () => new AbortController().signal },
-    { item: 'createActor(fromPromise(async () => 1)).start() until done', perGetRun: 'ours: 4 promise actors + 1 callback actor + 1 strategy machine (+ its 1 promise actor); baseline: 0', fn: () => new Promise<void>((resolve) => { const actor = createActor(trivial); actor.subscribe({ complete: () => resolve() }); actor.start(); }) },
-    { item: 'new Response(run JSON).text() — the canned transport', perGetRun: '1 per request (both implementations)', fn: () => new Response(runJson, { status: 200, headers: { 'content-type': 'application/json' } }).text() },
+    {
+      item: 'new AbortController().abort() — builds a DOMException with a stack',
+      perGetRun: '1 (lock actor cleanup)',
+      fn: () => new AbortController().abort(),
+    },
+    {
+      item: 'AbortSignal.any([signal, AbortSignal.timeout(15000)])',
+      perGetRun: '1 per request, both (src/services/http.ts attempt)',
+      fn: () => AbortSignal.any([new AbortController().signal, AbortSignal.timeout(15_000)]),
+    },
+    {
+      item: 'new AbortController().signal',
+      perGetRun: 'ours 5 (4 promise actors + lock) + 2 per request; baseline 2 per request',
+      fn: () => new AbortController().signal,
+    },
+    {
+      item: 'createActor(fromPromise(async () => 1)).start() until done',
+      perGetRun: 'ours: 4 promise actors + 1 callback actor + 1 strategy machine (+ its 1 promise actor); baseline: 0',
+      fn: () =>
+        new Promise<void>((resolve) => {
+          const actor = createActor(trivial);
+          actor.subscribe({ complete: () => resolve() });
+          actor.start();
+        }),
+    },
+    {
+      item: 'new Response(run JSON).text() — the canned transport',
+      perGetRun: '1 per request (both implementations)',
+      fn: () => new Response(runJson, { status: 200, headers: { 'content-type': 'application/json' } }).text(),
+    },
   ];
   const bench = new Bench({ time: 250, warmupTime: 50, throws: true });
   for (const { item, fn } of items) bench.add(item, fn as () => Promise<void>);
@@ -211,15 +250,18 @@ export interface ProfiledRun {
   usPerGetRun: number;
 }
 
-
 /** Runs `node --import tsx --cpu-prof … bench/profile.ts <args>` and analyses the profiles it wrote. */
 export function profileRun(label: string, args: string[], n: number): ProfiledRun {
   const dir = mkdtempSync(join(tmpdir(), 'run-lifecycle-prof-'));
   try {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${dir}`, join(BENCH_DIR, 'profile.ts'), ...args, '--n', String(n)], {
-      cwd: join(BENCH_DIR, '..'),
-      encoding: 'utf8',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${dir}`, join(BENCH_DIR, 'profile.ts'), ...args, '--n', String(n)],
+      {
+        cwd: join(BENCH_DIR, '..'),
+        encoding: 'utf8',
+      },
+    );
     if (child.status !== 0) throw new Error(`profile.ts ${args.join(' ')} failed: ${child.stderr}`);
     const printed = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { usPerGetRun: number };
     return { label, args, n, analysis: analyseProfiles(dir), usPerGetRun: printed.usPerGetRun };
@@ -252,7 +294,8 @@ function profileComparisonTable(runs: readonly ProfiledRun[]): Table {
     .map(([area, values]) => [area, ...values.map((value) => fixed(value, 1))]);
   rows.push(['total busy µs per getRun', ...runs.map((run) => fixed((run.analysis.busyMs * 1000) / run.n, 1))]);
   return {
-    title: 'Figure 3b — where a getRun’s time goes: µs per getRun by responsible area (CPU profiles, Node internals charged to their caller)',
+    title:
+      'Figure 3b — where a getRun’s time goes: µs per getRun by responsible area (CPU profiles, Node internals charged to their caller)',
     columns: ['area', ...runs.map((run) => run.label)],
     rows,
     notes: [
@@ -279,7 +322,8 @@ export function cpuReport(
   layer: LayerCost,
 ): { tables: Table[]; goals: Goal[] } {
   const main: Table = {
-    title: 'Figure 3 — CPU per getRun: RunManager (full actor stack) vs hand-written async/await baseline, same client, canned in-process transport',
+    title:
+      'Figure 3 — CPU per getRun: RunManager (full actor stack) vs hand-written async/await baseline, same client, canned in-process transport',
     columns: ['strategy', 'path', 'manager', 'ours µs', 'baseline µs', 'ratio', 'ours CPU µs', 'base CPU µs', 'CPU ratio', 'verdict'],
     rows: rows.map((row) => [
       row.strategy,
@@ -312,7 +356,8 @@ export function cpuReport(
   if (first) tables.push(...analysisTables(first.label, first.analysis, 15).filter((table) => table.title.includes('top')));
   const over = rows.filter((row) => Math.max(row.ratio, row.cpuRatio) > TARGET_RATIO);
   const splits = split(rows, layer);
-  const range = (values: number[], digits: number) => (values.length === 0 ? 'n/a' : `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`);
+  const range = (values: number[], digits: number) =>
+    values.length === 0 ? 'n/a' : `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`;
   const goals: Goal[] = [
     {
       figure: 'fig 3',
@@ -321,9 +366,24 @@ export function cpuReport(
       detail:
         over.length === 0
           ? `all ${rows.length} cases within ${TARGET_RATIO}× (worst ${fixed(Math.max(...rows.map((row) => Math.max(row.ratio, row.cpuRatio))), 2)}×)`
-          : `${over.length} of ${rows.length} cases over (wall ${range(rows.map((row) => row.ratio), 1)}×, CPU ${range(rows.map((row) => row.cpuRatio), 1)}×; construction alone ${fixed(construction.ours, 0)} vs ${fixed(construction.baseline, 1)} µs). ` +
+          : `${over.length} of ${rows.length} cases over (wall ${range(
+              rows.map((row) => row.ratio),
+              1,
+            )}×, CPU ${range(
+              rows.map((row) => row.cpuRatio),
+              1,
+            )}×; construction alone ${fixed(construction.ours, 0)} vs ${fixed(construction.baseline, 1)} µs). ` +
             `Cause (fig 3b/3c): xstate machinery per resolution — the run-manager machine invokes loadSession, lock, readRecord, the strategy machine and writeRecord, the strategy machine invokes loadRun/createRun: 6 actors, each createActor with a snapshot per transition, 4 with an AbortController — and the garbage it makes (GC). ` +
-            `Split (fig 3c, one manager, wall): with a strategy that makes no request a getRun still costs ${fixed(layer.oursWallUs, 0)} µs vs ${fixed(layer.baselineWallUs, 1)} µs — the run-manager layer alone is ${fixed(layer.oursWallUs / Math.max(...rows.map((row) => row.baselineUs)), 1)}–${fixed(layer.oursWallUs / Math.min(...rows.map((row) => row.baselineUs)), 1)}× a whole baseline getRun; the strategy statecharts add ${range(splits.map((entry) => entry.wall.strategyExtra), 0)} µs. A plain layer alone would leave ${range(splits.map((entry) => entry.ratioWithPlainLayer), 1)}×, plain strategies alone ${range(splits.map((entry) => entry.ratioWithPlainStrategy), 1)}× — both have to shrink. ` +
+            `Split (fig 3c, one manager, wall): with a strategy that makes no request a getRun still costs ${fixed(layer.oursWallUs, 0)} µs vs ${fixed(layer.baselineWallUs, 1)} µs — the run-manager layer alone is ${fixed(layer.oursWallUs / Math.max(...rows.map((row) => row.baselineUs)), 1)}–${fixed(layer.oursWallUs / Math.min(...rows.map((row) => row.baselineUs)), 1)}× a whole baseline getRun; the strategy statecharts add ${range(
+              splits.map((entry) => entry.wall.strategyExtra),
+              0,
+            )} µs. A plain layer alone would leave ${range(
+              splits.map((entry) => entry.ratioWithPlainLayer),
+              1,
+            )}×, plain strategies alone ${range(
+              splits.map((entry) => entry.ratioWithPlainStrategy),
+              1,
+            )}× — both have to shrink. ` +
             'Fixes, by measured size: cache runManagerMachine.provide() per strategy (run-manager.ts; 125 of the ~140 µs construction, 24 KB per manager); run the session/lock/record bookkeeping as plain async in one invoked actor or in the facade instead of 4 invoked actors; keep one long-lived strategy actor that receives GET_RUN/RESET instead of spawning a machine per resolution; in holdLock abort only while still waiting (a DOMException per release, ~8 µs); in http.ts one AbortController + setTimeout cleared at the end instead of AbortSignal.timeout + AbortSignal.any (~13 µs per request, and the 15 s retention).',
     },
   ];
@@ -349,7 +409,15 @@ export async function main(): Promise<PartResult> {
       constructionUs: construction,
       costItems: items,
       layer,
-      profiles: profiles.map((run) => ({ label: run.label, n: run.n, usPerGetRun: run.usPerGetRun, busyMs: run.analysis.busyMs, responsible: run.analysis.responsible, areas: run.analysis.areas, topFunctions: run.analysis.functions.slice(0, 30) })),
+      profiles: profiles.map((run) => ({
+        label: run.label,
+        n: run.n,
+        usPerGetRun: run.usPerGetRun,
+        busyMs: run.analysis.busyMs,
+        responsible: run.analysis.responsible,
+        areas: run.analysis.areas,
+        topFunctions: run.analysis.functions.slice(0, 30),
+      })),
       loadAverage: { before, after },
     },
   };

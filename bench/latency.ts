@@ -11,7 +11,16 @@
 import { performance } from 'node:perf_hooks';
 import { startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/index.js';
 import { fixed, median, runAsScript, type Goal, type PartResult, type Table } from './lib/report.js';
-import { EMULATOR_VARIABLES, expectedOutcome, PATHS, SCENARIOS, ScenarioRunner, TOKEN_U1, type PathId, type Scenario } from './lib/scenarios.js';
+import {
+  EMULATOR_VARIABLES,
+  expectedOutcome,
+  PATHS,
+  SCENARIOS,
+  ScenarioRunner,
+  TOKEN_U1,
+  type PathId,
+  type Scenario,
+} from './lib/scenarios.js';
 
 /** Fixed emulator latency per request (ms). */
 export const LATENCY_MS = 20;
@@ -67,7 +76,11 @@ async function replay(emulator: Emulator, entries: readonly RequestLogEntry[]): 
     const headers: Record<string, string> = { authorization: `Bearer ${TOKEN_U1}` };
     for (const [name, value] of Object.entries(entry.headers)) if (REPLAYED_HEADERS.has(name)) headers[name] = value;
     const body = entry.body === undefined ? undefined : typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
-    const response = await fetch(`${emulator.origin}${entry.url}`, { method: entry.method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await fetch(`${emulator.origin}${entry.url}`, {
+      method: entry.method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     await response.text();
   }
   return performance.now() - start;
@@ -185,7 +198,16 @@ export function latencyReport(timings: readonly PathLatency[]): { tables: Table[
         flagged.length === 0
           ? `${measured.length} paths with requests; worst ${fixed(Math.max(...measured.map((timing) => timing.overheadPercent as number)), 1)}%`
           : `${flagged.length} of ${measured.length} paths flagged (${fixed(Math.min(...flagged.map((timing) => timing.overheadPercent as number)), 1)}–${fixed(Math.max(...flagged.map((timing) => timing.overheadPercent as number)), 1)}%). ` +
-            `Per request (medians over paths): emulator beyond L ${fixed(perRequest((timing) => timing.serverExtraMs), 2)} ms, bare-fetch round trip beyond the emulator’s time ${fixed(perRequest((timing) => timing.bareMs - timing.boundMs - timing.serverExtraMs), 2)} ms, library ${fixed(perRequest((timing) => timing.libraryMs), 2)} ms. ` +
+            `Per request (medians over paths): emulator beyond L ${fixed(
+              perRequest((timing) => timing.serverExtraMs),
+              2,
+            )} ms, bare-fetch round trip beyond the emulator’s time ${fixed(
+              perRequest((timing) => timing.bareMs - timing.boundMs - timing.serverExtraMs),
+              2,
+            )} ms, library ${fixed(
+              perRequest((timing) => timing.libraryMs),
+              2,
+            )} ms. ` +
             `A bare fetch of the same requests is itself ${fixed(median(measured.map((timing) => ((timing.bareMs - timing.boundMs) / timing.boundMs) * 100)), 1)}% over req×L (median), so 5% is out of reach for any client on this machine; ` +
             `the library’s own share exceeds 5% of req×L on ${libraryOver.length} of ${measured.length} paths${libraryOver.length > 0 ? ` (${libraryOver.map((timing) => `${timing.scenario} ${timing.path} ${fixed(timing.libraryPercent as number, 1)}%`).join(', ')})` : ''}`,
     },
@@ -194,7 +216,21 @@ export function latencyReport(timings: readonly PathLatency[]): { tables: Table[
     tables: [
       {
         title: `Figure 2 — latency against the floor (L = ${LATENCY_MS} ms per request, median of ${timings[0]?.samples ?? SAMPLES} samples)`,
-        columns: ['strategy', 'path', 'req', 'median ms', 'req×L', 'overhead', 'bare ms', 'bare over', 'lib ms', 'lib %', 'emu>L ms', 'vs floor×L', 'flag'],
+        columns: [
+          'strategy',
+          'path',
+          'req',
+          'median ms',
+          'req×L',
+          'overhead',
+          'bare ms',
+          'bare over',
+          'lib ms',
+          'lib %',
+          'emu>L ms',
+          'vs floor×L',
+          'flag',
+        ],
         rows,
         notes: [
           'overhead = (median − req×L) / (req×L), flagged above 5%. Emulator in the bench process (one event loop, one request at a time); a new RunManager per sample, construction not timed.',

@@ -32,4 +32,14 @@ for (let index = 0; index < n; index += 1) {
   await harness.getRun();
 }
 const elapsed = performance.now() - start;
-console.log(JSON.stringify({ impl, strategy, path, mode, n, elapsedMs: Math.round(elapsed), usPerGetRun: Math.round((elapsed / n) * 1000 * 10) / 10 }));
+console.log(
+  JSON.stringify({
+    impl,
+    strategy,
+    path,
+    mode,
+    n,
+    elapsedMs: Math.round(elapsed),
+    usPerGetRun: Math.round((elapsed / n) * 1000 * 10) / 10,
+  }),
+);

@@ -46,7 +46,11 @@ const EXCESSES: readonly Excess[] = [
       'getRun(names) always sends GET …/variables/?include= after the strategy (run-manager.machine.ts `fetchingVariables`), even when the strategy has just loaded or queried that very run, which could have carried the values with `include=` (spec §3.2, §3.3; the emulator answers it)',
     fix: 'pass the requested names into the strategy input; loadRun/fetchLatest send them as `include` (RunApi.load already takes `include`, query takes it as a modifier); the parent skips `fetchingVariables` when the returned run carries the names (keep the separate GET after a create, whose response has no variables)',
     extra: (count) =>
-      count.path.endsWith('+vars') && count.trace.some((line) => line.startsWith('GET ') && line.includes('/variables/')) && count.requests > count.floor ? 1 : 0,
+      count.path.endsWith('+vars') &&
+      count.trace.some((line) => line.startsWith('GET ') && line.includes('/variables/')) &&
+      count.requests > count.floor
+        ? 1
+        : 0,
   },
   {
     id: 'world-run POST for a known run',
@@ -142,7 +146,8 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
       list.push(`${count.scenario} ${count.path} (+${reason.extra})`);
       byReason.set(reason.id, list);
     }
-    if (left !== 0) unexplained.push(`${count.scenario} ${count.path} (${left > 0 ? '+' : ''}${left} not explained; trace in results.json)`);
+    if (left !== 0)
+      unexplained.push(`${count.scenario} ${count.path} (${left > 0 ? '+' : ''}${left} not explained; trace in results.json)`);
   }
   const floorDetail = [...byReason].map(([id, paths]) => {
     const excess = EXCESSES.find((candidate) => candidate.id === id) as Excess;
@@ -169,10 +174,23 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
       figure: 'fig 1',
       goal: 'at the floor wherever the API allows',
       met: aboveFloor.length === 0,
-      detail: aboveFloor.length === 0 ? 'every path at its floor' : `${aboveFloor.length} of ${counts.length} paths above the floor. ${floorDetail.join(' | ')}`,
+      detail:
+        aboveFloor.length === 0
+          ? 'every path at its floor'
+          : `${aboveFloor.length} of ${counts.length} paths above the floor. ${floorDetail.join(' | ')}`,
     },
   ];
-  return { tables: [{ title: 'Figure 1 — requests per path (ours vs original §8.12 vs floor)', columns: ['strategy', 'path', 'ours', 'original', 'floor', 'verdict'], rows, notes }], goals };
+  return {
+    tables: [
+      {
+        title: 'Figure 1 — requests per path (ours vs original §8.12 vs floor)',
+        columns: ['strategy', 'path', 'ours', 'original', 'floor', 'verdict'],
+        rows,
+        notes,
+      },
+    ],
+    goals,
+  };
 }
 
 /** Figure 1 as a part. */

@@ -50,12 +50,14 @@ for (const part of parts) {
 const totalMs = Math.round(performance.now() - started);
 
 const results = readResults();
-const goals = parts.flatMap((part) => ((results[part.key] as { goals?: Goal[] } | undefined)?.goals ?? []));
+const goals = parts.flatMap((part) => (results[part.key] as { goals?: Goal[] } | undefined)?.goals ?? []);
 goals.push({
   figure: 'run',
   goal: 'npm run bench completes in under 5 minutes',
   met: totalMs < LIMIT_MS,
-  detail: `${fixed(totalMs / 1000, 0)} s (${Object.entries(durations).map(([key, ms]) => `${key} ${fixed(ms / 1000, 0)} s`).join(', ')}); load average at the end ${machineInfo().loadAverage.join(' ')}`,
+  detail: `${fixed(totalMs / 1000, 0)} s (${Object.entries(durations)
+    .map(([key, ms]) => `${key} ${fixed(ms / 1000, 0)} s`)
+    .join(', ')}); load average at the end ${machineInfo().loadAverage.join(' ')}`,
 });
 writeResultsSection('summary', { totalMs, durations, failedParts: failed, loadAverageAtEnd: machineInfo().loadAverage, goals });
 

@@ -95,7 +95,14 @@ console.log(
       ours: { immediate: (afterOurs - before) / count, settled: (settledOurs - before) / count },
       baseline: { immediate: (afterBaseline - afterOurs) / count, settled: (settledBoth - settledOurs) / count },
     },
-    heapMB: { before: before / 2 ** 20, afterOurs: afterOurs / 2 ** 20, afterBaseline: afterBaseline / 2 ** 20, settledBoth: settledBoth / 2 ** 20, settledOurs: settledOurs / 2 ** 20, empty: empty / 2 ** 20 },
+    heapMB: {
+      before: before / 2 ** 20,
+      afterOurs: afterOurs / 2 ** 20,
+      afterBaseline: afterBaseline / 2 ** 20,
+      settledBoth: settledBoth / 2 ** 20,
+      settledOurs: settledOurs / 2 ** 20,
+      empty: empty / 2 ** 20,
+    },
     settleMs: SETTLE_MS,
   }),
 );

@@ -143,14 +143,19 @@ async function singleFlight(emulator: EmulatorProcess, strategy: string, manager
   const list = Array.from({ length: managers }, () => manager(emulator, strategy, userId, store));
   const requestsBefore = (await emulator.stats()).requests;
   const start = performance.now();
-  const settled = await Promise.allSettled(Array.from({ length: CONCURRENT_CALLS }, (_, index) => (list[index % managers] as RunManager).getRun()));
+  const settled = await Promise.allSettled(
+    Array.from({ length: CONCURRENT_CALLS }, (_, index) => (list[index % managers] as RunManager).getRun()),
+  );
   const wallMs = performance.now() - start;
   for (const rm of list) rm.stop();
   const requests = (await emulator.stats()).requests - requestsBefore;
   const runs = await emulator.control<Run[]>(`runs?userId=${encodeURIComponent(userId)}`);
   const ids = new Set(settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value.id] : [])));
   return {
-    scenario: managers === 1 ? `${CONCURRENT_CALLS} concurrent getRun, one manager` : `${CONCURRENT_CALLS} concurrent getRun, ${managers} managers, one session store`,
+    scenario:
+      managers === 1
+        ? `${CONCURRENT_CALLS} concurrent getRun, one manager`
+        : `${CONCURRENT_CALLS} concurrent getRun, ${managers} managers, one session store`,
     strategy,
     calls: CONCURRENT_CALLS,
     managers,
@@ -170,10 +175,14 @@ export interface MemoryResult {
 }
 
 function retainedMemory(): MemoryResult {
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'scale-memory.ts'), '--managers', String(USERS)], {
-    cwd: join(BENCH_DIR, '..'),
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'scale-memory.ts'), '--managers', String(USERS)],
+    {
+      cwd: join(BENCH_DIR, '..'),
+      encoding: 'utf8',
+    },
+  );
   if (child.status !== 0) throw new Error(`scale-memory.ts failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop() as string) as MemoryResult;
 }
@@ -186,7 +195,11 @@ function retainedMemory(): MemoryResult {
  * const { tables, goals } = scaleReport(throughputResult, flights, memory);
  * ```
  */
-export function scaleReport(result: ThroughputResult, flights: readonly SingleFlightResult[], memory: MemoryResult): { tables: Table[]; goals: Goal[] } {
+export function scaleReport(
+  result: ThroughputResult,
+  flights: readonly SingleFlightResult[],
+  memory: MemoryResult,
+): { tables: Table[]; goals: Goal[] } {
   const emulatorShare = (result.emulatorCpuMs / result.wallMs) * 100;
   const clientShare = (result.clientCpuMs / result.wallMs) * 100;
   const tables: Table[] = [
@@ -200,8 +213,14 @@ export function scaleReport(result: ThroughputResult, flights: readonly SingleFl
         ['requests answered by the emulator', result.requests],
         ['wall time', `${fixed(result.wallMs / 1000, 2)} s`],
         ['throughput', `${fixed(result.getRunsPerSecond, 0)} getRuns/s (${fixed((result.requests / result.wallMs) * 1000, 0)} requests/s)`],
-        ['client CPU (this process)', `${fixed(result.clientCpuMs / 1000, 2)} s = ${fixed(clientShare, 0)}% of one core over the wall time (${fixed((result.clientCpuMs * 1000) / result.users, 0)} µs per getRun)`],
-        ['emulator CPU (/_emulator/stats delta)', `${fixed(result.emulatorCpuMs / 1000, 2)} s = ${fixed(emulatorShare, 0)}% of one core (${fixed((result.emulatorCpuMs * 1000) / result.requests, 0)} µs per request)`],
+        [
+          'client CPU (this process)',
+          `${fixed(result.clientCpuMs / 1000, 2)} s = ${fixed(clientShare, 0)}% of one core over the wall time (${fixed((result.clientCpuMs * 1000) / result.users, 0)} µs per getRun)`,
+        ],
+        [
+          'emulator CPU (/_emulator/stats delta)',
+          `${fixed(result.emulatorCpuMs / 1000, 2)} s = ${fixed(emulatorShare, 0)}% of one core (${fixed((result.emulatorCpuMs * 1000) / result.requests, 0)} µs per request)`,
+        ],
         ['client peak RSS (sampled every 25 ms during the run)', `${fixed(result.peakRssMB, 1)} MB`],
         ['client max RSS over the process life (getrusage)', `${fixed(result.maxRssMB, 1)} MB`],
       ],
@@ -224,8 +243,16 @@ export function scaleReport(result: ThroughputResult, flights: readonly SingleFl
       title: `Figure 5b — retained heap per idle manager holding a ready run (${memory.managers.toLocaleString('en')} managers, --expose-gc, canned in-process transport)`,
       columns: ['implementation', 'right after the getRuns', `after ${memory.settleMs / 1000} s (request timeouts fired)`],
       rows: [
-        ['RunManager (reuse-per-session)', `${fixed(memory.bytesPerManager.ours.immediate / 1024, 2)} KB`, `${fixed(memory.bytesPerManager.ours.settled / 1024, 2)} KB`],
-        ['hand-written baseline', `${fixed(memory.bytesPerManager.baseline.immediate / 1024, 2)} KB`, `${fixed(memory.bytesPerManager.baseline.settled / 1024, 2)} KB`],
+        [
+          'RunManager (reuse-per-session)',
+          `${fixed(memory.bytesPerManager.ours.immediate / 1024, 2)} KB`,
+          `${fixed(memory.bytesPerManager.ours.settled / 1024, 2)} KB`,
+        ],
+        [
+          'hand-written baseline',
+          `${fixed(memory.bytesPerManager.baseline.immediate / 1024, 2)} KB`,
+          `${fixed(memory.bytesPerManager.baseline.settled / 1024, 2)} KB`,
+        ],
       ],
       notes: [
         'Heap delta after global.gc() divided by the number of managers; each manager has its own user session and memory session store with one record.',
@@ -244,7 +271,9 @@ export function scaleReport(result: ThroughputResult, flights: readonly SingleFl
       figure: 'fig 5',
       goal: 'exactly 1 create for 1,000 concurrent getRun of one user (one manager; 50 managers sharing a store)',
       met: flights.every((flight) => flight.creates === 1 && flight.distinctRunIds === 1 && flight.failures === 0),
-      detail: flights.map((flight) => `${flight.strategy}, ${flight.managers} manager(s): ${flight.creates} create(s), ${flight.requests} requests`).join('; '),
+      detail: flights
+        .map((flight) => `${flight.strategy}, ${flight.managers} manager(s): ${flight.creates} create(s), ${flight.requests} requests`)
+        .join('; '),
     },
     {
       figure: 'fig 5',

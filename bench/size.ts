@@ -80,7 +80,12 @@ function topInputs(metafile: Metafile): Array<{ input: string; bytes: number }> 
     .sort((a, b) => b.bytes - a.bytes);
 }
 
-async function measure(name: string, description: string, source: { entry: string } | { stdin: string }, external: string[]): Promise<BundleSize> {
+async function measure(
+  name: string,
+  description: string,
+  source: { entry: string } | { stdin: string },
+  external: string[],
+): Promise<BundleSize> {
   const nodeBuiltins: string[] = [];
   const result = await build({
     absWorkingDir: ROOT,
@@ -122,8 +127,18 @@ export async function measureSizes(): Promise<BundleSize[]> {
   return [
     await measure('library', 'src/index.ts, xstate/ofetch/idb-keyval external', { entry: ENTRY }, DEPENDENCIES),
     await measure('withDeps', 'src/index.ts with its dependencies', { entry: ENTRY }, []),
-    await measure('treeShaken', "export { reusePerSessionMachine } from 'run-lifecycle', with deps", { stdin: "export { reusePerSessionMachine } from 'run-lifecycle';" }, []),
-    await measure('runManagerOnly', "export { RunManager } from 'run-lifecycle', with deps", { stdin: "export { RunManager } from 'run-lifecycle';" }, []),
+    await measure(
+      'treeShaken',
+      "export { reusePerSessionMachine } from 'run-lifecycle', with deps",
+      { stdin: "export { reusePerSessionMachine } from 'run-lifecycle';" },
+      [],
+    ),
+    await measure(
+      'runManagerOnly',
+      "export { RunManager } from 'run-lifecycle', with deps",
+      { stdin: "export { RunManager } from 'run-lifecycle';" },
+      [],
+    ),
   ];
 }
 
@@ -143,7 +158,10 @@ function readBudget(): Budget {
  * const { tables, goals, overBudget } = sizeReport(await measureSizes());
  * ```
  */
-export function sizeReport(sizes: readonly BundleSize[], budget: Budget = readBudget()): { tables: Table[]; goals: Goal[]; overBudget: string[] } {
+export function sizeReport(
+  sizes: readonly BundleSize[],
+  budget: Budget = readBudget(),
+): { tables: Table[]; goals: Goal[]; overBudget: string[] } {
   const overBudget: string[] = [];
   const rows: Table['rows'] = sizes.map((size) => {
     const limit = budget.gzipBytes[size.name];
@@ -163,22 +181,44 @@ export function sizeReport(sizes: readonly BundleSize[], budget: Budget = readBu
       problems.length === 0 ? 'ok' : problems.join('; '),
     ];
   });
-  rows.push(['original', ORIGINAL.note, Math.round(ORIGINAL.minifiedBytes), kb(ORIGINAL.minifiedBytes), Math.round(ORIGINAL.gzipBytes), kb(ORIGINAL.gzipBytes), '–', 'reference']);
+  rows.push([
+    'original',
+    ORIGINAL.note,
+    Math.round(ORIGINAL.minifiedBytes),
+    kb(ORIGINAL.minifiedBytes),
+    Math.round(ORIGINAL.gzipBytes),
+    kb(ORIGINAL.gzipBytes),
+    '–',
+    'reference',
+  ]);
   const withDeps = sizes.find((size) => size.name === 'withDeps');
   const breakdown: Table = {
-    title: 'Figure 4a — what the with-deps bundle is made of (bytes in the minified output, before gzip; dependencies by package, this library by file)',
+    title:
+      'Figure 4a — what the with-deps bundle is made of (bytes in the minified output, before gzip; dependencies by package, this library by file)',
     columns: ['package or file', 'minified bytes', 'share'],
     rows: withDeps ? packageShares(withDeps) : [],
   };
   const library = sizes.find((size) => size.name === 'library');
   const goals: Goal[] = [
-    { figure: 'fig 4', goal: 'library alone ≤ 10 KB gzip', met: library !== undefined && library.gzipBytes <= 10 * 1024, detail: library ? kb(library.gzipBytes) : 'not measured' },
-    { figure: 'fig 4', goal: 'with dependencies ≤ 30 KB gzip', met: withDeps !== undefined && withDeps.gzipBytes <= 30 * 1024, detail: withDeps ? kb(withDeps.gzipBytes) : 'not measured' },
+    {
+      figure: 'fig 4',
+      goal: 'library alone ≤ 10 KB gzip',
+      met: library !== undefined && library.gzipBytes <= 10 * 1024,
+      detail: library ? kb(library.gzipBytes) : 'not measured',
+    },
+    {
+      figure: 'fig 4',
+      goal: 'with dependencies ≤ 30 KB gzip',
+      met: withDeps !== undefined && withDeps.gzipBytes <= 30 * 1024,
+      detail: withDeps ? kb(withDeps.gzipBytes) : 'not measured',
+    },
     {
       figure: 'fig 4',
       goal: 'no node: modules and no emulator in the browser bundles',
       met: sizes.every((size) => size.nodeBuiltins.length === 0 && size.emulatorInputs.length === 0),
-      detail: sizes.map((size) => `${size.name}: ${size.nodeBuiltins.length} built-ins, ${size.emulatorInputs.length} emulator files`).join('; '),
+      detail: sizes
+        .map((size) => `${size.name}: ${size.nodeBuiltins.length} built-ins, ${size.emulatorInputs.length} emulator files`)
+        .join('; '),
     },
   ];
   return {
@@ -203,16 +243,19 @@ function packageShares(size: BundleSize): Table['rows'] {
     byPackage.set(key, (byPackage.get(key) ?? 0) + bytes);
   }
   const total = [...byPackage.values()].reduce((sum, bytes) => sum + bytes, 0);
-  return [...byPackage]
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, bytes]) => [name, bytes, `${fixed((bytes / total) * 100, 1)}%`]);
+  return [...byPackage].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => [name, bytes, `${fixed((bytes / total) * 100, 1)}%`]);
 }
 
 /** Figure 4 as a part. */
 export async function main(): Promise<PartResult> {
   const sizes = await measureSizes();
   const { tables, goals, overBudget } = sizeReport(sizes);
-  return { part: 'size', tables, goals, data: { sizes: sizes.map((size) => ({ ...size, topInputs: size.topInputs.slice(0, 25) })), overBudget, budget: readBudget() } };
+  return {
+    part: 'size',
+    tables,
+    goals,
+    data: { sizes: sizes.map((size) => ({ ...size, topInputs: size.topInputs.slice(0, 25) })), overBudget, budget: readBudget() },
+  };
 }
 
 if (isEntryPoint(import.meta.url) && process.argv.includes('--check')) {

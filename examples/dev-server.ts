@@ -151,7 +151,8 @@ export function portArgument(argv: readonly string[], name: string): number | un
     else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
     else continue;
     const port = Number(value);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be a port number (0-65535), got ${value ?? 'nothing'}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--${name} must be a port number (0-65535), got ${value ?? 'nothing'}`);
     return port;
   }
   return undefined;

@@ -35,7 +35,10 @@ export interface RunningExample {
  * console.log(example.url);
  * ```
  */
-export async function startExample(name: ExampleName, options: { port?: number; webPort?: number; latency?: number } = {}): Promise<RunningExample> {
+export async function startExample(
+  name: ExampleName,
+  options: { port?: number; webPort?: number; latency?: number } = {},
+): Promise<RunningExample> {
   const [script, emulator] = await Promise.all([
     bundleBrowser(join(HERE, EXAMPLES[name])),
     startEmulator({ port: options.port ?? 0, latency: options.latency ?? 0 }),
@@ -64,10 +67,16 @@ export async function startExample(name: ExampleName, options: { port?: number; 
 async function main(argv: string[]): Promise<void> {
   const name = argv[0];
   if (!name || !Object.hasOwn(EXAMPLES, name)) {
-    console.error(`usage: npx tsx examples/serve-example.ts <${Object.keys(EXAMPLES).join('|')}> [--port <emulator port>] [--web-port <page port>]`);
+    console.error(
+      `usage: npx tsx examples/serve-example.ts <${Object.keys(EXAMPLES).join('|')}> [--port <emulator port>] [--web-port <page port>]`,
+    );
     process.exit(1);
   }
-  const example = await startExample(name as ExampleName, { port: portArgument(argv, 'port') ?? 0, webPort: portArgument(argv, 'web-port') ?? 0, latency: 300 });
+  const example = await startExample(name as ExampleName, {
+    port: portArgument(argv, 'port') ?? 0,
+    webPort: portArgument(argv, 'web-port') ?? 0,
+    latency: 300,
+  });
   console.log(`${name} example: ${example.url}  (Run API emulator ${example.emulator.baseURL}, 300 ms latency)`);
   console.log('Press Ctrl-C to stop.');
   process.once('SIGINT', () => void example.close().then(() => process.exit(0)));

@@ -86,7 +86,13 @@ function seen(id: string): { n: number; by: string } {
 }
 const shortIds = (text: string) => text.replace(/\b[0-9a-f]{30}([0-9a-f]{6})\b/g, '…$1');
 
-const decode = (text: string) => { try { return decodeURIComponent(text); } catch { return text; } };
+const decode = (text: string) => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
 const short = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const json = (value: unknown) => JSON.stringify(value).replace(/"(\w+)":/g, '$1:');
 
@@ -146,7 +152,10 @@ interface Walk {
 strategies.register('team-sandbox', {
   async getRun(runService: RunService, session: UserSession) {
     const scope = { group: session.groupName, sandbox: 'team' };
-    const [newest] = await runService.query({ scope, trashed: false }, { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 });
+    const [newest] = await runService.query(
+      { scope, trashed: false },
+      { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 },
+    );
     return newest ?? runService.create({ scope });
   },
   async reset(runService: RunService, session: UserSession) {
@@ -157,7 +166,14 @@ strategies.register('team-sandbox', {
 const resetAgainHitsLimit: Walk['extra'] = () => [
   { label: 'reset() again — 2 runs with week-1 exist, runLimit is 2', act: (rm) => rm.reset(), expectError: 'RUN_LIMIT_REACHED' },
 ];
-const world = (id: string, name: string) => ({ id, name, account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1', userName: 'alice' }] });
+const world = (id: string, name: string) => ({
+  id,
+  name,
+  account: 'acme',
+  project: 'sim',
+  group: 'g1',
+  users: [{ userId: 'u1', userName: 'alice' }],
+});
 
 function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
   return [
@@ -194,7 +210,7 @@ function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
       name: 'reuse-by-tracking-key-multiplayer',
       about: "the world's current run, stamped with a tracking key; reset is run-limited per world",
       options: () => ({ settings: { trackingKey: 'week-1', runLimit: 2 } }),
-      setup: () => (emulator.addWorld(world('w2', 'Team 2')), 'emulator.addWorld(w2), now alice\'s newest world'),
+      setup: () => (emulator.addWorld(world('w2', 'Team 2')), "emulator.addWorld(w2), now alice's newest world"),
       extra: resetAgainHitsLimit,
     },
     {
@@ -287,7 +303,8 @@ async function main(): Promise<void> {
           failure = error;
         }
         const requests = await settledLog(emulator);
-        if (failure && failure.type !== step.expectError) throw new Error(`${walk.name} ${step.label}: ${failure.type}: ${failure.message}`);
+        if (failure && failure.type !== step.expectError)
+          throw new Error(`${walk.name} ${step.label}: ${failure.type}: ${failure.message}`);
         if (!failure && step.expectError) throw new Error(`${walk.name} ${step.label}: expected ${step.expectError}, got a result`);
         const problem = failure ? undefined : step.check?.(result);
         if (problem) throw new Error(`${walk.name} ${step.label}: ${problem}`);
@@ -323,9 +340,15 @@ async function main(): Promise<void> {
       console.log(row([name, ...cells], widths));
     }
     console.log(dim(`✗ rejected with a typed error   * got a run made earlier in the demo, so nothing was created`));
-    console.log(dim(`Counts leave out a separate GET …/variables/ (needed only after a create or by a custom strategy: loads and queries carry include=). Original: a–b depends on cookies/limits;`));
+    console.log(
+      dim(
+        `Counts leave out a separate GET …/variables/ (needed only after a create or by a custom strategy: loads and queries carry include=). Original: a–b depends on cookies/limits;`,
+      ),
+    );
     console.log(dim(`"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`));
-    console.log(green(`all ${counts.size} strategies walked through (${seenRuns.size} runs seen, ${emulator.runs().length} on the emulator)`));
+    console.log(
+      green(`all ${counts.size} strategies walked through (${seenRuns.size} runs seen, ${emulator.runs().length} on the emulator)`),
+    );
   } finally {
     for (const rm of managers) rm.stop();
     await emulator.close();

@@ -58,7 +58,9 @@ function parseArgs(argv: string[]): { options: Partial<SoakOptions>; json: boole
       case '--help':
       case '-h':
         console.log('usage: npm run soak -- [--seed N] [--users N] [--contention-users N] [--concurrency N] [--fault-rate P] [--json]');
-        console.log(`defaults: seed ${SOAK_DEFAULTS.seed}, users ${SOAK_DEFAULTS.users}, contention users ${SOAK_DEFAULTS.contentionUsers}, concurrency ${SOAK_DEFAULTS.concurrency}, fault rate ${SOAK_DEFAULTS.faultRate}`);
+        console.log(
+          `defaults: seed ${SOAK_DEFAULTS.seed}, users ${SOAK_DEFAULTS.users}, contention users ${SOAK_DEFAULTS.contentionUsers}, concurrency ${SOAK_DEFAULTS.concurrency}, fault rate ${SOAK_DEFAULTS.faultRate}`,
+        );
         process.exit(0);
         break;
       default:

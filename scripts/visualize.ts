@@ -8,14 +8,7 @@
  *                                  extra file
  */
 import { relative } from 'node:path';
-import {
-  checkFiles,
-  formatCheck,
-  generateFiles,
-  libraryMachines,
-  VISUALIZATIONS_DIR,
-  writeFiles,
-} from './visualize/generate.js';
+import { checkFiles, formatCheck, generateFiles, libraryMachines, VISUALIZATIONS_DIR, writeFiles } from './visualize/generate.js';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== '--check');

@@ -100,11 +100,7 @@ export function isRunManagerError(value: unknown, type?: RunManagerErrorType): v
  * const error = toRunManagerError(new Error('boom'), 'HTTP_ERROR'); // type HTTP_ERROR, message 'boom'
  * ```
  */
-export function toRunManagerError(
-  value: unknown,
-  fallbackType: RunManagerErrorType,
-  context?: string,
-): RunManagerError {
+export function toRunManagerError(value: unknown, fallbackType: RunManagerErrorType, context?: string): RunManagerError {
   if (value instanceof RunManagerError) return value;
   const detail = describeThrown(value);
   const message = context ? `${context}: ${detail}` : detail;

@@ -14,7 +14,14 @@ export type { RunManagerOptions, SessionSource } from './run-manager.js';
 export { RunManagerError, isRunManagerError, ERROR_TYPES } from './errors.js';
 export type { RunManagerErrorType, RunManagerErrorDetails } from './errors.js';
 export type * from './types.js';
-export { createEventSanitizer, createSanitizedInspector, sanitizeInspectionEvent, sanitizeSnapshot, sanitizeValue, REDACTED } from './inspection.js';
+export {
+  createEventSanitizer,
+  createSanitizedInspector,
+  sanitizeInspectionEvent,
+  sanitizeSnapshot,
+  sanitizeValue,
+  REDACTED,
+} from './inspection.js';
 export type { SanitizeOptions, InspectionObserver } from './inspection.js';
 export { createTraceRecorder } from './trace.js';
 export type { TraceLine, TraceRecorder, TraceRecorderOptions, TraceTarget } from './trace.js';
@@ -61,12 +68,7 @@ export { createWorldApi } from './services/world-api.js';
 export type * from './services/api-types.js';
 export { toMatrix, toQueryString, parseContentRange } from './services/filter.js';
 export { normalizeOperations } from './services/operations.js';
-export {
-  createDefaultSessionStore,
-  createMemorySessionStore,
-  createSessionRecord,
-  parseSessionRecord,
-} from './services/session-store.js';
+export { createDefaultSessionStore, createMemorySessionStore, createSessionRecord, parseSessionRecord } from './services/session-store.js';
 export type { SessionStore, SessionRecord } from './services/session-store.js';
 export { createProcessCoordinator, createWebLocksCoordinator, defaultCoordinator } from './services/coordination.js';
 export type { Coordinator, ReleaseLock } from './services/coordination.js';

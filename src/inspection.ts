@@ -112,7 +112,8 @@ function cleanEntries(source: Unknown, depth: number, walk: Walk, skip?: Set<str
 
 function cleanSnapshotObject(snapshot: Unknown, depth: number, walk: Walk): Unknown {
   const out = cleanEntries(snapshot, depth, walk, new Set([...SNAPSHOT_INTERNALS, 'tags', 'children', 'historyValue']));
-  if (snapshot.tags instanceof Set || Array.isArray(snapshot.tags)) out.tags = [...snapshot.tags].map((tag) => cleanValue(tag, depth + 1, walk));
+  if (snapshot.tags instanceof Set || Array.isArray(snapshot.tags))
+    out.tags = [...snapshot.tags].map((tag) => cleanValue(tag, depth + 1, walk));
   if (snapshot.children && typeof snapshot.children === 'object') out.children = cleanValue(snapshot.children, depth + 1, walk);
   if (snapshot.historyValue && typeof snapshot.historyValue === 'object') {
     const history: Unknown = {};

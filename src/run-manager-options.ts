@@ -40,9 +40,33 @@ export interface ValidOptions {
 }
 
 /** Top-level option keys. */
-const OPTION_KEYS = ['run', 'strategy', 'strategyOptions', 'sessionKey', 'session', 'sessionStore', 'fetch', 'inspect', 'timeout', 'retry', 'coordinator'] as const;
+const OPTION_KEYS = [
+  'run',
+  'strategy',
+  'strategyOptions',
+  'sessionKey',
+  'session',
+  'sessionStore',
+  'fetch',
+  'inspect',
+  'timeout',
+  'retry',
+  'coordinator',
+] as const;
 /** Keys of `run` (as `RunOptions` declares them). */
-const RUN_KEYS = ['account', 'project', 'model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode', 'server', 'baseURL', 'token'] as const;
+const RUN_KEYS = [
+  'account',
+  'project',
+  'model',
+  'scope',
+  'files',
+  'cinFiles',
+  'ephemeral',
+  'sensitivityMode',
+  'server',
+  'baseURL',
+  'token',
+] as const;
 const SERVER_KEYS = ['host', 'protocol', 'versionPath'] as const;
 const RETRY_KEYS = ['retries', 'baseDelayMs', 'maxDelayMs'] as const;
 
@@ -71,7 +95,8 @@ function requireText(value: unknown, path: string): string {
   return value;
 }
 
-const HOST_NAME = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*)(?::(\d{1,5}))?$/;
+const HOST_NAME =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*)(?::(\d{1,5}))?$/;
 
 function checkHost(value: unknown): void {
   const host = requireText(value, 'run.server.host');
@@ -83,7 +108,10 @@ function checkHost(value: unknown): void {
     parses = false;
   }
   if (!match || !parses || (match[1] !== undefined && Number(match[1]) > 65535)) {
-    throw invalidOption('run.server.host', `must be a host name with an optional port (e.g. 'api.forio.com' or '127.0.0.1:8080'), got ${describe(value)}`);
+    throw invalidOption(
+      'run.server.host',
+      `must be a host name with an optional port (e.g. 'api.forio.com' or '127.0.0.1:8080'), got ${describe(value)}`,
+    );
   }
 }
 
@@ -127,9 +155,11 @@ function checkRunOptions(run: unknown, reading: Reading): RunOptions {
   reading.path = 'run.sensitivityMode';
   checkSendable(given.sensitivityMode, 'run.sensitivityMode');
   reading.path = 'run.token';
-  if (given.token !== undefined && typeof given.token !== 'string') throw invalidOption('run.token', `must be a string, got ${describe(given.token)}`);
+  if (given.token !== undefined && typeof given.token !== 'string')
+    throw invalidOption('run.token', `must be a string, got ${describe(given.token)}`);
   // The token goes into the Authorization header, which takes printable ASCII only.
-  if (typeof given.token === 'string' && !/^[\x20-\x7E]*$/.test(given.token)) throw invalidOption('run.token', 'must be printable ASCII: it is sent in a header');
+  if (typeof given.token === 'string' && !/^[\x20-\x7E]*$/.test(given.token))
+    throw invalidOption('run.token', 'must be printable ASCII: it is sent in a header');
   reading.path = 'run.baseURL';
   if (given.baseURL !== undefined) {
     try {
@@ -176,7 +206,10 @@ function resolveStrategy(strategy: unknown, strategyOptions: Record<string, unkn
     if (!found) {
       const known = Object.keys(strategies.list);
       const meant = closestKey(strategy, known);
-      throw invalidOption('strategy', `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`);
+      throw invalidOption(
+        'strategy',
+        `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`,
+      );
     }
     return found;
   }
@@ -200,7 +233,9 @@ function prepareStrategyOptions(strategy: StrategyDefinition, given: Record<stri
     prepared = strategy.prepareOptions(merged);
   } catch (error) {
     if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
-    throw new RunManagerError('INVALID_OPTIONS', `strategyOptions were refused by strategy '${strategy.name}': ${describeThrown(error)}`, { cause: error });
+    throw new RunManagerError('INVALID_OPTIONS', `strategyOptions were refused by strategy '${strategy.name}': ${describeThrown(error)}`, {
+      cause: error,
+    });
   }
   if (prepared === null || typeof prepared !== 'object') {
     throw invalidOption('strategyOptions', `could not be prepared: strategy '${strategy.name}' returned ${describe(prepared)}`);
@@ -219,12 +254,17 @@ function resolveSessionKey(option: unknown, config: RunConfig): string | false {
   if (typeof option !== 'function') throw invalidOption('sessionKey', `must be a string, false or a function, got ${describe(option)}`);
   let key: unknown;
   try {
-    key = (option as (config: { account: string; project: string; model: string }) => unknown)({ account: config.account, project: config.project, model: config.model });
+    key = (option as (config: { account: string; project: string; model: string }) => unknown)({
+      account: config.account,
+      project: config.project,
+      model: config.model,
+    });
   } catch (error) {
     throw new RunManagerError('INVALID_OPTIONS', `sessionKey function threw: ${describeThrown(error)}`, { cause: error });
   }
   if (key === false) return false;
-  if (typeof key !== 'string' || key === '') throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
+  if (typeof key !== 'string' || key === '')
+    throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
   return key;
 }
 
@@ -236,21 +276,36 @@ function checkServices(given: Record<string, unknown>, reading: Reading): void {
   }
   reading.path = 'sessionStore';
   const store = given.sessionStore as Record<string, unknown> | undefined;
-  if (store !== undefined && (store === null || typeof store !== 'object' || ['get', 'set', 'del'].some((m) => typeof store[m] !== 'function'))) {
+  if (
+    store !== undefined &&
+    (store === null || typeof store !== 'object' || ['get', 'set', 'del'].some((m) => typeof store[m] !== 'function'))
+  ) {
     throw invalidOption('sessionStore', 'must have get, set and del functions');
   }
   reading.path = 'fetch';
-  if (given.fetch !== undefined && typeof given.fetch !== 'function') throw invalidOption('fetch', `must be an ofetch instance, got ${describe(given.fetch)}`);
+  if (given.fetch !== undefined && typeof given.fetch !== 'function')
+    throw invalidOption('fetch', `must be an ofetch instance, got ${describe(given.fetch)}`);
   reading.path = 'inspect';
   const { inspect } = given;
-  if (inspect !== undefined && typeof inspect !== 'function' && !(inspect !== null && typeof inspect === 'object' && typeof (inspect as { next?: unknown }).next === 'function')) {
-    throw invalidOption('inspect', `must be an inspection observer, got ${describe(inspect)} (a function, or an object with a next function)`);
+  if (
+    inspect !== undefined &&
+    typeof inspect !== 'function' &&
+    !(inspect !== null && typeof inspect === 'object' && typeof (inspect as { next?: unknown }).next === 'function')
+  ) {
+    throw invalidOption(
+      'inspect',
+      `must be an inspection observer, got ${describe(inspect)} (a function, or an object with a next function)`,
+    );
   }
   reading.path = 'coordinator';
   const { coordinator } = given;
   if (
     coordinator !== undefined &&
-    !((typeof coordinator === 'object' || typeof coordinator === 'function') && coordinator !== null && typeof (coordinator as { acquire?: unknown }).acquire === 'function')
+    !(
+      (typeof coordinator === 'object' || typeof coordinator === 'function') &&
+      coordinator !== null &&
+      typeof (coordinator as { acquire?: unknown }).acquire === 'function'
+    )
   ) {
     throw invalidOption('coordinator', `must be an object with an acquire(name, signal) function, got ${describe(coordinator)}`);
   }
@@ -288,7 +343,9 @@ function checkOptions(options: unknown, reading: Reading): ValidOptions {
   if (rawStrategyOptions !== undefined && !isPlainObject(rawStrategyOptions)) {
     throw invalidOption('strategyOptions', `must be an object, got ${describe(rawStrategyOptions)}`);
   }
-  const userStrategyOptions = rawStrategyOptions ? readOwn(rawStrategyOptions, Object.keys(rawStrategyOptions), 'strategyOptions', reading) : {};
+  const userStrategyOptions = rawStrategyOptions
+    ? readOwn(rawStrategyOptions, Object.keys(rawStrategyOptions), 'strategyOptions', reading)
+    : {};
   if (rawStrategyOptions) given.strategyOptions = userStrategyOptions;
   checkServices(given, reading);
   checkTransport(given, reading);

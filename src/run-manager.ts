@@ -15,12 +15,7 @@ import { settleWithin } from './services/deadline.js';
 import { HTTP_DEFAULTS } from './services/http.js';
 import { RunService } from './services/run-service.js';
 import { readSessionCookie, validateOptions } from './run-manager-options.js';
-import {
-  createDefaultSessionStore,
-  createSessionRecord,
-  parseSessionRecord,
-  type SessionStore,
-} from './services/session-store.js';
+import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
 
 /** Where the user session comes from: an object, or a (sync or async) function read on every getRun/reset. */
@@ -137,7 +132,9 @@ export class RunManager {
               ...(given.timeout !== undefined ? { timeout: given.timeout } : {}),
               ...(given.retry ? { retry: given.retry } : {}),
             });
-      this.run.attachManager(() => this.#currentToken(given.session), { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) });
+      this.run.attachManager(() => this.#currentToken(given.session), {
+        reset: (createOptions) => this.reset(createOptions as Record<string, unknown>),
+      });
 
       const sessionStore = given.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
       const model = valid.config.model;
@@ -158,7 +155,11 @@ export class RunManager {
           return record ? { ...record, id: record.runId } : undefined;
         },
         writeRecord: async (key, session, run) => {
-          await settleWithin(() => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })), patience, 'sessionStore.set');
+          await settleWithin(
+            () => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
+            patience,
+            'sessionStore.set',
+          );
         },
         fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
       };
@@ -175,7 +176,9 @@ export class RunManager {
           services,
         },
         // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
-        ...(given.inspect ? { inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }) } : {}),
+        ...(given.inspect
+          ? { inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }) }
+          : {}),
       });
       this.actor.on('settled', (event) => this.#settle(event));
       this.actor.on('warning', (event) => {
@@ -199,7 +202,9 @@ export class RunManager {
       // manager (a strategy factory, the actor's start) is reported as such, and nothing is left running.
       (this as { actor?: RunManagerActor }).actor?.stop();
       if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
-      throw new RunManagerError('INVALID_OPTIONS', `The run manager could not be built from these options: ${describeThrown(error)}`, { cause: error });
+      throw new RunManagerError('INVALID_OPTIONS', `The run manager could not be built from these options: ${describeThrown(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -217,14 +222,21 @@ export class RunManager {
     } catch (error) {
       return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'getRun'));
     }
-    return this.#request<Run>('getRun', (requestId) => ({ type: 'GET_RUN', requestId, variables: names ?? [], ...(checked ? { createOptions: checked } : {}) }));
+    return this.#request<Run>('getRun', (requestId) => ({
+      type: 'GET_RUN',
+      requestId,
+      variables: names ?? [],
+      ...(checked ? { createOptions: checked } : {}),
+    }));
   }
 
   /**
    * A fresh run per the strategy (usually a new one); waits for a resolution in progress first.
    * `success`/`error` callbacks in the options are called as in Epicenter.js.
    */
-  reset(createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void }): Promise<Run> {
+  reset(
+    createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void },
+  ): Promise<Run> {
     let callbacks: { success?: unknown; error?: unknown } = {};
     let rest: Record<string, unknown> | undefined;
     try {
@@ -237,7 +249,11 @@ export class RunManager {
     } catch (error) {
       return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'reset'));
     }
-    const promise = this.#request<Run>('reset', (requestId) => ({ type: 'RESET', requestId, ...(rest && Object.keys(rest).length ? { createOptions: rest } : {}) }));
+    const promise = this.#request<Run>('reset', (requestId) => ({
+      type: 'RESET',
+      requestId,
+      ...(rest && Object.keys(rest).length ? { createOptions: rest } : {}),
+    }));
     const { success, error } = callbacks;
     if (typeof success === 'function' || typeof error === 'function') {
       // The callbacks are the caller's: what they throw is reported, never left as a rejection of ours.
@@ -269,7 +285,9 @@ export class RunManager {
     return promise;
   }
 
-  #settle(event: { requestId: number; ok: true; run: Run | null; value: unknown } | { requestId: number; ok: false; error: RunManagerError }): void {
+  #settle(
+    event: { requestId: number; ok: true; run: Run | null; value: unknown } | { requestId: number; ok: false; error: RunManagerError },
+  ): void {
     const pending = this.#pending.get(event.requestId);
     if (!pending) return;
     this.#pending.delete(event.requestId);
@@ -295,7 +313,10 @@ export class RunManager {
       return {};
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new RunManagerError('INVALID_OPTIONS', `session must be (or resolve to) an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+      throw new RunManagerError(
+        'INVALID_OPTIONS',
+        `session must be (or resolve to) an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`,
+      );
     }
     const { auth_token: token, ...session } = raw;
     this.#sessionToken = typeof token === 'string' && token !== '' ? token : undefined;

@@ -79,7 +79,9 @@ function statePaths(value: unknown, prefix = ''): string[] {
 /** Writes lines to a file with `node:fs`, loaded on first use so browser bundles never include it. */
 function fileWriter(file: string): { write(line: string): void; close(): Promise<void> } {
   const queue: string[] = [];
-  let stream: { write(chunk: string): boolean; end(callback: () => void): void; on(event: 'error', listener: (error: Error) => void): void } | undefined;
+  let stream:
+    | { write(chunk: string): boolean; end(callback: () => void): void; on(event: 'error', listener: (error: Error) => void): void }
+    | undefined;
   let failure: unknown;
   const specifier = 'node:fs'; // not a literal import: bundlers leave it alone
   const opened = (import(/* @vite-ignore */ specifier) as Promise<typeof import('node:fs')>).then(
@@ -173,7 +175,13 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
         break;
       }
       case '@xstate.snapshot': {
-        const snapshot = event.snapshot as { value?: unknown; status?: string; error?: unknown; tags?: unknown; context?: { error?: unknown } };
+        const snapshot = event.snapshot as {
+          value?: unknown;
+          status?: string;
+          error?: unknown;
+          tags?: unknown;
+          context?: { error?: unknown };
+        };
         // Why it failed: an errored actor's error, or the error in the context of a state tagged `error`.
         const error =
           snapshot.status === 'error'

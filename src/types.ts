@@ -172,10 +172,7 @@ export interface ContentRange {
  * const init: Operations = ['init', { step: [10] }];
  * ```
  */
-export type Operations =
-  | string
-  | OperationObject
-  | Array<string | OperationObject>;
+export type Operations = string | OperationObject | Array<string | OperationObject>;
 /** One operation object: `{ name, params }` or `{ opName: args, … }`. */
 export type OperationObject = { name: string; params?: unknown[] | unknown } | { [name: string]: unknown };
 

@@ -68,7 +68,12 @@ const SOURCES = [
     name: 'a session function',
     token: SESSION_TOKEN,
     run: {},
-    session: () => ({ userId: 'u1', auth_token: SESSION_TOKEN, sessionCookie: `epicenterjs.session=${SESSION_TOKEN}`, debug: `token ${SESSION_TOKEN}` }),
+    session: () => ({
+      userId: 'u1',
+      auth_token: SESSION_TOKEN,
+      sessionCookie: `epicenterjs.session=${SESSION_TOKEN}`,
+      debug: `token ${SESSION_TOKEN}`,
+    }),
   },
   {
     name: 'run.token',
@@ -78,7 +83,8 @@ const SOURCES = [
   },
 ] satisfies Array<{ name: string; token: string; run: { token?: string }; session: UserSession | (() => UserSession) }>;
 
-const sessionOf = (source: (typeof SOURCES)[number]): UserSession => (typeof source.session === 'function' ? source.session() : { ...source.session });
+const sessionOf = (source: (typeof SOURCES)[number]): UserSession =>
+  typeof source.session === 'function' ? source.session() : { ...source.session };
 
 function managerOptions(source: (typeof SOURCES)[number], inspect: RunManagerOptions['inspect']): RunManagerOptions {
   return {
@@ -140,15 +146,24 @@ describe('sanitizeValue', () => {
     expect(clean.Authorization).toBe(REDACTED);
     expect(clean.headers).toEqual({ 'Set-Cookie': REDACTED, accessToken: REDACTED, apiKey: REDACTED });
     expect(clean.session).toEqual({ userId: 'u1', PASSWORD: REDACTED, client_secret: REDACTED, auth_token: null });
-    expect(clean.error).toEqual({ name: 'RunManagerError', type: 'UNAUTHORIZED', message: `denied for ${REDACTED}`, status: 401, cause: '[TypeError]' });
+    expect(clean.error).toEqual({
+      name: 'RunManagerError',
+      type: 'UNAUTHORIZED',
+      message: `denied for ${REDACTED}`,
+      status: 401,
+      cause: '[TypeError]',
+    });
     expect(clean.big).toBe('10n');
     expect(input.services.runService).toBeInstanceOf(RunService); // the input is untouched
   });
 
   it('redacts every occurrence of a secret in any string, keys included', () => {
-    const clean = sanitizeValue({ text: `a ${SESSION_TOKEN} b ${SESSION_TOKEN}`, [SESSION_TOKEN]: 1, list: [`x${RUN_TOKEN}`] }, {
-      secrets: () => [SESSION_TOKEN, RUN_TOKEN, '', undefined],
-    });
+    const clean = sanitizeValue(
+      { text: `a ${SESSION_TOKEN} b ${SESSION_TOKEN}`, [SESSION_TOKEN]: 1, list: [`x${RUN_TOKEN}`] },
+      {
+        secrets: () => [SESSION_TOKEN, RUN_TOKEN, '', undefined],
+      },
+    );
     expect(clean).toEqual({ text: `a ${REDACTED} b ${REDACTED}`, [REDACTED]: 1, list: [`x${REDACTED}`] });
   });
 
@@ -162,7 +177,12 @@ describe('sanitizeValue', () => {
   });
 
   it('survives getters that throw', () => {
-    const tricky = Object.defineProperty({ ok: 1 }, 'bad', { enumerable: true, get: () => { throw new Error('no'); } });
+    const tricky = Object.defineProperty({ ok: 1 }, 'bad', {
+      enumerable: true,
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(sanitizeValue(tricky)).toEqual({ ok: 1, bad: '[unreadable]' });
   });
 });
@@ -179,7 +199,10 @@ describe('sanitizeInspectionEvent', () => {
     });
     const events: InspectionEvent[] = [];
     const services = { client: new RunService({ account: 'a', project: 'p', model: 'm' }) };
-    const actor = createActor(machine, { input: { services, token: 'tok-123456' }, inspect: createSanitizedInspector((e) => events.push(e)) });
+    const actor = createActor(machine, {
+      input: { services, token: 'tok-123456' },
+      inspect: createSanitizedInspector((e) => events.push(e)),
+    });
     actor.start();
     actor.send({ type: 'GO', password: 'pw' });
 
@@ -191,7 +214,12 @@ describe('sanitizeInspectionEvent', () => {
     const snapshots = events.filter((e) => e.type === '@xstate.snapshot');
     const last = snapshots.at(-1) as InspectionEvent & { snapshot: Record<string, any>; event: Record<string, unknown> };
     expect(last.snapshot).not.toBe(live);
-    expect(last.snapshot).toMatchObject({ status: 'active', value: 'b', context: { services: '[services]', token: REDACTED, count: 0 }, tags: [] });
+    expect(last.snapshot).toMatchObject({
+      status: 'active',
+      value: 'b',
+      context: { services: '[services]', token: REDACTED, count: 0 },
+      tags: [],
+    });
     expect(last.snapshot.hasTag).toBeUndefined();
     expect(last.event).toEqual({ type: 'GO', password: REDACTED });
     // Sanitizing is idempotent: a sanitized event passes through a second sanitizer unchanged.
@@ -223,11 +251,19 @@ describe('sanitizeInspectionEvent', () => {
   it('sanitizes what @statelyai/inspect serializes, including the snapshot it reads from actorRef.getSnapshot()', async () => {
     const sent: string[] = [];
     const inspector = createInspector({ send: (event) => void sent.push(JSON.stringify(event)) }, { autoStart: false });
-    const machine = createMachine({ id: 'm', context: { services: { secret: 'S3cr3t-value' }, note: 'Bearer tok-abcdef' }, initial: 'a', states: { a: {} } });
+    const machine = createMachine({
+      id: 'm',
+      context: { services: { secret: 'S3cr3t-value' }, note: 'Bearer tok-abcdef' },
+      initial: 'a',
+      states: { a: {} },
+    });
     const actor = createActor(machine, { inspect: createSanitizedInspector(inspector.inspect, { secrets: () => ['tok-abcdef'] }) });
     actor.start();
     await settled(() => sent.length, 30);
-    const actorEvent = JSON.parse(sent.find((line) => line.includes('"@xstate.actor"'))!) as { snapshot: { context: unknown }; definition: string };
+    const actorEvent = JSON.parse(sent.find((line) => line.includes('"@xstate.actor"'))!) as {
+      snapshot: { context: unknown };
+      definition: string;
+    };
     expect(actorEvent.snapshot.context).toEqual({ services: '[services]', note: `Bearer ${REDACTED}` });
     expect(JSON.parse(actorEvent.definition)).toMatchObject({ id: 'm', initial: 'a', context: { services: '[services]' } });
     for (const line of sent) expect(line).not.toMatch(/S3cr3t-value|tok-abcdef/);
@@ -239,7 +275,9 @@ describe('sanitizeInspectionEvent', () => {
     await settled(() => sent.length, 30);
     expect(sent.join('\n')).toContain('S3cr3t-value');
     sent.length = 0;
-    inspector.inspect.next?.(sanitizeInspectionEvent({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId }, { secrets: () => ['tok-abcdef'] }));
+    inspector.inspect.next?.(
+      sanitizeInspectionEvent({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId }, { secrets: () => ['tok-abcdef'] }),
+    );
     await settled(() => sent.length, 30);
     expect(sent.join('\n')).not.toMatch(/S3cr3t-value|tok-abcdef/);
     actor.stop();
@@ -309,7 +347,9 @@ describe('RunManager inspect', () => {
     }
 
     for (const message of messages) expectNoSecret(message);
-    const parsed = messages.map((message) => JSON.parse(message) as { type: string; name?: string; sessionId: string; snapshot?: any; event?: any });
+    const parsed = messages.map(
+      (message) => JSON.parse(message) as { type: string; name?: string; sessionId: string; snapshot?: any; event?: any },
+    );
     expect(new Set(parsed.map((m) => m.type))).toEqual(new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot']));
 
     const actors = parsed.filter((m) => m.type === '@xstate.actor');

@@ -43,8 +43,25 @@ describe('RunManager construction', () => {
     ['unknown strategy', { run: { account: 'a', project: 'p', model: 'm' }, strategy: 'reuse-sometimes' }, /reuse-sometimes/],
     ['use-specific-run without runId', { run: { account: 'a', project: 'p', model: 'm' }, strategy: 'use-specific-run' }, /runId/],
     ['empty initOperation', { run: { account: 'a', project: 'p', model: 'm' }, strategyOptions: { initOperation: [] } }, /initOperation/],
-    ['runLimit -1', { run: { account: 'a', project: 'p', model: 'm' }, strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', runLimit: -1 } } }, /runLimit/],
-    ['sessionKey that throws', { run: { account: 'a', project: 'p', model: 'm' }, sessionKey: () => { throw new Error('boom'); } }, /sessionKey.*boom/],
+    [
+      'runLimit -1',
+      {
+        run: { account: 'a', project: 'p', model: 'm' },
+        strategy: 'reuse-by-tracking-key',
+        strategyOptions: { settings: { trackingKey: 'k', runLimit: -1 } },
+      },
+      /runLimit/,
+    ],
+    [
+      'sessionKey that throws',
+      {
+        run: { account: 'a', project: 'p', model: 'm' },
+        sessionKey: () => {
+          throw new Error('boom');
+        },
+      },
+      /sessionKey.*boom/,
+    ],
     ['timeout of 0', { run: { account: 'a', project: 'p', model: 'm' }, timeout: 0 }, /timeout/],
     ['sessionStore without del', { run: { account: 'a', project: 'p', model: 'm' }, sessionStore: { get() {}, set() {} } }, /sessionStore/],
     ['bad baseURL', { run: { account: 'a', project: 'p', model: 'm', baseURL: 'not a url' } }, /run\.baseURL/],
@@ -229,16 +246,25 @@ describe('sessions and tokens', () => {
 
   it('a session provider that rejects fails the call with a typed error, and the next call works', async () => {
     let fail = true;
-    const rm = new RunManager(options({ session: async () => { if (fail) throw new Error('login service down'); return { userId: 'u1', auth_token: token }; } }));
+    const rm = new RunManager(
+      options({
+        session: async () => {
+          if (fail) throw new Error('login service down');
+          return { userId: 'u1', auth_token: token };
+        },
+      }),
+    );
     await expect(rm.getRun()).rejects.toMatchObject({ type: 'UNAUTHORIZED', message: expect.stringMatching(/login service down/) });
     fail = false;
     await expect(rm.getRun()).resolves.toMatchObject({ freshlyCreated: true });
   });
 
   it('run.token wins over the session token', async () => {
-    const rm = new RunManager(options({
-      run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL, token: token2 },
-    }));
+    const rm = new RunManager(
+      options({
+        run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL, token: token2 },
+      }),
+    );
     const run = await rm.getRun();
     expect(emulator.getRun(run.id)?.user?.id).toBe('u2');
   });

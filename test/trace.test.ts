@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine, fromPromise, waitFor } from 'xstate';
 import { createDevToken, startEmulator, type Emulator } from '../src/emulator/index.js';
-import { createMemorySessionStore, createTraceRecorder, RunManager, RunManagerError, type RunManagerOptions, type TraceLine } from '../src/index.js';
+import {
+  createMemorySessionStore,
+  createTraceRecorder,
+  RunManager,
+  RunManagerError,
+  type RunManagerOptions,
+  type TraceLine,
+} from '../src/index.js';
 
 const TOKEN = createDevToken({ userId: 'u1', userName: 'alice', purpose: 'trace-test-token' });
 
@@ -98,16 +105,26 @@ describe('createTraceRecorder', () => {
       'ready',
     ]);
     expect(lines).toContainEqual(expect.objectContaining({ actor: 'run-manager', type: 'event', event: 'RESET' }));
-    expect(lines).toContainEqual(expect.objectContaining({ actor: 'run-manager', type: 'event', event: 'xstate.done.actor.strategy', source: 'strategy' }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ actor: 'run-manager', type: 'event', event: 'xstate.done.actor.strategy', source: 'strategy' }),
+    );
   });
 
   it('says why a resolution failed', async () => {
     const written: string[] = [];
-    const rm = new RunManager({ ...options(createTraceRecorder({ write: (line) => written.push(line) })), strategy: 'use-specific-run', strategyOptions: { runId: 'no-such-run' } });
+    const rm = new RunManager({
+      ...options(createTraceRecorder({ write: (line) => written.push(line) })),
+      strategy: 'use-specific-run',
+      strategyOptions: { runId: 'no-such-run' },
+    });
     await expect(rm.getRun()).rejects.toMatchObject({ type: 'RUN_NOT_FOUND' });
     rm.stop();
     const lines = written.map((text) => JSON.parse(text) as TraceLine);
-    const failed = { type: 'snapshot', state: 'error', error: expect.objectContaining({ name: 'RunManagerError', type: 'RUN_NOT_FOUND', status: 404 }) };
+    const failed = {
+      type: 'snapshot',
+      state: 'error',
+      error: expect.objectContaining({ name: 'RunManagerError', type: 'RUN_NOT_FOUND', status: 404 }),
+    };
     expect(lines).toContainEqual(expect.objectContaining({ actor: 'strategy', status: 'done', ...failed }));
     expect(lines).toContainEqual(expect.objectContaining({ actor: 'run-manager', status: 'active', ...failed }));
   });
@@ -121,7 +138,10 @@ describe('createTraceRecorder', () => {
       await trace.close();
       const text = await readFile(file, 'utf8');
       expect(text.endsWith('\n')).toBe(true);
-      const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line) as TraceLine);
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as TraceLine);
       expect(lines).toHaveLength(trace.lines);
       expect(lines.some((line) => line.actor === 'strategy')).toBe(true);
       expect(text).not.toContain(TOKEN);
@@ -157,7 +177,9 @@ describe('createTraceRecorder', () => {
     await waitFor(actor, (snapshot) => snapshot.status === 'done');
     for (const text of written) expect(text).not.toContain('tok-998877');
     const lines = written.map((text) => JSON.parse(text) as TraceLine);
-    expect(lines.filter((line) => line.actor === 'm').map((line) => [line.type, line.event ?? null, line.state ?? null, line.status ?? null])).toEqual([
+    expect(
+      lines.filter((line) => line.actor === 'm').map((line) => [line.type, line.event ?? null, line.state ?? null, line.status ?? null]),
+    ).toEqual([
       ['actor', null, null, null],
       ['event', 'xstate.init', null, null],
       ['snapshot', 'xstate.init', 'a', 'active'],

@@ -5,14 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMachine, fromPromise, not, setup, type AnyStateMachine } from 'xstate';
 import { STRATEGY } from '../src/index.js';
 import { toDot } from '../scripts/visualize/dot.js';
-import {
-  checkFiles,
-  formatCheck,
-  generateFiles,
-  libraryMachines,
-  VISUALIZATIONS_DIR,
-  writeFiles,
-} from '../scripts/visualize/generate.js';
+import { checkFiles, formatCheck, generateFiles, libraryMachines, VISUALIZATIONS_DIR, writeFiles } from '../scripts/visualize/generate.js';
 import { mermaidIds, toMermaid } from '../scripts/visualize/mermaid.js';
 import { machineToGraph, stateById } from '../scripts/visualize/model.js';
 

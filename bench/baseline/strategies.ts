@@ -84,7 +84,8 @@ const reuseByTrackingKey: Resolve = async (options, _cachedRunId, session) => {
   const newest = runs[0];
   if (newest !== undefined && newest.trashed !== true) return attachSettings(markRun(newest, false), settings);
   if (isLimitUncheckable(runLimit, total)) throw new RunManagerError('INVALID_RESPONSE', 'Run limit set but no Content-Range total');
-  if (isLimitReached(runLimit, total)) throw new RunManagerError('RUN_LIMIT_REACHED', 'You have reached your run limit and cannot create new runs.');
+  if (isLimitReached(runLimit, total))
+    throw new RunManagerError('RUN_LIMIT_REACHED', 'You have reached your run limit and cannot create new runs.');
   const created = await options.api.create(trackingKeyCreateParams(options.config, session, trackingKey, undefined));
   return attachSettings(markRun(created, true), settings);
 };

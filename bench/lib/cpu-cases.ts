@@ -5,7 +5,15 @@
  * over the same `createRunApi` client and the same canned in-process transport.
  */
 import { setup } from 'xstate';
-import { createMemorySessionStore, createRunApi, markRun, RunManager, type Run, type SessionStore, type StrategyOutput } from '../../src/index.js';
+import {
+  createMemorySessionStore,
+  createRunApi,
+  markRun,
+  RunManager,
+  type Run,
+  type SessionStore,
+  type StrategyOutput,
+} from '../../src/index.js';
 import { BaselineManager, type BaselineStrategy } from '../baseline/strategies.js';
 import { CANNED_BASE_URL, CANNED_RUN, cannedOfetch, type CannedState } from './canned-transport.js';
 import { ACCOUNT, MODEL, PROJECT, SESSION_U1 } from './scenarios.js';
@@ -65,7 +73,13 @@ export async function createHarness(impl: Impl, cpuCase: CpuCase, mode: ManagerM
         })
       : new BaselineManager({
           strategy: cpuCase.strategy,
-          api: createRunApi({ baseURL: CANNED_BASE_URL, account: ACCOUNT, project: PROJECT, token: () => SESSION_U1.auth_token, fetch: $fetch }),
+          api: createRunApi({
+            baseURL: CANNED_BASE_URL,
+            account: ACCOUNT,
+            project: PROJECT,
+            token: () => SESSION_U1.auth_token,
+            fetch: $fetch,
+          }),
           config: { account: ACCOUNT, project: PROJECT, model: MODEL },
           session: SESSION_U1,
           store,
@@ -125,7 +139,13 @@ export async function createLayerHarness(impl: Impl): Promise<CpuHarness> {
         })
       : new BaselineManager({
           strategy: 'reuse-per-session',
-          api: createRunApi({ baseURL: CANNED_BASE_URL, account: ACCOUNT, project: PROJECT, token: () => SESSION_U1.auth_token, fetch: $fetch }),
+          api: createRunApi({
+            baseURL: CANNED_BASE_URL,
+            account: ACCOUNT,
+            project: PROJECT,
+            token: () => SESSION_U1.auth_token,
+            fetch: $fetch,
+          }),
           config: { account: ACCOUNT, project: PROJECT, model: MODEL },
           session: SESSION_U1,
           store,

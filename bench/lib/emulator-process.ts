@@ -36,10 +36,14 @@ const LISTENING = /listening on (http:\/\/\S+\/v2\/)/;
  * ```
  */
 export function startEmulatorProcess(extraArgs: string[] = []): Promise<EmulatorProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'emulator', 'cli.ts'), '--port', '0', ...extraArgs], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src', 'emulator', 'cli.ts'), '--port', '0', ...extraArgs],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;

@@ -47,9 +47,7 @@ function cell(value: string | number): string {
  * ```
  */
 export function formatTable(table: Table): string {
-  const widths = table.columns.map((column, index) =>
-    Math.max(column.length, ...table.rows.map((row) => cell(row[index] ?? '').length)),
-  );
+  const widths = table.columns.map((column, index) => Math.max(column.length, ...table.rows.map((row) => cell(row[index] ?? '').length)));
   const numeric = table.columns.map((_, index) => table.rows.length > 0 && table.rows.every((row) => typeof row[index] === 'number'));
   const line = (cells: Array<string | number>) =>
     cells
@@ -76,7 +74,9 @@ export function formatTable(table: Table): string {
  */
 export function formatGoals(goals: Goal[]): string {
   if (goals.length === 0) return '';
-  return ['\nGoals:', ...goals.map((goal) => `  [${goal.met ? 'met' : 'MISSED'}] ${goal.figure}: ${goal.goal} — ${goal.detail}`)].join('\n');
+  return ['\nGoals:', ...goals.map((goal) => `  [${goal.met ? 'met' : 'MISSED'}] ${goal.figure}: ${goal.goal} — ${goal.detail}`)].join(
+    '\n',
+  );
 }
 
 /** Reads the results file (an object keyed by part), or `{}`. */

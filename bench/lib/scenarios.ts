@@ -29,10 +29,24 @@ export const TOKEN_U1 = createDevToken({ userId: 'u1', userName: 'alice' });
 export const SESSION_U1: UserSession = { userId: 'u1', groupName: 'g1', auth_token: TOKEN_U1 };
 
 /** The world user u1 plays in (multiplayer strategies). */
-export const WORLD = { id: 'w1', account: ACCOUNT, project: PROJECT, group: 'g1', name: 'world 1', users: [{ userId: 'u1', userName: 'alice' }] };
+export const WORLD = {
+  id: 'w1',
+  account: ACCOUNT,
+  project: PROJECT,
+  group: 'g1',
+  name: 'world 1',
+  users: [{ userId: 'u1', userName: 'alice' }],
+};
 /** The run use-specific-run is pointed at. */
 export const SPECIFIC_RUN_ID = 'bench-specific-run';
-const SPECIFIC_RUN = { id: SPECIFIC_RUN_ID, account: ACCOUNT, project: PROJECT, model: MODEL, user: { id: 'u1', userName: 'alice' }, scope: { group: 'g1' } };
+const SPECIFIC_RUN = {
+  id: SPECIFIC_RUN_ID,
+  account: ACCOUNT,
+  project: PROJECT,
+  model: MODEL,
+  user: { id: 'u1', userName: 'alice' },
+  scope: { group: 'g1' },
+};
 
 /** The init operations of reuse-last-initialized (N = 2 operation POSTs). */
 export const INIT_OPERATION = ['init', { step: [10] }];
@@ -205,7 +219,10 @@ export class ScenarioRunner {
   /** An empty emulator (plus the world or the specific run the scenario needs) and a fresh session store. */
   fresh(scenario: Scenario): SessionStore {
     this.emulator.reset();
-    this.emulator.seed({ worlds: scenario.world ? [structuredClone(WORLD)] : [], runs: scenario.strategy === 'use-specific-run' ? [structuredClone(SPECIFIC_RUN)] : [] });
+    this.emulator.seed({
+      worlds: scenario.world ? [structuredClone(WORLD)] : [],
+      runs: scenario.strategy === 'use-specific-run' ? [structuredClone(SPECIFIC_RUN)] : [],
+    });
     return createMemorySessionStore();
   }
 

@@ -90,7 +90,9 @@ function inspect(event: InspectionEvent): void {
   if (event.type === '@xstate.microstep') {
     // Transient states (`always` transitions) show up only here.
     const transitions = event._transitions as ReadonlyArray<{ source?: { id: string }; target?: ReadonlyArray<{ id: string }> }>;
-    chart.markVisited(transitions.flatMap((transition) => [transition.source, ...(transition.target ?? [])]).flatMap((node) => (node ? [node.id] : [])));
+    chart.markVisited(
+      transitions.flatMap((transition) => [transition.source, ...(transition.target ?? [])]).flatMap((node) => (node ? [node.id] : [])),
+    );
   }
   chart.showValue((event.snapshot as { value?: unknown }).value);
   revealActive(chart.element.parentElement);
@@ -104,7 +106,10 @@ function revealActive(holder: HTMLElement | null): void {
   if (!active) return;
   const box = active.getBoundingClientRect();
   const frame = holder.getBoundingClientRect();
-  holder.scrollBy({ left: box.left - frame.left - (frame.width - box.width) / 2, top: box.top - frame.top - (frame.height - box.height) / 2 });
+  holder.scrollBy({
+    left: box.left - frame.left - (frame.width - box.width) / 2,
+    top: box.top - frame.top - (frame.height - box.height) / 2,
+  });
 }
 
 // ── The manager ──────────────────────────────────────────────────────────────────────────────────
@@ -170,7 +175,13 @@ function showResult(call: string, outcome: { ok: true; value: unknown } | { ok: 
     result.dataset.kind = 'value';
     badge = el('span', 'badge', 'resolved');
     body.push(
-      el('p', undefined, outcome.value === undefined ? 'undefined: nothing to reset.' : 'No run: the strategy resolved the RunService itself (rm.run), as the original does.'),
+      el(
+        'p',
+        undefined,
+        outcome.value === undefined
+          ? 'undefined: nothing to reset.'
+          : 'No run: the strategy resolved the RunService itself (rm.run), as the original does.',
+      ),
     );
   } else {
     const run = outcome.value as Run;
@@ -220,7 +231,12 @@ function describeStrategy(): void {
 $('users').replaceChildren(
   ...USERS.map((user) => {
     const label = el('label', 'user');
-    const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'user', value: user.userId, checked: user.userId === userId });
+    const input = Object.assign(document.createElement('input'), {
+      type: 'radio',
+      name: 'user',
+      value: user.userId,
+      checked: user.userId === userId,
+    });
     input.addEventListener('change', () => {
       userId = user.userId;
       stopManager();

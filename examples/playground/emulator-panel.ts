@@ -7,7 +7,6 @@ import type { EmulatorStats, RequestLogEntry } from '../../src/emulator/index.js
 import { $, el } from './dom.js';
 import { SEED } from './presets.js';
 
-
 /** Short run ids in paths: `…` and the last six characters. */
 const shortIds = (text: string) => text.replace(/\b[0-9a-f]{20,}\b/gi, (id) => `…${id.slice(-6)}`);
 
@@ -78,7 +77,9 @@ export function startEmulatorPanel(controlURL: string): { refresh(): Promise<voi
           item.dataset.method = entry.method;
           item.dataset.status = String(entry.status);
           item.title = `${entry.method} ${decodePath(entry.url)}`;
-          const meta = [entry.user ?? 'anonymous', `${Math.round(entry.durationMs)} ms`, entry.fault ? `fault ${entry.fault}` : ''].filter(Boolean).join(' · ');
+          const meta = [entry.user ?? 'anonymous', `${Math.round(entry.durationMs)} ms`, entry.fault ? `fault ${entry.fault}` : '']
+            .filter(Boolean)
+            .join(' · ');
           item.append(
             el('span', `method m-${entry.method}`, entry.method),
             el('span', 'path', shortIds(decodePath(entry.url))),

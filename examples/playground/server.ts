@@ -47,12 +47,20 @@ const file = (name: string, type: string): Asset => ({ type, body: () => readFil
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
   const [script, emulator] = await Promise.all([
     bundleBrowser(join(HERE, 'app.ts')),
-    startEmulator({ port: options.port ?? 0, latency: options.latency ?? 0, variables: { price: 10 }, runs: SEED.runs, worlds: SEED.worlds }),
+    startEmulator({
+      port: options.port ?? 0,
+      latency: options.latency ?? 0,
+      variables: { price: 10 },
+      runs: SEED.runs,
+      worlds: SEED.worlds,
+    }),
   ]);
   const config = {
     baseURL: emulator.baseURL,
     controlURL: `${emulator.origin}/_emulator/`,
-    tokens: Object.fromEntries(USERS.map((user) => [user.userId, createDevToken({ userId: user.userId, userName: user.userName, groupName: user.groupName })])),
+    tokens: Object.fromEntries(
+      USERS.map((user) => [user.userId, createDevToken({ userId: user.userId, userName: user.userName, groupName: user.groupName })]),
+    ),
   };
   const visualizations = options.visualizationsDir ?? join(HERE, '..', '..', 'visualizations');
   const routes: Record<string, Asset> = {

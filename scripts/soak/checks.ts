@@ -176,15 +176,16 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
   for (const press of presses) {
     const created = createdBy(press.tag);
     if (created.length > 1) fail('one-run-per-press', `${press.tag} created ${created.length} runs`);
-    const creates = entries.filter((entry) => tagOf(entry) === press.tag && entry.method === 'POST' && ['create', 'world-run'].includes(classify(entry.method, entry.path)));
+    const creates = entries.filter(
+      (entry) =>
+        tagOf(entry) === press.tag && entry.method === 'POST' && ['create', 'world-run'].includes(classify(entry.method, entry.path)),
+    );
     if (creates.length > 1) fail('one-create-per-press', `${press.tag} sent ${creates.length} create requests`);
     // A press that made a run and still failed lost the answer (or, multiplayer, failed after the world got its run).
     if (!press.ok && created.length > 0) {
       const type = press.error?.type ?? '';
       const explained =
-        LOST_ANSWER.has(type) ||
-        plan.strategy === 'multiplayer' ||
-        (plan.strategy === 'reuse-last-initialized' && type === 'INIT_FAILED');
+        LOST_ANSWER.has(type) || plan.strategy === 'multiplayer' || (plan.strategy === 'reuse-last-initialized' && type === 'INIT_FAILED');
       if (!explained) fail('failed-press-made-run', `${press.tag} failed with ${type} although it created ${created[0]!.id}`);
     }
     // A failed initialisation trashes the run it made (improvement 8), unless trashing failed too and the error says so.
@@ -206,7 +207,8 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
     const callPresses = presses.filter((press) => press.call === call);
     const created = live(callPresses.flatMap((press) => createdBy(press.tag))).filter((run) => !orphans.has(run.id));
     if (QUERY_BASED.has(plan.strategy) || plan.strategy === 'multiplayer') {
-      if (created.length > 1) fail('getRun-leaves-one-run', `${call} left ${created.length} new live runs: ${created.map((run) => run.id).join(', ')}`);
+      if (created.length > 1)
+        fail('getRun-leaves-one-run', `${call} left ${created.length} new live runs: ${created.map((run) => run.id).join(', ')}`);
       const success = callPresses.find((press) => press.ok);
       if (success && created.length === 1 && success.runId !== created[0]!.id) {
         fail('getRun-leaves-one-run', `${call} created ${created[0]!.id} but returned ${success.runId}`);
@@ -218,7 +220,8 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
   const earlierSuccess = presses.some((press) => (press.call === 'getRun1' || press.call === 'reset') && press.ok);
   if (earlierSuccess && plan.strategy !== 'reuse-never' && plan.strategy !== 'multiplayer') {
     const created = presses.filter((press) => press.call === 'getRun2').flatMap((press) => createdBy(press.tag));
-    if (created.length > 0) fail('no-silent-new-run', `getRun2 created ${created.map((run) => run.id).join(', ')} although the user had a run`);
+    if (created.length > 0)
+      fail('no-silent-new-run', `getRun2 created ${created.map((run) => run.id).join(', ')} although the user had a run`);
   }
 
   // Run count within what the strategy allows; run limit never exceeded.
@@ -227,7 +230,8 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
   if (liveRuns.length > allowed) fail('allowed-runs', `${liveRuns.length} live runs, ${plan.strategy} allows ${allowed}`);
   if (plan.strategy === 'reuse-by-tracking-key' && plan.runLimit !== undefined) {
     const keyed = liveRuns.filter((run) => run.scope?.trackingKey === TRACKING_KEY);
-    if (keyed.length > plan.runLimit) fail('run-limit', `${keyed.length} live runs with tracking key ${TRACKING_KEY}, runLimit ${plan.runLimit}`);
+    if (keyed.length > plan.runLimit)
+      fail('run-limit', `${keyed.length} live runs with tracking key ${TRACKING_KEY}, runLimit ${plan.runLimit}`);
   }
 
   // The session store points at a live run after a successful last call; reuse-never stores nothing.
@@ -260,7 +264,10 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
     const series = gets.find((candidate) => candidate[0]!.tag === press.tag && candidate[0]!.path === path) ?? [];
     const failed = trailingFailures(series);
     if (failed < tries || !error.message.includes(`(${tries} attempts)`)) {
-      fail('get-retried', `${press.tag}: ${error.type} surfaced after ${failed} failed attempts (retries: ${settings.retries}): ${error.message}`);
+      fail(
+        'get-retried',
+        `${press.tag}: ${error.type} surfaced after ${failed} failed attempts (retries: ${settings.retries}): ${error.message}`,
+      );
     }
   }
   for (const series of gets) {
@@ -279,7 +286,11 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
       const answered = series[index]!;
       if (answered.status !== 429) continue;
       const gap = series[index + 1]!.startedAt - answered.endedAt;
-      if (gap < wait - 2) fail('retry-after', `${answered.tag}: retried ${gap.toFixed(1)} ms after a 429 with Retry-After ${settings.retryAfterSeconds} s (expected ≥ ${wait} ms)`);
+      if (gap < wait - 2)
+        fail(
+          'retry-after',
+          `${answered.tag}: retried ${gap.toFixed(1)} ms after a 429 with Retry-After ${settings.retryAfterSeconds} s (expected ≥ ${wait} ms)`,
+        );
     }
   }
 

@@ -251,7 +251,13 @@ function settleBound(plan: ContentionPlan, settings: ContentionSettings): number
 }
 
 /** Runs one contention user's managers to the end, recording into `record`; never rejects. */
-async function simulate(plan: ContentionPlan, settings: ContentionSettings, emulator: Emulator, coordinator: Coordinator, record: UserRecord): Promise<void> {
+async function simulate(
+  plan: ContentionPlan,
+  settings: ContentionSettings,
+  emulator: Emulator,
+  coordinator: Coordinator,
+  record: UserRecord,
+): Promise<void> {
   const think = stream(settings.seed, 'contention-think', plan.index);
   const token = createDevToken({ userId: plan.userId });
   const session: UserSession = { userId: plan.userId, groupName: GROUP, auth_token: token };
@@ -290,22 +296,29 @@ async function simulate(plan: ContentionPlan, settings: ContentionSettings, emul
       let rm: RunManager;
       try {
         rm = new RunManager({
-        run: { account: ACCOUNT, project: plan.project, model: managerPlan.model, baseURL: emulator.baseURL },
-        strategy: plan.strategy,
-        ...settingsOption,
-        sessionKey: `${managerPlan.sessionKey}-${plan.userId}`,
-        session: sessionOf(managerPlan.session, session, think),
-        sessionStore: storeOf(managerPlan.store, shared),
-        coordinator,
-        timeout: settings.timeoutMs,
-        retry: { retries: 1, baseDelayMs: 10, maxDelayMs: 50 },
-        fetch: taggedFetch(() => currentTag),
-      });
+          run: { account: ACCOUNT, project: plan.project, model: managerPlan.model, baseURL: emulator.baseURL },
+          strategy: plan.strategy,
+          ...settingsOption,
+          sessionKey: `${managerPlan.sessionKey}-${plan.userId}`,
+          session: sessionOf(managerPlan.session, session, think),
+          sessionStore: storeOf(managerPlan.store, shared),
+          coordinator,
+          timeout: settings.timeoutMs,
+          retry: { retries: 1, baseDelayMs: 10, maxDelayMs: 50 },
+          fetch: taggedFetch(() => currentTag),
+        });
       } catch (error) {
         // Valid options must construct: anything else is recorded against every call the manager had.
         for (const [index, op] of managerPlan.ops.entries()) {
           const message = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
-          outcomes.push({ manager: managerPlan.tag, tag: `${managerPlan.tag}:${index}:${op}`, op, startedAt: Date.now(), endedAt: Date.now(), error: { typed: false, type: 'CONSTRUCTOR_THREW', message } });
+          outcomes.push({
+            manager: managerPlan.tag,
+            tag: `${managerPlan.tag}:${index}:${op}`,
+            op,
+            startedAt: Date.now(),
+            endedAt: Date.now(),
+            error: { typed: false, type: 'CONSTRUCTOR_THREW', message },
+          });
         }
         return;
       }
@@ -407,14 +420,19 @@ export async function runContention(emulator: Emulator, settings: ContentionSett
   const entries: RequestLogEntry[] = [...emulator.requests];
   for (const plan of plans) {
     const { outcomes, stopped, constructionRefused } = results.get(plan.index)!;
-    const violation = (check: string, detail: string) => violations.push({ user: plan.userId, strategy: `contention/${plan.strategy}`, check, detail });
+    const violation = (check: string, detail: string) =>
+      violations.push({ user: plan.userId, strategy: `contention/${plan.strategy}`, check, detail });
     report.managers += plan.managers.length;
     report.calls += outcomes.length;
     report.stops += stopped.size;
-    report.hostileInputs += 1 + outcomes.filter((outcome) => outcome.op.startsWith('hostile')).length + plan.managers.filter((m) => m.hostileSettings).length;
-    report.hangingCollaborators += plan.managers.filter((m) => m.store === 'hanging').length + plan.managers.filter((m) => m.session === 'hanging').length;
-    report.throwingCollaborators += plan.managers.filter((m) => m.store === 'throwing').length + plan.managers.filter((m) => m.session === 'throwing').length;
-    if (constructionRefused !== 1) violation('hostile options refused', 'a constructor accepted strategyOptions.filter with an own __proto__ key');
+    report.hostileInputs +=
+      1 + outcomes.filter((outcome) => outcome.op.startsWith('hostile')).length + plan.managers.filter((m) => m.hostileSettings).length;
+    report.hangingCollaborators +=
+      plan.managers.filter((m) => m.store === 'hanging').length + plan.managers.filter((m) => m.session === 'hanging').length;
+    report.throwingCollaborators +=
+      plan.managers.filter((m) => m.store === 'throwing').length + plan.managers.filter((m) => m.session === 'throwing').length;
+    if (constructionRefused !== 1)
+      violation('hostile options refused', 'a constructor accepted strategyOptions.filter with an own __proto__ key');
 
     const bound = settleBound(plan, settings);
     const byManager = new Map(plan.managers.map((manager) => [manager.tag, manager]));
@@ -426,7 +444,8 @@ export async function runContention(emulator: Emulator, settings: ContentionSett
         violation('settles', `${outcome.tag} never settled`);
         continue;
       }
-      if (outcome.endedAt - outcome.startedAt > bound) violation('settles in time', `${outcome.tag} took ${outcome.endedAt - outcome.startedAt} ms (bound ${bound} ms)`);
+      if (outcome.endedAt - outcome.startedAt > bound)
+        violation('settles in time', `${outcome.tag} took ${outcome.endedAt - outcome.startedAt} ms (bound ${bound} ms)`);
       if (outcome.error) {
         if (!outcome.error.typed || !(ERROR_TYPES as readonly string[]).includes(outcome.error.type)) {
           violation('typed rejection', `${outcome.tag} rejected with ${outcome.error.type}: ${outcome.error.message}`);
@@ -454,7 +473,11 @@ export async function runContention(emulator: Emulator, settings: ContentionSett
       `; stopped: ${[...stopped].join(', ') || 'none'}; calls: ${outcomes.map((o) => `${o.tag}=${o.error ? o.error.type : (o.runId ?? '').slice(-6)}`).join(', ')}`;
     if (plan.strategy === 'reuse-by-tracking-key') {
       const live = runs.filter((run) => run.trashed !== true && run.scope?.trackingKey === TRACKING_KEY).length;
-      if (live > plan.runLimit! + orphans) violation('run limit', `${live} live runs with the tracking key, limit ${plan.runLimit} (+${orphans} a stopped manager never received)${evidence()}`);
+      if (live > plan.runLimit! + orphans)
+        violation(
+          'run limit',
+          `${live} live runs with the tracking key, limit ${plan.runLimit} (+${orphans} a stopped manager never received)${evidence()}`,
+        );
       continue;
     }
     const keys = new Set(plan.managers.map((manager) => manager.sessionKey));
@@ -465,10 +488,19 @@ export async function runContention(emulator: Emulator, settings: ContentionSett
       const blind = outcomes.filter((outcome) => outcome.op === 'getRun' && byManager.get(outcome.manager)!.store !== 'shared').length;
       allowed = working.size + blind;
     }
-    if (runs.length > allowed + orphans) violation('one run per session key', `${runs.length} runs for ${keys.size} session key(s), at most ${allowed} (+${orphans} a stopped manager never received)${evidence()}`);
+    if (runs.length > allowed + orphans)
+      violation(
+        'one run per session key',
+        `${runs.length} runs for ${keys.size} session key(s), at most ${allowed} (+${orphans} a stopped manager never received)${evidence()}`,
+      );
   }
   if (Object.keys(Object.prototype).length > 0 || ({} as { polluted?: unknown }).polluted !== undefined) {
-    violations.push({ user: '-', strategy: 'contention', check: 'prototype untouched', detail: `Object.prototype gained ${Object.keys(Object.prototype).join(', ')}` });
+    violations.push({
+      user: '-',
+      strategy: 'contention',
+      check: 'prototype untouched',
+      detail: `Object.prototype gained ${Object.keys(Object.prototype).join(', ')}`,
+    });
   }
   return report;
 }

@@ -31,16 +31,7 @@ export const FAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
 
 /** What a request is, by method and path (for the figures and for the world-list exemption). */
 export type RequestKind =
-  | 'create'
-  | 'query'
-  | 'load'
-  | 'variables'
-  | 'operation'
-  | 'patch'
-  | 'world-list'
-  | 'world-run'
-  | 'world-delete'
-  | 'other';
+  'create' | 'query' | 'load' | 'variables' | 'operation' | 'patch' | 'world-list' | 'world-run' | 'world-delete' | 'other';
 
 /**
  * Classifies a request by method and path.
@@ -225,7 +216,9 @@ export function scheduleFingerprint(settings: FaultSettings, users: number, perU
     const faults = probe.forUser(user);
     for (let k = 0; k < perUser; k += 1) parts.push(faults.draw());
   }
-  return hash32(...parts).toString(16).padStart(8, '0');
+  return hash32(...parts)
+    .toString(16)
+    .padStart(8, '0');
 }
 
 /**
@@ -244,5 +237,7 @@ export function appliedFingerprint(applied: readonly AppliedDecision[]): string 
     byUser.set(decision.user, list);
   }
   const users = [...byUser.keys()].sort((a, b) => a - b);
-  return hash32(...users.flatMap((user) => [user, ...byUser.get(user)!])).toString(16).padStart(8, '0');
+  return hash32(...users.flatMap((user) => [user, ...byUser.get(user)!]))
+    .toString(16)
+    .padStart(8, '0');
 }

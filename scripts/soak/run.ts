@@ -217,7 +217,11 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
       requests: { total: entries.length, byMethod, aborted: entries.filter((entry) => entry.aborted).length },
       faultsInjected,
       faultsRegistered: { ...injector.registered },
-      retries: retryFigures(outcomes.flatMap((outcome) => outcome.attempts), entries, options.retry.retries),
+      retries: retryFigures(
+        outcomes.flatMap((outcome) => outcome.attempts),
+        entries,
+        options.retry.retries,
+      ),
       userRetries,
       calls,
       errorsByType,
@@ -226,7 +230,9 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
       unhandledRejections: unhandled,
       contention,
       violations,
-      ...(options.includeLog ? { log: { entries, outcomes: outcomes.map(({ plan, presses, attempts }) => ({ plan, presses, attempts })) } } : {}),
+      ...(options.includeLog
+        ? { log: { entries, outcomes: outcomes.map(({ plan, presses, attempts }) => ({ plan, presses, attempts })) } }
+        : {}),
     };
   } finally {
     process.off('unhandledRejection', onUnhandled);

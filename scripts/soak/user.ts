@@ -178,7 +178,13 @@ function strategyOptions(plan: UserPlan): Record<string, unknown> | undefined {
 
 function record(error: unknown): RecordedError {
   if (error instanceof RunManagerError) {
-    return { typed: true, type: error.type, message: error.message, name: error.name, ...(error.status === undefined ? {} : { status: error.status }) };
+    return {
+      typed: true,
+      type: error.type,
+      message: error.message,
+      name: error.name,
+      ...(error.status === undefined ? {} : { status: error.status }),
+    };
   }
   const name = error instanceof Error ? error.name : typeof error;
   return { typed: false, type: `UNTYPED(${name})`, message: error instanceof Error ? error.message : String(error), name };
@@ -271,7 +277,15 @@ export async function simulateUser(plan: UserPlan, settings: UserSettings, fault
       try {
         const value = await action(tag);
         const id = value && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
-        presses.push({ call: name, press, tag, ok: true, ...(typeof id === 'string' ? { runId: id } : {}), startedAt, endedAt: Date.now() });
+        presses.push({
+          call: name,
+          press,
+          tag,
+          ok: true,
+          ...(typeof id === 'string' ? { runId: id } : {}),
+          startedAt,
+          endedAt: Date.now(),
+        });
         return;
       } catch (error) {
         const recorded = record(error);

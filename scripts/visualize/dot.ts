@@ -73,9 +73,7 @@ export function chooseRankdir(graph: MachineGraph): 'TB' | 'LR' {
 /** Bold name, then the detail lines (invoke, tags, internal transitions) in grey. */
 function stateLabel(graph: MachineGraph, state: GraphState, align: 'CENTER' | 'LEFT'): string {
   const br = align === 'LEFT' ? '<BR ALIGN="LEFT"/>' : '<BR/>';
-  const details = stateLines(graph, state).map(
-    (line) => `${br}<FONT POINT-SIZE="11" COLOR="#4b5563">${htmlText(line)}</FONT>`,
-  );
+  const details = stateLines(graph, state).map((line) => `${br}<FONT POINT-SIZE="11" COLOR="#4b5563">${htmlText(line)}</FONT>`);
   return `<<B>${htmlText(state.key)}</B>${details.join('')}${align === 'LEFT' ? br : ''}>`;
 }
 
@@ -123,8 +121,7 @@ export function toDot(graph: MachineGraph, options: DotOptions = {}): string {
       `nodesep=0.35, ranksep=${labelNodes === 'nodes' ? 0.22 : 0.45}, pad="0.3", bgcolor="white"];`,
   );
   lines.push(
-    `  node [fontname=${dotString(FONT)}, fontsize=12, shape=box, style="rounded,filled", ` +
-      `margin="0.18,0.07", penwidth=1.3];`,
+    `  node [fontname=${dotString(FONT)}, fontsize=12, shape=box, style="rounded,filled", ` + `margin="0.18,0.07", penwidth=1.3];`,
   );
   lines.push(`  edge [fontname=${dotString(FONT)}, fontsize=11, arrowsize=0.7, penwidth=1.1];`);
 

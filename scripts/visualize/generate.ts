@@ -87,7 +87,7 @@ function readme(described: Described[]): string {
     '- A double border marks a final state (a strategy ends in `ready` or `error`, which become its output);',
     '  in Mermaid, a `--> [*]` arrow.',
     '- A dashed box is a decision state: it has only eventless `always` transitions and is left at once.',
-    '- A box around states is a compound state (the run-manager\'s `working` and `locked`).',
+    "- A box around states is a compound state (the run-manager's `working` and `locked`).",
     '- Arrows are labelled `EVENT [guard]`. `done: X` / `error: X` are the invoked actor `X` resolving / rejecting',
     '  (error arrows are red), `always` arrows (dashed) are eventless, and `[else]` is the unguarded fallback taken',
     '  when no earlier guard for the same event passes. Several transitions between the same two states share an arrow.',

@@ -41,7 +41,8 @@ Control API: <origin>/_emulator/{requests,runs,worlds,seed,reset,faults,latency,
 export type CliParse = { kind: 'help' } | { kind: 'run'; options: EmulatorOptions } | { kind: 'error'; message: string };
 
 function integer(text: string, name: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, not "${text}"`);
   return Number(text);
 }
 

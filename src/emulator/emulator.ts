@@ -252,7 +252,8 @@ class LocalEmulator implements Emulator {
 }
 
 function assertPort(port: unknown): number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('port must be an integer from 0 to 65535');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError('port must be an integer from 0 to 65535');
   return port;
 }
 
@@ -288,7 +289,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   assertCount(options.logByteLimit ?? DEFAULT_LOG_BYTE_LIMIT, 'logByteLimit', 1, true);
   assertCount(options.bodyLimit ?? DEFAULT_BODY_LIMIT, 'bodyLimit', 1);
   for (const [token, user] of Object.entries(options.tokens ?? {})) {
-    if (!isRecord(user) || typeof user.id !== 'string' || user.id === '') throw new TypeError(`tokens["${token}"] must be a user with a non-empty string id`);
+    if (!isRecord(user) || typeof user.id !== 'string' || user.id === '')
+      throw new TypeError(`tokens["${token}"] must be a user with a non-empty string id`);
   }
   if (options.variables !== undefined && !isRecord(options.variables)) throw new TypeError('variables must be an object');
   const store = new RunStore(options.variables);

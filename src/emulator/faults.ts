@@ -48,7 +48,8 @@ function validate(spec: FaultSpec): void {
     }
     case 'slow': {
       const { delayMs } = spec as SlowFault;
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new TypeError('slow delayMs must be a non-negative number');
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0)
+        throw new TypeError('slow delayMs must be a non-negative number');
       return;
     }
     case 'truncate':

@@ -148,7 +148,8 @@ export function readBody(req: IncomingMessage, limit: number, keep = limit): Pro
       if (failed) return;
       const bytes = Buffer.concat(chunks);
       chunks = [];
-      if (size > keep) resolve({ present: true, text: utf8Prefix(bytes, keep), value: undefined, error: 'the body was not read', size, partial: true });
+      if (size > keep)
+        resolve({ present: true, text: utf8Prefix(bytes, keep), value: undefined, error: 'the body was not read', size, partial: true });
       else resolve(parseBody(bytes.toString('utf8'), size));
     });
     req.on('close', () => {
@@ -188,7 +189,8 @@ function parseBody(text: string, size: number): RequestBody {
   } catch (error) {
     return { present: true, text, value: undefined, error: (error as Error).message, size };
   }
-  if (deeperThan(value, MAX_DEPTH)) return { present: true, text, value: undefined, error: `JSON nested deeper than ${MAX_DEPTH} levels`, size };
+  if (deeperThan(value, MAX_DEPTH))
+    return { present: true, text, value: undefined, error: `JSON nested deeper than ${MAX_DEPTH} levels`, size };
   return { present: true, text, value, size };
 }
 

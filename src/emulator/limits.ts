@@ -42,7 +42,9 @@ export class StoreBudget {
   /** A dotted key of `segments` parts: it creates that many levels of nesting and keys. */
   path(key: string, segments: number): void {
     if (segments > MAX_STORED_DEPTH) {
-      throw this.refuse(`${this.what}: field path ${quote(key)} has ${segments} segments; stored values nest at most ${MAX_STORED_DEPTH} levels`);
+      throw this.refuse(
+        `${this.what}: field path ${quote(key)} has ${segments} segments; stored values nest at most ${MAX_STORED_DEPTH} levels`,
+      );
     }
     this.count(segments);
   }

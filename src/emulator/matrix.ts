@@ -152,7 +152,9 @@ function comparison(segments: string[], operator: MatrixOperator, operand: strin
     case '=':
       return (run) => matrixEquals(getPath(run, segments), operand);
     default: {
-      const test = { '<': (s: number) => s < 0, '>': (s: number) => s > 0, '<=': (s: number) => s <= 0, '>=': (s: number) => s >= 0 }[operator];
+      const test = { '<': (s: number) => s < 0, '>': (s: number) => s > 0, '<=': (s: number) => s <= 0, '>=': (s: number) => s >= 0 }[
+        operator
+      ];
       return (run) => {
         const sign = order(getPath(run, segments), operand);
         return sign !== null && test(sign);

@@ -18,9 +18,7 @@ const READ_ONLY = new Set(['id', 'account', 'project', 'user', 'created', 'lastM
  * const step: PatchStep = { kind: 'set', path: ['scope', 'trackingKey'], value: 'tk' };
  * ```
  */
-export type PatchStep =
-  | { kind: 'set'; path: string[]; value: unknown }
-  | { kind: 'mergeVariables'; values: Record<string, unknown> };
+export type PatchStep = { kind: 'set'; path: string[]; value: unknown } | { kind: 'mergeVariables'; values: Record<string, unknown> };
 
 /**
  * Validates a PATCH body: a JSON object whose keys are dotted paths (`scope.trackingKey`, `.price`

@@ -18,7 +18,10 @@ import type { StoredRun } from './store.js';
 export function includeNames(query: URLSearchParams): string[] | null {
   const values = query.getAll('include');
   if (values.length === 0) return null;
-  return values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  return values
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
 }
 
 /**

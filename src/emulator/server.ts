@@ -153,7 +153,14 @@ function failReply(fault: FailFault): Reply {
   };
 }
 
-async function route(state: PipelineState, request: IncomingMessage, method: string, target: Target, identity: Identity, body: RequestBody): Promise<Reply> {
+async function route(
+  state: PipelineState,
+  request: IncomingMessage,
+  method: string,
+  target: Target,
+  identity: Identity,
+  body: RequestBody,
+): Promise<Reply> {
   const [root, api, ...rest] = target.segments;
   const isRun = root === 'v2' && api === 'run';
   const isWorld = root === 'v2' && api === 'multiplayer' && rest[0] === 'world';
@@ -252,7 +259,13 @@ async function answerApi(
   }
 }
 
-async function answerControl(state: PipelineState, req: IncomingMessage, res: ServerResponse, method: string, target: Target): Promise<void> {
+async function answerControl(
+  state: PipelineState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  target: Target,
+): Promise<void> {
   let body: RequestBody;
   try {
     body = await readBody(req, state.bodyLimit);
@@ -263,7 +276,8 @@ async function answerControl(state: PipelineState, req: IncomingMessage, res: Se
   }
   let reply: Reply;
   try {
-    reply = method === 'OPTIONS' ? preflightReply() : state.control({ method, segments: target.segments.slice(1), query: target.query, body });
+    reply =
+      method === 'OPTIONS' ? preflightReply() : state.control({ method, segments: target.segments.slice(1), query: target.query, body });
   } catch (error) {
     reply = toReply(error);
   }

@@ -106,10 +106,7 @@ export type TruncateFault = FaultTarget;
  * ```
  */
 export type FaultSpec =
-  | ({ kind: 'fail' } & FailFault)
-  | ({ kind: 'drop' } & DropFault)
-  | ({ kind: 'slow' } & SlowFault)
-  | ({ kind: 'truncate' } & TruncateFault);
+  ({ kind: 'fail' } & FailFault) | ({ kind: 'drop' } & DropFault) | ({ kind: 'slow' } & SlowFault) | ({ kind: 'truncate' } & TruncateFault);
 
 /**
  * How the request authenticated: a valid bearer token, none, or a token that was refused.

@@ -15,14 +15,7 @@ import type { SessionStore } from '../services/session-store.js';
 import type { Run, UserSession } from '../types.js';
 import { holdLock, type LockEvent } from './lock.js';
 import { reusePerSessionMachine } from './strategies/reuse-per-session.machine.js';
-import type {
-  CachedRun,
-  ResolutionMode,
-  RunConfig,
-  StrategyInput,
-  StrategyOutput,
-  StrategyServices,
-} from './strategies/types.js';
+import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
 /** One promise waiting for a resolution. */
 export interface Caller {
@@ -189,9 +182,7 @@ export const runManagerMachine = setup({
     startReset: assign((_, params: { requestId: number; createOptions?: Record<string, unknown> }) =>
       fresh('reset', [{ requestId: params.requestId, variables: [] }], params.createOptions),
     ),
-    startQueuedReset: assign(({ context }) =>
-      fresh('reset', context.queuedReset?.callers ?? [], context.queuedReset?.createOptions),
-    ),
+    startQueuedReset: assign(({ context }) => fresh('reset', context.queuedReset?.callers ?? [], context.queuedReset?.createOptions)),
     clearQueuedReset: assign({ queuedReset: null }),
     rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
     joinResolution: assign(({ context }, params: { requestId: number; variables?: string[] }) => {
@@ -221,8 +212,7 @@ export const runManagerMachine = setup({
       enqueue.assign({ callers: [] });
     }),
     failCallers: enqueueActions(({ context, enqueue }) => {
-      const error =
-        context.error ?? new RunManagerError('INVALID_RESPONSE', 'The resolution failed without an error');
+      const error = context.error ?? new RunManagerError('INVALID_RESPONSE', 'The resolution failed without an error');
       for (const caller of context.callers) {
         enqueue.emit({ type: 'settled', requestId: caller.requestId, ok: false, error });
       }

@@ -3,17 +3,7 @@
  * interfaces only, so a test (or a user) can hand a strategy any object that fulfils them.
  */
 import type { $Fetch } from 'ofetch';
-import type {
-  ContentRange,
-  OperationResult,
-  Operations,
-  QueryModifiers,
-  RetryOptions,
-  Run,
-  RunFilter,
-  RunScope,
-  World,
-} from '../types.js';
+import type { ContentRange, OperationResult, Operations, QueryModifiers, RetryOptions, Run, RunFilter, RunScope, World } from '../types.js';
 
 /** Per-call options every client method takes. */
 export interface RequestOptions {

@@ -41,7 +41,8 @@ function encodeComponent(value: string): string {
  * `<` and `>` are refused: servers (and browsers, which encode them in paths) read them as operators.
  */
 function encodeKey(key: string): string {
-  if (/[<>]/.test(key)) throw new RunManagerError('INVALID_OPTIONS', `filter key ${JSON.stringify(key.slice(0, 40))} cannot contain '<' or '>'`);
+  if (/[<>]/.test(key))
+    throw new RunManagerError('INVALID_OPTIONS', `filter key ${JSON.stringify(key.slice(0, 40))} cannot contain '<' or '>'`);
   return encodeComponent(key);
 }
 
@@ -157,7 +158,10 @@ export function toQueryString(params: Record<string, unknown> | string | undefin
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue;
     const rendered = Array.isArray(value)
-      ? value.filter((element) => element !== undefined).map(queryValue).join(',')
+      ? value
+          .filter((element) => element !== undefined)
+          .map(queryValue)
+          .join(',')
       : queryValue(value);
     pairs.push(`${encodeComponent(key)}=${rendered}`);
   }

@@ -120,7 +120,10 @@ export function resolveBaseURL(options: { baseURL?: string; server?: ServerOptio
  */
 export function pathSegment(value: unknown, what: string): string {
   if (typeof value !== 'string' || value === '') {
-    throw new RunManagerError('INVALID_OPTIONS', `${what} is missing${value === undefined || value === '' ? '' : ` (got ${value === null ? 'null' : typeof value})`}`);
+    throw new RunManagerError(
+      'INVALID_OPTIONS',
+      `${what} is missing${value === undefined || value === '' ? '' : ` (got ${value === null ? 'null' : typeof value})`}`,
+    );
   }
   if (value === '.' || value === '..') {
     throw new RunManagerError('INVALID_OPTIONS', `${what} cannot be '${value}'`);
@@ -206,7 +209,10 @@ function assertSerializable(spec: HttpRequestSpec): void {
   try {
     JSON.stringify(spec.body);
   } catch (error) {
-    throw new RunManagerError('INVALID_OPTIONS', `${spec.method} ${spec.path}: the request body cannot be sent as JSON (${describeThrown(error)})`);
+    throw new RunManagerError(
+      'INVALID_OPTIONS',
+      `${spec.method} ${spec.path}: the request body cannot be sent as JSON (${describeThrown(error)})`,
+    );
   }
 }
 
@@ -215,7 +221,10 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 function checkDuration(name: string, value: number, min: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
-    throw new RunManagerError('INVALID_OPTIONS', `${name} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${String(value)}`);
+    throw new RunManagerError(
+      'INVALID_OPTIONS',
+      `${name} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${String(value)}`,
+    );
   }
 }
 
@@ -366,7 +375,12 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
       const outcome = await attempt(spec, url, token);
       if (outcome.ok) {
         if (outcome.status < 200 || outcome.status >= 300) {
-          throw toError(spec, { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}` }, attemptIndex + 1, token);
+          throw toError(
+            spec,
+            { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}` },
+            attemptIndex + 1,
+            token,
+          );
         }
         return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
       }
@@ -396,7 +410,9 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     const text = typeof data === 'string' ? data : '';
     if (spec.parse === 'text') return text as T;
     if (text.trim() === '') {
-      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, { status });
+      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, {
+        status,
+      });
     }
     try {
       return JSON.parse(text) as T;

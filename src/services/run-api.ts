@@ -119,11 +119,10 @@ export function createRunApi(options: ApiClientOptions): RunApi {
 
   function operationFailed(error: unknown, index: number, count: number, name: string): RunManagerError {
     const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', describeThrown(error));
-    return new RunManagerError(
-      failure.type,
-      `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`,
-      { status: failure.status, cause: failure },
-    );
+    return new RunManagerError(failure.type, `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`, {
+      status: failure.status,
+      cause: failure,
+    });
   }
 
   return {
@@ -132,7 +131,13 @@ export function createRunApi(options: ApiClientOptions): RunApi {
       if (typeof params.model !== 'string' || params.model === '') {
         throw new RunManagerError('INVALID_OPTIONS', 'No model specified to create a run');
       }
-      const spec: HttpRequestSpec = { method: 'POST', path: root(), body: pickCreateParams(params), signal: requestOptions?.signal, parse: 'json' };
+      const spec: HttpRequestSpec = {
+        method: 'POST',
+        path: root(),
+        body: pickCreateParams(params),
+        signal: requestOptions?.signal,
+        parse: 'json',
+      };
       const response = await http.request<unknown>(spec);
       if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'the created run with an id');
       return response.data;
@@ -168,7 +173,11 @@ export function createRunApi(options: ApiClientOptions): RunApi {
         path = runPath(target);
       } else {
         const matrix = isObject(target) ? toMatrix(target as RunFilter) : ';';
-        if (matrix === ';') throw new RunManagerError('INVALID_OPTIONS', 'save() needs a run id or a non-empty filter (an empty filter would change every run)');
+        if (matrix === ';')
+          throw new RunManagerError(
+            'INVALID_OPTIONS',
+            'save() needs a run id or a non-empty filter (an empty filter would change every run)',
+          );
         path = `${root()}${matrix}/`;
       }
       if (!isObject(attributes)) throw new RunManagerError('INVALID_OPTIONS', 'Attributes to save must be an object');
@@ -233,7 +242,13 @@ export function createRunApi(options: ApiClientOptions): RunApi {
 
       async load(runId: string, name: string, requestOptions?: RequestOptions): Promise<unknown> {
         const path = `${runPath(runId)}variables/${pathSegment(name, 'variable name')}/`;
-        const response = await http.request<unknown>({ method: 'GET', path, headers: autoRestore, signal: requestOptions?.signal, parse: 'json' });
+        const response = await http.request<unknown>({
+          method: 'GET',
+          path,
+          headers: autoRestore,
+          signal: requestOptions?.signal,
+          parse: 'json',
+        });
         return response.data;
       },
 

@@ -6,13 +6,7 @@
  */
 import type { $Fetch } from 'ofetch';
 import { RunManagerError } from '../errors.js';
-import type {
-  CreateRunParams,
-  RequestOptions,
-  RunApi,
-  RunQueryResult,
-  WorldApi,
-} from './api-types.js';
+import type { CreateRunParams, RequestOptions, RunApi, RunQueryResult, WorldApi } from './api-types.js';
 import { resolveBaseURL } from './http.js';
 import { normalizeOperations } from './operations.js';
 import { createRunApi } from './run-api.js';
@@ -228,9 +222,7 @@ export class RunService {
         this.#bound((runId) => this.api.variables.query(runId, Array.isArray(names) ? names : names.include, options)),
       load: (name, options) => this.#bound((runId) => this.api.variables.load(runId, name, options)),
       save: (values, value, options) =>
-        this.#bound((runId) =>
-          this.api.variables.save(runId, typeof values === 'string' ? { [values]: value } : values, options),
-        ),
+        this.#bound((runId) => this.api.variables.save(runId, typeof values === 'string' ? { [values]: value } : values, options)),
     };
   }
 

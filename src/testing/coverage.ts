@@ -147,8 +147,7 @@ export function machineStates(machine: AnyStateMachine): AnyStateNode[] {
 export function transitionKey(transition: AnyTransitionDefinition): string {
   const source = transition.source as AnyStateNode;
   const eventType = transition.eventType ?? '';
-  const list: readonly AnyTransitionDefinition[] =
-    eventType === '' ? (source.always ?? []) : (source.transitions.get(eventType) ?? []);
+  const list: readonly AnyTransitionDefinition[] = eventType === '' ? (source.always ?? []) : (source.transitions.get(eventType) ?? []);
   return `${source.id}|${eventType}|${Math.max(0, list.indexOf(transition))}`;
 }
 

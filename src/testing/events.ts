@@ -102,7 +102,8 @@ export function createEventCatalog(
   const labels = new Map<string, string[]>();
   for (const [id, variants] of Object.entries(outcomes)) {
     const names = outcomeLabels(variants);
-    if (new Set(names).size !== names.length) throw new Error(`run-lifecycle/testing: outcome labels of '${id}' must be unique (${names.join(', ')})`);
+    if (new Set(names).size !== names.length)
+      throw new Error(`run-lifecycle/testing: outcome labels of '${id}' must be unique (${names.join(', ')})`);
     labels.set(id, names);
   }
 
@@ -137,7 +138,12 @@ export function createEventCatalog(
           outcomeEvents(list, snapshot, type.slice(ERROR.length), 'error');
         } else if (type.startsWith(AFTER)) {
           // The actor raises it itself when the delay elapses: nothing to send, nothing to script.
-          add(list, snapshot, { type }, { kind: 'after', invokeId: undefined, variant: delayOf(type, snapshot), produced: true, script: [] });
+          add(
+            list,
+            snapshot,
+            { type },
+            { kind: 'after', invokeId: undefined, variant: delayOf(type, snapshot), produced: true, script: [] },
+          );
         } else if (events[type]) {
           for (const variant of events[type]!) {
             if (variant.when && !variant.when(snapshot)) continue;

@@ -73,7 +73,10 @@ export function defaultSerialize(snapshot: AnyMachineSnapshot): unknown {
 }
 
 /** The traversal graph: serialized state → its snapshot and its edges by serialized event. */
-type Adjacency = Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: EventObject; state: AnyMachineSnapshot }> }>;
+type Adjacency = Record<
+  string,
+  { state: AnyMachineSnapshot; transitions: Record<string, { event: EventObject; state: AnyMachineSnapshot }> }
+>;
 
 /** The traversal options as `xstate/graph` types them for an arbitrary machine. */
 type GraphOptions = NonNullable<Parameters<typeof getShortestPaths<AnyStateMachine>>[1]>;
@@ -152,7 +155,11 @@ function pathItems(path: Omit<ModelPath, 'id' | 'name'>, catalog: EventCatalog):
 }
 
 /** Distance (in events) from every traversal state to the nearest complete state. */
-function distancesToComplete(adjacency: Adjacency, key: (s: AnyMachineSnapshot) => string, isComplete: GenerateOptions['isComplete']): Map<string, number> {
+function distancesToComplete(
+  adjacency: Adjacency,
+  key: (s: AnyMachineSnapshot) => string,
+  isComplete: GenerateOptions['isComplete'],
+): Map<string, number> {
   const reverse = new Map<string, string[]>();
   for (const [from, entry] of Object.entries(adjacency)) {
     for (const { state } of Object.values(entry.transitions)) {
@@ -180,7 +187,12 @@ function distancesToComplete(adjacency: Adjacency, key: (s: AnyMachineSnapshot) 
   return distance;
 }
 
-function completion(adjacency: Adjacency, from: string, distance: Map<string, number>, key: (s: AnyMachineSnapshot) => string): EventObject[] {
+function completion(
+  adjacency: Adjacency,
+  from: string,
+  distance: Map<string, number>,
+  key: (s: AnyMachineSnapshot) => string,
+): EventObject[] {
   const events: EventObject[] = [];
   let current = from;
   while ((distance.get(current) ?? 0) > 0) {
@@ -224,7 +236,11 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
 
   const shortest = getShortestPaths(machine, traversal as GraphOptions);
   const shortestTo = new Map<string, EventObject[]>();
-  for (const path of shortest) shortestTo.set(key(path.state as AnyMachineSnapshot), path.steps.slice(1).map((step) => step.event as EventObject));
+  for (const path of shortest)
+    shortestTo.set(
+      key(path.state as AnyMachineSnapshot),
+      path.steps.slice(1).map((step) => step.event as EventObject),
+    );
   const adjacency = getAdjacencyMap(machine, traversal as GraphOptions) as unknown as Adjacency;
   const distance = distancesToComplete(adjacency, key, options.isComplete);
   const byDepth = [...shortestTo.entries()].sort((a, b) => a[1].length - b[1].length);
@@ -240,7 +256,9 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
       });
       if (!event) {
         const labels = offered.map((candidate) => stepLabel(catalog.meta(candidate).kind, candidate.type, catalog.meta(candidate).variant));
-        throw new Error(`run-lifecycle/testing: scenario [${inputLabel}] ${scenario.steps.join(' → ')}: '${wanted}' is not offered in ${stateValueText(snapshot.value)} (offered: ${labels.join(', ') || 'nothing'})`);
+        throw new Error(
+          `run-lifecycle/testing: scenario [${inputLabel}] ${scenario.steps.join(' → ')}: '${wanted}' is not offered in ${stateValueText(snapshot.value)} (offered: ${labels.join(', ') || 'nothing'})`,
+        );
       }
       events.push(event);
       snapshot = planner.next(snapshot, event).snapshot;
@@ -304,7 +322,8 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
 export function generatePaths(machine: AnyStateMachine, options: GenerateOptions): ModelPath[] {
   const paths: ModelPath[] = [];
   for (const scenario of options.scenarios) {
-    if (!(scenario.input in options.inputs)) throw new Error(`run-lifecycle/testing: a scenario names the unknown input '${scenario.input}'`);
+    if (!(scenario.input in options.inputs))
+      throw new Error(`run-lifecycle/testing: a scenario names the unknown input '${scenario.input}'`);
   }
   for (const [inputLabel, input] of Object.entries(options.inputs)) {
     for (const { path } of generateForInput(machine, inputLabel, input, options)) {

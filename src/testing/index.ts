@@ -219,7 +219,10 @@ export interface StrategyModelOptions<TScript = unknown> extends Omit<PathModelO
  * for (const path of model.paths) it(path.name, () => model.replay(path));
  * ```
  */
-export function createStrategyModel<TScript = unknown>(machine: AnyStateMachine, options: StrategyModelOptions<TScript> = {}): PathModel<TScript> {
+export function createStrategyModel<TScript = unknown>(
+  machine: AnyStateMachine,
+  options: StrategyModelOptions<TScript> = {},
+): PathModel<TScript> {
   const { input: base = {}, modes = ['getRun', 'reset'], inputs: extra = {}, ...rest } = options;
   const baseInput: StrategyInput<object> = {
     mode: 'getRun',

@@ -27,7 +27,11 @@ import type { PlannedMacrostep } from './types.js';
 export function stateValueText(value: StateValue): string {
   if (typeof value === 'string') return value;
   return Object.entries(value)
-    .map(([key, child]) => (child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${stateValueText(child as StateValue)}`))
+    .map(([key, child]) =>
+      child === undefined || (typeof child === 'object' && Object.keys(child).length === 0)
+        ? key
+        : `${key}.${stateValueText(child as StateValue)}`,
+    )
     .join(', ');
 }
 

@@ -94,7 +94,9 @@ function invokedSources(machine: AnyStateMachine): string[] {
   const walk = (node: AnyStateNode) => {
     for (const invoke of node.invoke) {
       if (typeof invoke.src !== 'string') {
-        throw new Error(`run-lifecycle/testing: invoke '${invoke.id}' has inline logic; name it in setup({ actors }) so a replay can replace it`);
+        throw new Error(
+          `run-lifecycle/testing: invoke '${invoke.id}' has inline logic; name it in setup({ actors }) so a replay can replace it`,
+        );
       }
       sources.add(invoke.src);
     }
@@ -208,7 +210,10 @@ export async function replayPath<TScript = unknown>(
   const check = (snapshot: AnyMachineSnapshot, planned: PlannedMacrostep, where: string, step?: ModelStep) => {
     if (!sameState(snapshot, planned)) {
       const error = snapshot.status === 'error' ? ` — ${String((snapshot as { error?: unknown }).error)}` : '';
-      fail(`${where}: expected ${stateValueText(planned.value)} (${planned.status}), got ${stateValueText(snapshot.value)} (${snapshot.status})${error}`, step);
+      fail(
+        `${where}: expected ${stateValueText(planned.value)} (${planned.status}), got ${stateValueText(snapshot.value)} (${snapshot.status})${error}`,
+        step,
+      );
     }
   };
 
@@ -225,7 +230,8 @@ export async function replayPath<TScript = unknown>(
       } else {
         actor.send(step.event);
       }
-      const what = step.kind === 'after' ? `${step.eventType} (the actor takes it when its delay '${step.variant}' elapses)` : step.eventType;
+      const what =
+        step.kind === 'after' ? `${step.eventType} (the actor takes it when its delay '${step.variant}' elapses)` : step.eventType;
       const record = await nextRecord(what, step);
       if (record.event.type !== step.eventType) fail(`${where}: the machine received ${record.event.type} instead`, step);
       check(record.snapshot, step, where, step);

@@ -23,7 +23,9 @@ function run(command: string, args: string[]): void {
   console.log(`[browser tests] $ ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   if (result.status !== 0) {
-    throw new Error(`[browser tests] \`${command} ${args.join(' ')}\` failed (${result.error?.message ?? `exit ${result.status}`}). ${HOW_TO}`);
+    throw new Error(
+      `[browser tests] \`${command} ${args.join(' ')}\` failed (${result.error?.message ?? `exit ${result.status}`}). ${HOW_TO}`,
+    );
   }
 }
 
@@ -47,7 +49,8 @@ export function ensureChromium(): string {
   console.log(`[browser tests] ${CHROMIUM_PATH} is missing: installing Debian's chromium package.`);
   run('apt-get', ['update']);
   run('apt-get', ['install', '-y', 'chromium']);
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`[browser tests] apt-get installed chromium, but ${CHROMIUM_PATH} is still missing. ${HOW_TO}`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`[browser tests] apt-get installed chromium, but ${CHROMIUM_PATH} is still missing. ${HOW_TO}`);
   return CHROMIUM_PATH;
 }
 

@@ -58,7 +58,9 @@ describe('default session store (IndexedDB) in Chromium', () => {
     const again = await resolveOnPage(page, 'u1');
     expect(again).toEqual({ id: first.id, freshlyCreated: false, userId: 'u1' });
     // After the reload: one load of the remembered run, no create.
-    expect((await settledRequests(suite.emulator)).map((entry) => `${entry.method} ${entry.path}`)).toEqual([`GET /v2/run/acme/sim/${first.id}/`]);
+    expect((await settledRequests(suite.emulator)).map((entry) => `${entry.method} ${entry.path}`)).toEqual([
+      `GET /v2/run/acme/sim/${first.id}/`,
+    ]);
     expect(suite.emulator.runs().map((run) => run.id)).toEqual([first.id]);
   });
 
@@ -119,13 +121,22 @@ describe('default session store (IndexedDB) in Chromium', () => {
       expect(run, what).toMatchObject({ freshlyCreated: true, userId: 'u1' });
       expect(run.id, what).not.toBe(existing!.id);
       const requests = await settledRequests(suite.emulator);
-      expect(requests.map((entry) => `${entry.method} ${entry.path}`), what).toEqual(['POST /v2/run/acme/sim/']);
+      expect(
+        requests.map((entry) => `${entry.method} ${entry.path}`),
+        what,
+      ).toEqual(['POST /v2/run/acme/sim/']);
       expect(await storedRecord(page), what).toEqual(recordOf(run.id, 'u1'));
 
       await reload(page);
       expect(await resolveOnPage(page, 'u1'), what).toEqual({ id: run.id, freshlyCreated: false, userId: 'u1' });
-      expect(apiRequests(suite.emulator).filter((entry) => entry.path === `/v2/run/acme/sim/${existing!.id}/`), what).toEqual([]);
-      expect(suite.emulator.runs({ userId: 'u1' }).map((entry) => entry.id), what).toEqual([existing!.id, run.id]);
+      expect(
+        apiRequests(suite.emulator).filter((entry) => entry.path === `/v2/run/acme/sim/${existing!.id}/`),
+        what,
+      ).toEqual([]);
+      expect(
+        suite.emulator.runs({ userId: 'u1' }).map((entry) => entry.id),
+        what,
+      ).toEqual([existing!.id, run.id]);
     }
   });
 });

@@ -25,7 +25,10 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   // Each is kept as soon as it is up, so afterAll closes whatever started.
-  await Promise.all([launchChromium().then((launched) => (browser = launched)), startPlayground().then((started) => (playground = started))]);
+  await Promise.all([
+    launchChromium().then((launched) => (browser = launched)),
+    startPlayground().then((started) => (playground = started)),
+  ]);
   page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(playground.url);
@@ -70,7 +73,10 @@ async function expectRequestListToMatchEmulator(): Promise<void> {
   await expect.poll(() => page.textContent('#request-count')).toBe(String(apiRequests(playground.emulator).length));
   const newest = apiRequests(playground.emulator).at(-1);
   if (newest) {
-    const first = await page.$eval('#requests li', (item) => ({ method: (item as HTMLElement).dataset.method, status: (item as HTMLElement).dataset.status }));
+    const first = await page.$eval('#requests li', (item) => ({
+      method: (item as HTMLElement).dataset.method,
+      status: (item as HTMLElement).dataset.status,
+    }));
     expect(first).toEqual({ method: newest.method, status: String(newest.status) });
   }
 }
@@ -192,7 +198,9 @@ describe('playground', () => {
     const dropped = await press('get-run');
     await page.waitForSelector('#requests li[data-status="0"]');
     await expectRequestListToMatchEmulator();
-    const posts = apiRequests(playground.emulator).filter((entry) => entry.method === 'POST').slice(1);
+    const posts = apiRequests(playground.emulator)
+      .filter((entry) => entry.method === 'POST')
+      .slice(1);
     expect(posts[0]).toMatchObject({ status: 0, fault: 'drop:before', aborted: true });
     const resent = posts.slice(1);
     if (resent.length > 0) {

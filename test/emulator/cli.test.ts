@@ -41,7 +41,23 @@ afterEach(() => {
 
 describe('parseCliArgs', () => {
   it('reads every flag', () => {
-    expect(parseCliArgs(['--port', '0', '--host', '127.0.0.1', '--data', 'x.json', '--latency', '25', '--anonymous', '--token', 'a=u1', '--token', 'b=u2'])).toEqual({
+    expect(
+      parseCliArgs([
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--data',
+        'x.json',
+        '--latency',
+        '25',
+        '--anonymous',
+        '--token',
+        'a=u1',
+        '--token',
+        'b=u2',
+      ]),
+    ).toEqual({
       kind: 'run',
       options: {
         port: 0,
@@ -57,7 +73,16 @@ describe('parseCliArgs', () => {
   });
 
   it('refuses bad flags and values', () => {
-    for (const args of [['--nope'], ['--port', 'x'], ['--port', '70000'], ['--latency', '-1'], ['--token', 'novalue'], ['--token', '=u1'], ['stray'], ['--port']]) {
+    for (const args of [
+      ['--nope'],
+      ['--port', 'x'],
+      ['--port', '70000'],
+      ['--latency', '-1'],
+      ['--token', 'novalue'],
+      ['--token', '=u1'],
+      ['stray'],
+      ['--port'],
+    ]) {
       expect(parseCliArgs(args), args.join(' ')).toMatchObject({ kind: 'error', message: expect.any(String) });
     }
   });
@@ -68,7 +93,11 @@ describe('run-lifecycle-emulator', () => {
     const child = startCli(['--port', '0', '--token', 'tok-u1=u1']);
     const done = exited(child);
     const baseURL = await printedBaseURL(child);
-    const response = await fetch(`${baseURL}run/acme/sim/`, { method: 'POST', headers: { Authorization: 'Bearer tok-u1' }, body: '{"model":"m.py"}' });
+    const response = await fetch(`${baseURL}run/acme/sim/`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer tok-u1' },
+      body: '{"model":"m.py"}',
+    });
     expect(response.status).toBe(201);
     expect((await response.json()).user).toEqual({ id: 'u1', userName: 'u1' });
     child.kill('SIGTERM');

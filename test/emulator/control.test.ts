@@ -5,7 +5,8 @@ const emu = useEmulator({ variables: { price: 10 } });
 beforeEach(() => emu.start());
 afterEach(() => emu.stop());
 
-const control = (method: string, resource: string, body?: unknown) => call(emu.current, method, `/_emulator/${resource}`, { body, token: null });
+const control = (method: string, resource: string, body?: unknown) =>
+  call(emu.current, method, `/_emulator/${resource}`, { body, token: null });
 
 describe('control API', () => {
   it('reads and clears the request log, and is not logged itself', async () => {
@@ -28,15 +29,32 @@ describe('control API', () => {
       worlds: [{ id: 'w1', account: 'acme', project: 'sim', users: [{ userId: 'u1' }] }],
     });
     expect(seeded.status).toBe(201);
-    expect(seeded.body.runs[0]).toMatchObject({ saved: false, trashed: false, initialized: true, active: true, variables: { price: 10 }, files: null });
-    expect(seeded.body.runs[1]).toMatchObject({ id: 'fixed-id', created: '2020-01-01T00:00:00.000Z', lastModified: '2020-01-01T00:00:00.000Z', trashed: true });
+    expect(seeded.body.runs[0]).toMatchObject({
+      saved: false,
+      trashed: false,
+      initialized: true,
+      active: true,
+      variables: { price: 10 },
+      files: null,
+    });
+    expect(seeded.body.runs[1]).toMatchObject({
+      id: 'fixed-id',
+      created: '2020-01-01T00:00:00.000Z',
+      lastModified: '2020-01-01T00:00:00.000Z',
+      trashed: true,
+    });
     expect((await control('GET', 'runs')).body).toHaveLength(2);
     const request = await call(emu.current, 'GET', '/_emulator/runs?userId=u2', { token: null });
     expect(request.body.map((run: { id: string }) => run.id)).toEqual(['fixed-id']);
     expect((await call(emu.current, 'GET', `${RUNS};user.id=u2;trashed=true/`, { token: TOKEN_U2 })).body).toHaveLength(1);
     expect((await control('GET', 'worlds')).body.map((world: { id: string }) => world.id)).toEqual(['w1']);
 
-    const duplicate = await control('POST', 'seed', { runs: [{ account: 'acme', project: 'sim' }, { id: 'fixed-id', account: 'acme', project: 'sim' }] });
+    const duplicate = await control('POST', 'seed', {
+      runs: [
+        { account: 'acme', project: 'sim' },
+        { id: 'fixed-id', account: 'acme', project: 'sim' },
+      ],
+    });
     expect(duplicate.status).toBe(400);
     expect(emu.current.runs()).toHaveLength(2);
     expect((await control('POST', 'seed', { runs: [{ project: 'sim' }] })).status).toBe(400);

@@ -23,7 +23,14 @@ describe('fail', () => {
   });
 
   it('sends given headers and body, counts times, and matches method and RegExp paths', async () => {
-    emu.current.fail({ method: 'GET', path: /;user\.id=u1/, status: 429, headers: { 'Retry-After': '1' }, body: { slowDown: true }, times: 2 });
+    emu.current.fail({
+      method: 'GET',
+      path: /;user\.id=u1/,
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { slowDown: true },
+      times: 2,
+    });
     expect((await create()).status).toBe(201);
     expect((await call(emu.current, 'GET', `${RUNS};user.id=u2/`)).status).toBe(200);
     const limited = await call(emu.current, 'GET', `${RUNS};user.id=u1/`);
@@ -121,9 +128,21 @@ describe('slow, latency, truncate', () => {
 describe('request log', () => {
   it('records method, path, url, query, headers without credentials, user, body and status', async () => {
     const run = await createRun(emu.current, { scope: { group: 'g1' } });
-    await call(emu.current, 'GET', `${RUNS};user.id=u1/?startrecord=0&endrecord=0&include=price`, { headers: { 'X-AutoRestore': 'true', Cookie: 'epicenter.token=secret' } });
+    await call(emu.current, 'GET', `${RUNS};user.id=u1/?startrecord=0&endrecord=0&include=price`, {
+      headers: { 'X-AutoRestore': 'true', Cookie: 'epicenter.token=secret' },
+    });
     const log = await emu.current.waitForRequests(2, 2000);
-    expect(log[0]).toMatchObject({ seq: 1, method: 'POST', path: '/v2/run/acme/sim/', url: '/v2/run/acme/sim/', user: 'u1', auth: 'bearer', status: 201, body: { model: 'model.py', scope: { group: 'g1' } }, aborted: false });
+    expect(log[0]).toMatchObject({
+      seq: 1,
+      method: 'POST',
+      path: '/v2/run/acme/sim/',
+      url: '/v2/run/acme/sim/',
+      user: 'u1',
+      auth: 'bearer',
+      status: 201,
+      body: { model: 'model.py', scope: { group: 'g1' } },
+      aborted: false,
+    });
     expect(log[1]).toMatchObject({
       seq: 2,
       method: 'GET',

@@ -120,14 +120,21 @@ describe('never crashes', () => {
     expect(await rawRequest('GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400[\s\S]*"status":400/);
     expect(await rawRequest('BREW /v2/run/acme/sim/ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 (400|405)/);
     expect(await rawRequest(`GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
-    expect(await rawRequest('POST /v2/run/acme/sim/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"mo')).toMatch(/^(|HTTP\/1\.1 400[\s\S]*"status":400[\s\S]*)$/);
+    expect(await rawRequest('POST /v2/run/acme/sim/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"mo')).toMatch(
+      /^(|HTTP\/1\.1 400[\s\S]*"status":400[\s\S]*)$/,
+    );
     const weird = await call(emulator, 'TRACE', `${RUNS};/`).catch(() => null);
     expect(weird === null || weird.status >= 400).toBe(true);
     await stillServing();
   });
 
   it('survives nasty headers and a burst of concurrent requests', async () => {
-    for (const headers of [{ Range: 'records 5-1' } as Record<string, string>, { Range: 'records -' }, { Range: `records 0-${'9'.repeat(400)}` }, { Origin: 'null' }]) {
+    for (const headers of [
+      { Range: 'records 5-1' } as Record<string, string>,
+      { Range: 'records -' },
+      { Range: `records 0-${'9'.repeat(400)}` },
+      { Origin: 'null' },
+    ]) {
       const response = await call(emulator, 'GET', `${RUNS};/`, { headers });
       expect(response.status).toBeLessThan(500);
     }

@@ -45,7 +45,11 @@ export async function createRun(emulator: Emulator, body: Record<string, unknown
 }
 
 /** Starts an emulator for one test file and closes it after each test via the returned hooks. */
-export function useEmulator(options: EmulatorOptions = {}): { readonly current: Emulator; start(extra?: EmulatorOptions): Promise<Emulator>; stop(): Promise<void> } {
+export function useEmulator(options: EmulatorOptions = {}): {
+  readonly current: Emulator;
+  start(extra?: EmulatorOptions): Promise<Emulator>;
+  stop(): Promise<void>;
+} {
   let emulator: Emulator | undefined;
   return {
     get current() {

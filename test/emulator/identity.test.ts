@@ -11,14 +11,29 @@ describe('createDevToken / decodeJwtUser', () => {
     const parts = token.split('.');
     expect(parts).toHaveLength(3);
     const payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8'));
-    expect(payload).toMatchObject({ user_id: 'u1', user_name: 'alice/team', group_name: 'g1', email: 'a@example.com', parent_account_id: null });
+    expect(payload).toMatchObject({
+      user_id: 'u1',
+      user_name: 'alice/team',
+      group_name: 'g1',
+      email: 'a@example.com',
+      parent_account_id: null,
+    });
     expect(decodeJwtUser(token)).toEqual({ id: 'u1', userName: 'alice/team', email: 'a@example.com' });
     expect(decodeJwtUser(createDevToken({ userId: 'u2' }))).toEqual({ id: 'u2', userName: 'u2' });
   });
 
   it('rejects tokens that are not JWTs with a user_id', () => {
     const unsigned = (payload: unknown) => `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
-    for (const token of ['nonsense', 'a.b', 'a..c', 'a.!!!.c', unsigned({ user_name: 'x' }), unsigned({ user_id: '' }), unsigned([1]), unsigned('str')]) {
+    for (const token of [
+      'nonsense',
+      'a.b',
+      'a..c',
+      'a.!!!.c',
+      unsigned({ user_name: 'x' }),
+      unsigned({ user_id: '' }),
+      unsigned([1]),
+      unsigned('str'),
+    ]) {
       expect(decodeJwtUser(token), token).toBeNull();
     }
     expect(decodeJwtUser(unsigned({ user_id: 42 }))).toEqual({ id: '42' });
@@ -67,7 +82,11 @@ describe('CORS', () => {
     await emu.start();
     const response = await fetch(`${emu.current.baseURL}run/acme/sim/`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'authorization,x-autorestore' },
+      headers: {
+        Origin: 'http://localhost:5173',
+        'Access-Control-Request-Method': 'PATCH',
+        'Access-Control-Request-Headers': 'authorization,x-autorestore',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');

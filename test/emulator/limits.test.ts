@@ -39,7 +39,9 @@ function rawExchange(emulator: Emulator, head: string, body: Buffer): Promise<st
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('close', () => resolve(answer));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(answer) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(answer) : reject(error),
+    );
   });
 }
 
@@ -91,7 +93,11 @@ describe('item 8: bounds on what a request stores', () => {
 
   it('item 8: nesting deeper than 32 levels is refused on every route that stores client data, before anything changes', async () => {
     const dataFile = join(directory, 'runs.json');
-    await emu.start({ dataFile, variables: { price: 1 }, worlds: [{ id: 'w1', account: 'acme', project: 'sim', users: [{ userId: 'u1' }] }] });
+    await emu.start({
+      dataFile,
+      variables: { price: 1 },
+      worlds: [{ id: 'w1', account: 'acme', project: 'sim', users: [{ userId: 'u1' }] }],
+    });
     const run = await createRun(emu.current);
     const before = { runs: emu.current.runs(), worlds: emu.current.worlds(), file: readFileSync(dataFile, 'utf8') };
     const deep = nested(40);
@@ -129,7 +135,9 @@ describe('item 8: bounds on what a request stores', () => {
     expect(merge.status).toBe(400);
     expect(merge.body.message).toMatch(/more than 100000 keys/);
     expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { variables: many } })).status).toBe(400);
-    expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { 'scope.list': new Array(100_001).fill(0) } })).status).toBe(400);
+    expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { 'scope.list': new Array(100_001).fill(0) } })).status).toBe(
+      400,
+    );
     expect(emu.current.getRun(run.id)).toEqual({ ...run, variables: { price: 1 } });
   });
 
@@ -260,8 +268,14 @@ describe('item 9: bounds on the request log and on bodies', () => {
     }
     // Without a declared length the refusal comes once the limit is passed, still before the body ends.
     const chunk = Buffer.alloc(16 * 1024, 'z');
-    const chunked = Buffer.concat(Array.from({ length: 8 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])));
-    const answer = await rawExchange(emu.current, head(`/v2/${RUNS}`, `Transfer-Encoding: chunked\r\nAuthorization: Bearer ${TOKEN_U1}\r\n`), chunked);
+    const chunked = Buffer.concat(
+      Array.from({ length: 8 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])),
+    );
+    const answer = await rawExchange(
+      emu.current,
+      head(`/v2/${RUNS}`, `Transfer-Encoding: chunked\r\nAuthorization: Bearer ${TOKEN_U1}\r\n`),
+      chunked,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 413/);
 
     const log = await emu.current.waitForRequests(4, 2000);

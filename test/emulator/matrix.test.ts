@@ -33,7 +33,9 @@ describe('parseMatrix', () => {
   });
 
   it('splits before decoding, so encoded ; and = stay inside the value', () => {
-    expect(parseMatrix(';scope.trackingKey=x%3Buser.id%3Du2')).toEqual([{ key: 'scope.trackingKey', operator: '=', value: 'x;user.id=u2' }]);
+    expect(parseMatrix(';scope.trackingKey=x%3Buser.id%3Du2')).toEqual([
+      { key: 'scope.trackingKey', operator: '=', value: 'x;user.id=u2' },
+    ]);
     expect(parseMatrix(';a%20b=%21x')).toEqual([{ key: 'a b', operator: '=', value: '!x' }]);
   });
 

@@ -57,7 +57,10 @@ describe('dataFile', () => {
       ['{"version":1,"clock":0,"nextSeq":0,"runs":[{"account":"a","project":"p"}],"worlds":[]}', /runs\[0\] has no string id/],
       ['{"version":1,"clock":0,"nextSeq":0,"runs":[],"worlds":[{"id":"w","account":"a","project":"p","users":"u1"}]}', /users/],
       ['{"version":1,"clock":0,"nextSeq":0,"runs":[],"worlds":{}}', /worlds is not an array/],
-      ['{"version":1,"clock":0,"nextSeq":0,"runs":[{"id":"x","account":"a","project":"p"},{"id":"x","account":"a","project":"p"}],"worlds":[]}', /already exists/],
+      [
+        '{"version":1,"clock":0,"nextSeq":0,"runs":[{"id":"x","account":"a","project":"p"},{"id":"x","account":"a","project":"p"}],"worlds":[]}',
+        /already exists/,
+      ],
     ];
     for (const [content, message] of cases) {
       const dataFile = join(directory, 'bad.json');

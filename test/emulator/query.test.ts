@@ -144,7 +144,11 @@ describe('scale', () => {
       });
       const started = performance.now();
       for (let index = 0; index < 200; index += 1) {
-        const response = await call(big, 'GET', `${RUNS};scope.group=g1;user.id=user${index * 37}/?startrecord=0&endrecord=0&sort=created&direction=desc`);
+        const response = await call(
+          big,
+          'GET',
+          `${RUNS};scope.group=g1;user.id=user${index * 37}/?startrecord=0&endrecord=0&sort=created&direction=desc`,
+        );
         expect(response.body).toHaveLength(1);
         expect(response.headers.get('content-range')).toBe('records 0-0/1');
       }
@@ -156,19 +160,25 @@ describe('scale', () => {
 
   it('orders a short page exactly like a full sort', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const values = [undefined, null, 1, 2, 2, 3.5, 'a', 'b', true, false, { x: 1 }];
-    const matches = Array.from({ length: 400 }, (_, seq) => ({ seq, run: { id: `r${seq}`, rank: values[Math.floor(random() * values.length)] } as Run }));
+    const matches = Array.from({ length: 400 }, (_, seq) => ({
+      seq,
+      run: { id: `r${seq}`, rank: values[Math.floor(random() * values.length)] } as Run,
+    }));
     for (const query of ['sort=rank', 'sort=rank&direction=desc', 'direction=desc', '']) {
       const params = new URLSearchParams(query);
       const full = sortRuns(matches, params).map(({ seq }) => seq);
       for (const limit of [1, 2, 5, 60, 99]) {
-        expect(sortRuns(matches, params, limit).map(({ seq }) => seq), `${query} ${limit}`).toEqual(full.slice(0, limit));
+        expect(
+          sortRuns(matches, params, limit).map(({ seq }) => seq),
+          `${query} ${limit}`,
+        ).toEqual(full.slice(0, limit));
       }
     }
   });
 
-  it('evaluates a user.id filter only on that user\'s runs', () => {
+  it("evaluates a user.id filter only on that user's runs", () => {
     const store = new RunStore();
     for (let index = 0; index < 1000; index += 1) {
       store.create({ account: 'acme', project: 'sim', model: 'm', scope: null, files: null, user: { id: `user${index % 100}` } });

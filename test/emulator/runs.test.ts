@@ -7,7 +7,9 @@ afterEach(() => emu.stop());
 
 describe('create', () => {
   it('answers 201 with a complete run record', async () => {
-    const response = await call(emu.current, 'POST', RUNS, { body: { model: 'model.py', scope: { group: 'g1' }, files: { data: 'x.xls' }, ephemeral: true } });
+    const response = await call(emu.current, 'POST', RUNS, {
+      body: { model: 'model.py', scope: { group: 'g1' }, files: { data: 'x.xls' }, ephemeral: true },
+    });
     expect(response.status).toBe(201);
     const run = response.body;
     expect(run).toMatchObject({
@@ -49,7 +51,15 @@ describe('create', () => {
   });
 
   it('refuses a missing model, non-object bodies and bad JSON with 400', async () => {
-    for (const init of [{ body: {} }, { body: { model: '' } }, { body: ['model.py'] }, { body: 'model.py' }, { raw: '{"model":' }, { raw: '' }, { body: { model: 'm', scope: 'g1' } }]) {
+    for (const init of [
+      { body: {} },
+      { body: { model: '' } },
+      { body: ['model.py'] },
+      { body: 'model.py' },
+      { raw: '{"model":' },
+      { raw: '' },
+      { body: { model: 'm', scope: 'g1' } },
+    ]) {
       const response = await call(emu.current, 'POST', RUNS, init);
       expect(response.status, JSON.stringify(init)).toBe(400);
       expect(response.body).toEqual({ status: 400, message: expect.any(String) });
@@ -75,7 +85,15 @@ describe('load, update, remove', () => {
   it('PATCH sets dotted keys, merges variables, ignores server fields and bumps lastModified', async () => {
     const run = await createRun(emu.current, { scope: { group: 'g1' } });
     const response = await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, {
-      body: { 'scope.trackingKey': 'tk', isInitComplete: true, variables: { sales: 3 }, '.cost': 2, id: 'hijack', 'user.id': 'u9', saved: true },
+      body: {
+        'scope.trackingKey': 'tk',
+        isInitComplete: true,
+        variables: { sales: 3 },
+        '.cost': 2,
+        id: 'hijack',
+        'user.id': 'u9',
+        saved: true,
+      },
     });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
@@ -92,7 +110,13 @@ describe('load, update, remove', () => {
 
   it('PATCH refuses non-object bodies and prototype keys without changing anything', async () => {
     const run = await createRun(emu.current);
-    for (const init of [{ body: [1] }, { raw: 'nope' }, { raw: '{"saved":true,"__proto__":{"x":1}}' }, { body: { saved: true, 'a..b': 1 } }, { body: { variables: 5 } }]) {
+    for (const init of [
+      { body: [1] },
+      { raw: 'nope' },
+      { raw: '{"saved":true,"__proto__":{"x":1}}' },
+      { body: { saved: true, 'a..b': 1 } },
+      { body: { variables: 5 } },
+    ]) {
       expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, init)).status, JSON.stringify(init)).toBe(400);
     }
     expect(emu.current.getRun(run.id)?.saved).toBe(false);
@@ -123,7 +147,8 @@ describe('load, update, remove', () => {
 describe('operations', () => {
   it('runs the built-ins and echoes name and arguments', async () => {
     const run = await createRun(emu.current);
-    const op = (name: string, args?: unknown[]) => call(emu.current, 'POST', `${RUNS}${run.id}/operations/${name}/`, { body: args === undefined ? undefined : { arguments: args } });
+    const op = (name: string, args?: unknown[]) =>
+      call(emu.current, 'POST', `${RUNS}${run.id}/operations/${name}/`, { body: args === undefined ? undefined : { arguments: args } });
     expect((await op('echo', ['hello'])).body).toEqual({ name: 'echo', arguments: ['hello'], result: 'hello' });
     expect((await op('add', [2, 4])).body.result).toBe(6);
     expect((await op('step')).body.result).toBe(1);
@@ -142,7 +167,9 @@ describe('operations', () => {
     const failed = await call(emu.current, 'POST', `${RUNS}${run.id}/operations/fail/`, { body: { arguments: ['model exploded'] } });
     expect(failed.status).toBe(500);
     expect(failed.body).toEqual({ status: 500, message: expect.stringContaining('model exploded') });
-    expect((await call(emu.current, 'POST', `${RUNS}${run.id}/operations/boom/`, { body: { arguments: [] } })).body.message).toContain('kaput');
+    expect((await call(emu.current, 'POST', `${RUNS}${run.id}/operations/boom/`, { body: { arguments: [] } })).body.message).toContain(
+      'kaput',
+    );
     expect((await call(emu.current, 'POST', `${RUNS}${run.id}/operations/later/`, { body: { arguments: [] } })).status).toBe(500);
     expect((await call(emu.current, 'POST', `${RUNS}${run.id}/operations/add/`, { body: { arguments: ['x', 1] } })).status).toBe(500);
     expect((await call(emu.current, 'POST', `${RUNS}nope/operations/echo/`, { body: { arguments: [] } })).status).toBe(404);
@@ -152,7 +179,9 @@ describe('operations', () => {
 
   it('uses handlers given as options, with the run and its variables', async () => {
     await emu.stop();
-    await emu.start({ operations: { solve: ({ run, variables, args }) => ((variables.solvedBy = run.user?.id), `solved ${String(args[0])}`) } });
+    await emu.start({
+      operations: { solve: ({ run, variables, args }) => ((variables.solvedBy = run.user?.id), `solved ${String(args[0])}`) },
+    });
     const run = await createRun(emu.current);
     const response = await call(emu.current, 'POST', `${RUNS}${run.id}/operations/solve/`, { body: { arguments: [3] } });
     expect(response.body.result).toBe('solved 3');

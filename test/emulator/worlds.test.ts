@@ -3,8 +3,22 @@ import { call, RUNS, TOKEN_U2, useEmulator } from './helpers.js';
 
 const emu = useEmulator({
   worlds: [
-    { id: 'w1', account: 'acme', project: 'sim', group: 'g1', lastModified: '2020-01-01T00:00:00.000Z', users: [{ userId: 'u1' }, { userId: 'u2' }] },
-    { id: 'w2', account: 'acme', project: 'sim', group: 'g1', lastModified: '2021-01-01T00:00:00.000Z', users: [{ userId: 'u1', role: 'leader' }] },
+    {
+      id: 'w1',
+      account: 'acme',
+      project: 'sim',
+      group: 'g1',
+      lastModified: '2020-01-01T00:00:00.000Z',
+      users: [{ userId: 'u1' }, { userId: 'u2' }],
+    },
+    {
+      id: 'w2',
+      account: 'acme',
+      project: 'sim',
+      group: 'g1',
+      lastModified: '2021-01-01T00:00:00.000Z',
+      users: [{ userId: 'u1', role: 'leader' }],
+    },
     { id: 'w3', account: 'acme', project: 'sim', group: 'g2', users: [{ userId: 'u3' }] },
     { id: 'w4', account: 'acme', project: 'other', group: 'g1', users: [{ userId: 'u1' }] },
   ],
@@ -14,13 +28,19 @@ afterEach(() => emu.stop());
 
 describe('world list', () => {
   it('lists the worlds a user belongs to, filtered by account, project and group', async () => {
-    const worldIds = async (query: string) => (await call(emu.current, 'GET', `multiplayer/world/?${query}`)).body.map((world: { id: string }) => world.id);
+    const worldIds = async (query: string) =>
+      (await call(emu.current, 'GET', `multiplayer/world/?${query}`)).body.map((world: { id: string }) => world.id);
     expect(await worldIds('account=acme&project=sim&group=g1&userId=u1')).toEqual(['w1', 'w2']);
     expect(await worldIds('account=acme&project=sim&userId=u2')).toEqual(['w1']);
     expect(await worldIds('account=acme&userId=u1')).toEqual(['w1', 'w2', 'w4']);
     expect(await worldIds('account=acme&project=sim&group=g1&userId=nobody')).toEqual([]);
     const [w1] = (await call(emu.current, 'GET', 'multiplayer/world?account=acme&project=sim&userId=u2')).body;
-    expect(w1).toMatchObject({ id: 'w1', group: 'g1', lastModified: '2020-01-01T00:00:00.000Z', users: [{ userId: 'u1' }, { userId: 'u2' }] });
+    expect(w1).toMatchObject({
+      id: 'w1',
+      group: 'g1',
+      lastModified: '2020-01-01T00:00:00.000Z',
+      users: [{ userId: 'u1' }, { userId: 'u2' }],
+    });
     expect((await call(emu.current, 'POST', 'multiplayer/world/')).status).toBe(405);
   });
 });
@@ -34,7 +54,13 @@ describe('world run', () => {
     expect(typeof first.body).toBe('string');
     expect(first.text).toBe(JSON.stringify(first.body));
     const run = (await call(emu.current, 'GET', `${RUNS}${first.body}/`)).body;
-    expect(run).toMatchObject({ account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1', trackingKey: 'tk', worldId: 'w2' } });
+    expect(run).toMatchObject({
+      account: 'acme',
+      project: 'sim',
+      model: 'model.py',
+      user: { id: 'u1' },
+      scope: { group: 'g1', trackingKey: 'tk', worldId: 'w2' },
+    });
     expect((await call(emu.current, 'GET', `${RUNS};scope.worldId=w2/`)).body).toHaveLength(1);
 
     const again = await call(emu.current, 'POST', path, { body: { model: 'model.py' }, token: TOKEN_U2 });
@@ -68,7 +94,14 @@ describe('world run', () => {
     expect(() => emu.current.addWorld({ id: 'w1', account: 'acme', project: 'sim' })).toThrow(TypeError);
     expect(() => emu.current.addWorld({ id: 'w9' } as never)).toThrow(TypeError);
     expect(() => emu.current.addWorld({ id: 'w9', account: 'a', project: 'p', users: [{ nope: 1 }] } as never)).toThrow(TypeError);
-    expect(() => emu.current.seed({ worlds: [{ id: 'w8', account: 'a', project: 'p' }, { id: 'w8', account: 'a', project: 'p' }] })).toThrow(/already exists/);
+    expect(() =>
+      emu.current.seed({
+        worlds: [
+          { id: 'w8', account: 'a', project: 'p' },
+          { id: 'w8', account: 'a', project: 'p' },
+        ],
+      }),
+    ).toThrow(/already exists/);
     expect(emu.current.worlds().map((world) => world.id)).not.toContain('w8');
     const added = emu.current.addWorld({ id: 'w9', account: 'a', project: 'p' });
     expect(added).toMatchObject({ id: 'w9', users: [], created: expect.any(String) });

@@ -306,10 +306,8 @@ export function createFakeServices(options: FakeServicesOptions = {}): FakeServi
         findRun(runId);
         return { name, arguments: args, result: null };
       }),
-    serial: (runId, operations, request) =>
-      call('serial', [runId, operations], request, () => operationResults(runId, operations)),
-    parallel: (runId, operations, request) =>
-      call('parallel', [runId, operations], request, () => operationResults(runId, operations)),
+    serial: (runId, operations, request) => call('serial', [runId, operations], request, () => operationResults(runId, operations)),
+    parallel: (runId, operations, request) => call('parallel', [runId, operations], request, () => operationResults(runId, operations)),
     variables: {
       query: (runId, names, request) =>
         call('variables.query', [runId, names], request, () => {

@@ -80,7 +80,9 @@ export function normalize(line: string): string {
   const space = line.indexOf(' ');
   const method = line.slice(0, space);
   const path = line.slice(space + 1);
-  const segments = path.split('/').map((segment) => (segment.startsWith(';') ? `;${segmentConditions(segment).sort().join(';')}` : segment));
+  const segments = path
+    .split('/')
+    .map((segment) => (segment.startsWith(';') ? `;${segmentConditions(segment).sort().join(';')}` : segment));
   return `${method} ${segments.join('/')}`;
 }
 

@@ -23,7 +23,12 @@ describe('reuse-last-initialized', () => {
   const QUERY = `GET ${RUNS};trashed=false;isInitComplete=true;scope.group=g1;user.id=u1;model=model.py/`;
   const original = (phase: 'first' | 'steady' | 'reset', variables = false) =>
     originalRequests('reuse-last-initialized', phase, { variables, initOps: 2 });
-  const initTrace = (id: string) => [`POST ${RUNS}`, `POST ${RUNS}${id}/operations/init/`, `POST ${RUNS}${id}/operations/step/`, `PATCH ${RUNS}${id}/`];
+  const initTrace = (id: string) => [
+    `POST ${RUNS}`,
+    `POST ${RUNS}${id}/operations/init/`,
+    `POST ${RUNS}${id}/operations/step/`,
+    `PATCH ${RUNS}${id}/`,
+  ];
 
   it.each([
     ['named', { strategy: 'reuse-last-initialized', strategyOptions: { initOperation: INIT } }],
@@ -34,7 +39,12 @@ describe('reuse-last-initialized', () => {
     const first = await rm.getRun();
     const entries = await h.expectTrace([QUERY, ...initTrace(first.id)], original('first'));
     expect(entries[0]!.query).toEqual(NEWEST_LOWER);
-    expect(entries.slice(1).map((entry) => entry.body)).toEqual([CREATE_BODY, { arguments: [] }, { arguments: [10] }, { isInitComplete: true }]);
+    expect(entries.slice(1).map((entry) => entry.body)).toEqual([
+      CREATE_BODY,
+      { arguments: [] },
+      { arguments: [10] },
+      { isInitComplete: true },
+    ]);
     expect(first).toMatchObject({ freshlyCreated: true, isInitComplete: true, user: { id: 'u1' } });
     expect(h.emulator.getRun(first.id)).toMatchObject({ isInitComplete: true, variables: { price: 10, initialized: true, step: 10 } });
     expect(h.runCount()).toBe(1);
@@ -188,7 +198,11 @@ describe('reuse-by-tracking-key', () => {
   });
 
   it('with run.scope { region: eu } finds its own run on the second getRun (improvement 4)', async () => {
-    const rm = h.manager({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'tk1' } }, run: { scope: { region: 'eu' } } });
+    const rm = h.manager({
+      strategy: 'reuse-by-tracking-key',
+      strategyOptions: { settings: { trackingKey: 'tk1' } },
+      run: { scope: { region: 'eu' } },
+    });
     const scoped = `GET ${RUNS};scope.region=eu;scope.trackingKey=tk1;scope.group=g1;trashed=false;user.id=u1/`;
 
     const first = await rm.getRun();
@@ -201,15 +215,18 @@ describe('reuse-by-tracking-key', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('a hostile tracking key x;user.id=u2 cannot match another user\'s run (improvement 4)', async () => {
+  it("a hostile tracking key x;user.id=u2 cannot match another user's run (improvement 4)", async () => {
     const HOSTILE_QUERY = `GET ${RUNS};scope.trackingKey=x%3Buser.id%3Du2;scope.group=g1;trashed=false;user.id=u1/`;
     const [theirs] = h.emulator.seed({
       runs: [{ account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u2' }, scope: { group: 'g1', trackingKey: 'x' } }],
     }).runs;
     // The original's unencoded matrix would widen the query to u2's run on this server.
-    const widened = await fetch(`${h.emulator.baseURL}run/acme/sim/;scope.trackingKey=x;user.id=u2;scope.group=g1;trashed=false;user.id=u1/`, {
-      headers: { Authorization: `Bearer ${TOKEN_U1}` },
-    });
+    const widened = await fetch(
+      `${h.emulator.baseURL}run/acme/sim/;scope.trackingKey=x;user.id=u2;scope.group=g1;trashed=false;user.id=u1/`,
+      {
+        headers: { Authorization: `Bearer ${TOKEN_U1}` },
+      },
+    );
     expect(((await widened.json()) as Run[]).map((run) => run.id)).toEqual([theirs!.id]);
     await h.take();
 
@@ -237,7 +254,11 @@ describe('reuse-by-tracking-key', () => {
     const rm = h.manager({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings, onCreate } });
 
     const first = await rm.getRun();
-    await h.expectTrace([`GET ${RUNS};scope.trackingKey=week-g1;scope.group=g1;trashed=false;user.id=u1/`, `POST ${RUNS}`, `POST ${RUNS}${first.id}/operations/step/`]);
+    await h.expectTrace([
+      `GET ${RUNS};scope.trackingKey=week-g1;scope.group=g1;trashed=false;user.id=u1/`,
+      `POST ${RUNS}`,
+      `POST ${RUNS}${first.id}/operations/step/`,
+    ]);
     expect(settings).toHaveBeenCalledWith(rm.run, { userId: 'u1', groupName: 'g1' });
     expect(onCreate).toHaveBeenCalledTimes(1);
     expect(onCreate.mock.calls[0]![0]).toBe(rm.run);

@@ -28,7 +28,14 @@ function seedWorlds(): void {
   h.emulator.seed({
     worlds: [
       { id: 'w1', account: 'acme', project: 'sim', group: 'g1', lastModified: '2020-01-01T00:00:00.000Z', users: [{ userId: 'u1' }] },
-      { id: 'w2', account: 'acme', project: 'sim', group: 'g1', lastModified: '2021-01-01T00:00:00.000Z', users: [{ userId: 'u1' }, { userId: 'u2' }] },
+      {
+        id: 'w2',
+        account: 'acme',
+        project: 'sim',
+        group: 'g1',
+        lastModified: '2021-01-01T00:00:00.000Z',
+        users: [{ userId: 'u1' }, { userId: 'u2' }],
+      },
     ],
   });
 }
@@ -55,15 +62,15 @@ describe('multiplayer', () => {
     expect(h.runCount()).toBe(1);
 
     const withVariables = await rm.getRun(['price']);
-    await h.expectTrace(
-      [GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`],
-      original('steady', true),
-    );
+    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady', true));
     expect(withVariables).toMatchObject({ id: first.id, variables: { price: 10 } });
     expect(h.runCount()).toBe(1);
 
     const reset = await rm.reset();
-    const resetEntries = await h.expectTrace([GET_WORLDS, `DELETE ${WORLD_RUN}`, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`], original('reset'));
+    const resetEntries = await h.expectTrace(
+      [GET_WORLDS, `DELETE ${WORLD_RUN}`, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`],
+      original('reset'),
+    );
     expect(resetEntries.map((entry) => entry.status)).toEqual([200, 204, 201, 200]);
     expect(resetEntries[2]!.body).toEqual(CREATE_BODY);
     expect(reset.id).not.toBe(first.id);
@@ -144,7 +151,12 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     expect(entries[1]!.query).toEqual(NEWEST_CAMEL);
     expect(entries[2]!.body).toEqual(BODY);
     expect(entries[2]!.status).toBe(201);
-    expect(first).toMatchObject({ freshlyCreated: true, settings, world: { id: 'w2' }, scope: { group: 'g1', trackingKey: 'tkm', worldId: 'w2' } });
+    expect(first).toMatchObject({
+      freshlyCreated: true,
+      settings,
+      world: { id: 'w2' },
+      scope: { group: 'g1', trackingKey: 'tkm', worldId: 'w2' },
+    });
     expect(h.runCount()).toBe(1);
 
     const steady = await rm.getRun();
@@ -154,10 +166,7 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     expect(h.runCount()).toBe(1);
 
     const withVariables = await rm.getRun(['price']);
-    await h.expectTrace(
-      [GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`],
-      original('steady', { variables: true }),
-    );
+    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady', { variables: true }));
     expect(withVariables).toMatchObject({ id: first.id, variables: { price: 10 }, settings });
     expect(h.runCount()).toBe(1);
 
@@ -193,11 +202,17 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     const rm = h.manager({ strategy, strategyOptions: { settings: { trackingKey: 'tkm' } } });
 
     const first = await rm.getRun();
-    const [, post] = await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], originalRequests('multiplayer', 'first'));
+    const [, post] = await h.expectTrace(
+      [GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`],
+      originalRequests('multiplayer', 'first'),
+    );
     expect(post!.body).toEqual(BODY);
 
     const reset = await rm.reset();
-    await h.expectTrace([GET_WORLDS, `DELETE ${WORLD_RUN}`, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`], originalRequests('multiplayer', 'reset'));
+    await h.expectTrace(
+      [GET_WORLDS, `DELETE ${WORLD_RUN}`, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`],
+      originalRequests('multiplayer', 'reset'),
+    );
     expect(reset).toMatchObject({ freshlyCreated: true, settings: { trackingKey: 'tkm' } });
     expect(h.runCount()).toBe(2);
   });
@@ -228,7 +243,13 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     await h.take();
 
     const reset = await rm.reset();
-    await h.expectTrace([GET_WORLDS, `DELETE ${WORLD_RUN}`, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`, `POST ${RUNS}${reset.id}/operations/step/`]);
+    await h.expectTrace([
+      GET_WORLDS,
+      `DELETE ${WORLD_RUN}`,
+      `POST ${WORLD_RUN}`,
+      `GET ${RUNS}${reset.id}/`,
+      `POST ${RUNS}${reset.id}/operations/step/`,
+    ]);
     expect(onCreate).toHaveBeenCalledTimes(2);
     expect(h.emulator.getRun(first.id)!.variables).toMatchObject({ step: 2 });
     expect(h.emulator.getRun(reset.id)!.variables).toMatchObject({ step: 2 });

@@ -98,7 +98,9 @@ describe('conditional-creation', () => {
 
 describe('use-specific-run', () => {
   it('loads the named run every time and never creates; reset is RESET_NOT_SUPPORTED without a request', async () => {
-    h.emulator.seed({ runs: [{ id: 'run1', account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u9' }, variables: { price: 42 } }] });
+    h.emulator.seed({
+      runs: [{ id: 'run1', account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u9' }, variables: { price: 42 } }],
+    });
     await h.take();
     const rm = h.manager({ strategy: 'use-specific-run', strategyOptions: { runId: 'run1' } });
     const specific = (phase: 'first' | 'steady' | 'reset', variables = false) => originalRequests('use-specific-run', phase, { variables });
@@ -242,7 +244,8 @@ describe('legacy { getRun, reset } strategies registered with requiresAuth', () 
 
     if (form !== 'object') {
       expect(received.length).toBeGreaterThan(0);
-      for (const options of received) expect(options).toMatchObject({ strategy: name, run: { account: 'acme', project: 'sim', model: 'model.py' } });
+      for (const options of received)
+        expect(options).toMatchObject({ strategy: name, run: { account: 'acme', project: 'sim', model: 'model.py' } });
     }
   });
 });

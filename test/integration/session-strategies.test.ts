@@ -126,7 +126,8 @@ describe.each(['reuse-per-session', 'new-if-missing'])('%s', (strategy) => {
 });
 
 describe.each(['reuse-across-sessions', 'persistent-single-player'])('%s', (strategy) => {
-  const original = (phase: 'first' | 'steady' | 'reset', variables = false) => originalRequests('reuse-across-sessions', phase, { variables });
+  const original = (phase: 'first' | 'steady' | 'reset', variables = false) =>
+    originalRequests('reuse-across-sessions', phase, { variables });
   // Improvement 5 adds model=model.py to the original's `;scope.group=g1;user.id=u1`.
   const QUERY = `GET ${RUNS};scope.group=g1;user.id=u1;model=model.py/`;
 
@@ -239,7 +240,7 @@ describe('session records (reuse-per-session)', () => {
   });
 
   it.each([
-    ['a legacy JSON string (the original\'s cookie)', JSON.stringify({ runId: 'nope' })],
+    ["a legacy JSON string (the original's cookie)", JSON.stringify({ runId: 'nope' })],
     ['a corrupt value', { v: 1, runId: 42 }],
     ['a record of another model', { v: 1, runId: 'other', userId: 'u1', model: 'other.py', savedAt: 1 }],
   ])('discards %s and replaces it instead of loading or throwing', async (_, value) => {

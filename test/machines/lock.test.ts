@@ -13,7 +13,11 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** A machine that holds the lock in `locked` until DONE, and remembers a failure. */
 const lockedMachine = setup({
-  types: { input: {} as { coordinator: Coordinator }, context: {} as { coordinator: Coordinator; error: RunManagerError | null }, events: {} as LockEvent | { type: 'DONE' } },
+  types: {
+    input: {} as { coordinator: Coordinator },
+    context: {} as { coordinator: Coordinator; error: RunManagerError | null },
+    events: {} as LockEvent | { type: 'DONE' },
+  },
   actors: { holdLock },
 }).createMachine({
   context: ({ input }) => ({ coordinator: input.coordinator, error: null }),
@@ -82,7 +86,7 @@ describe('holdLock', () => {
     handOver(release);
     await tick();
     expect(locks.held).toBe(0);
-    expect((await locks.acquire('k'))).toBeTypeOf('function');
+    expect(await locks.acquire('k')).toBeTypeOf('function');
   });
 
   const refusing = (): Promise<unknown> => Promise.reject(new DOMException('The request was denied.', 'SecurityError'));
@@ -92,7 +96,11 @@ describe('holdLock', () => {
   it.each([
     ['rejects', { acquire: refusing }, /coordinator\.acquire failed: The request was denied/],
     ['throws synchronously', { acquire: throwing }, /coordinator\.acquire failed: a thrown object/],
-    ['resolves to no release function', { acquire: async (): Promise<unknown> => 'yes' }, /coordinator\.acquire must resolve to a release function/],
+    [
+      'resolves to no release function',
+      { acquire: async (): Promise<unknown> => 'yes' },
+      /coordinator\.acquire must resolve to a release function/,
+    ],
   ])('item 4: a coordinator that %s ends in LOCK_FAILED, never a wait without end', async (_what, coordinator, message) => {
     const failures: LockEvent[] = [];
     const actor = createActor(lockedMachine, {

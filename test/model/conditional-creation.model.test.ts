@@ -35,7 +35,10 @@ const model = createStrategyModel<ModelItem>(conditionalCreationMachine, {
       done('keep', false, returns('condition', false)),
       { label: 'throws', error: new Error('condition failed'), script: [throws('condition', new Error('condition failed'))] },
     ],
-    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath(), ['unavailable'])],
+    createRun: [
+      done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })),
+      ...requestFailures('POST', runPath(), ['unavailable']),
+    ],
   },
 });
 

@@ -7,7 +7,20 @@ import { legacyStrategyMachine } from '../../src/machines/strategies/legacy.mach
 import type { LegacyStrategy, StrategyOutput } from '../../src/machines/strategies/types.js';
 import { createStrategyModel } from '../../src/testing/index.js';
 import { createdRun, session } from './support/fixtures.js';
-import { doneFrom, done, errors, failed, http, MODEL, responses, returns, runPath, scriptedCall, throws, type ModelItem } from './support/http-script.js';
+import {
+  doneFrom,
+  done,
+  errors,
+  failed,
+  http,
+  MODEL,
+  responses,
+  returns,
+  runPath,
+  scriptedCall,
+  throws,
+  type ModelItem,
+} from './support/http-script.js';
 import { liveServices, modelSuite } from './support/suite.js';
 
 const CREATE = { create: true };

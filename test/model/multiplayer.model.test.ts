@@ -10,7 +10,15 @@ import type { ModelItem } from './support/http-script.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { findWorldOutcomes, getWorldRunOutcomes, loadWorldRunOutcomes, replaceWorldRunOutcomes } from './support/worlds.js';
 
-const anonymous: StrategyInput = { mode: 'getRun', config, session: {}, cachedRun: undefined, options: {}, createOptions: undefined, services: placeholderServices() };
+const anonymous: StrategyInput = {
+  mode: 'getRun',
+  config,
+  session: {},
+  cachedRun: undefined,
+  options: {},
+  createOptions: undefined,
+  services: placeholderServices(),
+};
 
 const model = createStrategyModel<ModelItem>(multiplayerMachine, {
   input: { session },

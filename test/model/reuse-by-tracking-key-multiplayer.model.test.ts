@@ -12,7 +12,18 @@ import { createStrategyModel, placeholderServices } from '../../src/testing/inde
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Run } from '../../src/types.js';
 import { config, session } from './support/fixtures.js';
-import { doneFrom, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
+import {
+  doneFrom,
+  errors,
+  failed,
+  http,
+  QUERY,
+  queried,
+  requestFailures,
+  responses,
+  runPath,
+  type ModelItem,
+} from './support/http-script.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
@@ -39,7 +50,12 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachin
   outcomes: {
     resolveSettings: settingsOutcomes,
     findWorld: findWorldOutcomes(true),
-    countRuns: [queried('none yet', [], 0), queried('2 already', [{ id: 'r-a' }], 2), queried('no total', [], null), ...requestFailures('GET', QUERY, ['unavailable'])],
+    countRuns: [
+      queried('none yet', [], 0),
+      queried('2 already', [{ id: 'r-a' }], 2),
+      queried('no total', [], null),
+      ...requestFailures('GET', QUERY, ['unavailable']),
+    ],
     getWorldRun: getWorldRunOutcomes,
     replaceWorldRun: replaceWorldRunOutcomes,
     loadRun: loadWorldRunOutcomes(true),
@@ -55,11 +71,16 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachin
   },
 });
 
-modelSuite('reuse-by-tracking-key-multiplayer', model, (h, script, path) => {
-  const input = path.input as StrategyInput<TrackingKeyOptions>;
-  const { coordinator, locks } = scriptedCoordinator(script);
-  return {
-    input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
-    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
-  };
-}, { stopIn: stoppedWhileLocked });
+modelSuite(
+  'reuse-by-tracking-key-multiplayer',
+  model,
+  (h, script, path) => {
+    const input = path.input as StrategyInput<TrackingKeyOptions>;
+    const { coordinator, locks } = scriptedCoordinator(script);
+    return {
+      input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
+      afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+    };
+  },
+  { stopIn: stoppedWhileLocked },
+);

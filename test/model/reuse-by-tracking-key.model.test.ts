@@ -12,7 +12,19 @@ import type { StrategyInput } from '../../src/machines/strategies/types.js';
 import { createStrategyModel, placeholderServices } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
 import { config, createdRun, session } from './support/fixtures.js';
-import { done, doneFrom, failed, http, QUERY, queried, requestFailures, returns, runPath, throws, type ModelItem } from './support/http-script.js';
+import {
+  done,
+  doneFrom,
+  failed,
+  http,
+  QUERY,
+  queried,
+  requestFailures,
+  returns,
+  runPath,
+  throws,
+  type ModelItem,
+} from './support/http-script.js';
 import { createFailures, failingLook } from './support/recovery.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
@@ -42,7 +54,12 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
       queried('no total', [], null),
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
-    countRuns: [queried('none yet', [], 0), queried('2 already', [keyedRun], 2), queried('no total', [], null), ...requestFailures('GET', QUERY, ['unavailable'])],
+    countRuns: [
+      queried('none yet', [], 0),
+      queried('2 already', [keyedRun], 2),
+      queried('no total', [], null),
+      ...requestFailures('GET', QUERY, ['unavailable']),
+    ],
     createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
     findCreatedRun: [queried('found the new run', [createdRun], 1), queried('nothing new', [], 0), ...failingLook],
     runOnCreate: [
@@ -56,13 +73,18 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
 // The replay waits for the actor's own recoveryDelay timer at every `after: recoveryDelay` step: 1 ms, not 200 ms and up.
 const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } });
 
-modelSuite('reuse-by-tracking-key', model, (h, script, path) => {
-  const input = path.input as StrategyInput<TrackingKeyOptions>;
-  const { coordinator, locks } = scriptedCoordinator(script);
-  return {
-    machine: quick,
-    input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
-    // Whether the path ended in ready or error, or was stopped waiting or holding: the lock is free.
-    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
-  };
-}, { stopIn: stoppedWhileLocked });
+modelSuite(
+  'reuse-by-tracking-key',
+  model,
+  (h, script, path) => {
+    const input = path.input as StrategyInput<TrackingKeyOptions>;
+    const { coordinator, locks } = scriptedCoordinator(script);
+    return {
+      machine: quick,
+      input: { ...input, options: scriptedOptions(input, script), services: { ...liveServices(h, script), coordinator } },
+      // Whether the path ended in ready or error, or was stopped waiting or holding: the lock is free.
+      afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+    };
+  },
+  { stopIn: stoppedWhileLocked },
+);

@@ -5,7 +5,10 @@
  * `waitingToRecover` and looks again, up to 3 more times), and a later getRun of the same manager
  * looks for that run first (`findingHalfMadeRun`) — replayed against the real Run API client.
  */
-import { prepareReuseLastInitializedOptions, reuseLastInitializedMachine } from '../../src/machines/strategies/reuse-last-initialized.machine.js';
+import {
+  prepareReuseLastInitializedOptions,
+  reuseLastInitializedMachine,
+} from '../../src/machines/strategies/reuse-last-initialized.machine.js';
 import { createStrategyModel, placeholderServices } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
 import { createdRun, session } from './support/fixtures.js';
@@ -43,11 +46,7 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
     createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
-    findCreatedRun: [
-      queried('half-made run', [createdRun], 1),
-      queried('only flagged runs', [initializedRun], 1),
-      ...failingLook,
-    ],
+    findCreatedRun: [queried('half-made run', [createdRun], 1), queried('only flagged runs', [initializedRun], 1), ...failingLook],
     findHalfMadeRun: [
       queried('half-made run', [createdRun], 1),
       queried('nothing half-made', [], 0),
@@ -57,8 +56,14 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
       done('initialised', [{ result: 'ok' }], http('POST', initOperation, { status: 200, json: { result: 'ok' } })),
       failed('500', errors.serverError(), http('POST', initOperation, responses.serverError)),
     ],
-    saveFlag: [done('flagged', flaggedRun, http('PATCH', created, { status: 200, json: flaggedRun })), ...requestFailures('PATCH', created, ['unavailable'])],
-    trashRun: [done('trashed', trashedHalfMade, http('PATCH', created, { status: 200, json: trashedHalfMade })), ...requestFailures('PATCH', created, ['unavailable'])],
+    saveFlag: [
+      done('flagged', flaggedRun, http('PATCH', created, { status: 200, json: flaggedRun })),
+      ...requestFailures('PATCH', created, ['unavailable']),
+    ],
+    trashRun: [
+      done('trashed', trashedHalfMade, http('PATCH', created, { status: 200, json: trashedHalfMade })),
+      ...requestFailures('PATCH', created, ['unavailable']),
+    ],
   },
 });
 

@@ -10,7 +10,10 @@ import { liveServices, modelSuite } from './support/suite.js';
 const model = createStrategyModel<ModelItem>(reuseNeverMachine, {
   input: { session },
   outcomes: {
-    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath())],
+    createRun: [
+      done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })),
+      ...requestFailures('POST', runPath()),
+    ],
   },
 });
 

@@ -29,7 +29,10 @@ const model = createStrategyModel<ModelItem>(reusePerSessionMachine, {
       done('trashed', trashedRun, http('GET', load, { status: 200, json: trashedRun })),
       ...requestFailures('GET', load, ['notFound', 'unavailable']),
     ],
-    createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...requestFailures('POST', runPath(), ['unavailable'])],
+    createRun: [
+      done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })),
+      ...requestFailures('POST', runPath(), ['unavailable']),
+    ],
   },
 });
 

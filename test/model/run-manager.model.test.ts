@@ -13,7 +13,12 @@
 import { expect } from 'vitest';
 import { assign, setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { isRunManagerError, type RunManagerError } from '../../src/errors.js';
-import { runManagerMachine, type RunManagerContext, type RunManagerInput, type RunManagerServices } from '../../src/machines/run-manager.machine.js';
+import {
+  runManagerMachine,
+  type RunManagerContext,
+  type RunManagerInput,
+  type RunManagerServices,
+} from '../../src/machines/run-manager.machine.js';
 import { createRun } from '../../src/machines/strategies/actors.js';
 import { createParams, failure, markRun, strategyOutput } from '../../src/machines/strategies/shared.js';
 import type { StrategyInput, StrategyOutput } from '../../src/machines/strategies/types.js';
@@ -21,7 +26,19 @@ import { createMemorySessionStore } from '../../src/services/session-store.js';
 import { createPathModel, type EventVariant, type OutcomeVariant } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
 import { config, createdRun, session } from './support/fixtures.js';
-import { done, errors, failed, http, MODEL, responses, returns, runPath, scriptedCall, throws, type ModelItem } from './support/http-script.js';
+import {
+  done,
+  errors,
+  failed,
+  http,
+  MODEL,
+  responses,
+  returns,
+  runPath,
+  scriptedCall,
+  throws,
+  type ModelItem,
+} from './support/http-script.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 
@@ -48,7 +65,10 @@ const modelStrategy = setup({
       invoke: {
         id: 'createRun',
         src: 'createRun',
-        input: ({ context }) => ({ services: context.services, params: createParams(context.config, context.session, undefined, context.createOptions) }),
+        input: ({ context }) => ({
+          services: context.services,
+          params: createParams(context.config, context.session, undefined, context.createOptions),
+        }),
         onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
         onError: {
           guard: { type: 'isHttpError', params: ({ event }) => ({ error: event.error }) },
@@ -156,7 +176,16 @@ const model = createPathModel<ModelItem>(machine, {
     // Two getRun calls waiting for the lock, then a store that fails both ways.
     {
       input: 'caching',
-      steps: ['GET_RUN: plain', 'done: user', 'GET_RUN: price', 'LOCK_ACQUIRED: lock free', 'error: read fails', 'done: created', 'error: write fails', 'error: 503'],
+      steps: [
+        'GET_RUN: plain',
+        'done: user',
+        'GET_RUN: price',
+        'LOCK_ACQUIRED: lock free',
+        'error: read fails',
+        'done: created',
+        'error: write fails',
+        'error: 503',
+      ],
     },
   ],
   isComplete: (s) => s.matches('idle') || s.matches('ready') || s.matches('error'),
@@ -181,25 +210,30 @@ const model = createPathModel<ModelItem>(machine, {
   },
 });
 
-modelSuite('run-manager', model, (h, script, path) => {
-  const { runApi, worldApi } = liveServices(h, script);
-  const { coordinator, locks } = scriptedCoordinator(script);
-  const services: RunManagerServices = {
-    runApi,
-    worldApi,
-    runService: null,
-    coordinator,
-    sessionStore: createMemorySessionStore(),
-    loadSession: () => scriptedCall(script, 'loadSession') as Promise<RunManagerContext['session'] & object>,
-    readRecord: () => scriptedCall(script, 'readRecord') as ReturnType<RunManagerServices['readRecord']>,
-    writeRecord: async () => {
-      await scriptedCall(script, 'writeRecord');
-    },
-    fetchVariables: (runId, names, signal) => runApi.variables.query(runId, names, { signal }),
-  };
-  return {
-    input: { ...(path.input as RunManagerInput), services },
-    // Answered, failed, or stopped while waiting for the lock or holding it: nothing is left held.
-    afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
-  };
-}, { stopIn: stoppedWhileLocked });
+modelSuite(
+  'run-manager',
+  model,
+  (h, script, path) => {
+    const { runApi, worldApi } = liveServices(h, script);
+    const { coordinator, locks } = scriptedCoordinator(script);
+    const services: RunManagerServices = {
+      runApi,
+      worldApi,
+      runService: null,
+      coordinator,
+      sessionStore: createMemorySessionStore(),
+      loadSession: () => scriptedCall(script, 'loadSession') as Promise<RunManagerContext['session'] & object>,
+      readRecord: () => scriptedCall(script, 'readRecord') as ReturnType<RunManagerServices['readRecord']>,
+      writeRecord: async () => {
+        await scriptedCall(script, 'writeRecord');
+      },
+      fetchVariables: (runId, names, signal) => runApi.variables.query(runId, names, { signal }),
+    };
+    return {
+      input: { ...(path.input as RunManagerInput), services },
+      // Answered, failed, or stopped while waiting for the lock or holding it: nothing is left held.
+      afterReplay: () => expect([locks.held, locks.waiting]).toEqual([0, 0]),
+    };
+  },
+  { stopIn: stoppedWhileLocked },
+);

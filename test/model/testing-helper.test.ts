@@ -57,7 +57,11 @@ function favouriteMachine(options: { reuseUnsaved?: boolean } = {}) {
           src: 'loadRun',
           input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }),
           onDone: [
-            { guard: { type: 'isSaved', params: ({ event }) => ({ run: event.output }) }, target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
+            {
+              guard: { type: 'isSaved', params: ({ event }) => ({ run: event.output }) },
+              target: 'ready',
+              actions: assign({ run: ({ event }) => markRun(event.output, false) }),
+            },
             { target: 'creating' },
           ],
           onError: { target: 'error', actions: assign({ error: ({ event }) => event.error as RunManagerError }) },
@@ -67,9 +71,17 @@ function favouriteMachine(options: { reuseUnsaved?: boolean } = {}) {
         invoke: {
           id: 'fetchLatest',
           src: 'fetchLatest',
-          input: ({ context }) => ({ services: context.services, filter: { saved: true }, modifiers: { sort: 'created', direction: 'desc' } }),
+          input: ({ context }) => ({
+            services: context.services,
+            filter: { saved: true },
+            modifiers: { sort: 'created', direction: 'desc' },
+          }),
           onDone: [
-            { guard: { type: 'foundOne', params: ({ event }) => ({ runs: event.output.runs }) }, target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }) },
+            {
+              guard: { type: 'foundOne', params: ({ event }) => ({ runs: event.output.runs }) },
+              target: 'ready',
+              actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }),
+            },
             { target: 'creating' },
           ],
           onError: { target: 'error', actions: assign({ error: ({ event }) => event.error as RunManagerError }) },
@@ -96,19 +108,36 @@ const created: Run = { id: 'r2' };
 const unavailable = new RunManagerError('HTTP_ERROR', 'HTTP 503', { status: 503 });
 
 const outcomes = {
-  loadRun: [{ label: 'saved', output: saved }, { label: 'unsaved', output: unsaved }, { label: '503', error: unavailable }],
+  loadRun: [
+    { label: 'saved', output: saved },
+    { label: 'unsaved', output: unsaved },
+    { label: '503', error: unavailable },
+  ],
   fetchLatest: [
     { label: 'empty', output: { runs: [], total: 0, range: null } },
     { label: 'one', output: { runs: [saved], total: 1, range: null } },
     { label: '503', error: unavailable },
   ],
-  createRun: [{ label: 'created', output: created }, { label: '503', error: unavailable }],
+  createRun: [
+    { label: 'created', output: created },
+    { label: '503', error: unavailable },
+  ],
 };
 
 // ---- path tests in a few lines --------------------------------------------------------------------
 
 const model = createStrategyModel(favouriteMachine(), {
-  inputs: { 'getRun (cached)': { mode: 'getRun', config: { account: 'acme', project: 'sim', model: 'model.py' }, session: { userId: 'u1' }, cachedRun: { id: 'r1' }, options: {}, createOptions: undefined, services: {} as StrategyInput['services'] } },
+  inputs: {
+    'getRun (cached)': {
+      mode: 'getRun',
+      config: { account: 'acme', project: 'sim', model: 'model.py' },
+      session: { userId: 'u1' },
+      cachedRun: { id: 'r1' },
+      options: {},
+      createOptions: undefined,
+      services: {} as StrategyInput['services'],
+    },
+  },
   outcomes,
 });
 
@@ -190,12 +219,17 @@ describe('run-lifecycle/testing on a custom strategy', () => {
       return item.body;
     };
     const runApi = (script: PathScript<Answer>) =>
-      ({ query: async (_filter, _modifiers, request) => ({ runs: (await answer(script, request?.signal)) as Run[], total: 1, range: null }) }) as Pick<RunApi, 'query'> as RunApi;
+      ({
+        query: async (_filter, _modifiers, request) => ({ runs: (await answer(script, request?.signal)) as Run[], total: 1, range: null }),
+      }) as Pick<RunApi, 'query'> as RunApi;
 
     expect(own.paths.map((path) => path.description)).toEqual(['checkingSession → fetchingLatest (done: one) → ready']);
     const result = await own.replay(own.paths[0]!, {
       machine: () => own.machine,
-      input: (script) => ({ ...(script.path.input as StrategyInput), services: { runApi: runApi(script), worldApi: {} as never, runService: null } }),
+      input: (script) => ({
+        ...(script.path.input as StrategyInput),
+        services: { runApi: runApi(script), worldApi: {} as never, runService: null },
+      }),
     });
     expect(result.output).toEqual({ ok: true, run: { ...saved, freshlyCreated: false } });
     expect(result.snapshots.map((snapshot) => snapshot.value)).toEqual(['fetchingLatest', 'ready']);
@@ -271,7 +305,10 @@ const patientOutcomes = {
 
 describe('run-lifecycle/testing on a machine with delayed transitions', () => {
   // Replays wait for the actor's own timer: give the model a machine whose delays are short.
-  const patient = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 1 } }), { modes: ['getRun'], outcomes: patientOutcomes });
+  const patient = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 1 } }), {
+    modes: ['getRun'],
+    outcomes: patientOutcomes,
+  });
 
   it('offers the delayed event as an `after: <delay>` step the actor takes by itself', () => {
     const path = patient.paths.find((candidate) => candidate.steps.some((step) => step.kind === 'after'))!;
@@ -299,7 +336,10 @@ describe('run-lifecycle/testing on a machine with delayed transitions', () => {
   });
 
   it('never sends the delayed event itself: a delay longer than the step timeout fails the replay', async () => {
-    const slow = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 10_000 } }), { modes: ['getRun'], outcomes: patientOutcomes });
+    const slow = createStrategyModel(patientMachine.provide({ delays: { retryDelay: 10_000 } }), {
+      modes: ['getRun'],
+      outcomes: patientOutcomes,
+    });
     const path = slow.paths.find((candidate) => candidate.steps.some((step) => step.kind === 'after'))!;
     const failure = await slow.replay(path, { stepTimeoutMs: 100 }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ReplayError);
@@ -332,8 +372,14 @@ describe('run-lifecycle/testing on any machine', () => {
       },
       outcomes: {
         loadSession: [{ label: 'user', output: { userId: 'u1' } }],
-        readRecord: [{ label: 'no record', output: undefined }, { label: 'read fails', error: new Error('store read failed') }],
-        strategy: [{ label: 'created', output: { ok: true, run: created } }, { label: 'failed', output: { ok: false, error: unavailable } }],
+        readRecord: [
+          { label: 'no record', output: undefined },
+          { label: 'read fails', error: new Error('store read failed') },
+        ],
+        strategy: [
+          { label: 'created', output: { ok: true, run: created } },
+          { label: 'failed', output: { ok: false, error: unavailable } },
+        ],
         writeRecord: [{ label: 'written', output: undefined }],
       },
       // Bound the self-loops: nobody joins or queues while a resolution is in progress.
@@ -345,6 +391,8 @@ describe('run-lifecycle/testing on any machine', () => {
     // No variant makes a session provider fail, fetches variables, or queues a reset: those stay uncovered, and are listed.
     expect(coverage.transitions.uncovered).toContain('working.loadingSession --xstate.error.actor.loadSession--> error');
     expect(coverage.states.uncovered).toEqual(['working.fetchingVariables']);
-    expect(rm.paths.some((path) => path.description.includes('working.locked.readingRecord (error: read fails) → working.locked.resolving'))).toBe(true);
+    expect(
+      rm.paths.some((path) => path.description.includes('working.locked.readingRecord (error: read fails) → working.locked.resolving')),
+    ).toBe(true);
   });
 });

@@ -12,7 +12,10 @@ const load = runPath(`${existingRun.id}/`);
 const model = createStrategyModel<ModelItem>(useSpecificRunMachine, {
   input: { session, options: { runId: existingRun.id } },
   outcomes: {
-    loadRun: [done('found', existingRun, http('GET', load, { status: 200, json: existingRun })), ...requestFailures('GET', load, ['notFound', 'unavailable'])],
+    loadRun: [
+      done('found', existingRun, http('GET', load, { status: 200, json: existingRun })),
+      ...requestFailures('GET', load, ['notFound', 'unavailable']),
+    ],
   },
 });
 

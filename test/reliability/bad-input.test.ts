@@ -60,18 +60,30 @@ function validOptions(store: SessionStore, baseURL = emulator.baseURL): RunManag
 }
 
 function run(id: string, extra: Partial<Run> = {}): Run {
-  return { id, account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1', trackingKey: 'week-1' }, trashed: false, isInitComplete: true, ...extra };
+  return {
+    id,
+    account: 'acme',
+    project: 'sim',
+    model: 'model.py',
+    user: { id: 'u1' },
+    scope: { group: 'g1', trackingKey: 'week-1' },
+    trashed: false,
+    isInitComplete: true,
+    ...extra,
+  };
 }
 
 /** A well-behaved Run API and World API for the scripted server: u1 has run r1 in world w1. */
 function fakeApi(request: RecordedRequest): ScriptedResponse {
   const { method, path } = request;
-  if (method === 'GET' && path.startsWith('/v2/run/acme/sim/;')) return { json: [run('r1')], headers: { 'Content-Range': 'records 0-0/1' } };
+  if (method === 'GET' && path.startsWith('/v2/run/acme/sim/;'))
+    return { json: [run('r1')], headers: { 'Content-Range': 'records 0-0/1' } };
   if (method === 'GET' && /^\/v2\/run\/acme\/sim\/r1\/?$/.test(path)) return { json: run('r1') };
   if (method === 'POST' && path === '/v2/run/acme/sim/') return { status: 201, json: run('r1') };
   if (method === 'POST' && path.includes('/operations/')) return { json: { name: 'init', result: null } };
   if (method === 'PATCH') return { json: run('r1') };
-  if (method === 'GET' && path === '/v2/multiplayer/world/') return { json: [{ id: 'w1', account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1' }] }] };
+  if (method === 'GET' && path === '/v2/multiplayer/world/')
+    return { json: [{ id: 'w1', account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1' }] }] };
   if (method === 'POST' && path === '/v2/multiplayer/world/w1/run') return { json: 'r1' };
   if (method === 'DELETE') return { status: 204 };
   return { status: 599, json: { message: `fakeApi: nothing scripted for ${method} ${path}` } };
@@ -81,7 +93,9 @@ function fakeApi(request: RecordedRequest): ScriptedResponse {
 async function storeWithGoodRecord(): Promise<{ store: RecordingStore; runId: string }> {
   emulator.reset();
   const store = recordingStore();
-  const [seeded] = emulator.seed({ runs: [{ account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1' } }] }).runs;
+  const [seeded] = emulator.seed({
+    runs: [{ account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1' } }],
+  }).runs;
   await store.set(KEY, createSessionRecord(seeded!.id, OWNER));
   return { store, runId: seeded!.id };
 }
@@ -139,7 +153,9 @@ describe('server answers that are not what the endpoint returns', () => {
     const options = {
       ...validOptions(store, server.baseURL),
       strategy: row.strategy,
-      ...(row.strategyOptions ?? GOOD_STRATEGY_OPTIONS[row.strategy] ? { strategyOptions: row.strategyOptions ?? GOOD_STRATEGY_OPTIONS[row.strategy] } : {}),
+      ...((row.strategyOptions ?? GOOD_STRATEGY_OPTIONS[row.strategy])
+        ? { strategyOptions: row.strategyOptions ?? GOOD_STRATEGY_OPTIONS[row.strategy] }
+        : {}),
     };
     const good = track(new RunManager(options));
     expect((await good.getRun()).id).toBe('r1');
@@ -155,7 +171,9 @@ describe('server answers that are not what the endpoint returns', () => {
 
     expect(await store.snapshot()).toEqual(before);
     // Nothing was created or changed after the bad answer (a load that fails is never "run gone → create").
-    expect(server.requests.filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path}`)).toHaveLength(row.writes ?? 0);
+    expect(
+      server.requests.filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path}`),
+    ).toHaveLength(row.writes ?? 0);
   });
 
   it.each(emulatorRows.map((row) => [row.input, row] as const))('%s', async (_title, row) => {

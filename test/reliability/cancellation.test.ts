@@ -70,10 +70,31 @@ const cacheFirst: Case['prepare'] = async ({ make }) => {
 };
 
 const CASES: Case[] = [
-  { name: 'reuse-per-session, loadingRun', strategy: 'reuse-per-session', mode: 'getRun', state: 'loadingRun', held: load, prepare: cacheFirst },
+  {
+    name: 'reuse-per-session, loadingRun',
+    strategy: 'reuse-per-session',
+    mode: 'getRun',
+    state: 'loadingRun',
+    held: load,
+    prepare: cacheFirst,
+  },
   { name: 'reuse-per-session, creating', strategy: 'reuse-per-session', mode: 'getRun', state: 'creating', held: create },
-  { name: 'reuse-per-session reset, creating', strategy: 'reuse-per-session', mode: 'reset', state: 'creating', held: create, prepare: cacheFirst },
-  { name: 'reuse-across-sessions, fetchingLatest', strategy: 'reuse-across-sessions', mode: 'getRun', state: 'fetchingLatest', held: query, prepare: cacheFirst },
+  {
+    name: 'reuse-per-session reset, creating',
+    strategy: 'reuse-per-session',
+    mode: 'reset',
+    state: 'creating',
+    held: create,
+    prepare: cacheFirst,
+  },
+  {
+    name: 'reuse-across-sessions, fetchingLatest',
+    strategy: 'reuse-across-sessions',
+    mode: 'getRun',
+    state: 'fetchingLatest',
+    held: query,
+    prepare: cacheFirst,
+  },
   { name: 'reuse-across-sessions, creating', strategy: 'reuse-across-sessions', mode: 'getRun', state: 'creating', held: create },
   { name: 'reuse-last-initialized, fetchingLatest', ...lastInitialized, mode: 'getRun', state: 'fetchingLatest', held: query },
   { name: 'reuse-last-initialized, creating', ...lastInitialized, mode: 'getRun', state: 'creating', held: create },
@@ -85,7 +106,8 @@ const CASES: Case[] = [
     mode: 'getRun',
     state: 'compensating',
     held: patch,
-    prepare: ({ project }) => emulator.fail({ method: 'POST', path: new RegExp(`^${escape(root(project))}[^/;]+/operations/`), status: 500 }),
+    prepare: ({ project }) =>
+      emulator.fail({ method: 'POST', path: new RegExp(`^${escape(root(project))}[^/;]+/operations/`), status: 500 }),
   },
   {
     name: 'reuse-by-tracking-key, resolvingSettings',
@@ -95,13 +117,35 @@ const CASES: Case[] = [
     options: () => ({ strategyOptions: { settings: () => sleep(HOLD_MS).then(() => ({ trackingKey: 'week-1' })) } }),
   },
   { name: 'reuse-by-tracking-key, fetchingLatest', ...trackingKey, mode: 'getRun', state: 'locked.fetchingLatest', held: query },
-  { name: 'reuse-by-tracking-key reset, countingRuns', ...trackingKey, mode: 'reset', state: 'locked.countingRuns', held: query, prepare: cacheFirst },
+  {
+    name: 'reuse-by-tracking-key reset, countingRuns',
+    ...trackingKey,
+    mode: 'reset',
+    state: 'locked.countingRuns',
+    held: query,
+    prepare: cacheFirst,
+  },
   { name: 'reuse-by-tracking-key, creating', ...trackingKey, mode: 'getRun', state: 'locked.creating', held: create },
   { name: 'multiplayer, findingWorld', strategy: 'multiplayer', mode: 'getRun', state: 'findingWorld', held: worldList },
   { name: 'multiplayer, gettingWorldRun', strategy: 'multiplayer', mode: 'getRun', state: 'gettingWorldRun', held: (p) => worldRun(p) },
   { name: 'multiplayer, loadingRun', strategy: 'multiplayer', mode: 'getRun', state: 'loadingRun', held: load },
-  { name: 'multiplayer reset, replacingWorldRun', strategy: 'multiplayer', mode: 'reset', state: 'replacingWorldRun', held: (p) => worldRun(p, 'DELETE'), prepare: cacheFirst },
-  { name: 'run manager, fetchingVariables', strategy: 'reuse-per-session', mode: 'getRun', state: 'parent:fetchingVariables', held: variables, variables: ['price'], resolved: true },
+  {
+    name: 'multiplayer reset, replacingWorldRun',
+    strategy: 'multiplayer',
+    mode: 'reset',
+    state: 'replacingWorldRun',
+    held: (p) => worldRun(p, 'DELETE'),
+    prepare: cacheFirst,
+  },
+  {
+    name: 'run manager, fetchingVariables',
+    strategy: 'reuse-per-session',
+    mode: 'getRun',
+    state: 'parent:fetchingVariables',
+    held: variables,
+    variables: ['price'],
+    resolved: true,
+  },
   {
     name: 'run manager, loadingSession',
     strategy: 'reuse-per-session',
@@ -168,9 +212,7 @@ describe('stop() in the middle of a resolution', () => {
 
       // The call, a getRun that joins it, and a reset queued behind it.
       const pending =
-        testCase.mode === 'getRun'
-          ? [rm.getRun(testCase.variables), rm.getRun(), rm.reset()]
-          : [rm.reset(), rm.getRun(), rm.reset()];
+        testCase.mode === 'getRun' ? [rm.getRun(testCase.variables), rm.getRun(), rm.reset()] : [rm.reset(), rm.getRun(), rm.reset()];
       await waitForState(rm, testCase.state);
       if (held) {
         await arrivals.waitFor((arrival) => arrival.method === held.method && held.path.test(arrival.url.split('?')[0]!));
@@ -183,11 +225,18 @@ describe('stop() in the middle of a resolution', () => {
       await expectRejection(rm.reset(), 'ABORTED', /stopped/);
 
       if (held) {
-        const entry = await waitForLogged(emulator, (logged) => logged.method === held.method && held.path.test(logged.path) && logged.fault?.startsWith('slow:') === true);
+        const entry = await waitForLogged(
+          emulator,
+          (logged) => logged.method === held.method && held.path.test(logged.path) && logged.fault?.startsWith('slow:') === true,
+        );
         expect(entry.aborted, `${entry.method} ${entry.path} was aborted`).toBe(true);
         await sleep(30);
         // Nothing after the aborted request.
-        expect(emulator.requests.filter((logged) => logged.seq > entry.seq && ours(project)(logged)).map((logged) => `${logged.method} ${logged.path}`)).toEqual([]);
+        expect(
+          emulator.requests
+            .filter((logged) => logged.seq > entry.seq && ours(project)(logged))
+            .map((logged) => `${logged.method} ${logged.path}`),
+        ).toEqual([]);
       } else {
         await sleep(HOLD_MS + 30);
         expect(arrivals.arrivals.length, 'requests sent by a manager stopped before its first request').toBe(sentBefore);
@@ -211,7 +260,9 @@ describe('stop() in the middle of a resolution', () => {
     const again = await next.getRun();
     expect(again.id).toBe(run.id);
     expect(emulator.getRun(run.id)?.trashed).not.toBe(true);
-    expect(parseSessionRecord(await store.get(`epicenter-scenario-acme-${project}-model.py`), { userId: 'u1', model: 'model.py' })?.runId).toBe(run.id);
+    expect(
+      parseSessionRecord(await store.get(`epicenter-scenario-acme-${project}-model.py`), { userId: 'u1', model: 'model.py' })?.runId,
+    ).toBe(run.id);
   });
 
   it('waitingForLock: a manager stopped while another holds the lock sends nothing and leaves the winner alone', async () => {
@@ -232,7 +283,9 @@ describe('stop() in the middle of a resolution', () => {
     // Only the winner's query and create: the stopped manager never sent a request.
     expect(emulator.requests.filter(ours(project)).map((entry) => entry.method)).toEqual(['GET', 'POST']);
     expect(emulator.runs({ account: 'acme', project })).toHaveLength(1);
-    expect(parseSessionRecord(await store.get(`epicenter-scenario-acme-${project}-model.py`), { userId: 'u1', model: 'model.py' })?.runId).toBe(run.id);
+    expect(
+      parseSessionRecord(await store.get(`epicenter-scenario-acme-${project}-model.py`), { userId: 'u1', model: 'model.py' })?.runId,
+    ).toBe(run.id);
     // The lock was released: a third manager resolves to the same run at once.
     expect((await make().getRun()).id).toBe(run.id);
   });

@@ -90,7 +90,11 @@ describe('item 1: a stopped waiter never lets the next manager in while the lock
 
   it('with runLimit 1: the stopped waiter does not let a second run past the limit', async () => {
     const store = createMemorySessionStore();
-    const options = { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } }, sessionStore: store } as const;
+    const options = {
+      strategy: 'reuse-by-tracking-key',
+      strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } },
+      sessionStore: store,
+    } as const;
     emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
     const a = manager(options);
     const b = manager(options);
@@ -114,7 +118,12 @@ describe('item 1: a stopped waiter never lets the next manager in while the lock
     emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
     const crowd = Array.from({ length: 50 }, () => manager({ sessionStore: store }));
     const arrived = createArrived();
-    const calls = crowd.map((rm) => rm.getRun().then((run) => run.id, (error: RunManagerError) => error.type));
+    const calls = crowd.map((rm) =>
+      rm.getRun().then(
+        (run) => run.id,
+        (error: RunManagerError) => error.type,
+      ),
+    );
     await arrived;
     await sleep(10);
     crowd[49]!.stop();
@@ -164,7 +173,8 @@ describe('item 4: a coordinator that fails', () => {
     let refuse = true;
     const locks = createProcessCoordinator();
     const coordinator: Coordinator = {
-      acquire: (name, signal) => (refuse ? Promise.reject(new DOMException('The request was denied.', 'SecurityError')) : locks.acquire(name, signal)),
+      acquire: (name, signal) =>
+        refuse ? Promise.reject(new DOMException('The request was denied.', 'SecurityError')) : locks.acquire(name, signal),
     };
     const rm = manager({ sessionStore: createMemorySessionStore(), coordinator });
     await expectRejection(rm.getRun(), 'INVALID_OPTIONS', /coordinator\.acquire failed: The request was denied/);
@@ -178,17 +188,24 @@ describe('item 4: a coordinator that fails', () => {
 describe('item 5: user code that throws values that cannot be printed', () => {
   const unprintable = () => {
     const value = Object.create(null) as Record<string, unknown>;
-    Object.defineProperty(value, 'message', { get: () => { throw new Error('no message for you'); } });
+    Object.defineProperty(value, 'message', {
+      get: () => {
+        throw new Error('no message for you');
+      },
+    });
     return value;
   };
 
   it('a session provider: getRun rejects, the next call settles, and the lock is not leaked', async () => {
     const store = createMemorySessionStore();
     let fail = true;
-    const rm = manager({ sessionStore: store, session: () => {
-      if (fail) throw unprintable();
-      return SESSION;
-    } });
+    const rm = manager({
+      sessionStore: store,
+      session: () => {
+        if (fail) throw unprintable();
+        return SESSION;
+      },
+    });
     await expectRejection(rm.getRun(), 'UNAUTHORIZED', /session provider failed/);
     fail = false;
     expect((await rm.getRun()).id).toBeTypeOf('string');
@@ -198,8 +215,15 @@ describe('item 5: user code that throws values that cannot be printed', () => {
   it('a session store whose get and set throw such values: the run still resolves and is reused', async () => {
     quietWarnings();
     const store: SessionStore = {
-      get: () => { throw Object.create(null); },
-      set: () => Promise.reject({ toString() { throw new Error('nope'); } }),
+      get: () => {
+        throw Object.create(null);
+      },
+      set: () =>
+        Promise.reject({
+          toString() {
+            throw new Error('nope');
+          },
+        }),
       del: async () => undefined,
     };
     const rm = manager({ sessionStore: store });
@@ -214,12 +238,19 @@ describe('item 5: user code that throws values that cannot be printed', () => {
     const run = await manager({ sessionStore: store }).getRun();
     expect(run.freshlyCreated).toBe(true);
     expect(userRuns()).toHaveLength(1);
-    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringContaining('Could not write the session store: quota exceeded')]);
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining('Could not write the session store: quota exceeded'),
+    ]);
   });
 
   it('an inspect observer that throws: construction, getRun and reset still work', async () => {
     const warn = quietWarnings();
-    const rm = manager({ sessionStore: createMemorySessionStore(), inspect: () => { throw unprintable(); } });
+    const rm = manager({
+      sessionStore: createMemorySessionStore(),
+      inspect: () => {
+        throw unprintable();
+      },
+    });
     expect((await rm.getRun()).freshlyCreated).toBe(true);
     expect((await rm.reset()).freshlyCreated).toBe(true);
     expect(warn).toHaveBeenCalledTimes(1);
@@ -274,7 +305,14 @@ describe('item 7: runLimit holds across managers of one user with other session 
       sessionStore: createMemorySessionStore(),
       run: { account: 'acme', project: 'sim', model: 'other.py', baseURL: emulator.baseURL },
     });
-    const outcomes = await Promise.all([a.reset(), b.reset()].map((call) => call.then(() => 'created', (error: RunManagerError) => error.type)));
+    const outcomes = await Promise.all(
+      [a.reset(), b.reset()].map((call) =>
+        call.then(
+          () => 'created',
+          (error: RunManagerError) => error.type,
+        ),
+      ),
+    );
     expect(outcomes.sort()).toEqual(['RUN_LIMIT_REACHED', 'created']);
     expect(userRuns()).toHaveLength(1);
   });
@@ -282,14 +320,24 @@ describe('item 7: runLimit holds across managers of one user with other session 
   it('multiplayer: two users of one world reset at once with runLimit 1: one new run', async () => {
     emulator.addWorld({ id: 'w1', account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1' }, { userId: 'u2' }] } as never);
     emulator.slow({ method: 'POST', delayMs: 150, times: 1 });
-    const settings = { strategy: 'reuse-by-tracking-key-multiplayer', strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } } } as const;
+    const settings = {
+      strategy: 'reuse-by-tracking-key-multiplayer',
+      strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } },
+    } as const;
     const u1 = manager({ ...settings, sessionStore: createMemorySessionStore() });
     const u2 = manager({
       ...settings,
       sessionStore: createMemorySessionStore(),
       session: { userId: 'u2', groupName: 'g1', auth_token: createDevToken({ userId: 'u2' }) },
     });
-    const outcomes = await Promise.all([u1.reset(), u2.reset()].map((call) => call.then(() => 'created', (error: RunManagerError) => error.type)));
+    const outcomes = await Promise.all(
+      [u1.reset(), u2.reset()].map((call) =>
+        call.then(
+          () => 'created',
+          (error: RunManagerError) => error.type,
+        ),
+      ),
+    );
     expect(outcomes.sort()).toEqual(['RUN_LIMIT_REACHED', 'created']);
     expect(emulator.runs().filter((run) => run.scope?.trackingKey === 'k')).toHaveLength(1);
   });
@@ -303,10 +351,21 @@ describe('item 10: reset({ success, error }) callbacks that throw', () => {
     const report = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const rm = manager({ sessionStore: createMemorySessionStore() });
-      const run = await rm.reset({ success: () => { throw new Error('success handler broke'); } });
+      const run = await rm.reset({
+        success: () => {
+          throw new Error('success handler broke');
+        },
+      });
       expect(run.freshlyCreated).toBe(true);
       emulator.fail({ method: 'POST', status: 503, times: 1 });
-      await expectRejection(rm.reset({ error: async () => { throw new Error('error handler broke'); } }), 'HTTP_ERROR');
+      await expectRejection(
+        rm.reset({
+          error: async () => {
+            throw new Error('error handler broke');
+          },
+        }),
+        'HTTP_ERROR',
+      );
       await sleep(20);
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -354,7 +413,11 @@ describe('item 13: a run id that cannot address a run never sticks', () => {
 
 describe('a half-made run whose trash failed is finished by the next getRun, never duplicated', () => {
   it('reuse-last-initialized: INIT_FAILED (trash failed), then getRun adopts and initializes that run', async () => {
-    const rm = manager({ sessionStore: createMemorySessionStore(), strategy: 'reuse-last-initialized', strategyOptions: { initOperation: 'init' } });
+    const rm = manager({
+      sessionStore: createMemorySessionStore(),
+      strategy: 'reuse-last-initialized',
+      strategyOptions: { initOperation: 'init' },
+    });
     emulator.fail({ method: 'POST', path: '/operations/init/', status: 503, times: 1 });
     emulator.fail({ method: 'PATCH', status: 429, times: 1 });
     const failure = await expectRejection(rm.getRun(), 'INIT_FAILED', /trashing the run also failed/);

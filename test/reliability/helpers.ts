@@ -96,7 +96,11 @@ export function safeStringify(value: unknown, skip: ReadonlySet<string> = new Se
     if (depth > 40) return '[deep]';
     if (current instanceof Headers || current instanceof URLSearchParams) return { entries: [...current.entries()] };
     if (current instanceof Response || current instanceof Request) {
-      return { url: current.url, headers: [...current.headers.entries()], ...(current instanceof Response ? { status: current.status } : { method: current.method }) };
+      return {
+        url: current.url,
+        headers: [...current.headers.entries()],
+        ...(current instanceof Response ? { status: current.status } : { method: current.method }),
+      };
     }
     if (current instanceof Map) return { map: [...current.entries()].map(([key, item]) => [walk(key, depth + 1), walk(item, depth + 1)]) };
     if (current instanceof Set) return { set: [...current].map((item) => walk(item, depth + 1)) };
@@ -127,7 +131,11 @@ export function safeStringify(value: unknown, skip: ReadonlySet<string> = new Se
  * Requests as they reach any HTTP server in this process, from the moment their headers arrive
  * (the emulator logs a request only when it is answered or dropped).
  */
-export function watchArrivals(): { arrivals: Array<{ method: string; url: string }>; waitFor(match: (arrival: { method: string; url: string }) => boolean, timeoutMs?: number): Promise<void>; stop(): void } {
+export function watchArrivals(): {
+  arrivals: Array<{ method: string; url: string }>;
+  waitFor(match: (arrival: { method: string; url: string }) => boolean, timeoutMs?: number): Promise<void>;
+  stop(): void;
+} {
   const arrivals: Array<{ method: string; url: string }> = [];
   const listener = (message: unknown) => {
     const request = (message as { request: IncomingMessage }).request;
@@ -139,7 +147,10 @@ export function watchArrivals(): { arrivals: Array<{ method: string; url: string
     async waitFor(match, timeoutMs = 3000) {
       const deadline = Date.now() + timeoutMs;
       while (!arrivals.some(match)) {
-        if (Date.now() > deadline) throw new Error(`no matching request arrived within ${timeoutMs} ms; saw ${arrivals.map((a) => `${a.method} ${a.url}`).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no matching request arrived within ${timeoutMs} ms; saw ${arrivals.map((a) => `${a.method} ${a.url}`).join(', ')}`,
+          );
         await sleep(2);
       }
     },
@@ -160,7 +171,11 @@ export async function settledLog(emulator: Emulator, quietMs = 30): Promise<Requ
 }
 
 /** Waits until the emulator has logged an entry that matches. */
-export async function waitForLogged(emulator: Emulator, match: (entry: RequestLogEntry) => boolean, timeoutMs = 3000): Promise<RequestLogEntry> {
+export async function waitForLogged(
+  emulator: Emulator,
+  match: (entry: RequestLogEntry) => boolean,
+  timeoutMs = 3000,
+): Promise<RequestLogEntry> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = emulator.requests.find(match);

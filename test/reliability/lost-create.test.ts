@@ -123,66 +123,74 @@ const lostAnswers: LostAnswer[] = [
   },
 ];
 
-describe.each(['reuse-across-sessions', 'reuse-by-tracking-key', 'reuse-last-initialized'])('%s (query-based): one run after a lost create', (strategy) => {
-  it.each(lostAnswers.map((lost) => [`${lost.name} (${lost.type})`, lost] as const))('%s', async (_title, lost) => {
-    await lost.arrange();
-    const rm = manager(strategy, lost.options);
+describe.each(['reuse-across-sessions', 'reuse-by-tracking-key', 'reuse-last-initialized'])(
+  '%s (query-based): one run after a lost create',
+  (strategy) => {
+    it.each(lostAnswers.map((lost) => [`${lost.name} (${lost.type})`, lost] as const))('%s', async (_title, lost) => {
+      await lost.arrange();
+      const rm = manager(strategy, lost.options);
 
-    const first = await outcome(rm.getRun());
-    await lost.landed();
-    emulator.clearFaults();
-    const firstCall = await settledLog(emulator);
-    // The failing call never sends the create twice.
-    expect(firstCall.filter(isCreate)).toHaveLength(1);
-    if (!first.ok) {
-      expect(first.error).toBeInstanceOf(RunManagerError);
-      expect((first.error as RunManagerError).type, String(first.error)).toBe(lost.type);
-      // The session store is not pointed at anything by a failed call.
-      expect(store.writes).toEqual([]);
-    }
+      const first = await outcome(rm.getRun());
+      await lost.landed();
+      emulator.clearFaults();
+      const firstCall = await settledLog(emulator);
+      // The failing call never sends the create twice.
+      expect(firstCall.filter(isCreate)).toHaveLength(1);
+      if (!first.ok) {
+        expect(first.error).toBeInstanceOf(RunManagerError);
+        expect((first.error as RunManagerError).type, String(first.error)).toBe(lost.type);
+        // The session store is not pointed at anything by a failed call.
+        expect(store.writes).toEqual([]);
+      }
 
-    // The user presses again (only needed when the failing call did not recover by itself).
-    const run = first.ok ? first.run : await rm.getRun();
-    const again = await rm.getRun();
+      // The user presses again (only needed when the failing call did not recover by itself).
+      const run = first.ok ? first.run : await rm.getRun();
+      const again = await rm.getRun();
 
-    const live = emulator.runs({ userId: 'u1' }).filter((candidate) => candidate.trashed !== true);
-    expect(live.map((candidate) => candidate.id), `live runs after a lost create (${lost.type})`).toEqual([run.id]);
-    expect(again.id).toBe(run.id);
-    if (strategy === 'reuse-last-initialized') {
-      // The run the user gets finished initialising: init ran and the flag is set.
-      const stored = emulator.getRun(run.id)!;
-      expect(stored).toMatchObject({ isInitComplete: true, variables: { initialized: true } });
-    } else {
-      // Nothing to clean up: the run the lost create made is the one the user works with.
-      expect(emulator.runs({ userId: 'u1' })).toHaveLength(1);
-    }
-    expect(parseSessionRecord(await store.get(SESSION_KEY), { userId: 'u1', model: 'model.py' })?.runId).toBe(run.id);
-  });
-});
+      const live = emulator.runs({ userId: 'u1' }).filter((candidate) => candidate.trashed !== true);
+      expect(
+        live.map((candidate) => candidate.id),
+        `live runs after a lost create (${lost.type})`,
+      ).toEqual([run.id]);
+      expect(again.id).toBe(run.id);
+      if (strategy === 'reuse-last-initialized') {
+        // The run the user gets finished initialising: init ran and the flag is set.
+        const stored = emulator.getRun(run.id)!;
+        expect(stored).toMatchObject({ isInitComplete: true, variables: { initialized: true } });
+      } else {
+        // Nothing to clean up: the run the lost create made is the one the user works with.
+        expect(emulator.runs({ userId: 'u1' })).toHaveLength(1);
+      }
+      expect(parseSessionRecord(await store.get(SESSION_KEY), { userId: 'u1', model: 'model.py' })?.runId).toBe(run.id);
+    });
+  },
+);
 
 describe.each(['reuse-per-session', 'reuse-never'])('%s: a lost create is reported, never repeated', (strategy) => {
-  it.each([
-    {
-      name: 'first getRun, socket dropped after the create',
-      type: 'NETWORK_ERROR' as const,
-      act: (rm: RunManager) => rm.getRun(),
-      arrange: () => emulator.drop({ method: 'POST', path: '/run/', when: 'after' }),
-    },
-    {
-      name: 'first getRun, create answered after the timeout',
-      type: 'TIMEOUT' as const,
-      timeout: 150,
-      act: (rm: RunManager) => rm.getRun(),
-      arrange: () => emulator.slow({ method: 'POST', path: CREATE_PATH, delayMs: 400 }),
-    },
-    {
-      name: 'reset after a getRun, socket dropped after the create',
-      type: 'NETWORK_ERROR' as const,
-      earlier: true,
-      act: (rm: RunManager) => rm.reset(),
-      arrange: () => emulator.drop({ method: 'POST', path: '/run/', when: 'after' }),
-    },
-  ].map((row) => [`${row.name} (${row.type})`, row] as const))('%s', async (_title, { type, act, arrange, timeout, earlier }) => {
+  it.each(
+    [
+      {
+        name: 'first getRun, socket dropped after the create',
+        type: 'NETWORK_ERROR' as const,
+        act: (rm: RunManager) => rm.getRun(),
+        arrange: () => emulator.drop({ method: 'POST', path: '/run/', when: 'after' }),
+      },
+      {
+        name: 'first getRun, create answered after the timeout',
+        type: 'TIMEOUT' as const,
+        timeout: 150,
+        act: (rm: RunManager) => rm.getRun(),
+        arrange: () => emulator.slow({ method: 'POST', path: CREATE_PATH, delayMs: 400 }),
+      },
+      {
+        name: 'reset after a getRun, socket dropped after the create',
+        type: 'NETWORK_ERROR' as const,
+        earlier: true,
+        act: (rm: RunManager) => rm.reset(),
+        arrange: () => emulator.drop({ method: 'POST', path: '/run/', when: 'after' }),
+      },
+    ].map((row) => [`${row.name} (${row.type})`, row] as const),
+  )('%s', async (_title, { type, act, arrange, timeout, earlier }) => {
     const rm = manager(strategy, timeout ? { timeout } : {});
     const before = earlier ? await rm.getRun() : undefined;
     const storedBefore = await store.snapshot();

@@ -18,7 +18,45 @@ const RUNS = 200;
 const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
 
 /** The characters that break naive encodings, plus ordinary and non-ASCII ones. */
-const SPECIALS = [';', '/', '?', '#', '&', '=', '!', '<', '>', '%', ' ', '.', '+', ',', "'", '"', '\\', '`', '{', '}', '|', '^', '~', '*', '(', ')', '[', ']', '@', '$', ':', '\t', '\n', '%3C', '%3E', '%3B', '%25'];
+const SPECIALS = [
+  ';',
+  '/',
+  '?',
+  '#',
+  '&',
+  '=',
+  '!',
+  '<',
+  '>',
+  '%',
+  ' ',
+  '.',
+  '+',
+  ',',
+  "'",
+  '"',
+  '\\',
+  '`',
+  '{',
+  '}',
+  '|',
+  '^',
+  '~',
+  '*',
+  '(',
+  ')',
+  '[',
+  ']',
+  '@',
+  '$',
+  ':',
+  '\t',
+  '\n',
+  '%3C',
+  '%3E',
+  '%3B',
+  '%25',
+];
 const char = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...SPECIALS) },
   { weight: 2, arbitrary: fc.constantFrom('a', 'b', 'Z', '0', '9', '-', '_') },
@@ -90,13 +128,17 @@ describe('the matrix filter encoding round-trips through the emulator', () => {
 
   it('a hostile value never adds a condition: x;user.id=u2 and friends stay one literal condition', () => {
     fc.assert(
-      fc.property(text(), fc.constantFrom(';user.id=u2', ';', '/;/', '?user.id=u2', '#', '&startrecord=0', '=u2', '%3Buser.id%3Du2'), (prefix, injection) => {
-        const value = `x${prefix}${injection}`;
-        expect(decodedOnTheWire(toMatrix({ 'scope.trackingKey': value, 'user.id': 'u1' }))).toEqual([
-          { key: 'scope.trackingKey', operator: '=', value },
-          { key: 'user.id', operator: '=', value: 'u1' },
-        ]);
-      }),
+      fc.property(
+        text(),
+        fc.constantFrom(';user.id=u2', ';', '/;/', '?user.id=u2', '#', '&startrecord=0', '=u2', '%3Buser.id%3Du2'),
+        (prefix, injection) => {
+          const value = `x${prefix}${injection}`;
+          expect(decodedOnTheWire(toMatrix({ 'scope.trackingKey': value, 'user.id': 'u1' }))).toEqual([
+            { key: 'scope.trackingKey', operator: '=', value },
+            { key: 'user.id', operator: '=', value: 'u1' },
+          ]);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -114,7 +156,13 @@ describe('the matrix filter encoding round-trips through the emulator', () => {
         }
         expect(decodedOnTheWire(matrix)).toEqual(intended({ [key]: value }));
       }),
-      { numRuns: RUNS, examples: [['a<b', 'x'], ['>', 'y']] },
+      {
+        numRuns: RUNS,
+        examples: [
+          ['a<b', 'x'],
+          ['>', 'y'],
+        ],
+      },
     );
   });
 
@@ -234,17 +282,24 @@ describe('the session record parser', () => {
       maxDepth: 3,
     });
     fc.assert(
-      fc.property(fc.oneof(anything.map((value) => () => value), hostile), owner, (make, who) => {
-        let parsed: ReturnType<typeof parseSessionRecord>;
-        expect(() => {
-          parsed = parseSessionRecord(make(), who);
-        }).not.toThrow();
-        if (parsed === undefined) return;
-        expect(parsed.v).toBe(1);
-        expect(parsed.userId).toBe(who.userId ?? null);
-        expect(parsed.model).toBe(who.model);
-        expect(typeof parsed.runId === 'string' && parsed.runId.length > 0).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          anything.map((value) => () => value),
+          hostile,
+        ),
+        owner,
+        (make, who) => {
+          let parsed: ReturnType<typeof parseSessionRecord>;
+          expect(() => {
+            parsed = parseSessionRecord(make(), who);
+          }).not.toThrow();
+          if (parsed === undefined) return;
+          expect(parsed.v).toBe(1);
+          expect(parsed.userId).toBe(who.userId ?? null);
+          expect(parsed.model).toBe(who.model);
+          expect(typeof parsed.runId === 'string' && parsed.runId.length > 0).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -261,7 +316,10 @@ describe('the session record parser', () => {
       },
       { requiredKeys: ['userId', 'model'] },
     );
-    const who = fc.record({ userId: fc.oneof(fc.constantFrom('u1', 'u2'), fc.string(), fc.constant(null), fc.constant(undefined)), model: fc.constantFrom('model.py', 'other.py') });
+    const who = fc.record({
+      userId: fc.oneof(fc.constantFrom('u1', 'u2'), fc.string(), fc.constant(null), fc.constant(undefined)),
+      model: fc.constantFrom('model.py', 'other.py'),
+    });
     fc.assert(
       fc.property(record, who, (value, owner) => {
         const wellFormed =

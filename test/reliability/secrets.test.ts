@@ -26,7 +26,9 @@ function spyOnConsole() {
   const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
   for (const method of methods) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      lines.push(`console.${method}: ${args.map((arg) => (typeof arg === 'string' ? arg : nodeInspect(arg, { depth: 10, showHidden: true, getters: true }))).join(' ')}`);
+      lines.push(
+        `console.${method}: ${args.map((arg) => (typeof arg === 'string' ? arg : nodeInspect(arg, { depth: 10, showHidden: true, getters: true }))).join(' ')}`,
+      );
     });
   }
   return lines;
@@ -53,7 +55,13 @@ function errorTexts(error: unknown): string[] {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 10; depth += 1) {
     const value = current as { message?: unknown; stack?: unknown; cause?: unknown };
-    texts.push(String(current), String(value.message), String(value.stack), safeStringify(current), nodeInspect(current, { depth: 10, showHidden: true, getters: true }));
+    texts.push(
+      String(current),
+      String(value.message),
+      String(value.stack),
+      safeStringify(current),
+      nodeInspect(current, { depth: 10, showHidden: true, getters: true }),
+    );
     try {
       texts.push(JSON.stringify(current) ?? '');
     } catch (stringifyError) {
@@ -106,9 +114,21 @@ async function settle<T>(promise: Promise<T>, collected: Collected): Promise<T |
   }
 }
 
-function manager(store: RecordingStore, collected: Collected, source: (typeof SOURCES)[number], strategy: (typeof STRATEGIES)[number], timeout?: number): RunManager {
+function manager(
+  store: RecordingStore,
+  collected: Collected,
+  source: (typeof SOURCES)[number],
+  strategy: (typeof STRATEGIES)[number],
+  timeout?: number,
+): RunManager {
   return new RunManager({
-    run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL, ...(source.token ? { token: source.token } : {}) },
+    run: {
+      account: 'acme',
+      project: 'sim',
+      model: 'model.py',
+      baseURL: emulator.baseURL,
+      ...(source.token ? { token: source.token } : {}),
+    },
     strategy: strategy.strategy,
     ...(strategy.strategyOptions ? { strategyOptions: strategy.strategyOptions } : {}),
     session: source.session,
@@ -133,7 +153,9 @@ function snapshotTexts(rm: RunManager, deep = false): string[] {
 
 /** Every strategy with the token in the session; three of them with the other two sources. */
 const CASES = SOURCES.flatMap((source, index) =>
-  STRATEGIES.filter((strategy) => index === 0 || ['reuse-per-session', 'reuse-by-tracking-key', 'multiplayer'].includes(strategy.strategy)).map((strategy) => ({
+  STRATEGIES.filter(
+    (strategy) => index === 0 || ['reuse-per-session', 'reuse-by-tracking-key', 'multiplayer'].includes(strategy.strategy),
+  ).map((strategy) => ({
     source,
     strategy,
     name: `${strategy.strategy}, token from ${source.name}`,
@@ -141,60 +163,68 @@ const CASES = SOURCES.flatMap((source, index) =>
 );
 
 describe('a bearer token', () => {
-  it.each(CASES.map((testCase) => [testCase.name, testCase] as const))('never leaks: %s, in success or failure', async (_title, { source, strategy }) => {
-    const store = recordingStore();
-    const collected: Collected = { errors: [], snapshots: [], inspected: [] };
-    const rm = manager(store, collected, source, strategy);
+  it.each(CASES.map((testCase) => [testCase.name, testCase] as const))(
+    'never leaks: %s, in success or failure',
+    async (_title, { source, strategy }) => {
+      const store = recordingStore();
+      const collected: Collected = { errors: [], snapshots: [], inspected: [] };
+      const rm = manager(store, collected, source, strategy);
 
-    // A full, successful run.
-    expect(await settle(rm.getRun(['price']), collected)).toBeDefined();
-    await settle(rm.run.do('step', [1]), collected);
-    await settle(rm.reset(), collected);
-    collected.snapshots.push(...snapshotTexts(rm));
-    expect(collected.errors).toEqual([]);
+      // A full, successful run.
+      expect(await settle(rm.getRun(['price']), collected)).toBeDefined();
+      await settle(rm.run.do('step', [1]), collected);
+      await settle(rm.reset(), collected);
+      collected.snapshots.push(...snapshotTexts(rm));
+      expect(collected.errors).toEqual([]);
 
-    // Failures: 401, 500 on every retry, sockets dropped on every retry — on getRun, reset and run.do.
-    const faults = [
-      () => emulator.fail({ status: 401, times: 2 }),
-      () => emulator.fail({ status: 500, times: 2, body: { message: 'internal error' } }),
-      () => emulator.drop({ times: 2 }),
-      () => emulator.drop({ times: 2, when: 'after' }),
-    ];
-    for (const arrange of faults) {
-      for (const call of [() => rm.getRun(), () => rm.reset(), () => rm.run.do('step', [1])]) {
-        emulator.clearFaults();
-        arrange();
-        await settle(call(), collected);
-        collected.snapshots.push(...snapshotTexts(rm));
+      // Failures: 401, 500 on every retry, sockets dropped on every retry — on getRun, reset and run.do.
+      const faults = [
+        () => emulator.fail({ status: 401, times: 2 }),
+        () => emulator.fail({ status: 500, times: 2, body: { message: 'internal error' } }),
+        () => emulator.drop({ times: 2 }),
+        () => emulator.drop({ times: 2, when: 'after' }),
+      ];
+      for (const arrange of faults) {
+        for (const call of [() => rm.getRun(), () => rm.reset(), () => rm.run.do('step', [1])]) {
+          emulator.clearFaults();
+          arrange();
+          await settle(call(), collected);
+          collected.snapshots.push(...snapshotTexts(rm));
+        }
       }
-    }
-    emulator.clearFaults();
-    collected.snapshots.push(...snapshotTexts(rm, true));
-    rm.stop();
+      emulator.clearFaults();
+      collected.snapshots.push(...snapshotTexts(rm, true));
+      rm.stop();
 
-    // Timeouts, with a manager of its own (short timeout, stalled answers).
-    const slow = manager(store, collected, source, strategy, 40);
-    emulator.slow({ delayMs: 90, times: 2 });
-    await settle(slow.getRun(), collected);
-    emulator.clearFaults();
-    emulator.slow({ delayMs: 90, times: 2 });
-    await settle(slow.reset(), collected);
-    collected.snapshots.push(...snapshotTexts(slow, true));
-    emulator.clearFaults();
-    slow.stop();
-    // Calls on a stopped manager reject too.
-    await settle(slow.getRun(), collected);
+      // Timeouts, with a manager of its own (short timeout, stalled answers).
+      const slow = manager(store, collected, source, strategy, 40);
+      emulator.slow({ delayMs: 90, times: 2 });
+      await settle(slow.getRun(), collected);
+      emulator.clearFaults();
+      emulator.slow({ delayMs: 90, times: 2 });
+      await settle(slow.reset(), collected);
+      collected.snapshots.push(...snapshotTexts(slow, true));
+      emulator.clearFaults();
+      slow.stop();
+      // Calls on a stopped manager reject too.
+      await settle(slow.getRun(), collected);
 
-    const types = new Set(collected.errors.map((error) => (error as { type?: string }).type));
-    expect([...types].sort(), 'the failures this test meant to cause').toEqual(expect.arrayContaining(['ABORTED', 'HTTP_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'UNAUTHORIZED']));
+      const types = new Set(collected.errors.map((error) => (error as { type?: string }).type));
+      expect([...types].sort(), 'the failures this test meant to cause').toEqual(
+        expect.arrayContaining(['ABORTED', 'HTTP_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'UNAUTHORIZED']),
+      );
 
-    expectNoSecret('a rejection', collected.errors.flatMap(errorTexts));
-    expectNoSecret('the session store', store.writes.map((write) => safeStringify(write)));
-    expectNoSecret('the session store', [safeStringify(await store.snapshot())]);
-    expectNoSecret('console output', console$);
-    expectNoSecret('an actor snapshot', collected.snapshots);
-    expectNoSecret('an inspection event', [safeStringify(collected.inspected)]);
-    // The token really was in use: the emulator authenticated u1 with it.
-    expect(emulator.requests.some((entry) => entry.user === 'u1' && entry.auth === 'bearer')).toBe(true);
-  });
+      expectNoSecret('a rejection', collected.errors.flatMap(errorTexts));
+      expectNoSecret(
+        'the session store',
+        store.writes.map((write) => safeStringify(write)),
+      );
+      expectNoSecret('the session store', [safeStringify(await store.snapshot())]);
+      expectNoSecret('console output', console$);
+      expectNoSecret('an actor snapshot', collected.snapshots);
+      expectNoSecret('an inspection event', [safeStringify(collected.inspected)]);
+      // The token really was in use: the emulator authenticated u1 with it.
+      expect(emulator.requests.some((entry) => entry.user === 'u1' && entry.auth === 'bearer')).toBe(true);
+    },
+  );
 });

@@ -55,7 +55,9 @@ describe('fault-injection soak', () => {
     const settings = { seed: 7, rate: SOAK_DEFAULTS.faultRate, stallMs: 500, retries: 2, retryAfterSeconds: 1 };
     expect(scheduleFingerprint(settings, 50)).toBe(scheduleFingerprint({ ...settings }, 50));
     expect(scheduleFingerprint(settings, 50)).not.toBe(scheduleFingerprint({ ...settings, seed: 8 }, 50));
-    expect(Array.from({ length: 20 }, (_, index) => planUser(7, index))).toEqual(Array.from({ length: 20 }, (_, index) => planUser(7, index)));
+    expect(Array.from({ length: 20 }, (_, index) => planUser(7, index))).toEqual(
+      Array.from({ length: 20 }, (_, index) => planUser(7, index)),
+    );
   });
 
   it('the emulator holds many delayed requests at once without a MaxListenersExceededWarning', async () => {
@@ -66,7 +68,9 @@ describe('fault-injection soak', () => {
     const emulator = await startEmulator({ latency: 50 });
     try {
       const headers = { Authorization: `Bearer ${createDevToken({ userId: 'u1' })}` };
-      await Promise.all(Array.from({ length: 20 }, () => fetch(`${emulator.baseURL}run/acme/sim/;/`, { headers }).then((response) => response.text())));
+      await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${emulator.baseURL}run/acme/sim/;/`, { headers }).then((response) => response.text())),
+      );
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       await emulator.close();

@@ -7,20 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { describeThrown } from '../../src/errors.js';
 import { createDevToken, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import {
-  createMemorySessionStore,
-  RunManager,
-  RunManagerError,
-  strategies,
-  toMatrix,
-  type RunManagerOptions,
-} from '../../src/index.js';
-import {
-  checkCreateOptions,
-  checkSendable,
-  closestKey,
-  describe as describeValue,
-} from '../../src/machines/strategies/options.js';
+import { createMemorySessionStore, RunManager, RunManagerError, strategies, toMatrix, type RunManagerOptions } from '../../src/index.js';
+import { checkCreateOptions, checkSendable, closestKey, describe as describeValue } from '../../src/machines/strategies/options.js';
 import { deepMerge } from '../../src/machines/strategies/shared.js';
 import { normaliseSettings } from '../../src/machines/strategies/tracking-key.js';
 import { flattenScope, mergeFilters } from '../../src/services/filter.js';
@@ -86,7 +74,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
   it('item 14: top-level typos (stratgy, sesion) name the intended key', () => {
     refused({ ...options(), stratgy: 'reuse-never' }, /^stratgy is not an option \(did you mean strategy\?\)$/);
     refused({ ...options(), sesion: SESSION }, /^sesion is not an option \(did you mean session\?\)$/);
-    refused({ ...options(), session_store: createMemorySessionStore() }, /^session_store is not an option \(did you mean sessionStore\?\)$/);
+    refused(
+      { ...options(), session_store: createMemorySessionStore() },
+      /^session_store is not an option \(did you mean sessionStore\?\)$/,
+    );
     refused({ ...options(), colour: 'blue' }, /^colour is not an option \(options: run, strategy, strategyOptions, .*coordinator\)$/);
   });
 
@@ -94,7 +85,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     refused(options({}, { acount: 'acme' }), /^run\.acount is not an option \(did you mean account\?\)$/);
     refused(options({}, { baseUrl: emulator.baseURL, baseURL: undefined }), /^run\.baseUrl is not an option \(did you mean baseURL\?\)$/);
     refused(options({}, { id: 'r1' }), /^run\.id is not an option \(options: account, project, model/);
-    refused(options({}, { baseURL: undefined, server: { hots: 'localhost' } }), /^run\.server\.hots is not an option \(did you mean host\?\)$/);
+    refused(
+      options({}, { baseURL: undefined, server: { hots: 'localhost' } }),
+      /^run\.server\.hots is not an option \(did you mean host\?\)$/,
+    );
     refused(options({ retry: { retrys: 1 } }), /^retry\.retrys is not an option \(did you mean retries\?\)$/);
     refused(options({ retry: { delay: 1 } }), /^retry\.delay is not an option \(options: retries, baseDelayMs, maxDelayMs\)$/);
   });
@@ -103,15 +97,18 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     expect(() =>
       track(
         new RunManager(
-          options({}, {
-            scope: { region: 'eu' },
-            files: { 'data.csv': 'a,b' },
-            cinFiles: { 'x.cin': 'x' },
-            ephemeral: true,
-            sensitivityMode: 'off',
-            server: { host: 'localhost:8080', protocol: 'http', versionPath: 'v2' },
-            token: 'secret',
-          }),
+          options(
+            {},
+            {
+              scope: { region: 'eu' },
+              files: { 'data.csv': 'a,b' },
+              cinFiles: { 'x.cin': 'x' },
+              ephemeral: true,
+              sensitivityMode: 'off',
+              server: { host: 'localhost:8080', protocol: 'http', versionPath: 'v2' },
+              token: 'secret',
+            },
+          ),
         ),
       ),
     ).not.toThrow();
@@ -133,8 +130,14 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
       options({ strategy: 'use-specific-run', strategyOptions: { runId: 'r1', filter: { saved: true } } }),
       /^strategyOptions\.filter is not an option of use-specific-run \(filter is an option of .*reuse-across-sessions/,
     );
-    refused(options({ strategy: 'reuse-never', strategyOptions: { nothing: 1 } }), /^strategyOptions\.nothing is not an option of reuse-never \(it takes none\)$/);
-    refused(options({ strategy: 'multiplayer', strategyOptions: { settings: {} } }), /^strategyOptions\.settings is not an option of multiplayer \(settings is an option of reuse-by-tracking-key/);
+    refused(
+      options({ strategy: 'reuse-never', strategyOptions: { nothing: 1 } }),
+      /^strategyOptions\.nothing is not an option of reuse-never \(it takes none\)$/,
+    );
+    refused(
+      options({ strategy: 'multiplayer', strategyOptions: { settings: {} } }),
+      /^strategyOptions\.settings is not an option of multiplayer \(settings is an option of reuse-by-tracking-key/,
+    );
   });
 
   it('item 14: strategyOptions.initOperation without a strategy still selects reuse-last-initialized', () => {
@@ -184,7 +187,12 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
   it('item 14: the settings are otherwise the app’s own: other fields are kept on run.settings', async () => {
     emulator.reset();
     const rm = track(
-      new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', runLimit: 2, label: 'week 1', limit: 3 } } })),
+      new RunManager(
+        options({
+          strategy: 'reuse-by-tracking-key',
+          strategyOptions: { settings: { trackingKey: 'k', runLimit: 2, label: 'week 1', limit: 3 } },
+        }),
+      ),
     );
     const run = await rm.getRun();
     expect(run.settings).toMatchObject({ trackingKey: 'k', runLimit: 2, label: 'week 1', limit: 3 });
@@ -194,7 +202,9 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     emulator.reset();
     emulator.clearLog();
     const rm = track(
-      new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: async () => ({ trackingKey: 'k', runlimit: 1 }) } })),
+      new RunManager(
+        options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: async () => ({ trackingKey: 'k', runlimit: 1 }) } }),
+      ),
     );
     await expectRejection(rm.getRun(), 'INVALID_OPTIONS', /^strategyOptions\.settings\.runlimit: did you mean runLimit\?/);
     expect(emulator.runs()).toEqual([]);
@@ -210,7 +220,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
       session: { userId: 'u1', auth_token: createDevToken({ userId: 'u1' }) },
       sessionStore,
     };
-    refused({ ...base, strategyOptions: { settings: { trackingKey: 'k', runlimit: 1 } } }, /^strategyOptions\.settings\.runlimit: did you mean runLimit\?/);
+    refused(
+      { ...base, strategyOptions: { settings: { trackingKey: 'k', runlimit: 1 } } },
+      /^strategyOptions\.settings\.runlimit: did you mean runLimit\?/,
+    );
 
     const rm = track(new RunManager({ ...base, strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } } }));
     await rm.getRun();
@@ -222,7 +235,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
   it('item 14: a custom definition with optionKeys is checked; without them its options pass through', () => {
     const machine = setup({}).createMachine({ initial: 'ready', states: { ready: { type: 'final' } } });
     const checked = { name: 'checked', machine, requiresAuth: false, cachesRun: true, optionKeys: ['colour'] };
-    refused(options({ strategy: checked, strategyOptions: { color: 'red' } }), /^strategyOptions\.color is not an option of checked \(did you mean colour\?\)$/);
+    refused(
+      options({ strategy: checked, strategyOptions: { color: 'red' } }),
+      /^strategyOptions\.color is not an option of checked \(did you mean colour\?\)$/,
+    );
     expect(() => track(new RunManager(options({ strategy: checked, strategyOptions: { colour: 'red' } })))).not.toThrow();
 
     const unchecked = { name: 'unchecked', machine, requiresAuth: false, cachesRun: true };
@@ -231,7 +247,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
 
     const legacy = { getRun: async () => ({ id: 'r1' }), reset: async () => ({ id: 'r1' }) };
     expect(() => track(new RunManager(options({ strategy: legacy, strategyOptions: { whatever: true } })))).not.toThrow();
-    refused(options({ strategy: { ...checked, optionKeys: 'colour' } }), /^strategy 'checked' has optionKeys that are not an array of strings/);
+    refused(
+      options({ strategy: { ...checked, optionKeys: 'colour' } }),
+      /^strategy 'checked' has optionKeys that are not an array of strings/,
+    );
   });
 
   it('item 14: conditional-creation constructed with a bound condition keeps working', async () => {
@@ -241,7 +260,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     const rm = track(new RunManager(options({ strategy: new Conditional(condition) })));
     expect(rm.strategy.optionKeys).toEqual(['condition']);
     expect((await rm.getRun()).freshlyCreated).toBe(true);
-    refused(options({ strategy: new Conditional(condition), strategyOptions: { conditon: condition } }), /^strategyOptions\.conditon is not an option of conditional-creation \(did you mean condition\?\)$/);
+    refused(
+      options({ strategy: new Conditional(condition), strategyOptions: { conditon: condition } }),
+      /^strategyOptions\.conditon is not an option of conditional-creation \(did you mean condition\?\)$/,
+    );
   });
 
   it('item 14: the suggestion rule — case and separators, then 2 edits (keys of 5+ characters) or 1 (shorter)', () => {
@@ -260,7 +282,12 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
 
 describe('item 2: __proto__, constructor and prototype keys never reach Object.prototype', () => {
   it('item 2: the merge itself skips proto keys and defines own properties', () => {
-    const merged = mergeFilters({ scope: { group: 'g1' } }, hostile(), { scope: hostile() }, JSON.parse('{"constructor":{"prototype":{"polluted":1}}}'));
+    const merged = mergeFilters(
+      { scope: { group: 'g1' } },
+      hostile(),
+      { scope: hostile() },
+      JSON.parse('{"constructor":{"prototype":{"polluted":1}}}'),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect(Object.getPrototypeOf(merged.scope)).toBe(Object.prototype);
@@ -274,19 +301,49 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
 
   it('item 2: the merge keeps Dates and class instances as they are instead of copying them into {}', () => {
     const created = new Date(0);
-    expect((deepMerge<Record<string, unknown>>({ created }).created)).toBe(created);
+    expect(deepMerge<Record<string, unknown>>({ created }).created).toBe(created);
   });
 
   it.each([
-    ['strategyOptions.filter', { strategy: 'reuse-across-sessions', strategyOptions: { filter: hostile() } }, {}, /^strategyOptions\.filter\.__proto__ is not allowed/],
-    ['strategyOptions.filter (nested)', { strategy: 'reuse-across-sessions', strategyOptions: { filter: { scope: hostile() } } }, {}, /^strategyOptions\.filter\.scope\.__proto__ is not allowed/],
-    ['strategyOptions.flag', { strategyOptions: { initOperation: 'init', flag: hostile() } }, {}, /^strategyOptions\.flag\.__proto__ is not allowed/],
-    ['tracking-key settings', { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', ...hostile() } } }, {}, /^strategyOptions\.settings\.__proto__ is not allowed/],
-    ['tracking-key settings (nested)', { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', extra: hostile() } } }, {}, /^strategyOptions\.settings\.extra\.__proto__ is not allowed/],
+    [
+      'strategyOptions.filter',
+      { strategy: 'reuse-across-sessions', strategyOptions: { filter: hostile() } },
+      {},
+      /^strategyOptions\.filter\.__proto__ is not allowed/,
+    ],
+    [
+      'strategyOptions.filter (nested)',
+      { strategy: 'reuse-across-sessions', strategyOptions: { filter: { scope: hostile() } } },
+      {},
+      /^strategyOptions\.filter\.scope\.__proto__ is not allowed/,
+    ],
+    [
+      'strategyOptions.flag',
+      { strategyOptions: { initOperation: 'init', flag: hostile() } },
+      {},
+      /^strategyOptions\.flag\.__proto__ is not allowed/,
+    ],
+    [
+      'tracking-key settings',
+      { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', ...hostile() } } },
+      {},
+      /^strategyOptions\.settings\.__proto__ is not allowed/,
+    ],
+    [
+      'tracking-key settings (nested)',
+      { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', extra: hostile() } } },
+      {},
+      /^strategyOptions\.settings\.extra\.__proto__ is not allowed/,
+    ],
     ['run.scope', {}, { scope: hostile() }, /^run\.scope\.__proto__ is not allowed/],
     ['run.files', {}, { files: hostile() }, /^run\.files\.__proto__ is not allowed/],
     ['run.cinFiles', {}, { cinFiles: { a: hostile() } }, /^run\.cinFiles\.a\.__proto__ is not allowed/],
-    ['a constructor key in run.scope', {}, { scope: JSON.parse('{"constructor":{"prototype":{"polluted":1}}}') }, /^run\.scope\.constructor is not allowed/],
+    [
+      'a constructor key in run.scope',
+      {},
+      { scope: JSON.parse('{"constructor":{"prototype":{"polluted":1}}}') },
+      /^run\.scope\.constructor is not allowed/,
+    ],
     ['a top-level __proto__ key', hostile(), {}, /^__proto__ is not allowed/],
   ])('item 2: %s with an own __proto__ key is refused at construction', (_name, extra, run, message) => {
     refused(options(extra, run), message);
@@ -295,23 +352,38 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
 
   it('item 2: tracking-key settings from a settings function with __proto__ reject INVALID_OPTIONS', async () => {
     emulator.reset();
-    const rm = track(new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', ...hostile() }) } })));
+    const rm = track(
+      new RunManager(
+        options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', ...hostile() }) } }),
+      ),
+    );
     await expectRejection(rm.getRun(), 'INVALID_OPTIONS', /^strategyOptions\.settings\.__proto__ is not allowed/);
-    expect(() => normaliseSettings({ trackingKey: 'k', nested: hostile() })).toThrow(/strategyOptions\.settings\.nested\.__proto__ is not allowed/);
+    expect(() => normaliseSettings({ trackingKey: 'k', nested: hostile() })).toThrow(
+      /strategyOptions\.settings\.nested\.__proto__ is not allowed/,
+    );
     expect(emulator.runs()).toEqual([]);
   });
 
   it('item 2: checkCreateOptions refuses proto keys at any depth', () => {
     expectThrow(() => checkCreateOptions(hostile(), 'createOptions'), 'INVALID_OPTIONS', /^createOptions\.__proto__ is not allowed/);
-    expectThrow(() => checkCreateOptions({ scope: { a: [hostile()] } }, 'createOptions'), 'INVALID_OPTIONS', /^createOptions\.scope\.a\[0\]\.__proto__ is not allowed/);
-    expectThrow(() => checkCreateOptions(JSON.parse('{"prototype":1}'), 'reset(createOptions)'), 'INVALID_OPTIONS', /^reset\(createOptions\)\.prototype is not allowed/);
+    expectThrow(
+      () => checkCreateOptions({ scope: { a: [hostile()] } }, 'createOptions'),
+      'INVALID_OPTIONS',
+      /^createOptions\.scope\.a\[0\]\.__proto__ is not allowed/,
+    );
+    expectThrow(
+      () => checkCreateOptions(JSON.parse('{"prototype":1}'), 'reset(createOptions)'),
+      'INVALID_OPTIONS',
+      /^reset\(createOptions\)\.prototype is not allowed/,
+    );
   });
 
   it('item 2: after every hostile input, ({}).polluted is undefined and a new RunManager still constructs', async () => {
     const attempts: Array<() => unknown> = [
       () => new RunManager(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: hostile() } })),
       () => new RunManager(options({ strategyOptions: { initOperation: 'init', flag: hostile() } })),
-      () => new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', ...hostile() } } })),
+      () =>
+        new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', ...hostile() } } })),
       () => new RunManager(options({}, { scope: hostile() })),
       () => new RunManager(options({}, { files: hostile() })),
       () => checkCreateOptions(hostile(), 'createOptions'),
@@ -328,7 +400,11 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
       }
     }
     emulator.reset();
-    const rm = track(new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', ...hostile() }) } })));
+    const rm = track(
+      new RunManager(
+        options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', ...hostile() }) } }),
+      ),
+    );
     await rm.getRun().catch(() => undefined);
     const reuse = track(new RunManager(options({ strategy: 'reuse-never' })));
     await reuse.getRun(undefined, hostile()).catch(() => undefined);
@@ -356,14 +432,26 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
     ['Infinity in an array', { x: [1, Infinity] }, /^createOptions\.x\[1\] must be a finite number/],
     ['a Map', { m: new Map([[1, 2]]) }, /^createOptions\.m is a Map instance/],
     ['an invalid Date', { d: new Date(Number.NaN) }, /^createOptions\.d is an invalid Date/],
-    ['nesting deeper than 32', { deep: Array.from({ length: 40 }).reduce<unknown>((inner) => ({ inner }), 1) }, /is nested more than 32 levels deep/],
+    [
+      'nesting deeper than 32',
+      { deep: Array.from({ length: 40 }).reduce<unknown>((inner) => ({ inner }), 1) },
+      /is nested more than 32 levels deep/,
+    ],
   ])('item 12: checkCreateOptions refuses %s', (_name, value, message) => {
     expectThrow(() => checkCreateOptions(value, 'createOptions'), 'INVALID_OPTIONS', message);
   });
 
   it('item 12: checkCreateOptions accepts what JSON sends as meant, and refuses non-objects', () => {
     const shared = { a: 1 };
-    const value = { when: new Date(0), one: shared, two: shared, skip: undefined, none: null, list: [1, 'a', true], money: { toJSON: () => '1.00' } };
+    const value = {
+      when: new Date(0),
+      one: shared,
+      two: shared,
+      skip: undefined,
+      none: null,
+      list: [1, 'a', true],
+      money: { toJSON: () => '1.00' },
+    };
     const checked = checkCreateOptions(value, 'createOptions')!;
     expect(checked).toEqual(value);
     // A copy: what was checked is what is sent, whatever the caller changes afterwards.
@@ -379,7 +467,11 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
         throw Object.create(null);
       },
     });
-    expectThrow(() => checkCreateOptions(hostileGetter, 'createOptions'), 'INVALID_OPTIONS', /^createOptions could not be read: a thrown object/);
+    expectThrow(
+      () => checkCreateOptions(hostileGetter, 'createOptions'),
+      'INVALID_OPTIONS',
+      /^createOptions could not be read: a thrown object/,
+    );
   });
 
   it('item 12: checkSendable names the path of what cannot be sent', () => {
@@ -395,18 +487,45 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
     ['run.scope with a BigInt', {}, { scope: { region: 1n } }, /^run\.scope\.region /],
     ['run.scope with a cycle', {}, { scope: cyclic() }, /^run\.scope\.self refers back to itself/],
     ['run.sensitivityMode with a BigInt', {}, { sensitivityMode: 1n }, /^run\.sensitivityMode is a BigInt/],
-    ['strategyOptions.filter with a BigInt', { strategy: 'reuse-across-sessions', strategyOptions: { filter: { n: 1n } } }, {}, /^strategyOptions\.filter\.n /],
-    ['strategyOptions.flag with a cycle', { strategyOptions: { initOperation: 'init', flag: cyclic() } }, {}, /^strategyOptions\.flag\.self refers back to itself/],
-    ['settings with a BigInt field', { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', week: 1n } } }, {}, /^strategyOptions\.settings\.week is a BigInt/],
-    ['settings with a cycle', { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', more: cyclic() } } }, {}, /^strategyOptions\.settings\.more\.self refers back to strategyOptions\.settings\.more/],
-    ['initOperation arguments with a BigInt', { strategyOptions: { initOperation: [{ step: [1n] }] } }, {}, /^strategyOptions\.initOperation\[0\]\.step\[0\] is a BigInt/],
+    [
+      'strategyOptions.filter with a BigInt',
+      { strategy: 'reuse-across-sessions', strategyOptions: { filter: { n: 1n } } },
+      {},
+      /^strategyOptions\.filter\.n /,
+    ],
+    [
+      'strategyOptions.flag with a cycle',
+      { strategyOptions: { initOperation: 'init', flag: cyclic() } },
+      {},
+      /^strategyOptions\.flag\.self refers back to itself/,
+    ],
+    [
+      'settings with a BigInt field',
+      { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', week: 1n } } },
+      {},
+      /^strategyOptions\.settings\.week is a BigInt/,
+    ],
+    [
+      'settings with a cycle',
+      { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', more: cyclic() } } },
+      {},
+      /^strategyOptions\.settings\.more\.self refers back to strategyOptions\.settings\.more/,
+    ],
+    [
+      'initOperation arguments with a BigInt',
+      { strategyOptions: { initOperation: [{ step: [1n] }] } },
+      {},
+      /^strategyOptions\.initOperation\[0\]\.step\[0\] is a BigInt/,
+    ],
   ])('item 12: %s is refused at construction, before any request', (_name, extra, run, message) => {
     refused(options(extra, run), message);
   });
 
   it('item 12: a settings function resolving to a BigInt field rejects INVALID_OPTIONS, not a network error', async () => {
     emulator.reset();
-    const rm = track(new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', n: 1n }) } })));
+    const rm = track(
+      new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', n: 1n }) } })),
+    );
     await expectRejection(rm.getRun(), 'INVALID_OPTIONS', /^strategyOptions\.settings\.n is a BigInt/);
     expect(emulator.runs()).toEqual([]);
   });
@@ -420,12 +539,17 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
 
 describe('item 11: the constructor throws only INVALID_OPTIONS, and what it accepts does not fail later', () => {
   it('item 11: run.server.versionPath must be a string path such as v2', () => {
-    refused(options({}, { baseURL: undefined, server: { versionPath: 5 } }), /^run\.server\.versionPath must be a string such as 'v2', got the number 5/);
+    refused(
+      options({}, { baseURL: undefined, server: { versionPath: 5 } }),
+      /^run\.server\.versionPath must be a string such as 'v2', got the number 5/,
+    );
     for (const bad of ['..', 'v2?x=1', 'a b', 'v2//x', '%2e']) {
       refused(options({}, { baseURL: undefined, server: { versionPath: bad } }), /^run\.server\.versionPath must be URL path segments/);
     }
     for (const good of ['v2', 'v2/', '/v2/', 'api/v2', '']) {
-      expect(() => track(new RunManager(options({}, { baseURL: undefined, server: { host: 'localhost', versionPath: good } })))).not.toThrow();
+      expect(() =>
+        track(new RunManager(options({}, { baseURL: undefined, server: { host: 'localhost', versionPath: good } }))),
+      ).not.toThrow();
     }
   });
 
@@ -468,22 +592,33 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
   });
 
   it("item 11: a filter key the encoder refuses ('<', '>') is refused at construction", () => {
-    refused(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'a<b': 1 } } }), /^strategyOptions\.filter\["a<b"\] cannot contain '<' or '>'/);
-    refused(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { scope: { 'x>': 1 } } } }), /^strategyOptions\.filter\.scope\["x>"\] cannot contain/);
+    refused(
+      options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'a<b': 1 } } }),
+      /^strategyOptions\.filter\["a<b"\] cannot contain '<' or '>'/,
+    );
+    refused(
+      options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { scope: { 'x>': 1 } } } }),
+      /^strategyOptions\.filter\.scope\["x>"\] cannot contain/,
+    );
     refused(options({}, { scope: { 'a>b': 'x' } }), /^run\.scope\["a>b"\] cannot contain/);
     refused(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { ['a\uD800']: 1 } } }), /is not a valid Unicode key/);
-    refused(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { a: 'x\uDC00' } } }), /^strategyOptions\.filter\.a is not valid Unicode/);
+    refused(
+      options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { a: 'x\uDC00' } } }),
+      /^strategyOptions\.filter\.a is not valid Unicode/,
+    );
   });
 
   it('item 11: a non-ASCII filter key is accepted and percent-encoded, and the query works', async () => {
     emulator.reset();
-    const rm = track(new RunManager(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'scope.‹region›': 'eu' } } })));
+    const rm = track(
+      new RunManager(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'scope.‹region›': 'eu' } } })),
+    );
     const run = await rm.getRun();
     expect(run.id).toEqual(expect.any(String));
     expect(toMatrix({ '‹': 1 })).toBe(';%E2%80%B9=1');
   });
 
-  it.each([['..'], ['.'], [''], ['   ']])("item 11: use-specific-run runId %j is refused at construction", (runId) => {
+  it.each([['..'], ['.'], [''], ['   ']])('item 11: use-specific-run runId %j is refused at construction', (runId) => {
     refused(options({ strategy: 'use-specific-run', strategyOptions: { runId } }), /^strategyOptions\.runId /);
   });
 
@@ -495,7 +630,10 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
   it('item 11: a cyclic initOperation is INVALID_OPTIONS at construction', () => {
     const operation: Record<string, unknown> = { name: 'init' };
     operation.params = [operation];
-    refused(options({ strategyOptions: { initOperation: [operation] } }), /^strategyOptions\.initOperation\[0\]\.params\[0\] refers back to strategyOptions\.initOperation\[0\]/);
+    refused(
+      options({ strategyOptions: { initOperation: [operation] } }),
+      /^strategyOptions\.initOperation\[0\]\.params\[0\] refers back to strategyOptions\.initOperation\[0\]/,
+    );
   });
 
   it('item 11: coordinator must be an object with an acquire function', () => {
@@ -506,7 +644,10 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
   });
 
   it('item 11: inspect must be a function or an object with a next function', () => {
-    refused(options({ inspect: {} }), /^inspect must be an inspection observer, got an object \(a function, or an object with a next function\)/);
+    refused(
+      options({ inspect: {} }),
+      /^inspect must be an inspection observer, got an object \(a function, or an object with a next function\)/,
+    );
     refused(options({ inspect: 'yes' }), /^inspect must be an inspection observer/);
     expect(() => track(new RunManager(options({ inspect: () => undefined })))).not.toThrow();
     expect(() => track(new RunManager(options({ inspect: { next: () => undefined } })))).not.toThrow();
@@ -529,8 +670,17 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     refused(new Proxy(options(), { ownKeys: trap }), /^options could not be read: trap$/);
     refused(new Proxy(options(), { getPrototypeOf: trap }), /^options could not be read: trap$/);
     refused(options({ strategyOptions: new Proxy({}, { getPrototypeOf: trap }) }), /^strategyOptions could not be read: trap$/);
-    refused(options({}, { scope: new Proxy({}, { ownKeys: trap, getPrototypeOf: () => Object.prototype }) }), /^run\.scope could not be read: trap$/);
-    refused(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: Object.defineProperty({}, 'trackingKey', throwing('later')) } }), /could not be read: later$/);
+    refused(
+      options({}, { scope: new Proxy({}, { ownKeys: trap, getPrototypeOf: () => Object.prototype }) }),
+      /^run\.scope could not be read: trap$/,
+    );
+    refused(
+      options({
+        strategy: 'reuse-by-tracking-key',
+        strategyOptions: { settings: Object.defineProperty({}, 'trackingKey', throwing('later')) },
+      }),
+      /could not be read: later$/,
+    );
   });
 
   it("item 11: a custom strategy's failing prepareOptions or legacy factory is INVALID_OPTIONS", () => {
@@ -553,8 +703,35 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
 
   it('item 11: random hostile option sets never make the constructor throw anything but INVALID_OPTIONS', () => {
     const values: unknown[] = [
-      undefined, null, 0, -1, NaN, Infinity, 10n, '', ' ', '..', 'a b', '\uD800', Symbol('s'), () => undefined,
-      [], [1], {}, Object.create(null), new Date(NaN), new Map(), hostile(), new Proxy({}, { getPrototypeOf: () => { throw new Error('x'); } }),
+      undefined,
+      null,
+      0,
+      -1,
+      NaN,
+      Infinity,
+      10n,
+      '',
+      ' ',
+      '..',
+      'a b',
+      '\uD800',
+      Symbol('s'),
+      () => undefined,
+      [],
+      [1],
+      {},
+      Object.create(null),
+      new Date(NaN),
+      new Map(),
+      hostile(),
+      new Proxy(
+        {},
+        {
+          getPrototypeOf: () => {
+            throw new Error('x');
+          },
+        },
+      ),
     ];
     const paths: Array<(value: unknown) => unknown> = [
       (v) => v,
@@ -593,12 +770,26 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
   it('item 11: describe and describeThrown never throw, whatever they are given', () => {
     const revoked = Proxy.revocable([], {});
     revoked.revoke();
-    const nasty = [revoked.proxy, Object.create(null), Symbol('s'), 10n, { toString: () => { throw new Error('x'); } }];
+    const nasty = [
+      revoked.proxy,
+      Object.create(null),
+      Symbol('s'),
+      10n,
+      {
+        toString: () => {
+          throw new Error('x');
+        },
+      },
+    ];
     for (const value of nasty) {
       expect(typeof describeValue(value)).toBe('string');
       expect(typeof describeThrown(value)).toBe('string');
     }
-    const badMessage = Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('y'); } });
+    const badMessage = Object.defineProperty(new Error('x'), 'message', {
+      get: () => {
+        throw new Error('y');
+      },
+    });
     expect(describeThrown(badMessage)).toBe('a thrown value that cannot be printed');
   });
 });

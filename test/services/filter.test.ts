@@ -75,14 +75,8 @@ describe('toQueryString (spec §2.2)', () => {
     [{ include: ['price', 'sales'] }, 'include=price,sales'],
     [{ set: ['a', 'b'], include: 'price' }, 'set=a,b&include=price'],
     ['v1', 'v1'],
-    [
-      { startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' },
-      'startrecord=0&endrecord=0&sort=created&direction=desc',
-    ],
-    [
-      { startRecord: 0, endRecord: 0, sort: 'created', direction: 'desc' },
-      'startRecord=0&endRecord=0&sort=created&direction=desc',
-    ],
+    [{ startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' }, 'startrecord=0&endrecord=0&sort=created&direction=desc'],
+    [{ startRecord: 0, endRecord: 0, sort: 'created', direction: 'desc' }, 'startRecord=0&endRecord=0&sort=created&direction=desc'],
   ])('verified example %j → %s', (params, query) => {
     expect(toQueryString(params)).toBe(query);
   });
@@ -156,13 +150,20 @@ describe('flattenScope (spec §3.4)', () => {
 
 describe('mergeFilters', () => {
   it('deep-merges nested objects; later leaves win; key order of first appearance', () => {
-    const merged = mergeFilters({ scope: { group: 'g0', custom: 'c' }, trashed: true }, { scope: { group: 'g1', trackingKey: 'tk' }, trashed: false });
+    const merged = mergeFilters(
+      { scope: { group: 'g0', custom: 'c' }, trashed: true },
+      { scope: { group: 'g1', trackingKey: 'tk' }, trashed: false },
+    );
     expect(merged).toEqual({ scope: { group: 'g1', custom: 'c', trackingKey: 'tk' }, trashed: false });
     expect(toMatrix(merged)).toBe(';scope.group=g1;scope.custom=c;scope.trackingKey=tk;trashed=false');
   });
 
   it('arrays replace, scalars replace objects and objects replace scalars', () => {
-    expect(mergeFilters({ id: [1, 2], a: { x: 1 }, b: 1 }, { id: [3], a: 'flat', b: { y: 2 } })).toEqual({ id: [3], a: 'flat', b: { y: 2 } });
+    expect(mergeFilters({ id: [1, 2], a: { x: 1 }, b: 1 }, { id: [3], a: 'flat', b: { y: 2 } })).toEqual({
+      id: [3],
+      a: 'flat',
+      b: { y: 2 },
+    });
   });
 
   it('ignores undefined values and missing filters', () => {

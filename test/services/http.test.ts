@@ -174,7 +174,10 @@ describe('createHttpClient: timeouts and aborts', () => {
   it('an abort during the retry wait → ABORTED, no further request', async () => {
     server.setHandler(() => ({ status: 503, headers: { 'Retry-After': '30' }, json: {} }));
     const controller = new AbortController();
-    const pending = client({ retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 10_000 } }).request({ ...GET_RUN, signal: controller.signal });
+    const pending = client({ retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 10_000 } }).request({
+      ...GET_RUN,
+      signal: controller.signal,
+    });
     await server.waitFor(() => server.requests.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort();

@@ -60,7 +60,16 @@ describe('create (spec §3.1)', () => {
 
   it('keeps every whitelisted field, null scope included', () => {
     expect(
-      pickCreateParams({ model: 'm', scope: null, files: { data: 'x.xls' }, cinFiles: {}, ephemeral: true, sensitivityMode: 'x', id: 'r', filter: {} }),
+      pickCreateParams({
+        model: 'm',
+        scope: null,
+        files: { data: 'x.xls' },
+        cinFiles: {},
+        ephemeral: true,
+        sensitivityMode: 'x',
+        id: 'r',
+        filter: {},
+      }),
     ).toEqual({ model: 'm', scope: null, files: { data: 'x.xls' }, cinFiles: {}, ephemeral: true, sensitivityMode: 'x' });
   });
 
@@ -322,7 +331,9 @@ describe('operations (spec §3.5)', () => {
     const pending = api.parallel('run5', { a: [1], b: [2], c: [3] });
     await server.waitFor(() => server.requests.length === 3, 50);
     expect(await pending).toEqual([opResult('a'), opResult('b'), opResult('c')]);
-    expect(server.requests.map((r) => r.json)).toEqual(expect.arrayContaining([{ arguments: [1] }, { arguments: [2] }, { arguments: [3] }]));
+    expect(server.requests.map((r) => r.json)).toEqual(
+      expect.arrayContaining([{ arguments: [1] }, { arguments: [2] }, { arguments: [3] }]),
+    );
   });
 
   it('parallel rejects with the first failure, typed', async () => {

@@ -33,9 +33,8 @@ export const loadRun = fromPromise<Run, WithServices & { runId: string; include?
  * invoke: { id: 'loadRun', src: 'loadRunWithHeaders', input: ({ context }) => ({ services: context.services, runId }) }
  * ```
  */
-export const loadRunWithHeaders = fromPromise<LoadedRun, WithServices & { runId: string; include?: string[] }>(
-  ({ input, signal }) =>
-    input.services.runApi.loadWithHeaders(input.runId, input.include?.length ? { signal, include: input.include } : { signal }),
+export const loadRunWithHeaders = fromPromise<LoadedRun, WithServices & { runId: string; include?: string[] }>(({ input, signal }) =>
+  input.services.runApi.loadWithHeaders(input.runId, input.include?.length ? { signal, include: input.include } : { signal }),
 );
 
 /**
@@ -70,8 +69,8 @@ export const createRun = fromPromise<Run, WithServices & { params: CreateRunPara
  * invoke: { id: 'runInitOperations', src: 'runInitOperations', input: ({ context }) => ({ services, runId, operations: ['init'] }) }
  * ```
  */
-export const runInitOperations = fromPromise<unknown[], WithServices & { runId: string; operations: Operations }>(
-  ({ input, signal }) => input.services.runApi.serial(input.runId, input.operations, { signal }),
+export const runInitOperations = fromPromise<unknown[], WithServices & { runId: string; operations: Operations }>(({ input, signal }) =>
+  input.services.runApi.serial(input.runId, input.operations, { signal }),
 );
 
 /**
@@ -82,8 +81,8 @@ export const runInitOperations = fromPromise<unknown[], WithServices & { runId: 
  * invoke: { id: 'saveFlag', src: 'saveRun', input: ({ context }) => ({ services, runId, attributes: { isInitComplete: true } }) }
  * ```
  */
-export const saveRun = fromPromise<Run, WithServices & { runId: string; attributes: Record<string, unknown> }>(
-  ({ input, signal }) => input.services.runApi.save(input.runId, input.attributes, { signal }),
+export const saveRun = fromPromise<Run, WithServices & { runId: string; attributes: Record<string, unknown> }>(({ input, signal }) =>
+  input.services.runApi.save(input.runId, input.attributes, { signal }),
 );
 
 /**
@@ -94,12 +93,10 @@ export const saveRun = fromPromise<Run, WithServices & { runId: string; attribut
  * invoke: { id: 'findWorld', src: 'findWorld', input: ({ context }) => ({ services, userId: 'u1', groupName: 'g1' }) }
  * ```
  */
-export const findWorld = fromPromise<World | undefined, WithServices & { userId: string; groupName?: string }>(
-  ({ input, signal }) => {
-    const user = input.groupName ? { userId: input.userId, groupName: input.groupName } : { userId: input.userId };
-    return input.services.worldApi.currentWorldForUser(user, { signal });
-  },
-);
+export const findWorld = fromPromise<World | undefined, WithServices & { userId: string; groupName?: string }>(({ input, signal }) => {
+  const user = input.groupName ? { userId: input.userId, groupName: input.groupName } : { userId: input.userId };
+  return input.services.worldApi.currentWorldForUser(user, { signal });
+});
 
 /**
  * `POST multiplayer/world/{id}/run` — the world's current run id (201: created now).
@@ -109,8 +106,8 @@ export const findWorld = fromPromise<World | undefined, WithServices & { userId:
  * invoke: { id: 'getWorldRun', src: 'getWorldRun', input: ({ context }) => ({ services, worldId, params }) }
  * ```
  */
-export const getWorldRun = fromPromise<WorldRunId, WithServices & { worldId: string; params: CreateRunParams }>(
-  ({ input, signal }) => input.services.worldApi.currentRunId(input.worldId, input.params, { signal }),
+export const getWorldRun = fromPromise<WorldRunId, WithServices & { worldId: string; params: CreateRunParams }>(({ input, signal }) =>
+  input.services.worldApi.currentRunId(input.worldId, input.params, { signal }),
 );
 
 /**
@@ -121,6 +118,6 @@ export const getWorldRun = fromPromise<WorldRunId, WithServices & { worldId: str
  * invoke: { id: 'replaceWorldRun', src: 'replaceWorldRun', input: ({ context }) => ({ services, worldId, params }) }
  * ```
  */
-export const replaceWorldRun = fromPromise<WorldRunId, WithServices & { worldId: string; params: CreateRunParams }>(
-  ({ input, signal }) => input.services.worldApi.newRunForWorld(input.worldId, input.params, { signal }),
+export const replaceWorldRun = fromPromise<WorldRunId, WithServices & { worldId: string; params: CreateRunParams }>(({ input, signal }) =>
+  input.services.worldApi.newRunForWorld(input.worldId, input.params, { signal }),
 );

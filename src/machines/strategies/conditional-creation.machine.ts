@@ -20,12 +20,7 @@ import type { CachedRun, StrategyDefinition, StrategyInput, StrategyOutput } fro
  * const olderThanAMinute: CreationCondition = (run) => Date.now() - Date.parse(run.created!) > 60_000;
  * ```
  */
-export type CreationCondition = (
-  run: Run,
-  headers: Headers,
-  userSession: UserSession,
-  runSession: CachedRun,
-) => boolean | Promise<boolean>;
+export type CreationCondition = (run: Run, headers: Headers, userSession: UserSession, runSession: CachedRun) => boolean | Promise<boolean>;
 
 /**
  * `strategyOptions` of conditional-creation.
@@ -102,11 +97,7 @@ export const conditionalCreationMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [
-        { guard: 'isReset', target: 'creating' },
-        { guard: 'hasCachedRun', target: 'loadingRun' },
-        { target: 'creating' },
-      ],
+      always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
     },
     loadingRun: {
       tags: 'busy',
@@ -247,9 +238,13 @@ function bindCondition(condition: unknown): StrategyDefinition {
  * ```
  */
 export const ConditionalCreation: ConditionalCreationConstructor = Object.assign(
-  Object.defineProperty(function ConditionalCreation(condition: unknown): StrategyDefinition {
-    return bindCondition(condition);
-  }, 'name', { value: conditionalCreationStrategy.name }),
+  Object.defineProperty(
+    function ConditionalCreation(condition: unknown): StrategyDefinition {
+      return bindCondition(condition);
+    },
+    'name',
+    { value: conditionalCreationStrategy.name },
+  ),
   {
     machine: conditionalCreationStrategy.machine,
     requiresAuth: conditionalCreationStrategy.requiresAuth,

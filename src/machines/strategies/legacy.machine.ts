@@ -62,8 +62,7 @@ export const callStrategy = fromPromise<
   if (isRun(result)) {
     // The strategy's own flag wins; else "did it create this run through rm.run"; else reset means new.
     const createdHere = runService?.hasCreated?.(result.id, mark);
-    const freshlyCreated =
-      typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : (createdHere ?? input.mode === 'reset');
+    const freshlyCreated = typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : (createdHere ?? input.mode === 'reset');
     return { ok: true, run: { ...result, freshlyCreated } };
   }
   // The original hands back results without an id untouched (and caches nothing).
@@ -91,8 +90,7 @@ export const legacyStrategyMachine = setup({
   id: 'legacy-strategy',
   context: ({ input }) => ({ ...input, output: null }),
   initial: 'runningStrategy',
-  output: ({ context }) =>
-    context.output ?? { ok: false, error: new RunManagerError('INVALID_RESPONSE', 'The strategy returned nothing') },
+  output: ({ context }) => context.output ?? { ok: false, error: new RunManagerError('INVALID_RESPONSE', 'The strategy returned nothing') },
   states: {
     runningStrategy: {
       tags: 'busy',
@@ -145,4 +143,3 @@ export function legacyFailure(error: unknown): RunManagerError {
   }
   return toRunManagerError(error, 'HTTP_ERROR', 'The strategy failed');
 }
-

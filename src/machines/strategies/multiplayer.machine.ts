@@ -115,10 +115,7 @@ export const multiplayerMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [
-        { guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) },
-        { target: 'findingWorld' },
-      ],
+      always: [{ guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) }, { target: 'findingWorld' }],
     },
     findingWorld: {
       tags: 'busy',

@@ -218,7 +218,12 @@ export interface UnknownKeyWording {
  * path and, when one is close ({@link closestKey}), the key it likely meant:
  * `stratgy is not an option (did you mean strategy?)`. Proto keys get their own message.
  */
-export function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], path: string, wording: UnknownKeyWording = {}): void {
+export function rejectUnknownKeys(
+  object: Record<string, unknown>,
+  known: readonly string[],
+  path: string,
+  wording: UnknownKeyWording = {},
+): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const at = optionPath(path, key);
@@ -323,7 +328,10 @@ export function checkSendable(value: unknown, path: string): void {
     if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return;
     const array = Array.isArray(object);
     if (!array && !isPlainObject(object)) {
-      throw invalidOption(at, `is a ${constructorName(object)} instance, which JSON would not send as it is (pass plain objects, arrays, Dates)`);
+      throw invalidOption(
+        at,
+        `is a ${constructorName(object)} instance, which JSON would not send as it is (pass plain objects, arrays, Dates)`,
+      );
     }
     ancestors.push({ node: object, path: at });
     if (array) {
@@ -413,7 +421,10 @@ function checkFilterValue(value: unknown, path: string, ancestors: object[]): vo
     return;
   }
   if (!isPlainObject(value)) {
-    throw invalidOption(path, `must be a string, number, boolean, null, array or plain object, got ${describe(value)}${value instanceof Date ? ' (a Date: pass date.toISOString())' : ''}`);
+    throw invalidOption(
+      path,
+      `must be a string, number, boolean, null, array or plain object, got ${describe(value)}${value instanceof Date ? ' (a Date: pass date.toISOString())' : ''}`,
+    );
   }
   ancestors.push(value);
   for (const [key, child] of Object.entries(value)) {

@@ -130,7 +130,9 @@ export function toStrategyDefinition(name: string, strategy: unknown, options: R
           instance = factory.prototype ? new (factory as unknown as new (o: unknown) => unknown)(managerOptions) : factory(managerOptions);
         } catch (error) {
           // The constructor's only throw is INVALID_OPTIONS, whatever the strategy's own code throws.
-          throw new RunManagerError('INVALID_OPTIONS', `Strategy '${name}' could not be constructed: ${describeThrown(error)}`, { cause: error });
+          throw new RunManagerError('INVALID_OPTIONS', `Strategy '${name}' could not be constructed: ${describeThrown(error)}`, {
+            cause: error,
+          });
         }
         return assertLegacy(instance, name);
       },

@@ -148,10 +148,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [
-        { guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) },
-        { target: 'resolvingSettings' },
-      ],
+      always: [{ guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) }, { target: 'resolvingSettings' }],
     },
     resolvingSettings: {
       tags: 'busy',
@@ -213,7 +210,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               { guard: 'isReset', target: 'replacingWorldRun' },
               { target: 'gettingWorldRun' },
             ],
-            LOCK_FAILED: { target: '#reuse-by-tracking-key-multiplayer.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
+            LOCK_FAILED: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: { type: 'rememberLockFailure', params: ({ event }) => event },
+            },
           },
         },
         countingRuns: {
@@ -227,14 +227,25 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               modifiers: newestRunModifiers('camel'),
             }),
             onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: ({ event }) => failure(event.error) }),
+            },
           },
         },
         checkingLimit: {
           tags: 'busy',
           always: [
-            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: () => limitUncheckableError() }) },
-            { guard: 'isLimitReached', target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: () => runLimitReachedError() }) },
+            {
+              guard: 'isLimitUncheckable',
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: () => limitUncheckableError() }),
+            },
+            {
+              guard: 'isLimitReached',
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: () => runLimitReachedError() }),
+            },
             { guard: 'isReset', target: 'replacingWorldRun' },
             { target: 'gettingWorldRun' },
           ],
@@ -250,7 +261,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
             onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: ({ event }) => failure(event.error) }),
+            },
           },
         },
         replacingWorldRun: {
@@ -264,7 +278,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
             onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: ({ event }) => failure(event.error) }),
+            },
           },
         },
         loadingRun: {
@@ -286,7 +303,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
                 }),
               },
             ],
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: ({ event }) => failure(event.error) }),
+            },
           },
         },
         applyingSettings: {
@@ -307,7 +327,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
                 run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, true), context.settings),
               }),
             },
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: {
+              target: '#reuse-by-tracking-key-multiplayer.error',
+              actions: assign({ error: ({ event }) => failure(event.error) }),
+            },
           },
         },
       },

@@ -153,7 +153,17 @@ export const reuseByTrackingKeyMachine = setup({
   },
 }).createMachine({
   id: 'reuse-by-tracking-key',
-  context: ({ input }) => ({ ...input, settings: null, trackingKey: '', runLimit: Infinity, total: null, newestBeforeCreate: undefined, recoveryAttempt: 0, run: null, error: null }),
+  context: ({ input }) => ({
+    ...input,
+    settings: null,
+    trackingKey: '',
+    runLimit: Infinity,
+    total: null,
+    newestBeforeCreate: undefined,
+    recoveryAttempt: 0,
+    run: null,
+    error: null,
+  }),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
@@ -258,7 +268,11 @@ export const reuseByTrackingKeyMachine = setup({
         checkingLimit: {
           tags: 'busy',
           always: [
-            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key.error', actions: assign({ error: () => limitUncheckableError() }) },
+            {
+              guard: 'isLimitUncheckable',
+              target: '#reuse-by-tracking-key.error',
+              actions: assign({ error: () => limitUncheckableError() }),
+            },
             { guard: 'isLimitReached', target: '#reuse-by-tracking-key.error', actions: assign({ error: () => runLimitReachedError() }) },
             { target: 'creating' },
           ],

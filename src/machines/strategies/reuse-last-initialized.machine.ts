@@ -10,7 +10,15 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import { normalizeOperations } from '../../services/operations.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
-import { checkSendable, hasLoneSurrogate, invalidOption, isPlainObject, optionalFilter, optionalObject, rejectUnknownKeys } from './options.js';
+import {
+  checkSendable,
+  hasLoneSurrogate,
+  invalidOption,
+  isPlainObject,
+  optionalFilter,
+  optionalObject,
+  rejectUnknownKeys,
+} from './options.js';
 import {
   canLookAgain,
   createMayHaveHappened,
@@ -159,10 +167,7 @@ export function initFailedError(
   trashError: unknown | null,
 ): RunManagerError {
   const original = failure(initFailure.error);
-  const outcome =
-    trashError === null
-      ? 'the run was trashed'
-      : `trashing the run also failed: ${failure(trashError).message}`;
+  const outcome = trashError === null ? 'the run was trashed' : `trashing the run also failed: ${failure(trashError).message}`;
   const message = `reuse-last-initialized: ${STEP_DESCRIPTIONS[initFailure.step]} on run ${runId}: ${original.message}; ${outcome}`;
   return new RunManagerError(
     'INIT_FAILED',
@@ -216,8 +221,7 @@ export const reuseLastInitializedMachine = setup({
   },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
-    hasNoInitializedRun: (_, params: { result: RunQueryResult }) =>
-      !params.result.runs.some((run) => run.trashed !== true),
+    hasNoInitializedRun: (_, params: { result: RunQueryResult }) => !params.result.runs.some((run) => run.trashed !== true),
     mayHaveHalfMadeRun: ({ context }, params: { result: RunQueryResult }) =>
       context.createInDoubt && !params.result.runs.some((run) => run.trashed !== true),
     canRecover: ({ context }, params: { error: unknown }) => createMayHaveHappened(params.error) && Boolean(context.session.userId),
@@ -265,7 +269,11 @@ export const reuseLastInitializedMachine = setup({
           {
             target: 'ready',
             actions: assign({
-              run: ({ event }) => markRun(event.output.runs.find((run) => run.trashed !== true)!, false),
+              run: ({ event }) =>
+                markRun(
+                  event.output.runs.find((run) => run.trashed !== true)!,
+                  false,
+                ),
             }),
           },
         ],

@@ -51,11 +51,7 @@ export const reusePerSessionMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [
-        { guard: 'isReset', target: 'creating' },
-        { guard: 'hasCachedRun', target: 'loadingRun' },
-        { target: 'creating' },
-      ],
+      always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
     },
     loadingRun: {
       tags: 'busy',

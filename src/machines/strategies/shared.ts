@@ -57,12 +57,7 @@ export interface ScopeBy {
  * // { trashed: false, scope: { group: 'g1' }, 'user.id': 'u1' }
  * ```
  */
-export function sessionFilter(
-  filter: RunFilter | undefined,
-  config: RunConfig,
-  session: UserSession,
-  by: ScopeBy = {},
-): RunFilter {
+export function sessionFilter(filter: RunFilter | undefined, config: RunConfig, session: UserSession, by: ScopeBy = {}): RunFilter {
   const { user = true, group = true } = by;
   // What the session and the configuration contribute are values, never operators: a user id or
   // group named '<x' or '!=x' must not widen the query (improvement 4).
@@ -191,8 +186,7 @@ export function failure(error: unknown, context?: string): RunManagerError {
  */
 export function createMayHaveHappened(error: unknown): boolean {
   return (
-    error instanceof RunManagerError &&
-    (error.type === 'NETWORK_ERROR' || error.type === 'TIMEOUT' || error.type === 'INVALID_RESPONSE')
+    error instanceof RunManagerError && (error.type === 'NETWORK_ERROR' || error.type === 'TIMEOUT' || error.type === 'INVALID_RESPONSE')
   );
 }
 

@@ -84,8 +84,7 @@ export const NO_TRACKING_KEY_MESSAGE = 'No tracking key provided to reuse-by-tra
 /** The original's message when the run limit is reached. */
 export const RUN_LIMIT_REACHED_MESSAGE = 'You have reached your run limit and cannot create new runs.';
 /** Why a limited creation is refused when the query's total is unknown (design "Run limits need a total"). */
-export const LIMIT_UNCHECKABLE_MESSAGE =
-  'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
+export const LIMIT_UNCHECKABLE_MESSAGE = 'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
 
 const RUN_LIMIT_PATH = 'strategyOptions.settings.runLimit';
 

@@ -23,7 +23,10 @@ function input(fake: Fake, condition: CreationCondition, overrides: Parameters<t
 }
 
 function withRun(): Fake {
-  return createFakeServices({ runs: [{ id: 'r1', model: 'model.py', created: '2024-01-01T00:00:00Z' }], loadHeaders: { pragma: 'persistent' } });
+  return createFakeServices({
+    runs: [{ id: 'r1', model: 'model.py', created: '2024-01-01T00:00:00Z' }],
+    loadHeaders: { pragma: 'persistent' },
+  });
 }
 
 describe('conditionalCreationMachine', () => {
@@ -54,7 +57,10 @@ describe('conditionalCreationMachine', () => {
 
   it('creates when the condition is true: … → evaluatingCondition → creating → ready', async () => {
     const fake = withRun();
-    const result = await runStrategy(conditionalCreationMachine, input(fake, async () => true, { createOptions: { files: { a: 'b' } } }));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, async () => true, { createOptions: { files: { a: 'b' } } }),
+    );
 
     expect(result.path).toEqual(['checkingSession', 'loadingRun', 'evaluatingCondition', 'creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
@@ -77,7 +83,10 @@ describe('conditionalCreationMachine', () => {
 
   it('reset creates without loading the cached run', async () => {
     const fake = withRun();
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => false, { mode: 'reset' }));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => false, { mode: 'reset' }),
+    );
 
     expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
     expect(fake.methods()).toEqual(['create']);
@@ -85,7 +94,10 @@ describe('conditionalCreationMachine', () => {
 
   it('a cached run that is gone (404) means create', async () => {
     const fake = createFakeServices();
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => false));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => false),
+    );
 
     expect(result.path).toEqual(['checkingSession', 'loadingRun', 'creating', 'ready']);
     expect(fake.methods()).toEqual(['loadWithHeaders', 'create']);
@@ -96,7 +108,10 @@ describe('conditionalCreationMachine', () => {
     const fake = withRun();
     const failure = httpError(503);
     fake.fail('loadWithHeaders', failure);
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => true));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => true),
+    );
 
     expect(result.path).toEqual(['checkingSession', 'loadingRun', 'error']);
     expect(fake.methods()).toEqual(['loadWithHeaders']);
@@ -107,7 +122,10 @@ describe('conditionalCreationMachine', () => {
   it('a 401 on load is an error too', async () => {
     const fake = withRun();
     fake.fail('loadWithHeaders', httpError(401));
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => true));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => true),
+    );
 
     expect(result.output).toMatchObject({ ok: false, error: { type: 'UNAUTHORIZED', status: 401 } });
   });
@@ -133,15 +151,24 @@ describe('conditionalCreationMachine', () => {
 
   it('a condition that rejects ends in error too', async () => {
     const fake = withRun();
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => Promise.reject(new Error('nope'))));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => Promise.reject(new Error('nope'))),
+    );
 
-    expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE', message: 'strategyOptions.condition threw: nope' } });
+    expect(result.output).toMatchObject({
+      ok: false,
+      error: { type: 'INVALID_RESPONSE', message: 'strategyOptions.condition threw: nope' },
+    });
   });
 
   it('a failed create ends in error (and is not retried: original tried the create twice)', async () => {
     const fake = withRun();
     fake.fail('create', httpError(500));
-    const result = await runStrategy(conditionalCreationMachine, input(fake, () => true));
+    const result = await runStrategy(
+      conditionalCreationMachine,
+      input(fake, () => true),
+    );
 
     expect(result.path).toEqual(['checkingSession', 'loadingRun', 'evaluatingCondition', 'creating', 'error']);
     expect(fake.methods()).toEqual(['loadWithHeaders', 'create']);
@@ -223,7 +250,10 @@ describe('conditional-creation options', () => {
     ['an object (the manager options, as the original passed by name)', { run: {} }],
   ])('a non-function condition (%s) is refused, not turned into a constant (original: weakness 13)', (_, value) => {
     expect(() => conditionalCreationStrategy.prepareOptions!({ condition: value })).toThrowError(
-      expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.condition must be a function') }),
+      expect.objectContaining({
+        type: 'INVALID_OPTIONS',
+        message: expect.stringContaining('strategyOptions.condition must be a function'),
+      }),
     );
   });
 

@@ -34,7 +34,12 @@ describe('multiplayerMachine — getRun', () => {
     ]);
     expect(result.output).toMatchObject({
       ok: true,
-      run: { id: 'run-1', freshlyCreated: true, scope: { group: 'g1', worldId: 'w1' }, world: { id: 'w1', users: [{ userId: 'u1' }, { userId: 'u2' }] } },
+      run: {
+        id: 'run-1',
+        freshlyCreated: true,
+        scope: { group: 'g1', worldId: 'w1' },
+        world: { id: 'w1', users: [{ userId: 'u1' }, { userId: 'u2' }] },
+      },
     });
     expect(result.tags[0]).toEqual(['busy']);
     expect(result.finalTags).toEqual(['ready']);

@@ -18,7 +18,10 @@ function mine(id: string, created: string, extra: Partial<Run> = {}): Run {
   return { id, model: 'model.py', created, user: { id: 'u1' }, scope: { group: 'g1' }, trashed: false, ...extra };
 }
 
-function input(fake: ReturnType<typeof createFakeServices>, overrides: Parameters<typeof strategyInput<ReuseAcrossSessionsOptions>>[1] = {}) {
+function input(
+  fake: ReturnType<typeof createFakeServices>,
+  overrides: Parameters<typeof strategyInput<ReuseAcrossSessionsOptions>>[1] = {},
+) {
   return strategyInput<ReuseAcrossSessionsOptions>(fake, { session, options: { filter: {} }, ...overrides });
 }
 
@@ -149,7 +152,11 @@ describe('reuseAcrossSessionsStrategy.prepareOptions', () => {
     expect(prepareReuseAcrossSessionsOptions({ filter: { saved: true } })).toEqual({ filter: { saved: true } });
   });
 
-  it.each([['a string', 'saved'], ['an array', [1]], ['null', null]])('rejects a filter that is %s', (_, filter) => {
+  it.each([
+    ['a string', 'saved'],
+    ['an array', [1]],
+    ['null', null],
+  ])('rejects a filter that is %s', (_, filter) => {
     let error: unknown;
     try {
       reuseAcrossSessionsStrategy.prepareOptions!({ filter });
@@ -211,8 +218,15 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual([
-      'checkingSession', 'fetchingLatest', 'creating',
-      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'ready',
+      'checkingSession',
+      'fetchingLatest',
+      'creating',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'ready',
     ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
     expect(fake.runs).toHaveLength(1);
@@ -238,12 +252,24 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual([
-      'checkingSession', 'fetchingLatest', 'creating',
-      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+      'checkingSession',
+      'fetchingLatest',
+      'creating',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'error',
     ]);
     // One query before the create, then 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
-    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' } });
+    expect(result.output).toMatchObject({
+      ok: false,
+      error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' },
+    });
   });
 
   it('keeps the create failure when every look fails too', async () => {
@@ -259,7 +285,9 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
   });
 
   it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseAcrossSessionsMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    const recoveryDelay = reuseAcrossSessionsMachine.implementations.delays.recoveryDelay as (args: {
+      context: { recoveryAttempt: number };
+    }) => number;
     expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
 
     const seen: number[] = [];

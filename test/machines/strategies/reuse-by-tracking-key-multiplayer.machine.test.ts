@@ -27,12 +27,17 @@ function input(
 /** User u1 in world w1; `run` is the world's current run; `earlier` runs of w1 with tk1 already exist. */
 function world(options: { run?: { id: string; trackingKey?: string }; earlier?: number } = {}): FakeWorldServices {
   const fake = createFakeWorldServices({ userId: 'u1' });
-  fake.addWorld({ id: 'w1', group: 'g1', lastModified: '2021-01-01T00:00:00.000Z', ...(options.run ? { run: options.run.id } : {}) }, ['u1', 'u2']);
+  fake.addWorld({ id: 'w1', group: 'g1', lastModified: '2021-01-01T00:00:00.000Z', ...(options.run ? { run: options.run.id } : {}) }, [
+    'u1',
+    'u2',
+  ]);
   for (let i = 0; i < (options.earlier ?? 0); i += 1) {
     fake.addRun({ id: `e${i}`, created: `2020-01-0${i + 1}T00:00:00.000Z`, scope: { group: 'g1', trackingKey: 'tk1', worldId: 'w1' } });
   }
   if (options.run) {
-    const scope = options.run.trackingKey ? { group: 'g1', worldId: 'w1', trackingKey: options.run.trackingKey } : { group: 'g1', worldId: 'w1' };
+    const scope = options.run.trackingKey
+      ? { group: 'g1', worldId: 'w1', trackingKey: options.run.trackingKey }
+      : { group: 'g1', worldId: 'w1' };
     fake.addRun({ id: options.run.id, model: 'model.py', scope });
   }
   return fake;
@@ -44,7 +49,14 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.gettingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.gettingWorldRun',
+      'locked.loadingRun',
+      'locked.applyingSettings',
+      'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -70,7 +82,15 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const onCreate = vi.fn();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.gettingWorldRun', 'locked.loadingRun', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.gettingWorldRun',
+      'locked.loadingRun',
+      'ready',
+    ]);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
     expect(onCreate).not.toHaveBeenCalled();
     expect(result.output).toMatchObject({
@@ -81,14 +101,19 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
   it('with a limit and a world without a run, counts the world runs (group, no user.id) before the POST', async () => {
     const fake = world({ earlier: 1 });
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit',
-      'locked.gettingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'locked.gettingWorldRun',
+      'locked.loadingRun',
+      'locked.applyingSettings',
+      'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -101,12 +126,17 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
   it('getRun does not create past the run limit (original: unchecked)', async () => {
     const fake = world({ earlier: 2 });
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'error',
+    ]);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -117,10 +147,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
   it('with a limit and a world that has a run, joins it without counting', async () => {
     const fake = world({ run: { id: 'wr1', trackingKey: 'tk1' }, earlier: 2 });
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }));
 
     expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: false } });
@@ -129,10 +156,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
   it('with a limit and no Content-Range total rejects INVALID_RESPONSE', async () => {
     const fake = world();
     fake.setQueryTotal(null);
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }));
 
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE' } });
     expect(fake.methods()).toEqual(['currentWorldForUser', 'query']);
@@ -217,10 +241,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
   it('a rejecting settings function ends in INVALID_OPTIONS', async () => {
     const fake = world();
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: () => Promise.reject('offline') }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: () => Promise.reject('offline') }));
 
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_OPTIONS', message: 'settings: offline' } });
   });
@@ -242,10 +263,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = world();
     const failure = httpError(503);
     fake.fail(method, failure);
-    const result = await runStrategy(
-      reuseByTrackingKeyMultiplayerMachine,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }),
-    );
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
 
     expect(result.path.slice(-2)).toEqual([state, 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
@@ -261,7 +279,14 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.replacingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.replacingWorldRun',
+      'locked.loadingRun',
+      'locked.applyingSettings',
+      'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -282,8 +307,16 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'findingWorld', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit',
-      'locked.replacingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'locked.replacingWorldRun',
+      'locked.loadingRun',
+      'locked.applyingSettings',
+      'ready',
     ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],

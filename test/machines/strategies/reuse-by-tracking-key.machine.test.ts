@@ -1,10 +1,7 @@
 import { createActor, waitFor } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { RunManagerError } from '../../../src/errors.js';
-import {
-  reuseByTrackingKeyMachine,
-  reuseByTrackingKeyStrategy,
-} from '../../../src/machines/strategies/reuse-by-tracking-key.machine.js';
+import { reuseByTrackingKeyMachine, reuseByTrackingKeyStrategy } from '../../../src/machines/strategies/reuse-by-tracking-key.machine.js';
 import type { TrackingKeyOptions } from '../../../src/machines/strategies/tracking-key.js';
 import type { StrategyInput } from '../../../src/machines/strategies/types.js';
 import { httpError, runStrategy, strategyInput } from '../../helpers/fake-services.js';
@@ -27,8 +24,20 @@ function input(
 
 function seeded(): FakeWorldServices {
   const fake = createFakeWorldServices({ userId: 'u1' });
-  fake.addRun({ id: 'old', created: '2023-01-01T00:00:00.000Z', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1', trackingKey: 'tk1' } });
-  fake.addRun({ id: 'older', created: '2022-01-01T00:00:00.000Z', model: 'model.py', user: { id: 'u1' }, scope: { group: 'g1', trackingKey: 'tk1' } });
+  fake.addRun({
+    id: 'old',
+    created: '2023-01-01T00:00:00.000Z',
+    model: 'model.py',
+    user: { id: 'u1' },
+    scope: { group: 'g1', trackingKey: 'tk1' },
+  });
+  fake.addRun({
+    id: 'older',
+    created: '2022-01-01T00:00:00.000Z',
+    model: 'model.py',
+    user: { id: 'u1' },
+    scope: { group: 'g1', trackingKey: 'tk1' },
+  });
   return fake;
 }
 
@@ -54,7 +63,15 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const first = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(first.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'ready']);
+    expect(first.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'locked.creating',
+      'ready',
+    ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [filter, newest]],
       ['create', [body]],
@@ -71,7 +88,15 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 1, range: { start: 0, end: 0, total: 1 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'locked.creating',
+      'ready',
+    ]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
   });
 
@@ -80,7 +105,14 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 2, range: { start: 0, end: 0, total: 2 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'error',
+    ]);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -105,7 +137,14 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.setQueryTotal(null);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'error',
+    ]);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE' } });
     expect(result.output.ok ? '' : result.output.error.message).toMatch(/Content-Range total/);
@@ -123,9 +162,13 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(
       reuseByTrackingKeyMachine,
-      input(fake, { settings: { trackingKey: 'tk1' }, filter: { saved: true } }, {
-        config: { account: 'acme', project: 'sim', model: 'model.py', scope: { region: 'eu' } },
-      }),
+      input(
+        fake,
+        { settings: { trackingKey: 'tk1' }, filter: { saved: true } },
+        {
+          config: { account: 'acme', project: 'sim', model: 'model.py', scope: { region: 'eu' } },
+        },
+      ),
     );
 
     expect(result.output.ok).toBe(true);
@@ -190,7 +233,15 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: '3' } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'locked.creating', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'locked.creating',
+      'ready',
+    ]);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [filter, newest]],
       ['create', [body]],
@@ -205,7 +256,14 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'error',
+    ]);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -305,7 +363,14 @@ describe('reuseByTrackingKeyMachine — settings', () => {
   it('a RunManagerError from the function passes through unchanged', async () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const denied = new RunManagerError('UNAUTHORIZED', 'no access', { status: 401 });
-    const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: () => { throw denied; } }));
+    const result = await runStrategy(
+      reuseByTrackingKeyMachine,
+      input(fake, {
+        settings: () => {
+          throw denied;
+        },
+      }),
+    );
 
     expect(result.output).toEqual({ ok: false, error: denied });
   });
@@ -328,11 +393,22 @@ describe('reuseByTrackingKeyMachine — settings', () => {
 describe('reuseByTrackingKeyMachine — onCreate', () => {
   it('is called with (runService, settings, run) and a result with an id replaces the run', async () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
-    const onCreate = vi.fn(async (_rs: unknown, _settings: Record<string, unknown>, run: { id: string }) => ({ ...run, id: 'replaced', label: 'x' }));
+    const onCreate = vi.fn(async (_rs: unknown, _settings: Record<string, unknown>, run: { id: string }) => ({
+      ...run,
+      id: 'replaced',
+      label: 'x',
+    }));
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'locked.creating',
+      'applyingSettings',
+      'ready',
     ]);
     expect(onCreate).toHaveBeenCalledTimes(1);
     const [runService, settings, run] = onCreate.mock.calls[0]!;
@@ -352,7 +428,14 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
       input(fake, { settings: { trackingKey: 'tk1' }, onCreate: () => 'done' }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'applyingSettings', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.creating',
+      'applyingSettings',
+      'ready',
+    ]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
 
@@ -368,7 +451,12 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(
       reuseByTrackingKeyMachine,
-      input(fake, { settings: { trackingKey: 'tk1' }, onCreate: () => { throw new Error('bad hook'); } }),
+      input(fake, {
+        settings: { trackingKey: 'tk1' },
+        onCreate: () => {
+          throw new Error('bad hook');
+        },
+      }),
     );
 
     expect(result.path.slice(-2)).toEqual(['applyingSettings', 'error']);
@@ -441,10 +529,22 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     losingCreates(fake);
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating', 'locked.recovering', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'locked.creating',
+      'locked.recovering',
+      'ready',
+    ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
     expect(fake.runs).toHaveLength(1);
-    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
+    expect(result.output).toMatchObject({
+      ok: true,
+      run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } },
+    });
   });
 
   it('treats a 2xx create answer it cannot read (INVALID_RESPONSE) as lost: the run was made', async () => {
@@ -461,12 +561,19 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const fake = seeded();
     losingCreates(fake);
     const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
-    const result = await runStrategy(
-      quick,
-      input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }),
-    );
+    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'locked.creating', 'locked.recovering', 'applyingSettings', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'locked.creating',
+      'locked.recovering',
+      'applyingSettings',
+      'ready',
+    ]);
     expect(onCreate).toHaveBeenCalledTimes(1);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
     expect((result.output as { run: { id: string } }).run.id).not.toBe('old');
@@ -482,13 +589,27 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'locked.creating',
-      'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'applyingSettings', 'ready',
+      'checkingSession',
+      'resolvingSettings',
+      'locked.waitingForLock',
+      'locked.fetchingLatest',
+      'locked.checkingLimit',
+      'locked.creating',
+      'locked.recovering',
+      'locked.waitingToRecover',
+      'locked.recovering',
+      'locked.waitingToRecover',
+      'locked.recovering',
+      'applyingSettings',
+      'ready',
     ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
     expect(onCreate).toHaveBeenCalledTimes(1);
     expect(fake.runs).toHaveLength(1);
-    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
+    expect(result.output).toMatchObject({
+      ok: true,
+      run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } },
+    });
   });
 
   it('looks at most 3 more times when nothing new is found, then reports the create failure without creating again', async () => {
@@ -497,7 +618,15 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
 
     expect(result.path.slice(-9)).toEqual([
-      'locked.creating', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'locked.waitingToRecover', 'locked.recovering', 'error',
+      'locked.creating',
+      'locked.recovering',
+      'locked.waitingToRecover',
+      'locked.recovering',
+      'locked.waitingToRecover',
+      'locked.recovering',
+      'locked.waitingToRecover',
+      'locked.recovering',
+      'error',
     ]);
     // The count, then 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
@@ -505,7 +634,9 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
   });
 
   it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseByTrackingKeyMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    const recoveryDelay = reuseByTrackingKeyMachine.implementations.delays.recoveryDelay as (args: {
+      context: { recoveryAttempt: number };
+    }) => number;
     expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
   });
 

@@ -57,10 +57,7 @@ describe('reuseLastInitializedMachine', () => {
 
     expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
-      [
-        'query',
-        [{ scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }, newest],
-      ],
+      ['query', [{ scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }, newest]],
     ]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'new', freshlyCreated: false } });
     expect(result.tags[0]).toEqual(['busy']);
@@ -75,7 +72,16 @@ describe('reuseLastInitializedMachine', () => {
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [{ scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }, newest]],
       ['create', [{ model: 'model.py', scope: { group: 'g1' }, files: { a: 'b' } }]],
-      ['serial', ['run-1', [{ name: 'init', params: [] }, { name: 'step', params: [10] }]]],
+      [
+        'serial',
+        [
+          'run-1',
+          [
+            { name: 'init', params: [] },
+            { name: 'step', params: [10] },
+          ],
+        ],
+      ],
       ['save', ['run-1', { isInitComplete: true }]],
     ]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', isInitComplete: true, freshlyCreated: true } });
@@ -86,7 +92,10 @@ describe('reuseLastInitializedMachine', () => {
   it('the run returned is the create response deep-merged with the PATCH response', async () => {
     const fake = createFakeServices();
     fake.reply('create', { id: 'r9', model: 'model.py', scope: { group: 'g1' }, fromCreate: 1 });
-    fake.reply('serial', [{ name: 'init', result: null }, { name: 'step', result: null }]);
+    fake.reply('serial', [
+      { name: 'init', result: null },
+      { name: 'step', result: null },
+    ]);
     fake.reply('save', { id: 'r9', isInitComplete: true, scope: { trackingKey: 'tk' }, fromPatch: 2 });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { mode: 'reset' }));
 
@@ -128,10 +137,7 @@ describe('reuseLastInitializedMachine', () => {
       flag: { ready: 'yes' },
       scope: { scopeByUser: false, scopeByGroup: false },
     });
-    await runStrategy(
-      reuseLastInitializedMachine,
-      input(fake, { options: custom, config: { ...testConfig, scope: { region: 'eu' } } }),
-    );
+    await runStrategy(reuseLastInitializedMachine, input(fake, { options: custom, config: { ...testConfig, scope: { region: 'eu' } } }));
 
     expect(fake.callsTo('query')[0]!.args[0]).toEqual({ scope: { region: 'eu' }, trashed: false, ready: 'yes', model: 'model.py' });
     expect(fake.callsTo('serial')[0]!.args[1]).toEqual([{ name: 'init', params: [] }]);
@@ -177,9 +183,7 @@ describe('reuseLastInitializedMachine', () => {
     expect(result.output.ok).toBe(false);
     const error = (result.output as { error: RunManagerError }).error;
     expect(error.type).toBe('INIT_FAILED');
-    expect(error.message).toBe(
-      'reuse-last-initialized: the init operations failed on run run-1: init exploded; the run was trashed',
-    );
+    expect(error.message).toBe('reuse-last-initialized: the init operations failed on run run-1: init exploded; the run was trashed');
     expect(error.cause).toBe(original);
     expect(error.status).toBe(500);
   });
@@ -357,8 +361,17 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual([
-      'checkingSession', 'fetchingLatest', 'creating',
-      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'initializing', 'flagging', 'ready',
+      'checkingSession',
+      'fetchingLatest',
+      'creating',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'initializing',
+      'flagging',
+      'ready',
     ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'serial', 'save']);
     expect(fake.runs).toHaveLength(1);
@@ -373,12 +386,24 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake));
 
     expect(result.path).toEqual([
-      'checkingSession', 'fetchingLatest', 'creating',
-      'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'waitingToRecover', 'recovering', 'error',
+      'checkingSession',
+      'fetchingLatest',
+      'creating',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'waitingToRecover',
+      'recovering',
+      'error',
     ]);
     // One query before the create, then 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
-    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' } });
+    expect(result.output).toMatchObject({
+      ok: false,
+      error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' },
+    });
   });
 
   it('keeps the create failure when every look fails too', async () => {
@@ -393,7 +418,9 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
   });
 
   it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseLastInitializedMachine.implementations.delays.recoveryDelay as (args: { context: { recoveryAttempt: number } }) => number;
+    const recoveryDelay = reuseLastInitializedMachine.implementations.delays.recoveryDelay as (args: {
+      context: { recoveryAttempt: number };
+    }) => number;
     expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
   });
 
@@ -425,7 +452,14 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
 describe('reuseLastInitializedMachine: after a create left in doubt', () => {
   it('looks for the unflagged run before creating again, and initializes it: fetchingLatest → findingHalfMadeRun → initializing', async () => {
     const fake = createFakeServices({ userId: 'u1' });
-    fake.runs.push({ id: 'half', model: 'model.py', created: '2024-01-01T00:00:00Z', user: { id: 'u1' }, scope: { group: 'g1' }, trashed: false });
+    fake.runs.push({
+      id: 'half',
+      model: 'model.py',
+      created: '2024-01-01T00:00:00Z',
+      user: { id: 'u1' },
+      scope: { group: 'g1' },
+      trashed: false,
+    });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { createInDoubt: true }));
 
     expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'findingHalfMadeRun', 'initializing', 'flagging', 'ready']);
@@ -436,7 +470,15 @@ describe('reuseLastInitializedMachine: after a create left in doubt', () => {
   it('creates when nothing half-made is found, and without doubt never sends the extra query', async () => {
     const doubtful = createFakeServices({ userId: 'u1' });
     const first = await runStrategy(reuseLastInitializedMachine, input(doubtful, { createInDoubt: true }));
-    expect(first.path).toEqual(['checkingSession', 'fetchingLatest', 'findingHalfMadeRun', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(first.path).toEqual([
+      'checkingSession',
+      'fetchingLatest',
+      'findingHalfMadeRun',
+      'creating',
+      'initializing',
+      'flagging',
+      'ready',
+    ]);
 
     const sure = createFakeServices({ userId: 'u1' });
     const second = await runStrategy(reuseLastInitializedMachine, input(sure));

@@ -9,9 +9,7 @@ describe('reuseNeverMachine', () => {
     const result = await runStrategy(reuseNeverMachine, strategyInput(fake, { session: { userId: 'u1', groupName: 'g1' } }));
 
     expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
-    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
-      ['create', [{ model: 'model.py', scope: { group: 'g1' } }]],
-    ]);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['create', [{ model: 'model.py', scope: { group: 'g1' } }]]]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
     expect(result.tags[0]).toEqual(['busy']);
     expect(result.finalTags).toEqual(['ready']);

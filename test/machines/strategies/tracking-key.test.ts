@@ -102,7 +102,9 @@ describe('run-limit rule', () => {
 describe('helpers', () => {
   it('trackingKeyCreateParams puts the tracking key last', () => {
     expect(
-      trackingKeyCreateParams({ account: 'a', project: 'p', model: 'm' }, { groupName: 'g' }, 'tk', { scope: { trackingKey: 'x', extra: 1 } }),
+      trackingKeyCreateParams({ account: 'a', project: 'p', model: 'm' }, { groupName: 'g' }, 'tk', {
+        scope: { trackingKey: 'x', extra: 1 },
+      }),
     ).toEqual({ model: 'm', scope: { group: 'g', trackingKey: 'tk', extra: 1 } });
   });
 

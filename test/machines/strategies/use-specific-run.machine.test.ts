@@ -17,7 +17,12 @@ function input(fake: Fake, overrides: Parameters<typeof strategyInput<UseSpecifi
 
 describe('useSpecificRunMachine', () => {
   it('getRun loads the given run: checkingMode → loadingRun → ready', async () => {
-    const fake = createFakeServices({ runs: [{ id: 'r1', model: 'model.py' }, { id: 'r2', model: 'model.py' }] });
+    const fake = createFakeServices({
+      runs: [
+        { id: 'r1', model: 'model.py' },
+        { id: 'r2', model: 'model.py' },
+      ],
+    });
     const result = await runStrategy(useSpecificRunMachine, input(fake, { cachedRun: { id: 'r2' } }));
 
     expect(result.path).toEqual(['checkingMode', 'loadingRun', 'ready']);
@@ -77,14 +82,17 @@ describe('useSpecificRunStrategy.prepareOptions', () => {
     expect(useSpecificRunStrategy.prepareOptions!({ runId: 'r1', other: 1 })).toEqual({ runId: 'r1' });
   });
 
-  it.each([['missing', undefined], ['empty', ''], ['blank', '  '], ['a number', 7], ['null', null]])(
-    'rejects a runId that is %s, naming strategyOptions.runId',
-    (_, runId) => {
-      expect(() => prepareUseSpecificRunOptions({ runId })).toThrowError(
-        expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.runId') }),
-      );
-    },
-  );
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['blank', '  '],
+    ['a number', 7],
+    ['null', null],
+  ])('rejects a runId that is %s, naming strategyOptions.runId', (_, runId) => {
+    expect(() => prepareUseSpecificRunOptions({ runId })).toThrowError(
+      expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.runId') }),
+    );
+  });
 
   it('is registered as a caching strategy (the manager still writes the session record)', () => {
     expect(useSpecificRunStrategy).toMatchObject({ name: 'use-specific-run', cachesRun: true, requiresAuth: false });

@@ -97,7 +97,12 @@ export async function scriptedCall(script: PathScript<ModelItem>, name: string, 
 
 // ---- script items ----------------------------------------------------------------------------
 
-export const http = (method: string, path: string | RegExp, response: ScriptedResponse): ModelItem => ({ kind: 'http', method, path, response });
+export const http = (method: string, path: string | RegExp, response: ScriptedResponse): ModelItem => ({
+  kind: 'http',
+  method,
+  path,
+  response,
+});
 export const returns = (name: string, value?: unknown): ModelItem => ({ kind: 'call', name, returns: value });
 export const throws = (name: string, error: unknown): ModelItem => ({ kind: 'call', name, throws: error });
 
@@ -138,7 +143,12 @@ export function done(label: string, output: unknown, ...items: ModelItem[]): Out
   return { label, output, script: items };
 }
 
-export function doneFrom(label: string, outputFrom: FromSnapshot<unknown>, items: readonly ModelItem[] | FromSnapshot<readonly ModelItem[]>, when?: OutcomeVariant['when']): OutcomeVariant<ModelItem> {
+export function doneFrom(
+  label: string,
+  outputFrom: FromSnapshot<unknown>,
+  items: readonly ModelItem[] | FromSnapshot<readonly ModelItem[]>,
+  when?: OutcomeVariant['when'],
+): OutcomeVariant<ModelItem> {
   return { label, outputFrom, script: items, ...(when ? { when } : {}) };
 }
 
@@ -157,6 +167,10 @@ export function queried(label: string, runs: Run[], total: number | null): Outco
 }
 
 /** The usual failures of one request: 503 and a dropped connection. */
-export function requestFailures(method: string, path: string | RegExp, which: Array<keyof typeof responses> = ['unavailable', 'network']): OutcomeVariant<ModelItem>[] {
+export function requestFailures(
+  method: string,
+  path: string | RegExp,
+  which: Array<keyof typeof responses> = ['unavailable', 'network'],
+): OutcomeVariant<ModelItem>[] {
   return which.map((name) => failed(FAILURE_LABELS[name], errors[name](), http(method, path, responses[name])));
 }
