@@ -58,6 +58,8 @@ export { noneMachine } from './machines/strategies/none.machine.js';
 export { conditionalCreationMachine, ConditionalCreation } from './machines/strategies/conditional-creation.machine.js';
 export type { ConditionalCreationConstructor, CreationCondition } from './machines/strategies/conditional-creation.machine.js';
 export { legacyStrategyMachine } from './machines/strategies/legacy.machine.js';
+export { findCreatedRunMachine } from './machines/strategies/find-created-run.machine.js';
+export type { CreatedRunRule, FindCreatedRunInput } from './machines/strategies/find-created-run.machine.js';
 export * as strategyActors from './machines/strategies/actors.js';
 export { sessionFilter, sessionScope, createParams, newestRunModifiers, markRun, strategyOutput } from './machines/strategies/shared.js';
 

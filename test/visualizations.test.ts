@@ -63,9 +63,9 @@ describe('visualizations/', () => {
     expect(result.ok, formatCheck(result)).toBe(true);
   });
 
-  it('draws every built-in strategy, the legacy wrapper and the run-manager machine', () => {
+  it('draws every built-in strategy, the legacy wrapper, the lost-create search and the run-manager machine', () => {
     const ids = libraryMachines().map(({ machine }) => machine.id);
-    expect(new Set(ids)).toEqual(new Set([...Object.values(STRATEGY), 'legacy-strategy', 'run-manager']));
+    expect(new Set(ids)).toEqual(new Set([...Object.values(STRATEGY), 'legacy-strategy', 'find-created-run', 'run-manager']));
   });
 });
 

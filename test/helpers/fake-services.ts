@@ -18,6 +18,7 @@ import type {
 } from '../../src/services/api-types.js';
 import { normalizeOperations } from '../../src/services/operations.js';
 import { stateValueText } from '../../src/testing/plan.js';
+import { findCreatedRunMachine } from '../../src/machines/strategies/find-created-run.machine.js';
 import type { StrategyInput, StrategyOutput, StrategyServices } from '../../src/machines/strategies/types.js';
 import type { OperationResult, Operations, QueryModifiers, Run, RunFilter, World } from '../../src/types.js';
 
@@ -454,3 +455,6 @@ export async function runStrategy(machine: AnyStateMachine, input: StrategyInput
   const output = (await toPromise(actor)) as StrategyOutput;
   return { output, path, tags, finalTags: [...actor.getSnapshot().tags].sort() };
 }
+
+/** The lost-create search with its waits shortened to 1 ms (provide it as the strategy's `findCreatedRun`). */
+export const quickFindCreatedRun = findCreatedRunMachine.provide({ delays: { waitBeforeLookingAgain: 1 } });

@@ -10,18 +10,18 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import { optionalFilter } from './options.js';
+import { findCreatedRunMachine } from './find-created-run.machine.js';
 import {
-  canLookAgain,
   createMayHaveHappened,
   createParams,
   deepMerge,
+  doneOutput,
   failure,
   markRun,
   newestRunModifiers,
-  recoveredRun,
-  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  thrownBy,
   withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
@@ -45,12 +45,10 @@ export interface ReuseAcrossSessionsContext extends StrategyInput<ReuseAcrossSes
   error: RunManagerError | null;
   /** The newest run the query saw before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
-  /** How many times `recovering` has looked again after a wait (0 on its first look). */
-  recoveryAttempt: number;
 }
 
 /**
- * The query filter: the strategy's `filter` plus the configured model (improvement 5), narrowed to
+ * The query filter: the strategy's `filter` plus the configured model, narrowed to
  * the session's user and group and the configured scope.
  *
  * @example
@@ -69,15 +67,12 @@ export function latestRunFilter(
 
 /**
  * The reuse-across-sessions statechart:
- * `checkingSession → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
- * when there is none or the newest is trashed (as the original, spec §8.5). Reset goes straight to
- * `creating`. The query also filters by `model` (improvement 5), so another model's run is never reused.
- * When a create's answer is lost after a query (dropped connection, timeout, or a 2xx body that
- * cannot be read), `creating → recovering` looks again before anything else is created: a new
- * untrashed newest run is the one the create made (`→ ready`). While it finds nothing or its query
- * fails, `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and
- * looks again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`); after the last look it ends in
- * `error` with the create's own failure.
+ * `choosingByMode → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
+ * when there is none or the newest is trashed (as the original did). Reset goes straight to
+ * `creating`. The query also filters by `model`, so another model's run is never reused.
+ * When a create's answer is lost after a query, `recovering` looks for the run it made
+ * (`findCreatedRun`) before anything else is created; when it finds none, the create's own failure
+ * is the error.
  *
  * @example
  * ```ts
@@ -91,32 +86,33 @@ export const reuseAcrossSessionsMachine = setup({
     context: {} as ReuseAcrossSessionsContext,
     input: {} as StrategyInput<ReuseAcrossSessionsOptions>,
     output: {} as StrategyOutput,
-    children: {} as { fetchLatest: 'fetchLatest'; createRun: 'createRun'; findCreatedRun: 'fetchLatest' },
+    children: {} as { fetchLatest: 'fetchLatest'; createRun: 'createRun'; findCreatedRun: 'findCreatedRun' },
     tags: {} as 'busy' | 'ready' | 'error',
   },
-  actors: { fetchLatest, createRun },
-  delays: {
-    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
-  },
+  actors: { fetchLatest, createRun, findCreatedRun: findCreatedRunMachine },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
-    hasNoUsableRun: (_, params: { result: RunQueryResult }) => {
-      const newest = params.result.runs[0];
+    foundNoUsableRun: ({ event }) => {
+      const newest = doneOutput<RunQueryResult>(event).runs[0];
       return newest === undefined || newest.trashed === true;
     },
-    canRecover: ({ context }, params: { error: unknown }) =>
-      createMayHaveHappened(params.error) && context.newestBeforeCreate !== undefined,
-    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
-    foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
-      recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
+    // Only after a query: its newest run tells a run the create made from one that was there before.
+    mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && context.newestBeforeCreate !== undefined,
+    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+  },
+  actions: {
+    keepReusedRun: assign(({ event }) => ({ run: markRun(doneOutput<RunQueryResult>(event).runs[0]!, false) })),
+    rememberNewestRun: assign(({ event }) => ({ newestBeforeCreate: doneOutput<RunQueryResult>(event).runs[0]?.id ?? null })),
+    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
   },
 }).createMachine({
   id: 'reuse-across-sessions',
-  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined, recoveryAttempt: 0 }),
-  initial: 'checkingSession',
+  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined }),
+  initial: 'choosingByMode',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
+    choosingByMode: {
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { target: 'fetchingLatest' }],
     },
@@ -131,14 +127,10 @@ export const reuseAcrossSessionsMachine = setup({
           modifiers: withVariables(newestRunModifiers('lower'), context.variables),
         }),
         onDone: [
-          {
-            guard: { type: 'hasNoUsableRun', params: ({ event }) => ({ result: event.output }) },
-            target: 'creating',
-            actions: assign({ newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null }),
-          },
-          { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output.runs[0]!, false) }) },
+          { guard: 'foundNoUsableRun', target: 'creating', actions: 'rememberNewestRun' },
+          { target: 'ready', actions: 'keepReusedRun' },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     creating: {
@@ -150,14 +142,10 @@ export const reuseAcrossSessionsMachine = setup({
           services: context.services,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
+        onDone: { target: 'ready', actions: 'keepCreatedRun' },
         onError: [
-          {
-            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
-            target: 'recovering',
-            actions: assign({ error: ({ event }) => failure(event.error) }),
-          },
-          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
+          { target: 'error', actions: 'rememberFailure' },
         ],
       },
     },
@@ -165,38 +153,15 @@ export const reuseAcrossSessionsMachine = setup({
       tags: 'busy',
       invoke: {
         id: 'findCreatedRun',
-        src: 'fetchLatest',
+        src: 'findCreatedRun',
         input: ({ context }) => ({
           services: context.services,
           filter: latestRunFilter(context.options, context.config, context.session),
-          modifiers: newestRunModifiers('lower'),
+          rule: { kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null },
+          spelling: 'lower',
         }),
-        onDone: [
-          {
-            guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
-            target: 'ready',
-            actions: assign({
-              run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
-              error: null,
-            }),
-          },
-          // Nothing yet: the server may still be making the run; wait, then look again.
-          { guard: 'canLookAgain', target: 'waitingToRecover' },
-          // Nothing was made: report the create's own failure; a retry may create safely.
-          { target: 'error' },
-        ],
-        // Still unreachable: wait and look again; after the last look keep the create's failure.
-        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
-      },
-    },
-    waitingToRecover: {
-      tags: 'busy',
-      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
-      after: {
-        recoveryDelay: {
-          target: 'recovering',
-          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
-        },
+        // Found: the create went through. Not found: the create's own failure stands, and a retry may create.
+        onDone: [{ guard: 'foundCreatedRun', target: 'ready', actions: 'keepCreatedRun' }, { target: 'error' }],
       },
     },
     ready: { type: 'final', tags: 'ready' },

@@ -254,3 +254,28 @@ export function recoveredRun(result: { runs: Run[] }, newestBeforeCreate: string
   const newest = result.runs[0];
   return newest && newest.trashed !== true && newest.id !== newestBeforeCreate ? newest : undefined;
 }
+
+/**
+ * True when a run carries every field of an init flag (so it finished initializing).
+ *
+ * @example
+ * ```ts
+ * carriesFlag({ id: 'r', isInitComplete: true }, { isInitComplete: true }); // true
+ * ```
+ */
+export function carriesFlag(run: Run, flag: Record<string, unknown>): boolean {
+  return Object.entries(flag).every(([key, value]) => JSON.stringify(run[key]) === JSON.stringify(value));
+}
+
+/**
+ * The output of the invoked actor whose done event a named action or guard is handling. (Actions
+ * named in `setup()` see the machine's own event union, which leaves `xstate.done.actor.*` out.)
+ */
+export function doneOutput<T>(event: { type: string }): T {
+  return (event as unknown as { output: T }).output;
+}
+
+/** What the invoked actor whose error event a named action or guard is handling failed with. */
+export function thrownBy(event: { type: string }): unknown {
+  return (event as unknown as { error: unknown }).error;
+}

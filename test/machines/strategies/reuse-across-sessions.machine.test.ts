@@ -1,4 +1,4 @@
-import { createActor, waitFor } from 'xstate';
+import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isRunManagerError, RunManagerError } from '../../../src/errors.js';
 import {
@@ -9,7 +9,7 @@ import {
   type ReuseAcrossSessionsOptions,
 } from '../../../src/machines/strategies/reuse-across-sessions.machine.js';
 import type { Run } from '../../../src/types.js';
-import { createFakeServices, httpError, runStrategy, strategyInput, testConfig } from '../../helpers/fake-services.js';
+import { createFakeServices, httpError, quickFindCreatedRun, runStrategy, strategyInput, testConfig } from '../../helpers/fake-services.js';
 
 const session = { userId: 'u1', groupName: 'g1' };
 const newest = { startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' };
@@ -26,13 +26,13 @@ function input(
 }
 
 describe('reuseAcrossSessionsMachine', () => {
-  it('getRun reuses the newest matching run: checkingSession → fetchingLatest → ready', async () => {
+  it('getRun reuses the newest matching run: choosingByMode → fetchingLatest → ready', async () => {
     const fake = createFakeServices({
       runs: [mine('old', '2024-01-01T00:00:00Z'), mine('new', '2024-02-01T00:00:00Z')],
     });
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [{ scope: { group: 'g1' }, model: 'model.py', 'user.id': 'u1' }, newest]],
     ]);
@@ -45,7 +45,7 @@ describe('reuseAcrossSessionsMachine', () => {
     const fake = createFakeServices({ userId: 'u1' });
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { createOptions: { files: { a: 'b' } } }));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create']);
     expect(fake.callsTo('create')[0]!.args).toEqual([{ model: 'model.py', scope: { group: 'g1' }, files: { a: 'b' } }]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
@@ -57,7 +57,7 @@ describe('reuseAcrossSessionsMachine', () => {
     });
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'ready']);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
   });
 
@@ -98,17 +98,17 @@ describe('reuseAcrossSessionsMachine', () => {
     fake.fail('query', failure);
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toEqual({ ok: false, error: failure });
     expect(result.finalTags).toEqual(['error']);
   });
 
-  it('reset creates without querying: checkingSession → creating → ready', async () => {
+  it('reset creates without querying: choosingByMode → creating → ready', async () => {
     const fake = createFakeServices({ runs: [mine('existing', '2024-02-01T00:00:00Z')] });
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'ready']);
     expect(fake.methods()).toEqual(['create']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-2', freshlyCreated: true } });
   });
@@ -118,7 +118,7 @@ describe('reuseAcrossSessionsMachine', () => {
     fake.fail('create', httpError(400, 'unknown model'));
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'error']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'HTTP_ERROR', status: 400 } });
   });
 
@@ -176,8 +176,8 @@ describe('reuseAcrossSessionsStrategy.prepareOptions', () => {
 describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
   const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
   const nothing = { runs: [], total: 0, range: null };
-  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
-  const quick = reuseAcrossSessionsMachine.provide({ delays: { recoveryDelay: 1 } });
+  // The search's waits shortened, so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseAcrossSessionsMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
 
   /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
   function losingCreates(fake: ReturnType<typeof createFakeServices>, error: () => RunManagerError = lost): void {
@@ -193,7 +193,7 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     losingCreates(fake);
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
     const made = fake.runs.find((run) => run.id !== 'binned')!;
     expect(fake.runs).toHaveLength(2);
@@ -205,29 +205,19 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a body that is not JSON'));
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'ready']);
     expect(fake.runs).toHaveLength(1);
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
   });
 
-  it('waits and looks again while the server has not made the run yet: recovering → waitingToRecover → recovering', async () => {
+  it('waits and looks again while the server has not made the run yet (findCreatedRun), then keeps it', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     losingCreates(fake, () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out'));
     // The first query and the first two looks see nothing yet; the third look sees the run.
     fake.reply('query', nothing, 3);
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'fetchingLatest',
-      'creating',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'ready',
-    ]);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
     expect(fake.runs).toHaveLength(1);
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
@@ -241,7 +231,7 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     fake.fail('query', lost(), 1);
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path.slice(3)).toEqual(['recovering', 'waitingToRecover', 'recovering', 'ready']);
+    expect(result.path.slice(3)).toEqual(['recovering', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query']);
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id } });
   });
@@ -251,19 +241,7 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     fake.fail('create', lost());
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'fetchingLatest',
-      'creating',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'error',
-    ]);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'error']);
     // One query before the create, then 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
     expect(result.output).toMatchObject({
@@ -284,32 +262,17 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
   });
 
-  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseAcrossSessionsMachine.implementations.delays.recoveryDelay as (args: {
-      context: { recoveryAttempt: number };
-    }) => number;
-    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
-
-    const seen: number[] = [];
-    const fake = createFakeServices({ userId: 'u1' });
-    fake.fail('create', lost());
-    const watched = reuseAcrossSessionsMachine.provide({
-      delays: {
-        recoveryDelay: ({ context }) => {
-          seen.push(context.recoveryAttempt);
-          return 1;
-        },
-      },
-    });
-    await runStrategy(watched, input(fake));
-    expect(seen).toEqual([0, 1, 2]);
-  });
-
   it('stopping the actor while it waits to look again cancels the wait', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', lost());
-    const actor = createActor(reuseAcrossSessionsMachine.provide({ delays: { recoveryDelay: 30 } }), { input: input(fake) }).start();
-    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
+    const slow = reuseAcrossSessionsMachine.provide({
+      actors: { findCreatedRun: quickFindCreatedRun.provide({ delays: { waitBeforeLookingAgain: 30 } }) },
+    });
+    const actor = createActor(slow, { input: input(fake) }).start();
+    // The wait is the search's own state: the parent stays in `recovering` meanwhile.
+    while (actor.getSnapshot().children.findCreatedRun?.getSnapshot().value !== 'waiting')
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(actor.getSnapshot().value).toBe('recovering');
     expect(actor.getSnapshot().hasTag('busy')).toBe(true);
 
     actor.stop();
@@ -322,12 +285,12 @@ describe('reuseAcrossSessionsMachine: a create whose answer is lost', () => {
     const resetFake = createFakeServices({ userId: 'u1' });
     resetFake.fail('create', lost());
     const reset = await runStrategy(quick, input(resetFake, { mode: 'reset' }));
-    expect(reset.path).toEqual(['checkingSession', 'creating', 'error']);
+    expect(reset.path).toEqual(['choosingByMode', 'creating', 'error']);
 
     const httpFake = createFakeServices({ userId: 'u1' });
     httpFake.fail('create', httpError(500));
     const refused = await runStrategy(quick, input(httpFake));
-    expect(refused.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'error']);
+    expect(refused.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'error']);
     expect(httpFake.methods()).toEqual(['query', 'create']);
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * Model-based paths of find-created-run, the lost-create search the query-based strategies share:
+ * a look that finds the run, finds nothing, finds a run that is not the one the create made, or
+ * fails; waits between looks (the machine's own timer, shortened) and the last look giving up —
+ * replayed against the real Run API client.
+ */
+import type { AnyMachineSnapshot } from 'xstate';
+import { findCreatedRunMachine, LOOKS_AGAIN, type FindCreatedRunInput } from '../../src/machines/strategies/find-created-run.machine.js';
+import { createPathModel } from '../../src/testing/index.js';
+import { createdRun, existingRun } from './support/fixtures.js';
+import { QUERY, queried, requestFailures, type ModelItem } from './support/http-script.js';
+import { liveServices, modelSuite } from './support/suite.js';
+
+const base: Omit<FindCreatedRunInput, 'rule'> = {
+  services: {} as FindCreatedRunInput['services'],
+  filter: { 'user.id': 'u1' },
+  spelling: 'lower',
+};
+// Offering a failure or the old run on the looks in between adds orders, not transitions.
+const firstOrLast = (snapshot: AnyMachineSnapshot) => {
+  const looksAgain = (snapshot.context as { looksAgain: number }).looksAgain;
+  return looksAgain === 0 || looksAgain === LOOKS_AGAIN;
+};
+
+const model = createPathModel<ModelItem>(findCreatedRunMachine, {
+  inputs: {
+    'newer than r-old': { ...base, rule: { kind: 'newerThan', newestBeforeCreate: existingRun.id } },
+    unflagged: { ...base, rule: { kind: 'unflagged', flag: { isInitComplete: true } } },
+  },
+  outcomes: {
+    lookForCreatedRun: [
+      queried('the new run', [createdRun], 2),
+      { ...queried('only the old run', [existingRun], 1), when: firstOrLast },
+      queried('nothing', [], 0),
+      ...requestFailures('GET', QUERY, ['unavailable']).map((variant) => ({ ...variant, when: firstOrLast })),
+    ],
+  },
+  paths: 'simple',
+  isComplete: (snapshot) => snapshot.status === 'done',
+});
+
+const quick = findCreatedRunMachine.provide({ delays: { waitBeforeLookingAgain: 1 } });
+
+modelSuite('find-created-run', model, (h, script, path) => ({
+  machine: quick,
+  input: { ...(path.input as FindCreatedRunInput), services: liveServices(h, script) },
+}));
