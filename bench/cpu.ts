@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { createActor, fromPromise } from 'xstate';
-import { createSessionRecord } from '../src/index.js';
+import { createSessionRecord } from '../src/services/session-store.js';
 import { analyseProfiles, analysisTables, type ProfileAnalysis } from './analyse-profile.js';
 import { CANNED_RUN } from './lib/canned-transport.js';
 import { CPU_CASES, MANAGER_MODES, type CpuCase, type Impl, type ManagerMode } from './lib/cpu-cases.js';

@@ -12,7 +12,8 @@
  * ```
  */
 import { createDevToken } from '../src/emulator/index.js';
-import { createMemorySessionStore, createRunApi, RunManager, type Run } from '../src/index.js';
+import { createMemorySessionStore, RunManager, type Run } from '../src/index.js';
+import { createRunApi } from '../src/services/run-api.js';
 import { BaselineManager } from './baseline/strategies.js';
 import { CANNED_BASE_URL, cannedOfetch } from './lib/canned-transport.js';
 import { argValue } from './lib/report.js';

@@ -64,13 +64,21 @@ function nodeBuiltinsGuard(found: string[]): Plugin {
   };
 }
 
-/** Resolves the package's own name to its source entry (the `exports` map points at dist/). */
+const SUBPATHS: Record<string, string> = { '': 'index.ts', '/core': 'core.ts', '/strategies': 'strategies.ts' };
+
+/** Resolves the package's own name and subpaths to their source entries (the `exports` map points at dist/). */
 const selfReference: Plugin = {
   name: 'self-reference',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^run-lifecycle$/ }, () => ({ path: ENTRY }));
+    pluginBuild.onResolve({ filter: /^run-lifecycle(\/core|\/strategies)?$/ }, (args) => ({
+      path: join(ROOT, 'src', SUBPATHS[args.path.slice('run-lifecycle'.length)]!),
+    }));
   },
 };
+
+/** The core entry with one strategy: what an app gets that imports `RunManager` from `run-lifecycle/core`. */
+export const CORE_WITH_ONE_STRATEGY =
+  "export { RunManager } from 'run-lifecycle/core'; export { reusePerSession } from 'run-lifecycle/strategies';";
 
 function topInputs(metafile: Metafile): Array<{ input: string; bytes: number }> {
   const output = Object.values(metafile.outputs)[0];
@@ -129,14 +137,26 @@ export async function measureSizes(): Promise<BundleSize[]> {
     await measure('withDeps', 'src/index.ts with its dependencies', { entry: ENTRY }, []),
     await measure(
       'treeShaken',
-      "export { reusePerSessionMachine } from 'run-lifecycle', with deps",
-      { stdin: "export { reusePerSessionMachine } from 'run-lifecycle';" },
+      "export { reusePerSessionMachine } from 'run-lifecycle/strategies', with deps",
+      { stdin: "export { reusePerSessionMachine } from 'run-lifecycle/strategies';" },
       [],
     ),
     await measure(
       'runManagerOnly',
       "export { RunManager } from 'run-lifecycle', with deps",
       { stdin: "export { RunManager } from 'run-lifecycle';" },
+      [],
+    ),
+    await measure(
+      'coreOneStrategy',
+      'run-lifecycle/core RunManager + reusePerSession, deps external',
+      { stdin: CORE_WITH_ONE_STRATEGY },
+      DEPENDENCIES,
+    ),
+    await measure(
+      'coreOneStrategyWithDeps',
+      'run-lifecycle/core RunManager + reusePerSession, with deps',
+      { stdin: CORE_WITH_ONE_STRATEGY },
       [],
     ),
   ];
@@ -199,6 +219,8 @@ export function sizeReport(
     rows: withDeps ? packageShares(withDeps) : [],
   };
   const library = sizes.find((size) => size.name === 'library');
+  const core = sizes.find((size) => size.name === 'coreOneStrategy');
+  const coreWithDeps = sizes.find((size) => size.name === 'coreOneStrategyWithDeps');
   const goals: Goal[] = [
     {
       figure: 'fig 4',
@@ -211,6 +233,18 @@ export function sizeReport(
       goal: 'with dependencies ≤ 30 KB gzip',
       met: withDeps !== undefined && withDeps.gzipBytes <= 30 * 1024,
       detail: withDeps ? kb(withDeps.gzipBytes) : 'not measured',
+    },
+    {
+      figure: 'fig 4',
+      goal: 'run-lifecycle/core RunManager + one strategy ≤ 10 KB gzip alone',
+      met: core !== undefined && core.gzipBytes <= 10 * 1024,
+      detail: core ? kb(core.gzipBytes) : 'not measured',
+    },
+    {
+      figure: 'fig 4',
+      goal: 'run-lifecycle/core RunManager + one strategy ≤ 27 KB gzip with xstate/ofetch/idb-keyval',
+      met: coreWithDeps !== undefined && coreWithDeps.gzipBytes <= 27 * 1024,
+      detail: coreWithDeps ? kb(coreWithDeps.gzipBytes) : 'not measured',
     },
     {
       figure: 'fig 4',

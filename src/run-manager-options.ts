@@ -18,10 +18,10 @@ import {
   rejectProtoKeys,
   rejectUnknownKeys,
 } from './machines/strategies/options.js';
-import { strategies, toStrategyDefinition } from './machines/strategies/registry.js';
+import { isDefinition, normaliseDefinition } from './machines/strategies/definition.js';
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
-import type { RunManagerOptions } from './run-manager.js';
+import type { RunManagerBaseOptions } from './run-manager.js';
 import type { RunOptions, UserSession } from './types.js';
 
 /** The checked and normalised options. */
@@ -36,7 +36,7 @@ export interface ValidOptions {
    * The caller's options as they were read here, once each (known keys only). Read these rather than
    * the caller's object: a getter may answer differently, or throw, the second time.
    */
-  snapshot: RunManagerOptions;
+  snapshot: RunManagerBaseOptions & { strategy?: unknown };
 }
 
 /** Top-level option keys. */
@@ -186,44 +186,39 @@ function checkRunOptions(run: unknown, reading: Reading): RunOptions {
   return given as unknown as RunOptions;
 }
 
-/** Which other strategies take `key`, for a message about a key this strategy does not take. */
-function otherStrategiesTaking(key: string, except: string): string | undefined {
-  const names = new Set<string>();
-  for (const definition of Object.values(strategies.list)) {
-    if (definition.name !== except && definition.optionKeys?.includes(key)) names.add(definition.name);
-  }
-  return names.size > 0 ? `${key} is an option of ${[...names].join(', ')}` : undefined;
+/**
+ * How a manager turns its `strategy` option into a definition: the core entry takes definitions
+ * only; the root entry also resolves names, statecharts and `{ getRun, reset }` strategies.
+ */
+export interface StrategyResolver {
+  resolve(strategy: unknown, strategyOptions: Record<string, unknown> | undefined): StrategyDefinition;
+  /** Says which other strategies take an option key this one does not, for the message. */
+  otherStrategiesTaking?(key: string, except: string): string | undefined;
 }
 
-function resolveStrategy(strategy: unknown, strategyOptions: Record<string, unknown> | undefined): StrategyDefinition {
-  if (strategy === null) throw invalidOption('strategy', 'must be a strategy name, a statechart or a strategy object, got null');
-  if (strategy === undefined) {
-    const name = strategyOptions && strategyOptions.initOperation !== undefined ? 'reuse-last-initialized' : 'reuse-per-session';
-    return strategies.byName(name)!;
-  }
-  if (typeof strategy === 'string') {
-    const found = strategies.byName(strategy);
-    if (!found) {
-      const known = Object.keys(strategies.list);
-      const meant = closestKey(strategy, known);
-      throw invalidOption(
-        'strategy',
-        `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`,
-      );
-    }
-    return found;
-  }
-  const name = (strategy as { name?: unknown }).name;
-  return toStrategyDefinition(typeof name === 'string' && name !== '' ? name : 'custom', strategy);
-}
+/** The core entry's resolver: a strategy definition (from `run-lifecycle/strategies`, or your own), nothing else. */
+export const definitionsOnly: StrategyResolver = {
+  resolve(strategy) {
+    if (isDefinition(strategy)) return normaliseDefinition(strategy.name, strategy);
+    throw invalidOption(
+      'strategy',
+      `must be a strategy definition (such as reusePerSession from run-lifecycle/strategies), got ${describe(strategy)}; names and { getRun, reset } strategies need the root entry, run-lifecycle`,
+    );
+  },
+};
 
-function prepareStrategyOptions(strategy: StrategyDefinition, given: Record<string, unknown>, reading: Reading): Record<string, unknown> {
+function prepareStrategyOptions(
+  strategy: StrategyDefinition,
+  given: Record<string, unknown>,
+  reading: Reading,
+  resolver: StrategyResolver,
+): Record<string, unknown> {
   reading.path = 'strategyOptions';
   rejectProtoKeys(given, 'strategyOptions');
   if (strategy.optionKeys) {
     rejectUnknownKeys(given, strategy.optionKeys, 'strategyOptions', {
       of: strategy.name,
-      otherwise: (key) => otherStrategiesTaking(key, strategy.name),
+      otherwise: (key) => resolver.otherStrategiesTaking?.(key, strategy.name),
     });
   }
   const merged = { ...(strategy.boundOptions ?? {}), ...given };
@@ -331,7 +326,7 @@ function checkTransport(given: Record<string, unknown>, reading: Reading): void 
   given.retry = retry;
 }
 
-function checkOptions(options: unknown, reading: Reading): ValidOptions {
+function checkOptions(options: unknown, reading: Reading, resolver: StrategyResolver): ValidOptions {
   if (!isPlainObject(options)) throw invalidOption('options', `must be an object, got ${describe(options)}`);
   rejectUnknownKeys(options, OPTION_KEYS, '');
   const given = readOwn(options, OPTION_KEYS, '', reading);
@@ -351,8 +346,8 @@ function checkOptions(options: unknown, reading: Reading): ValidOptions {
   checkTransport(given, reading);
 
   reading.path = 'strategy';
-  const strategy = resolveStrategy(given.strategy, rawStrategyOptions ? userStrategyOptions : undefined);
-  const strategyOptions = prepareStrategyOptions(strategy, userStrategyOptions, reading);
+  const strategy = resolver.resolve(given.strategy, rawStrategyOptions ? userStrategyOptions : undefined);
+  const strategyOptions = prepareStrategyOptions(strategy, userStrategyOptions, reading, resolver);
 
   const { token: _token, server: _server, baseURL: _baseURL, ...config } = runOptions;
   reading.path = 'sessionKey';
@@ -364,7 +359,7 @@ function checkOptions(options: unknown, reading: Reading): ValidOptions {
     config,
     sessionKey,
     lockKey: defaultSessionKey(config),
-    snapshot: given as unknown as RunManagerOptions,
+    snapshot: given as unknown as RunManagerBaseOptions & { strategy?: unknown },
   };
 }
 
@@ -381,10 +376,10 @@ function checkOptions(options: unknown, reading: Reading): ValidOptions {
  * // throws RunManagerError INVALID_OPTIONS: "stratgy is not an option (did you mean strategy?)"
  * ```
  */
-export function validateOptions(options: RunManagerOptions): ValidOptions {
+export function validateOptions(options: unknown, resolver: StrategyResolver = definitionsOnly): ValidOptions {
   const reading: Reading = { path: 'options' };
   try {
-    return checkOptions(options, reading);
+    return checkOptions(options, reading, resolver);
   } catch (error) {
     if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
     throw new RunManagerError('INVALID_OPTIONS', `${reading.path} could not be read: ${describeThrown(error)}`, { cause: error });

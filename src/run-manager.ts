@@ -8,36 +8,22 @@ import { describeThrown, RunManagerError, toRunManagerError } from './errors.js'
 import { createSanitizedInspector } from './inspection.js';
 import { runManagerMachine, type RunManagerServices } from './machines/run-manager.machine.js';
 import { checkCreateOptions, isPlainObject } from './machines/strategies/options.js';
-import { STRATEGY, strategies, toStrategyDefinition, type StrategyLike } from './machines/strategies/registry.js';
 import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { defaultCoordinator, trackLocks, type Coordinator } from './services/coordination.js';
 import { settleWithin } from './services/deadline.js';
 import { HTTP_DEFAULTS } from './services/http.js';
 import { RunService } from './services/run-service.js';
-import { readSessionCookie, validateOptions } from './run-manager-options.js';
+import { definitionsOnly, readSessionCookie, validateOptions, type StrategyResolver } from './run-manager-options.js';
 import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
 
 /** Where the user session comes from: an object, or a (sync or async) function read on every getRun/reset. */
 export type SessionSource = UserSession | (() => UserSession | undefined | Promise<UserSession | undefined>);
 
-/**
- * Options of {@link RunManager}.
- *
- * @example
- * ```ts
- * const options: RunManagerOptions = {
- *   run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' },
- *   strategy: 'reuse-across-sessions',
- *   session: { userId: 'u1', groupName: 'g1', auth_token: token },
- * };
- * ```
- */
-export interface RunManagerOptions {
+/** The options every `RunManager` takes, whichever entry it comes from; only `strategy` differs. */
+export interface RunManagerBaseOptions {
   /** The run options, or an existing RunService. */
   run: RunOptions | RunService;
-  /** A built-in or registered strategy name, a statechart, a definition, or a `{ getRun, reset }` strategy. */
-  strategy?: string | StrategyLike;
   /** Options of the strategy (`filter`, `initOperation`, `flag`, `scope`, `settings`, `onCreate`, `runId`, `condition`). */
   strategyOptions?: Record<string, unknown>;
   /** The session-store key, or a function of `{ account, project, model }`; `false` disables caching. */
@@ -56,6 +42,20 @@ export interface RunManagerOptions {
   retry?: RetryOptions;
   /** Single-flight lock provider (default: Web Locks in browsers, a process-wide mutex elsewhere). */
   coordinator?: Coordinator;
+}
+
+/**
+ * Options of the core {@link RunManager} (`run-lifecycle/core`): the strategy is a definition.
+ *
+ * @example
+ * ```ts
+ * import { reuseAcrossSessions } from 'run-lifecycle/strategies';
+ * const options: CoreRunManagerOptions = { run: { account: 'acme', project: 'sim', model: 'model.py' }, strategy: reuseAcrossSessions };
+ * ```
+ */
+export interface CoreRunManagerOptions extends RunManagerBaseOptions {
+  /** A strategy definition: a built-in one from `run-lifecycle/strategies`, or your own. */
+  strategy: StrategyDefinition;
 }
 
 type RunManagerActor = Actor<typeof runManagerMachine>;
@@ -82,13 +82,18 @@ interface Pending {
 }
 
 /**
- * Decides which run an end user works with, by strategy, and keeps `run` bound to it.
+ * Decides which run an end user works with, by strategy, and keeps `run` bound to it. This is the
+ * core entry's manager (`run-lifecycle/core`): its strategy is a definition, so only that strategy
+ * is bundled. The root entry's `RunManager` also takes strategy names.
  *
  * @example
  * ```ts
+ * import { RunManager } from 'run-lifecycle/core';
+ * import { reusePerSession } from 'run-lifecycle/strategies';
+ *
  * const rm = new RunManager({
  *   run: { account: 'acme', project: 'sim', model: 'model.py' },
- *   strategy: 'reuse-per-session',
+ *   strategy: reusePerSession,
  *   session: { userId: 'u1', auth_token: token },
  * });
  * const run = await rm.getRun(['price']);
@@ -96,10 +101,8 @@ interface Pending {
  * ```
  */
 export class RunManager {
-  /** The strategy registry: `list`, `byName`, `register`. */
-  static readonly strategies = strategies;
-  /** Built-in strategy names. */
-  static readonly STRATEGY = STRATEGY;
+  /** How the `strategy` option becomes a definition; the root entry's subclass also resolves names. */
+  protected static strategyResolver: StrategyResolver = definitionsOnly;
 
   /** The RunService bound to the current run. */
   readonly run: RunService;
@@ -116,8 +119,8 @@ export class RunManager {
   #sessionToken: string | undefined;
   #locks: ReturnType<typeof trackLocks>;
 
-  constructor(options: RunManagerOptions) {
-    const valid = validateOptions(options);
+  constructor(options: CoreRunManagerOptions) {
+    const valid = validateOptions(options, (new.target as typeof RunManager).strategyResolver);
     // Read each option once: a getter may answer differently (or throw) the second time.
     const given = valid.snapshot;
     try {
@@ -365,17 +368,9 @@ function callBack<T>(callback: unknown, value: T, what: string): void {
   }
 }
 
-/**
- * Same as `new RunManager(options)`.
- *
- * @example
- * ```ts
- * const rm = createRunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' } });
- * ```
- */
-export function createRunManager(options: RunManagerOptions): RunManager {
+/** Same as `new RunManager(options)` (the core entry's). */
+export function createRunManager(options: CoreRunManagerOptions): RunManager {
   return new RunManager(options);
 }
 
 export type { RunConfig };
-export { toStrategyDefinition };

@@ -13,15 +13,13 @@ import { createDevToken, startEmulator, type Emulator } from '../src/emulator/in
 import {
   createMemorySessionStore,
   createSanitizedInspector,
-  REDACTED,
   RunManager,
   RunManagerError,
   RunService,
-  sanitizeInspectionEvent,
-  sanitizeValue,
   type RunManagerOptions,
   type UserSession,
 } from '../src/index.js';
+import { REDACTED, sanitizeInspectionEvent, sanitizeValue } from '../src/inspection.js';
 
 const SESSION_TOKEN = createDevToken({ userId: 'u1', userName: 'alice', purpose: 'inspection-session-token' });
 const RUN_TOKEN = createDevToken({ userId: 'u1', userName: 'alice', purpose: 'inspection-run-token' });

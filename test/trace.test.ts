@@ -79,7 +79,7 @@ describe('createTraceRecorder', () => {
     expect(strategies).toHaveLength(3);
     for (const line of strategies) expect(line.parent).toBe('run-manager');
     expect(new Set(actors.map((line) => line.actor))).toEqual(
-      new Set(['run-manager', 'loadSession', 'lock', 'readRecord', 'strategy', 'createRun', 'loadRun', 'writeRecord', 'fetchVariables']),
+      new Set(['run-manager', 'session', 'strategy', 'createRun', 'loadRun', 'fetchVariables']),
     );
 
     // reuse-per-session: create on the first getRun and on reset, then load the remembered run.
@@ -92,11 +92,9 @@ describe('createTraceRecorder', () => {
 
     // The run manager's nested states, in order (checkingVariables is transient).
     const root = actors[0]!.sessionId;
-    expect(statesOf(lines, root).slice(0, 10)).toEqual([
+    expect(statesOf(lines, root).slice(0, 8)).toEqual([
       'idle',
-      { working: 'loadingSession' },
       { working: { locked: 'waitingForLock' } },
-      { working: { locked: 'readingRecord' } },
       { working: { locked: 'resolving' } },
       { working: { locked: 'persisting' } },
       'working.checkingVariables',

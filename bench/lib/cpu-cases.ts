@@ -5,15 +5,10 @@
  * over the same `createRunApi` client and the same canned in-process transport.
  */
 import { setup } from 'xstate';
-import {
-  createMemorySessionStore,
-  createRunApi,
-  markRun,
-  RunManager,
-  type Run,
-  type SessionStore,
-  type StrategyOutput,
-} from '../../src/index.js';
+import { createMemorySessionStore, RunManager, type Run, type SessionStore } from '../../src/index.js';
+import { createRunApi } from '../../src/services/run-api.js';
+import { markRun } from '../../src/machines/strategies/shared.js';
+import { type StrategyOutput } from '../../src/machines/strategies/types.js';
 import { BaselineManager, type BaselineStrategy } from '../baseline/strategies.js';
 import { CANNED_BASE_URL, CANNED_RUN, cannedOfetch, type CannedState } from './canned-transport.js';
 import { ACCOUNT, MODEL, PROJECT, SESSION_U1 } from './scenarios.js';

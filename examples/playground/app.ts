@@ -9,12 +9,12 @@ import {
   RunManager,
   RunManagerError,
   RunService,
-  runManagerMachine,
   STRATEGY,
   STRATEGY_ALIASES,
   type Run,
   type StrategyName,
 } from '../../src/index.js';
+import { runManagerMachine } from '../../src/machines/run-manager.machine.js';
 import { $, el } from './dom.js';
 import { startEmulatorPanel } from './emulator-panel.js';
 import { PRESETS, RUN_TARGET, USERS } from './presets.js';

@@ -21,7 +21,8 @@
  * so each reset press may. No press ever creates more than one run or sends more than one create.
  */
 import type { RequestLogEntry } from '../../src/emulator/index.js';
-import { ERROR_TYPES, parseSessionRecord, type Run } from '../../src/index.js';
+import { ERROR_TYPES, type Run } from '../../src/index.js';
+import { parseSessionRecord } from '../../src/services/session-store.js';
 import { classify } from './faults.js';
 import { ATTEMPT_HEADER, MODEL, TRACKING_KEY, type CallName, type ClientAttempt, type Press, type UserOutcome } from './user.js';
 

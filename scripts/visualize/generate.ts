@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type AnyStateMachine } from 'xstate';
-import * as library from '../../src/index.js';
+import * as library from '../../src/strategies.js';
 import { chooseRankdir, svgFontFamily, toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { machineToGraph, type MachineGraph } from './model.js';
@@ -27,7 +27,7 @@ export interface MachineEntry {
 export type GeneratedFiles = Map<string, string>;
 
 /**
- * Every state machine the library exports from `src/index.ts` (the strategies, the legacy wrapper
+ * Every state machine the library exports from `src/strategies.ts` (the strategies, the legacy wrapper
  * and the run-manager machine), ordered by machine id.
  */
 export function libraryMachines(): MachineEntry[] {

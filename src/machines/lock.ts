@@ -17,7 +17,8 @@ export interface HoldLockInput {
   name: string;
 }
 
-function callRelease(release: ReleaseLock): void {
+/** Calls a release, whatever it throws: the coordinator has been asked, and nothing more can be done. */
+export function callRelease(release: ReleaseLock): void {
   try {
     release();
   } catch {
@@ -25,7 +26,8 @@ function callRelease(release: ReleaseLock): void {
   }
 }
 
-function lockFailure(error: unknown): RunManagerError {
+/** A failing `acquire` as the error a caller gets. */
+export function lockFailure(error: unknown): RunManagerError {
   return toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.acquire failed');
 }
 

@@ -1,20 +1,20 @@
 /**
  * The run-manager statechart: one resolution at a time, composed of the chosen strategy machine.
  *
- * `idle → working (loadingSession → locked (waitingForLock → readingRecord → resolving → persisting)
- * → checkingVariables ⇄ fetchingVariables) → ready | error`.
+ * `idle → working (locked (waitingForLock → resolving → persisting) → checkingVariables ⇄
+ * fetchingVariables) → ready | error`. While `locked` is active, one invoked actor (`session`)
+ * holds the user's session, the single-flight lock and the session record.
  *
  * `GET_RUN` while working joins the resolution in progress; `RESET` while working is queued and
  * runs next (a `GET_RUN` after a queued reset joins that reset). Every caller is answered with an
  * emitted `settled` event carrying its request id; the facade turns those into promises.
  */
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assertEvent, assign, createMachine, emit, enqueueActions, fromPromise, sendTo, setup, type AnyStateMachine } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
-import type { Coordinator } from '../services/coordination.js';
 import type { SessionStore } from '../services/session-store.js';
 import type { Run, UserSession } from '../types.js';
-import { holdLock, type LockEvent } from './lock.js';
-import { reusePerSessionMachine } from './strategies/reuse-per-session.machine.js';
+import { holdSession, type SessionEvent, type SessionServices } from './hold-session.js';
+import { doneOutput, thrownBy } from './strategies/shared.js';
 import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
 /** One promise waiting for a resolution. */
@@ -24,16 +24,9 @@ export interface Caller {
 }
 
 /** I/O the run-manager machine needs besides the strategy's own services. */
-export interface RunManagerServices extends StrategyServices {
-  /** Resolves the user session (without its token; the facade keeps the token to itself). */
-  loadSession(): Promise<UserSession>;
-  /** Reads the validated session record for this key and user (`undefined` when absent or not theirs). */
-  readRecord(key: string, session: UserSession): Promise<CachedRun | undefined>;
-  /** Writes the session record for a run. */
-  writeRecord(key: string, session: UserSession, run: Run): Promise<void>;
+export interface RunManagerServices extends Omit<StrategyServices, 'coordinator'>, SessionServices {
   /** Fetches variables of a run by name. */
   fetchVariables(runId: string, names: string[], signal: AbortSignal): Promise<Record<string, unknown>>;
-  coordinator: Coordinator;
   sessionStore: SessionStore;
 }
 
@@ -83,7 +76,7 @@ export interface RunManagerContext extends RunManagerInput {
 export type RunManagerEvent =
   | { type: 'GET_RUN'; requestId: number; variables?: string[]; createOptions?: Record<string, unknown> }
   | { type: 'RESET'; requestId: number; createOptions?: Record<string, unknown> }
-  | LockEvent;
+  | SessionEvent;
 
 /** Events the run-manager machine emits (listen with `actor.on(type, …)`). */
 export type RunManagerEmitted =
@@ -124,6 +117,17 @@ function fresh(mode: ResolutionMode, callers: Caller[], createOptions: Record<st
   };
 }
 
+/** Stands in for the strategy until one is provided: it ends at once with an error. */
+const noStrategy: AnyStateMachine = createMachine({
+  id: 'no-strategy',
+  initial: 'error',
+  states: { error: { type: 'final' } },
+  output: (): StrategyOutput => ({
+    ok: false,
+    error: new RunManagerError('INVALID_OPTIONS', 'No strategy: provide one as the `strategy` actor'),
+  }),
+});
+
 /**
  * The run-manager statechart. Provide the strategy as the `strategy` actor.
  *
@@ -142,64 +146,95 @@ export const runManagerMachine = setup({
     events: {} as RunManagerEvent,
     input: {} as RunManagerInput,
     emitted: {} as RunManagerEmitted,
-    children: {} as {
-      loadSession: 'loadSession';
-      lock: 'holdLock';
-      readRecord: 'readRecord';
-      strategy: 'strategy';
-      writeRecord: 'writeRecord';
-      fetchVariables: 'fetchVariables';
-    },
+    children: {} as { session: 'holdSession'; strategy: 'strategy'; fetchVariables: 'fetchVariables' },
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: {
-    loadSession: fromPromise<UserSession, { services: RunManagerServices }>(({ input }) => input.services.loadSession()),
-    holdLock,
-    readRecord: fromPromise<CachedRun | undefined, { services: RunManagerServices; key: string | false; session: UserSession }>(
-      async ({ input }) => (input.key ? input.services.readRecord(input.key, input.session) : undefined),
-    ),
-    // The default strategy; a manager provides its own with `.provide({ actors: { strategy } })`.
-    strategy: reusePerSessionMachine,
-    writeRecord: fromPromise<void, { services: RunManagerServices; key: string | false; session: UserSession; run: Run | null }>(
-      async ({ input }) => {
-        if (input.key && input.run?.id) await input.services.writeRecord(input.key, input.session, input.run);
-      },
-    ),
+    holdSession,
+    // A placeholder, so that no strategy is bundled along: a manager provides its own with
+    // `.provide({ actors: { strategy } })`.
+    strategy: noStrategy,
     fetchVariables: fromPromise<Record<string, unknown>, { services: RunManagerServices; runId: string; names: string[] }>(
       ({ input, signal }) => input.services.fetchVariables(input.runId, input.names, signal),
     ),
   },
   guards: {
-    lacksRequiredAuth: ({ context }, params: { session: UserSession }) => context.requiresAuth && !params.session.userId,
-    strategySucceeded: (_, params: { output: StrategyOutput }) => params.output.ok,
+    strategySucceeded: ({ event }) => doneOutput<StrategyOutput>(event).ok,
     needsVariables: ({ context }) => missingVariables(context).length > 0,
     hasQueuedReset: ({ context }) => context.queuedReset !== null,
   },
   actions: {
-    startGetRun: assign((_, params: { requestId: number; variables?: string[]; createOptions?: Record<string, unknown> }) =>
-      fresh('getRun', [{ requestId: params.requestId, variables: params.variables ?? [] }], params.createOptions),
-    ),
-    startReset: assign((_, params: { requestId: number; createOptions?: Record<string, unknown> }) =>
-      fresh('reset', [{ requestId: params.requestId, variables: [] }], params.createOptions),
-    ),
-    startQueuedReset: assign(({ context }) => fresh('reset', context.queuedReset?.callers ?? [], context.queuedReset?.createOptions)),
-    clearQueuedReset: assign({ queuedReset: null }),
-    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
-    joinResolution: assign(({ context }, params: { requestId: number; variables?: string[] }) => {
-      const caller = { requestId: params.requestId, variables: params.variables ?? [] };
+    startGetRun: assign(({ event }) => {
+      assertEvent(event, 'GET_RUN');
+      return fresh('getRun', [{ requestId: event.requestId, variables: event.variables ?? [] }], event.createOptions);
+    }),
+    startReset: assign(({ event }) => {
+      assertEvent(event, 'RESET');
+      return fresh('reset', [{ requestId: event.requestId, variables: [] }], event.createOptions);
+    }),
+    startQueuedReset: assign(({ context }) => ({
+      ...fresh('reset', context.queuedReset?.callers ?? [], context.queuedReset?.createOptions),
+      queuedReset: null,
+    })),
+    joinResolution: assign(({ context, event }) => {
+      assertEvent(event, 'GET_RUN');
+      const caller = { requestId: event.requestId, variables: event.variables ?? [] };
       // A getRun after a queued reset wants the run that reset makes.
       if (context.queuedReset) {
         return { queuedReset: { ...context.queuedReset, callers: [...context.queuedReset.callers, caller] } };
       }
       return { callers: [...context.callers, caller] };
     }),
-    queueReset: assign(({ context }, params: { requestId: number; createOptions?: Record<string, unknown> }) => {
-      const caller = { requestId: params.requestId, variables: [] };
+    queueReset: assign(({ context, event }) => {
+      assertEvent(event, 'RESET');
+      const caller = { requestId: event.requestId, variables: [] };
       return {
         queuedReset: context.queuedReset
           ? { ...context.queuedReset, callers: [...context.queuedReset.callers, caller] }
-          : { callers: [caller], createOptions: params.createOptions },
+          : { callers: [caller], createOptions: event.createOptions },
       };
+    }),
+    keepSession: assign(({ event }) => {
+      assertEvent(event, 'SESSION_READY');
+      return { session: event.session, cachedRun: event.cachedRun };
+    }),
+    rememberSessionFailure: assign(({ event }) => {
+      assertEvent(event, 'SESSION_FAILED');
+      return { error: event.error };
+    }),
+    warnAboutStore: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, ['SESSION_READY', 'PERSISTED']);
+      if (event.warning) enqueue.emit({ type: 'warning', message: event.warning.message, error: event.warning.error });
+    }),
+    keepResolvedRun: assign(({ event }) => {
+      const output = doneOutput<Extract<StrategyOutput, { ok: true }>>(event);
+      // A run loaded or queried with include= already carries the variables asked for.
+      const carried = output.run ? carriedVariables(output.run) : {};
+      return {
+        run: output.run,
+        value: output.run ? undefined : (output as { value?: unknown }).value,
+        createInDoubt: false,
+        variables: carried,
+        attemptedVariables: Object.keys(carried),
+      };
+    }),
+    rememberStrategyFailure: assign(({ event }) => {
+      const output = doneOutput<Extract<StrategyOutput, { ok: false }>>(event);
+      return { error: output.error, createInDoubt: output.createInDoubt === true };
+    }),
+    rememberStrategyCrash: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'HTTP_ERROR', 'The strategy failed') })),
+    persistRun: sendTo('session', ({ context }) => ({ type: 'PERSIST' as const, run: context.run })),
+    keepVariables: assign(({ context, event }) => ({
+      variables: { ...context.variables, ...doneOutput<Record<string, unknown>>(event) },
+      attemptedVariables: unique([...context.attemptedVariables, ...missingVariables(context)]),
+    })),
+    giveUpOnVariables: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.assign({
+        variablesFailed: true,
+        attemptedVariables: unique([...context.attemptedVariables, ...missingVariables(context)]),
+      });
+      const message = 'Could not fetch the requested variables';
+      enqueue(emit({ type: 'warning', message, error: toRunManagerError(thrownBy(event), 'HTTP_ERROR') }));
     }),
     settleCallers: enqueueActions(({ context, enqueue }) => {
       for (const caller of context.callers) {
@@ -218,13 +253,6 @@ export const runManagerMachine = setup({
       }
       enqueue.assign({ callers: [] });
     }),
-    warn: enqueueActions(({ enqueue }, params: { message: string; error: unknown }) => {
-      enqueue.emit({
-        type: 'warning',
-        message: params.message,
-        error: toRunManagerError(params.error, 'HTTP_ERROR', params.message),
-      });
-    }),
   },
 }).createMachine({
   id: 'run-manager',
@@ -242,86 +270,43 @@ export const runManagerMachine = setup({
   states: {
     idle: {
       on: {
-        GET_RUN: { target: 'working', actions: { type: 'startGetRun', params: ({ event }) => event } },
-        RESET: { target: 'working', actions: { type: 'startReset', params: ({ event }) => event } },
+        GET_RUN: { target: 'working', actions: 'startGetRun' },
+        RESET: { target: 'working', actions: 'startReset' },
       },
     },
     working: {
       tags: 'busy',
       on: {
-        GET_RUN: { actions: { type: 'joinResolution', params: ({ event }) => event } },
-        RESET: { actions: { type: 'queueReset', params: ({ event }) => event } },
+        GET_RUN: { actions: 'joinResolution' },
+        RESET: { actions: 'queueReset' },
       },
-      initial: 'loadingSession',
+      initial: 'locked',
       states: {
-        loadingSession: {
-          invoke: {
-            id: 'loadSession',
-            src: 'loadSession',
-            input: ({ context }) => ({ services: context.services }),
-            onDone: [
-              {
-                guard: { type: 'lacksRequiredAuth', params: ({ event }) => ({ session: event.output }) },
-                target: '#run-manager.error',
-                actions: assign({
-                  error: ({ context }) =>
-                    new RunManagerError(
-                      'UNAUTHORIZED',
-                      `No user-session available: strategy '${context.strategyName}' requires a logged-in user`,
-                    ),
-                }),
-              },
-              { target: 'locked', actions: assign({ session: ({ event }) => event.output }) },
-            ],
-            onError: {
-              target: '#run-manager.error',
-              actions: assign({
-                error: ({ event }) => toRunManagerError(event.error, 'UNAUTHORIZED', 'The session provider failed'),
-              }),
-            },
-          },
-        },
         locked: {
           invoke: {
-            id: 'lock',
-            src: 'holdLock',
+            id: 'session',
+            src: 'holdSession',
             input: ({ context }) => ({
-              coordinator: context.services.coordinator,
-              name: `run-lifecycle:${context.sessionKey || context.lockKey}:${context.session?.userId ?? ''}`,
+              services: context.services,
+              requiresAuth: context.requiresAuth,
+              strategyName: context.strategyName,
+              recordKey: context.cachesRun ? context.sessionKey : false,
+              lockKey: context.sessionKey || context.lockKey,
             }),
           },
           initial: 'waitingForLock',
           states: {
             waitingForLock: {
               on: {
-                LOCK_ACQUIRED: 'readingRecord',
-                LOCK_FAILED: { target: '#run-manager.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
-              },
-            },
-            readingRecord: {
-              invoke: {
-                id: 'readRecord',
-                src: 'readRecord',
-                input: ({ context }) => ({
-                  services: context.services,
-                  key: context.cachesRun ? context.sessionKey : false,
-                  session: context.session ?? {},
-                }),
-                onDone: { target: 'resolving', actions: assign({ cachedRun: ({ event }) => event.output }) },
-                onError: {
-                  target: 'resolving',
-                  actions: [
-                    assign({ cachedRun: undefined }),
-                    { type: 'warn', params: ({ event }) => ({ message: 'Could not read the session store', error: event.error }) },
-                  ],
-                },
+                SESSION_READY: { target: 'resolving', actions: ['keepSession', 'warnAboutStore'] },
+                SESSION_FAILED: { target: '#run-manager.error', actions: 'rememberSessionFailure' },
               },
             },
             resolving: {
               invoke: {
                 id: 'strategy',
                 src: 'strategy',
-                input: ({ context }) => ({
+                input: ({ context }: { context: RunManagerContext }): StrategyInput => ({
                   mode: context.mode,
                   config: context.config,
                   session: context.session ?? {},
@@ -330,56 +315,18 @@ export const runManagerMachine = setup({
                   createOptions: context.createOptions,
                   services: context.services,
                   createInDoubt: context.createInDoubt,
-                  variables: unique(context.callers.flatMap((caller) => caller.variables)),
+                  variables: unique(context.callers.flatMap((caller: Caller) => caller.variables)),
                 }),
                 onDone: [
-                  {
-                    guard: { type: 'strategySucceeded', params: ({ event }) => ({ output: event.output }) },
-                    target: 'persisting',
-                    actions: assign(({ event }) => {
-                      const output = event.output;
-                      if (!output.ok) return {};
-                      // A run loaded or queried with include= already carries the variables asked for.
-                      const carried = output.run ? carriedVariables(output.run) : {};
-                      return {
-                        run: output.run,
-                        value: output.run ? undefined : output.value,
-                        createInDoubt: false,
-                        variables: carried,
-                        attemptedVariables: Object.keys(carried),
-                      };
-                    }),
-                  },
-                  {
-                    target: '#run-manager.error',
-                    actions: assign({
-                      error: ({ event }) => (event.output.ok ? null : event.output.error),
-                      createInDoubt: ({ event }) => !event.output.ok && event.output.createInDoubt === true,
-                    }),
-                  },
+                  { guard: 'strategySucceeded', target: 'persisting', actions: 'keepResolvedRun' },
+                  { target: '#run-manager.error', actions: 'rememberStrategyFailure' },
                 ],
-                onError: {
-                  target: '#run-manager.error',
-                  actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'HTTP_ERROR', 'The strategy failed') }),
-                },
+                onError: { target: '#run-manager.error', actions: 'rememberStrategyCrash' },
               },
             },
             persisting: {
-              invoke: {
-                id: 'writeRecord',
-                src: 'writeRecord',
-                input: ({ context }) => ({
-                  services: context.services,
-                  key: context.cachesRun ? context.sessionKey : false,
-                  session: context.session ?? {},
-                  run: context.run,
-                }),
-                onDone: '#run-manager.working.checkingVariables',
-                onError: {
-                  target: '#run-manager.working.checkingVariables',
-                  actions: { type: 'warn', params: ({ event }) => ({ message: 'Could not write the session store', error: event.error }) },
-                },
-              },
+              entry: 'persistRun',
+              on: { PERSISTED: { target: '#run-manager.working.checkingVariables', actions: 'warnAboutStore' } },
             },
           },
         },
@@ -391,23 +338,8 @@ export const runManagerMachine = setup({
             id: 'fetchVariables',
             src: 'fetchVariables',
             input: ({ context }) => ({ services: context.services, runId: context.run!.id, names: missingVariables(context) }),
-            onDone: {
-              target: 'checkingVariables',
-              actions: assign(({ context, event }) => ({
-                variables: { ...context.variables, ...event.output },
-                attemptedVariables: unique([...context.attemptedVariables, ...missingVariables(context)]),
-              })),
-            },
-            onError: {
-              target: 'checkingVariables',
-              actions: [
-                assign(({ context }) => ({
-                  variablesFailed: true,
-                  attemptedVariables: unique([...context.attemptedVariables, ...missingVariables(context)]),
-                })),
-                { type: 'warn', params: ({ event }) => ({ message: 'Could not fetch the requested variables', error: event.error }) },
-              ],
-            },
+            onDone: { target: 'checkingVariables', actions: 'keepVariables' },
+            onError: { target: 'checkingVariables', actions: 'giveUpOnVariables' },
           },
         },
       },
@@ -415,19 +347,19 @@ export const runManagerMachine = setup({
     ready: {
       tags: 'ready',
       entry: 'settleCallers',
-      always: { guard: 'hasQueuedReset', target: 'working', actions: ['startQueuedReset', 'clearQueuedReset'] },
+      always: { guard: 'hasQueuedReset', target: 'working', actions: 'startQueuedReset' },
       on: {
-        GET_RUN: { target: 'working', actions: { type: 'startGetRun', params: ({ event }) => event } },
-        RESET: { target: 'working', actions: { type: 'startReset', params: ({ event }) => event } },
+        GET_RUN: { target: 'working', actions: 'startGetRun' },
+        RESET: { target: 'working', actions: 'startReset' },
       },
     },
     error: {
       tags: 'error',
       entry: 'failCallers',
-      always: { guard: 'hasQueuedReset', target: 'working', actions: ['startQueuedReset', 'clearQueuedReset'] },
+      always: { guard: 'hasQueuedReset', target: 'working', actions: 'startQueuedReset' },
       on: {
-        GET_RUN: { target: 'working', actions: { type: 'startGetRun', params: ({ event }) => event } },
-        RESET: { target: 'working', actions: { type: 'startReset', params: ({ event }) => event } },
+        GET_RUN: { target: 'working', actions: 'startGetRun' },
+        RESET: { target: 'working', actions: 'startReset' },
       },
     },
   },

@@ -158,32 +158,23 @@ export function createWebLocksCoordinator(locks: WebLockManager, fallback: Coord
 
 /** A coordinator that can give back, at once, every lock taken through it. */
 export interface TrackedCoordinator extends Coordinator {
-  /** Releases every lock held through this coordinator, stops every wait, and refuses later calls. */
+  /** Releases every lock held through this coordinator (and any granted later), and refuses later calls. */
   releaseAll(): void;
 }
 
 /**
- * Wraps a coordinator so that its owner (one manager) can release everything it holds or waits for
- * in one call: when the manager stops, or its actor fails in a state whose clean-up never runs.
+ * Wraps a coordinator so that its owner (one manager) can release everything it holds in one call:
+ * when the manager stops, or its actor fails in a state whose clean-up never runs. A wait still
+ * queued then is answered by releasing the lock as soon as it is granted.
  */
 export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
   const releases = new Set<ReleaseLock>();
-  const waits = new Set<AbortController>();
   let closed = false;
   return {
     async acquire(name, signal) {
       if (closed || signal?.aborted) throw abortedError();
-      const wait = new AbortController();
-      const forward = () => wait.abort();
-      signal?.addEventListener('abort', forward, { once: true });
-      waits.add(wait);
-      let granted: ReleaseLock;
-      try {
-        granted = await coordinator.acquire(name, wait.signal);
-      } finally {
-        waits.delete(wait);
-        signal?.removeEventListener('abort', forward);
-      }
+      // The caller's own signal is passed on as it is: one abort controller per wait is the caller's, not ours too.
+      const granted = await coordinator.acquire(name, signal);
       // Not a release function: hand it on as it is, for the caller to refuse.
       if (typeof granted !== 'function') return granted;
       let released = false;
@@ -193,7 +184,7 @@ export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
         releases.delete(release);
         granted();
       };
-      if (closed || wait.signal.aborted) {
+      if (closed || signal?.aborted) {
         release();
         throw abortedError();
       }
@@ -202,7 +193,6 @@ export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
     },
     releaseAll() {
       closed = true;
-      for (const wait of [...waits]) wait.abort();
       for (const release of [...releases]) {
         try {
           release();

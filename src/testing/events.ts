@@ -72,7 +72,7 @@ export function outcomeLabels(variants: readonly OutcomeVariant[]): string[] {
  *
  * @example
  * ```ts
- * delayOf('xstate.after.recoveryDelay.reuse-last-initialized.waitingToRecover', snapshot); // 'recoveryDelay'
+ * delayOf('xstate.after.waitBeforeLookingAgain.find-created-run.waiting', snapshot); // 'waitBeforeLookingAgain'
  * ```
  */
 export function delayOf(type: string, snapshot: AnyMachineSnapshot): string {

@@ -12,7 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPECIFIC_RUN_ID } from '../../examples/playground/presets.js';
 import { startPlayground, type Playground } from '../../examples/playground/server.js';
-import { reusePerSessionMachine, STRATEGY, type RunManagerErrorType, type StrategyName } from '../../src/index.js';
+import { STRATEGY, type RunManagerErrorType, type StrategyName } from '../../src/index.js';
+import { reusePerSessionMachine } from '../../src/machines/strategies/reuse-per-session.machine.js';
 import { apiRequests, launchChromium } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

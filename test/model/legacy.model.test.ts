@@ -1,5 +1,5 @@
 /**
- * Model-based paths of the legacy wrapper (a seeds-style `{ getRun, reset }` strategy): it creates
+ * Model-based paths of the legacy wrapper (a `{ getRun, reset }` strategy as the original library took): it creates
  * a run through the real Run API client, returns a value without a run, rejects with the original's
  * `{ type, message }`, or fails on HTTP — for getRun and reset.
  */

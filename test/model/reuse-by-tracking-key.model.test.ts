@@ -1,9 +1,10 @@
 /**
  * Model-based paths of reuse-by-tracking-key: settings (unlimited, limited, without tracking key,
  * throwing), reuse, the run limit on getRun and on reset (reached, no `Content-Range` total),
- * creates with and without `onCreate`, and a lost create answer (`recovering`, then
- * `waitingToRecover` and a look again while nothing new is found or the look fails, up to 3 more
- * times) — replayed against the real Run API client, with scripted settings and `onCreate`.
+ * creates with and without `onCreate`, and a lost create answer (`recovering`: the find-created-run
+ * search finds the run it made, or gives up and the create's failure stands), the lock failing, and
+ * stops while the lock is held or awaited — replayed against the real Run API client, with scripted
+ * settings and `onCreate`.
  */
 import { expect } from 'vitest';
 import { reuseByTrackingKeyMachine } from '../../src/machines/strategies/reuse-by-tracking-key.machine.js';
@@ -25,10 +26,11 @@ import {
   throws,
   type ModelItem,
 } from './support/http-script.js';
-import { createFailures, failingLook } from './support/recovery.js';
+import { createFailures, findCreatedRunOutcomes } from './support/recovery.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
+import { quickFindCreatedRun } from '../helpers/fake-services.js';
 
 const keyedRun: Run = { ...createdRun, id: 'r-keyed', scope: { group: 'g1', trackingKey: 'tk' } };
 const replacement: Run = { id: 'r-replaced', model: createdRun.model };
@@ -61,7 +63,7 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
     createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
-    findCreatedRun: [queried('found the new run', [createdRun], 1), queried('nothing new', [], 0), ...failingLook],
+    findCreatedRun: findCreatedRunOutcomes(createdRun),
     runOnCreate: [
       doneFrom('keeps the run', (snapshot) => snapshot.context.run, [returns('onCreate', undefined)]),
       done('replaces the run', replacement, returns('onCreate', replacement)),
@@ -70,8 +72,8 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
   },
 });
 
-// The replay waits for the actor's own recoveryDelay timer at every `after: recoveryDelay` step: 1 ms, not 200 ms and up.
-const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } });
+// The search waits between looks on its own timer: 1 ms, not 200 ms and up.
+const quick = reuseByTrackingKeyMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
 
 modelSuite(
   'reuse-by-tracking-key',

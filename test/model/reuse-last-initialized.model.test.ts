@@ -1,9 +1,9 @@
 /**
  * Model-based paths of reuse-last-initialized: reuse the newest initialised run, or create,
  * initialise and flag one; a failed init or flag trashes the half-made run (`compensating`); a lost
- * create answer is recovered (`recovering` finds the unflagged run it made, or waits in
- * `waitingToRecover` and looks again, up to 3 more times), and a later getRun of the same manager
- * looks for that run first (`findingHalfMadeRun`) — replayed against the real Run API client.
+ * create answer is recovered (`recovering`, the find-created-run search, finds the unflagged run it
+ * made, or reports the create's failure), and a later getRun of the same manager looks for that run
+ * first (`findingHalfMadeRun`) — replayed against the real Run API client.
  */
 import {
   prepareReuseLastInitializedOptions,
@@ -13,8 +13,9 @@ import { createStrategyModel, placeholderServices } from '../../src/testing/inde
 import type { Run } from '../../src/types.js';
 import { createdRun, session } from './support/fixtures.js';
 import { done, errors, failed, http, QUERY, queried, requestFailures, responses, runPath, type ModelItem } from './support/http-script.js';
-import { createFailures, failingLook } from './support/recovery.js';
+import { createFailures, findCreatedRunOutcomes } from './support/recovery.js';
 import { liveServices, modelSuite } from './support/suite.js';
+import { quickFindCreatedRun } from '../helpers/fake-services.js';
 
 const initializedRun: Run = { ...createdRun, id: 'r-init', isInitComplete: true };
 const flaggedRun: Run = { ...createdRun, isInitComplete: true };
@@ -46,7 +47,8 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
     createRun: [done('created', createdRun, http('POST', runPath(), { status: 201, json: createdRun })), ...createFailures],
-    findCreatedRun: [queried('half-made run', [createdRun], 1), queried('only flagged runs', [initializedRun], 1), ...failingLook],
+    // The run the lost create made carries no flag yet.
+    findCreatedRun: findCreatedRunOutcomes(createdRun),
     findHalfMadeRun: [
       queried('half-made run', [createdRun], 1),
       queried('nothing half-made', [], 0),
@@ -67,8 +69,8 @@ const model = createStrategyModel<ModelItem>(reuseLastInitializedMachine, {
   },
 });
 
-// The replay waits for the actor's own recoveryDelay timer at every `after: recoveryDelay` step: 1 ms, not 200 ms and up.
-const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
+// The search waits between looks on its own timer: 1 ms, not 200 ms and up.
+const quick = reuseLastInitializedMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
 
 modelSuite('reuse-last-initialized', model, (h, script, path) => ({
   machine: quick,

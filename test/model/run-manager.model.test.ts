@@ -1,10 +1,10 @@
 /**
  * Model-based paths of the run-manager machine: getRun and reset from idle, ready and error;
  * callers joining a resolution and resets queued behind it (bounded to three waiting callers);
- * waiting for the single-flight lock (handed over, or a coordinator that fails), and stopped while
- * waiting for it or holding it (nothing may stay held); a session provider that fails or has no user (with and
- * without `requiresAuth`); session-store reads and writes that fail; a strategy that answers, fails
- * or crashes; variables fetched or not.
+ * the session actor answering (a user with or without a record, no user, an unreadable store) or
+ * failing (the provider, a missing user where one is required, the coordinator), and the replay
+ * stopped while waiting for the lock or holding it (nothing may stay held); session-store writes
+ * that fail; a strategy that answers, fails or crashes; variables fetched or not.
  *
  * The strategy is a one-request machine (`modelStrategy`) that creates a run through the real Run
  * API client; variables come through the real client too. The coordinator, session provider and
@@ -12,7 +12,7 @@
  */
 import { expect } from 'vitest';
 import { assign, setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import { isRunManagerError, type RunManagerError } from '../../src/errors.js';
+import { isRunManagerError, RunManagerError } from '../../src/errors.js';
 import {
   runManagerMachine,
   type RunManagerContext,
@@ -39,7 +39,7 @@ import {
   throws,
   type ModelItem,
 } from './support/http-script.js';
-import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
+import { scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 
 interface ModelStrategyContext extends StrategyInput {
@@ -104,6 +104,14 @@ const willWrite = (snapshot: AnyMachineSnapshot) => hasKey(snapshot) && Boolean(
 
 const record = { v: 1, runId: 'r-old', id: 'r-old', userId: 'u1', model: MODEL, savedAt: 1 };
 const variablesPath = runPath(`${createdRun.id}/variables/`);
+const requiresAuth = (snapshot: AnyMachineSnapshot) => ctx(snapshot).requiresAuth;
+const storeFailure = (message: string) => ({ message, error: new RunManagerError('HTTP_ERROR', 'store failed') });
+/** The session actor's calls before it answers: the provider, the lock, then the record when there is a key. */
+const prepared = (user: object, read?: ModelItem) => (snapshot: AnyMachineSnapshot) => [
+  returns('loadSession', user),
+  returns('acquire'),
+  ...(hasKey(snapshot) && read ? [read] : []),
+];
 
 const events: Record<string, EventVariant<ModelItem>[]> = {
   GET_RUN: [
@@ -111,30 +119,75 @@ const events: Record<string, EventVariant<ModelItem>[]> = {
     { label: 'price', event: (s) => ({ type: 'GET_RUN', requestId: nextRequestId(s), variables: ['price'] }) },
   ],
   RESET: [{ label: 'reset', event: (s) => ({ type: 'RESET', requestId: nextRequestId(s) }) }],
-  // The coordinator hands the lock over (or fails); the lock actor sends LOCK_ACQUIRED / LOCK_FAILED itself.
-  ...lockEvents,
+  // The session actor (provider → lock → record) answers with one of these itself.
+  SESSION_READY: [
+    {
+      label: 'user, no record',
+      produced: true,
+      event: { type: 'SESSION_READY', session, cachedRun: undefined },
+      script: prepared(session, returns('readRecord', undefined)),
+    },
+    {
+      label: 'user, record',
+      produced: true,
+      when: hasKey,
+      event: { type: 'SESSION_READY', session, cachedRun: record },
+      script: prepared(session, returns('readRecord', record)),
+    },
+    {
+      label: 'store unreadable',
+      produced: true,
+      when: hasKey,
+      event: { type: 'SESSION_READY', session, cachedRun: undefined, warning: storeFailure('Could not read the session store') },
+      script: prepared(session, throws('readRecord', new Error('store failed'))),
+    },
+    {
+      label: 'no user',
+      produced: true,
+      when: (snapshot) => !requiresAuth(snapshot),
+      event: { type: 'SESSION_READY', session: {}, cachedRun: undefined },
+      script: prepared({}, returns('readRecord', undefined)),
+    },
+  ],
+  SESSION_FAILED: [
+    {
+      label: 'provider fails',
+      produced: true,
+      event: { type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', 'The session provider failed: session provider failed') },
+      script: [throws('loadSession', new Error('session provider failed'))],
+    },
+    {
+      label: 'no user, auth required',
+      produced: true,
+      when: requiresAuth,
+      event: { type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', 'No user-session available') },
+      script: [returns('loadSession', {})],
+    },
+    {
+      label: 'coordinator fails',
+      produced: true,
+      event: { type: 'SESSION_FAILED', error: new RunManagerError('INVALID_OPTIONS', 'coordinator.acquire failed: locks unavailable') },
+      script: [returns('loadSession', session), throws('acquire', new Error('locks unavailable'))],
+    },
+  ],
+  PERSISTED: [
+    // Without a key or a run the actor writes nothing: it answers at once.
+    { label: 'written', produced: true, event: { type: 'PERSISTED' }, script: (s) => (willWrite(s) ? [returns('writeRecord')] : []) },
+    {
+      label: 'write fails',
+      produced: true,
+      when: willWrite,
+      event: { type: 'PERSISTED', warning: storeFailure('Could not write the session store') },
+      script: [throws('writeRecord', new Error('store failed'))],
+    },
+  ],
 };
 
 const outcomes: Record<string, OutcomeVariant<ModelItem>[]> = {
-  loadSession: [
-    done('user', session, returns('loadSession', session)),
-    done('no user', {}, returns('loadSession', {})),
-    failed('provider fails', new Error('session provider failed'), throws('loadSession', new Error('session provider failed'))),
-  ],
-  readRecord: [
-    // Without a key the machine reads nothing: the actor answers at once.
-    { label: 'no record', output: undefined, script: (s) => (hasKey(s) ? [returns('readRecord', undefined)] : []) },
-    { ...done('record', record, returns('readRecord', record)), when: hasKey },
-    { ...failed('read fails', new Error('store read failed'), throws('readRecord', new Error('store read failed'))), when: hasKey },
-  ],
   strategy: [
     done('created', { ok: true, run: markRun(createdRun, true) }, http('POST', runPath(), { status: 201, json: createdRun })),
     done('503', { ok: false, error: errors.unavailable() }, http('POST', runPath(), responses.unavailable)),
     failed('crashed', errors.network(), http('POST', runPath(), responses.network)),
-  ],
-  writeRecord: [
-    { label: 'written', output: undefined, script: (s) => (willWrite(s) ? [returns('writeRecord')] : []) },
-    { ...failed('write fails', new Error('store write failed'), throws('writeRecord', new Error('store write failed'))), when: willWrite },
   ],
   fetchVariables: [
     done('values', { price: 1 }, http('GET', variablesPath, { status: 200, json: { price: 1 } })),
@@ -158,19 +211,15 @@ const model = createPathModel<ModelItem>(machine, {
       input: 'caching',
       steps: [
         'GET_RUN: price',
-        'done: user',
-        'LOCK_ACQUIRED: lock free',
         'RESET: reset',
         'GET_RUN: plain',
-        'done: no record',
+        'SESSION_READY: user, no record',
         'done: created',
-        'done: written',
+        'PERSISTED: written',
         'done: values',
-        'done: user',
-        'LOCK_ACQUIRED: lock free',
-        'done: record',
+        'SESSION_READY: user, record',
         'done: created',
-        'done: written',
+        'PERSISTED: written',
       ],
     },
     // Two getRun calls waiting for the lock, then a store that fails both ways.
@@ -178,12 +227,10 @@ const model = createPathModel<ModelItem>(machine, {
       input: 'caching',
       steps: [
         'GET_RUN: plain',
-        'done: user',
         'GET_RUN: price',
-        'LOCK_ACQUIRED: lock free',
-        'error: read fails',
+        'SESSION_READY: store unreadable',
         'done: created',
-        'error: write fails',
+        'PERSISTED: write fails',
         'error: 503',
       ],
     },
@@ -192,9 +239,8 @@ const model = createPathModel<ModelItem>(machine, {
   filter: (s, event) => {
     if (!s.matches('working') || (event.type !== 'GET_RUN' && event.type !== 'RESET')) return true;
     if (waiting(s) >= 3) return false;
-    // Without a key, reading and writing the record finish at once: no event can come in between.
-    const instant = s.matches({ working: { locked: 'readingRecord' } }) || s.matches({ working: { locked: 'persisting' } });
-    return hasKey(s) || !instant;
+    // With nothing to write, persisting finishes at once: no event can come in between.
+    return !s.matches({ working: { locked: 'persisting' } }) || willWrite(s);
   },
   // What decides the machine's next steps: the callers (their variables), the queued reset, the
   // mode, whether a run is there once resolved, and which variables were tried.

@@ -6,7 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { assign, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { RunManagerError, strategyActors, markRun, strategyOutput, type StrategyInput, type StrategyOutput } from '../../src/index.js';
+import { RunManagerError } from '../../src/index.js';
+import * as strategyActors from '../../src/machines/strategies/actors.js';
+import { markRun, strategyOutput } from '../../src/machines/strategies/shared.js';
+import { type StrategyInput, type StrategyOutput } from '../../src/machines/strategies/types.js';
 import type { RunApi } from '../../src/services/api-types.js';
 import type { Run } from '../../src/types.js';
 import { runManagerMachine, type RunManagerServices } from '../../src/machines/run-manager.machine.js';
@@ -368,19 +371,27 @@ describe('run-lifecycle/testing on any machine', () => {
       events: {
         GET_RUN: [{ label: 'getRun', event: { type: 'GET_RUN', requestId: 1, variables: [] } }],
         RESET: [{ label: 'reset', event: { type: 'RESET', requestId: 2 } }],
-        LOCK_ACQUIRED: [{ label: 'lock free', produced: true }],
+        // The session actor answers itself; with in-memory fakes the replay sends its answers.
+        SESSION_READY: [
+          { label: 'no record', produced: true, event: { type: 'SESSION_READY', session: { userId: 'u1' }, cachedRun: undefined } },
+          {
+            label: 'store unreadable',
+            produced: true,
+            event: {
+              type: 'SESSION_READY',
+              session: { userId: 'u1' },
+              cachedRun: undefined,
+              warning: { message: 'Could not read the session store', error: new RunManagerError('HTTP_ERROR', 'store read failed') },
+            },
+          },
+        ],
+        PERSISTED: [{ label: 'written', produced: true, event: { type: 'PERSISTED' } }],
       },
       outcomes: {
-        loadSession: [{ label: 'user', output: { userId: 'u1' } }],
-        readRecord: [
-          { label: 'no record', output: undefined },
-          { label: 'read fails', error: new Error('store read failed') },
-        ],
         strategy: [
           { label: 'created', output: { ok: true, run: created } },
           { label: 'failed', output: { ok: false, error: unavailable } },
         ],
-        writeRecord: [{ label: 'written', output: undefined }],
       },
       // Bound the self-loops: nobody joins or queues while a resolution is in progress.
       filter: (snapshot, event) => !(snapshot.matches('working') && (event.type === 'GET_RUN' || event.type === 'RESET')),
@@ -388,11 +399,13 @@ describe('run-lifecycle/testing on any machine', () => {
     });
     for (const path of rm.paths) await rm.replay(path);
     const coverage = rm.replayedCoverage();
-    // No variant makes a session provider fail, fetches variables, or queues a reset: those stay uncovered, and are listed.
-    expect(coverage.transitions.uncovered).toContain('working.loadingSession --xstate.error.actor.loadSession--> error');
+    // No variant makes the strategy crash, fetches variables, or queues a reset: those stay uncovered, and are listed.
+    expect(coverage.transitions.uncovered).toContain('working.locked.resolving --xstate.error.actor.strategy--> error');
     expect(coverage.states.uncovered).toEqual(['working.fetchingVariables']);
     expect(
-      rm.paths.some((path) => path.description.includes('working.locked.readingRecord (error: read fails) → working.locked.resolving')),
+      rm.paths.some((path) =>
+        path.description.includes('working.locked.waitingForLock (SESSION_READY: store unreadable) → working.locked.resolving'),
+      ),
     ).toBe(true);
   });
 });

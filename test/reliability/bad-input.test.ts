@@ -7,14 +7,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevToken, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import {
-  createSessionRecord,
-  parseSessionRecord,
-  RunManager,
-  type Run,
-  type RunManagerOptions,
-  type SessionStore,
-} from '../../src/index.js';
+import { RunManager, type Run, type RunManagerOptions, type SessionStore } from '../../src/index.js';
+import { createSessionRecord, parseSessionRecord } from '../../src/services/session-store.js';
 import { startScriptedServer, type RecordedRequest, type ScriptedResponse, type ScriptedServer } from '../helpers/scripted-server.js';
 import { callRows, emulatorRows, markdownTable, optionRows, recordRows, serverRows } from './bad-input.rows.js';
 import { expectRejection, expectThrow, recordingStore, settledLog, type RecordingStore } from './helpers.js';

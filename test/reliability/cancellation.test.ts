@@ -8,7 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StateValue } from 'xstate';
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../../src/emulator/index.js';
-import { parseSessionRecord, RunManager, type Run, type RunManagerOptions } from '../../src/index.js';
+import { RunManager, type Run, type RunManagerOptions } from '../../src/index.js';
+import { parseSessionRecord } from '../../src/services/session-store.js';
 import { stateValueText } from '../../src/testing/plan.js';
 import { expectRejection, recordingStore, sleep, watchArrivals, waitForLogged, type RecordingStore } from './helpers.js';
 
@@ -147,10 +148,10 @@ const CASES: Case[] = [
     resolved: true,
   },
   {
-    name: 'run manager, loadingSession',
+    name: 'run manager, waitingForLock (loading the session)',
     strategy: 'reuse-per-session',
     mode: 'getRun',
-    state: 'parent:loadingSession',
+    state: 'parent:locked.waitingForLock',
     options: () => ({ session: () => sleep(HOLD_MS).then(() => session) }),
   },
 ];
@@ -158,7 +159,7 @@ const CASES: Case[] = [
 /** The state the manager is in: the strategy child's state, or the parent's `working` substate. */
 function stateOf(rm: RunManager, wanted: string): boolean {
   const snapshot = rm.actor.getSnapshot();
-  if (wanted.startsWith('parent:')) return snapshot.matches({ working: wanted.slice('parent:'.length) } as never);
+  if (wanted.startsWith('parent:')) return stateValueText(snapshot.value as StateValue) === `working.${wanted.slice('parent:'.length)}`;
   const child = (snapshot.children as Record<string, { getSnapshot(): { value: StateValue } } | undefined>).strategy;
   // A strategy state may be nested (`locked.fetchingLatest`): compare the dotted path.
   return child !== undefined && stateValueText(child.getSnapshot().value) === wanted;

@@ -10,7 +10,6 @@ import { createDevToken, startEmulator, type Emulator } from '../../src/emulator
 import {
   createMemorySessionStore,
   createProcessCoordinator,
-  createSessionRecord,
   RunManager,
   RunManagerError,
   type Coordinator,
@@ -18,6 +17,7 @@ import {
   type RunManagerOptions,
   type SessionStore,
 } from '../../src/index.js';
+import { createSessionRecord } from '../../src/services/session-store.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { expectRejection, sleep, watchArrivals } from './helpers.js';
 

@@ -6,7 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../../src/emulator/index.js';
-import { parseSessionRecord, RunManager, RunManagerError, type Run, type RunManagerOptions } from '../../src/index.js';
+import { RunManager, RunManagerError, type Run, type RunManagerOptions } from '../../src/index.js';
+import { parseSessionRecord } from '../../src/services/session-store.js';
 import { recordingStore, settledLog, watchArrivals, waitForLogged, type RecordingStore } from './helpers.js';
 
 const CREATE_PATH = /^\/v2\/run\/acme\/sim\/?$/;

@@ -10,7 +10,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMatrix, type MatrixCondition } from '../../src/emulator/matrix.js';
-import { RunManagerError, toMatrix, parseSessionRecord, createSessionRecord, type RunFilter } from '../../src/index.js';
+import { RunManagerError, type RunFilter } from '../../src/index.js';
+import { toMatrix } from '../../src/services/filter.js';
+import { parseSessionRecord, createSessionRecord } from '../../src/services/session-store.js';
 import { latestRunFilter } from '../../src/machines/strategies/reuse-across-sessions.machine.js';
 import { trackingKeyFilter } from '../../src/machines/strategies/reuse-by-tracking-key.machine.js';
 

@@ -8,7 +8,7 @@ import type { LoadedRun } from '../../services/api-types.js';
 import type { Run, UserSession } from '../../types.js';
 import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
-import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { CachedRun, StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /**
@@ -42,14 +42,7 @@ export interface ConditionalCreationContext extends StrategyInput<ConditionalCre
   loaded: LoadedRun | null;
 }
 
-/**
- * Calls the user's condition. It makes no request, so `signal` only stops a late answer from counting.
- *
- * @example
- * ```ts
- * invoke: { id: 'checkCondition', src: 'checkCondition', input: ({ context }) => ({ condition, run, headers, session, cachedRun }) }
- * ```
- */
+/** Calls the user's condition. It makes no request, so `signal` only stops a late answer from counting. */
 export const checkCondition = fromPromise<
   boolean,
   { condition: CreationCondition; run: Run; headers: Headers; session: UserSession; cachedRun: CachedRun }
@@ -63,8 +56,8 @@ export const checkCondition = fromPromise<
  * The conditional-creation statechart:
  * `checkingSession → loadingRun → evaluatingCondition → ready` (condition false: keep the loaded run),
  * or `→ creating → ready` (condition true, no cached run, the run is gone (404), or a reset).
- * Any other load failure is an `error`, never a silent new run (improvement 6); a condition that
- * throws or rejects is an `error` too.
+ * Any other load failure is an `error`, never a silent new run that would abandon the user's run
+ * over a passing outage; a condition that throws or rejects is an `error` too.
  *
  * @example
  * ```ts
@@ -86,8 +79,17 @@ export const conditionalCreationMachine = setup({
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     hasCachedRun: ({ context }) => context.cachedRun !== undefined,
-    isRunGone: (_, params: { error: unknown }) => isRunManagerError(params.error, 'RUN_NOT_FOUND'),
-    shouldCreate: (_, params: { verdict: boolean }) => params.verdict,
+    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    conditionSaysCreate: ({ event }) => doneOutput<boolean>(event),
+  },
+  actions: {
+    rememberLoadedRun: assign(({ event }) => ({ loaded: doneOutput<LoadedRun>(event) })),
+    keepLoadedRun: assign(({ context }) => ({ run: markRun(context.loaded!.run, false) })),
+    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberConditionFailure: assign(({ event }) => ({
+      error: toRunManagerError(thrownBy(event), 'INVALID_RESPONSE', 'strategyOptions.condition threw'),
+    })),
   },
 }).createMachine({
   id: 'conditional-creation',
@@ -105,10 +107,10 @@ export const conditionalCreationMachine = setup({
         id: 'loadRun',
         src: 'loadRunWithHeaders',
         input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
-        onDone: { target: 'evaluatingCondition', actions: assign({ loaded: ({ event }) => event.output }) },
+        onDone: { target: 'evaluatingCondition', actions: 'rememberLoadedRun' },
         onError: [
-          { guard: { type: 'isRunGone', params: ({ event }) => ({ error: event.error }) }, target: 'creating' },
-          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          { guard: 'runIsGone', target: 'creating' },
+          { target: 'error', actions: 'rememberFailure' },
         ],
       },
     },
@@ -125,15 +127,10 @@ export const conditionalCreationMachine = setup({
           cachedRun: context.cachedRun!,
         }),
         onDone: [
-          { guard: { type: 'shouldCreate', params: ({ event }) => ({ verdict: event.output }) }, target: 'creating' },
-          { target: 'ready', actions: assign({ run: ({ context }) => markRun(context.loaded!.run, false) }) },
+          { guard: 'conditionSaysCreate', target: 'creating' },
+          { target: 'ready', actions: 'keepLoadedRun' },
         ],
-        onError: {
-          target: 'error',
-          actions: assign({
-            error: ({ event }) => toRunManagerError(event.error, 'INVALID_RESPONSE', 'strategyOptions.condition threw'),
-          }),
-        },
+        onError: { target: 'error', actions: 'rememberConditionFailure' },
       },
     },
     creating: {
@@ -145,8 +142,8 @@ export const conditionalCreationMachine = setup({
           services: context.services,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'ready', actions: 'keepCreatedRun' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },
@@ -166,7 +163,7 @@ function requireCondition(value: unknown): CreationCondition {
 
 /**
  * Validates `strategyOptions` of conditional-creation: `condition` must be a function (a truthy
- * non-function is refused, not turned into a constant — weakness 13). The registry passes
+ * non-function is refused: the original turned it into a constant answer). The registry passes
  * `{ ...boundOptions, ...strategyOptions }`, so a condition bound with {@link ConditionalCreation}
  * arrives here too.
  *
@@ -198,7 +195,7 @@ export const conditionalCreationStrategy: StrategyDefinition = {
 };
 
 /**
- * The seeds' constructor form: `new ConditionalCreation(condition)` (or a plain call) gives a
+ * The original library's constructor form: `new ConditionalCreation(condition)` (or a plain call) gives a
  * strategy definition with the condition bound. The constructor is itself the conditional-creation
  * definition too, so `strategies.byName('conditional-creation')` can be registered and constructed.
  *
@@ -225,7 +222,7 @@ function bindCondition(condition: unknown): StrategyDefinition {
 }
 
 /**
- * Binds a condition to conditional-creation, as the seeds do with
+ * Binds a condition to conditional-creation, as the original library did with
  * `new (strategies.byName('conditional-creation'))(fn)`; `new` is optional. Throws `INVALID_OPTIONS`
  * when the condition is missing or not a function. A `strategyOptions.condition` given to the
  * manager still wins. Used unconstructed, it is the same definition as

@@ -1,10 +1,11 @@
 /**
- * A statechart around a strategy in the seeds' object form (`{ getRun, reset }`), so custom
- * strategies written for Epicenter.js run unchanged and still show up in the inspector.
+ * A statechart around a strategy in the original library's object form (`{ getRun, reset }`), so
+ * custom strategies written for Epicenter.js run unchanged and still show up in the inspector.
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
+import { doneOutput, thrownBy } from './shared.js';
 import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput } from './types.js';
 
 const KNOWN_TYPES = new Set<string>(ERROR_TYPES);
@@ -30,11 +31,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 /**
  * Calls the legacy strategy. Its own requests cannot be aborted, but the resolution stops waiting
  * for them as soon as the actor is stopped.
- *
- * @example
- * ```ts
- * invoke: { id: 'callStrategy', src: 'callStrategy', input: ({ context }) => ({ ... }) }
- * ```
  */
 export const callStrategy = fromPromise<
   StrategyOutput,
@@ -86,6 +82,10 @@ export const legacyStrategyMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { callStrategy },
+  actions: {
+    keepStrategyOutput: assign(({ event }) => ({ output: doneOutput<StrategyOutput>(event) })),
+    rememberFailure: assign(({ event }) => ({ output: { ok: false, error: legacyFailure(thrownBy(event)) } })),
+  },
 }).createMachine({
   id: 'legacy-strategy',
   context: ({ input }) => ({ ...input, output: null }),
@@ -105,13 +105,8 @@ export const legacyStrategyMachine = setup({
           cachedRun: context.cachedRun,
           createOptions: context.createOptions,
         }),
-        onDone: { target: 'ready', actions: assign({ output: ({ event }) => event.output }) },
-        onError: {
-          target: 'error',
-          actions: assign({
-            output: ({ event }) => ({ ok: false, error: legacyFailure(event.error) }) as StrategyOutput,
-          }),
-        },
+        onDone: { target: 'ready', actions: 'keepStrategyOutput' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },
@@ -122,11 +117,6 @@ export const legacyStrategyMachine = setup({
 /**
  * Maps what a legacy strategy rejects with to a typed error: a `RunManagerError` passes through,
  * the original's `{ type, message }` objects keep their type, an XHR-like `{ status }` is typed by status.
- *
- * @example
- * ```ts
- * legacyFailure({ type: 'UNAUTHORIZED', message: 'No user-session available' }).type; // 'UNAUTHORIZED'
- * ```
  */
 export function legacyFailure(error: unknown): RunManagerError {
   if (error instanceof RunManagerError) return error;

@@ -7,57 +7,29 @@ import { RunManagerError } from '../../errors.js';
 import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, UserSession, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
-import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /** The original's message when a multiplayer strategy runs without a logged-in user. */
 export const NO_USER_MESSAGE = 'We need an authenticated user to join a multiplayer world. (ERR: no userId in session)';
 
-/**
- * The error for a multiplayer resolution without `session.userId` (the original's type and message).
- *
- * @example
- * ```ts
- * assign({ error: () => noUserError() })
- * ```
- */
+/** The error for a multiplayer resolution without `session.userId` (the original's type and message). */
 export function noUserError(): RunManagerError {
   return new RunManagerError('UNAUTHORIZED', NO_USER_MESSAGE);
 }
 
-/**
- * The error for a user who is in no world (the original's type and message).
- *
- * @example
- * ```ts
- * noWorldError('u1').message; // 'User u1 is not part of a world'
- * ```
- */
+/** The error for a user who is in no world (the original's type and message). */
 export function noWorldError(userId: string | undefined): RunManagerError {
   return new RunManagerError('NO_WORLD_FOR_USER', `User ${userId} is not part of a world`);
 }
 
-/**
- * The `findWorld` input for a session: its user id and, when known, its group name.
- *
- * @example
- * ```ts
- * worldLookup(services, { userId: 'u1', groupName: 'g1' }); // { services, userId: 'u1', groupName: 'g1' }
- * ```
- */
+/** The `findWorld` input for a session: its user id and, when known, its group name. */
 export function worldLookup<S>(services: S, session: UserSession): { services: S; userId: string; groupName?: string } {
   const userId = session.userId ?? '';
   return session.groupName ? { services, userId, groupName: session.groupName } : { services, userId };
 }
 
-/**
- * A loaded world run as the strategy returns it: marked fresh or reused, with its world attached.
- *
- * @example
- * ```ts
- * worldRun(run, world, true); // { ...run, freshlyCreated: true, world }
- * ```
- */
+/** A loaded world run as the strategy returns it: marked fresh or reused, with a copy of its world attached. */
 export function worldRun(run: Run, world: World | null, freshlyCreated: boolean): Run {
   return world ? { ...markRun(run, freshlyCreated), world: { ...world } } : markRun(run, freshlyCreated);
 }
@@ -75,9 +47,9 @@ export interface MultiplayerContext extends StrategyInput {
  * The multiplayer statechart.
  * getRun: `checkingSession → findingWorld → gettingWorldRun → loadingRun → ready`.
  * reset: `checkingSession → findingWorld → replacingWorldRun → loadingRun → ready`.
- * No `session.userId` fails `UNAUTHORIZED` before any request and no world fails
- * `NO_WORLD_FOR_USER`, on reset too (improvement 9); the world-run body is built from the config,
- * the session and the create options only, never from the cached run.
+ * No `session.userId` fails `UNAUTHORIZED` before any request, and no world fails
+ * `NO_WORLD_FOR_USER`, on reset too. The world-run body is built from the config, the session and
+ * the create options only, never from the cached run.
  *
  * @example
  * ```ts
@@ -105,7 +77,18 @@ export const multiplayerMachine = setup({
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     lacksUser: ({ context }) => !context.session.userId,
-    lacksWorld: (_, params: { world: World | undefined }) => params.world === undefined,
+    foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
+  },
+  actions: {
+    rememberNoUser: assign({ error: () => noUserError() }),
+    rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
+    keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
+    keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    // A reset always makes a new run; getRun's world-run call says whether it made one (201).
+    keepWorldRun: assign(({ context, event }) => ({
+      run: worldRun(doneOutput<Run>(event), context.world, context.mode === 'reset' || context.worldRun!.freshlyCreated),
+    })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
   },
 }).createMachine({
   id: 'multiplayer',
@@ -115,7 +98,7 @@ export const multiplayerMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [{ guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) }, { target: 'findingWorld' }],
+      always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'findingWorld' }],
     },
     findingWorld: {
       tags: 'busy',
@@ -124,15 +107,11 @@ export const multiplayerMachine = setup({
         src: 'findWorld',
         input: ({ context }) => worldLookup(context.services, context.session),
         onDone: [
-          {
-            guard: { type: 'lacksWorld', params: ({ event }) => ({ world: event.output }) },
-            target: 'error',
-            actions: assign({ error: ({ context }) => noWorldError(context.session.userId) }),
-          },
-          { guard: 'isReset', target: 'replacingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
-          { target: 'gettingWorldRun', actions: assign({ world: ({ event }) => event.output! }) },
+          { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
+          { guard: 'isReset', target: 'replacingWorldRun', actions: 'keepWorld' },
+          { target: 'gettingWorldRun', actions: 'keepWorld' },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     gettingWorldRun: {
@@ -145,8 +124,8 @@ export const multiplayerMachine = setup({
           worldId: context.world!.id,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     replacingWorldRun: {
@@ -159,8 +138,8 @@ export const multiplayerMachine = setup({
           worldId: context.world!.id,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     loadingRun: {
@@ -169,14 +148,8 @@ export const multiplayerMachine = setup({
         id: 'loadRun',
         src: 'loadRun',
         input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
-        onDone: {
-          target: 'ready',
-          actions: assign({
-            run: ({ context, event }) =>
-              worldRun(event.output, context.world, context.mode === 'reset' || context.worldRun!.freshlyCreated),
-          }),
-        },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'ready', actions: 'keepWorldRun' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

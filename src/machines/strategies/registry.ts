@@ -1,7 +1,7 @@
 /**
  * The strategy registry: the built-in strategies by name (with the original's aliases), and
- * `register` for custom ones — a statechart that follows the strategy contract, or the seeds'
- * `{ getRun, reset }` object form (plain object, factory or class).
+ * `register` for custom ones — a statechart that follows the strategy contract, or the
+ * `{ getRun, reset }` object form of Epicenter.js strategies (plain object, factory or class).
  */
 import { StateMachine } from 'xstate';
 import { describeThrown, RunManagerError } from '../../errors.js';
@@ -9,7 +9,9 @@ import { ConditionalCreation, type ConditionalCreationConstructor } from './cond
 import { legacyStrategyMachine } from './legacy.machine.js';
 import { multiplayerStrategy } from './multiplayer.machine.js';
 import { noneStrategy } from './none.machine.js';
-import { invalidOption, isPlainObject } from './options.js';
+import { isDefinition, normaliseDefinition, type RegisterOptions, type StrategyLike } from './definition.js';
+import { closestKey, invalidOption, isPlainObject } from './options.js';
+import type { StrategyResolver } from '../../run-manager-options.js';
 import { reuseAcrossSessionsStrategy } from './reuse-across-sessions.machine.js';
 import { reuseByTrackingKeyMultiplayerStrategy } from './reuse-by-tracking-key-multiplayer.machine.js';
 import { reuseByTrackingKeyStrategy } from './reuse-by-tracking-key.machine.js';
@@ -17,6 +19,8 @@ import { reuseLastInitializedStrategy } from './reuse-last-initialized.machine.j
 import { reuseNeverStrategy } from './reuse-never.machine.js';
 import { reusePerSessionStrategy } from './reuse-per-session.machine.js';
 import type { LegacyStrategy, StrategyDefinition } from './types.js';
+
+export type { RegisterOptions, StrategyLike } from './definition.js';
 import { useSpecificRunStrategy } from './use-specific-run.machine.js';
 
 /**
@@ -50,35 +54,6 @@ export const STRATEGY_ALIASES: Readonly<Record<string, StrategyName>> = {
   'persistent-single-player': 'reuse-across-sessions',
 };
 
-/** What `register` (and the `strategy` option) accept. */
-export type StrategyLike =
-  | StrategyDefinition
-  | StateMachine<any, any, any, any, any, any, any, any, any, any, any, any, any, any>
-  | LegacyStrategy
-  | ((options: Record<string, unknown>) => LegacyStrategy)
-  | (new (options: Record<string, unknown>) => LegacyStrategy);
-
-/** Options of `register`. */
-export interface RegisterOptions {
-  /** Reject `UNAUTHORIZED` before any request when there is no logged-in user. */
-  requiresAuth?: boolean;
-}
-
-function isDefinition(value: unknown): value is StrategyDefinition {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    (value as { machine?: unknown }).machine instanceof StateMachine
-  );
-}
-
-function checkOptionKeys(keys: unknown, name: string): readonly string[] {
-  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string')) {
-    throw invalidOption('strategy', `'${name}' has optionKeys that are not an array of strings`);
-  }
-  return Object.freeze([...(keys as string[])]);
-}
-
 function assertLegacy(value: unknown, name: string): LegacyStrategy {
   if (
     value === null ||
@@ -100,19 +75,7 @@ function assertLegacy(value: unknown, name: string): LegacyStrategy {
  * ```
  */
 export function toStrategyDefinition(name: string, strategy: unknown, options: RegisterOptions = {}): StrategyDefinition {
-  if (isDefinition(strategy)) {
-    const definition: StrategyDefinition = {
-      name,
-      machine: strategy.machine,
-      requiresAuth: options.requiresAuth ?? strategy.requiresAuth,
-      cachesRun: strategy.cachesRun,
-    };
-    if (strategy.prepareOptions) definition.prepareOptions = strategy.prepareOptions;
-    if (strategy.boundOptions) definition.boundOptions = strategy.boundOptions;
-    if (strategy.optionKeys !== undefined) definition.optionKeys = checkOptionKeys(strategy.optionKeys, name);
-    if (strategy.createLegacy) definition.createLegacy = strategy.createLegacy;
-    return definition;
-  }
+  if (isDefinition(strategy)) return normaliseDefinition(name, strategy, options);
   if (strategy instanceof StateMachine) {
     return { name, machine: strategy, requiresAuth: options.requiresAuth ?? false, cachesRun: true };
   }
@@ -208,5 +171,38 @@ export const strategies = {
     const definition = toStrategyDefinition(name, strategy, options);
     list[name] = definition;
     return definition;
+  },
+};
+
+/**
+ * The root entry's resolver: a strategy name (aliases too; none given: reuse-per-session, or
+ * reuse-last-initialized when `initOperation` is), a registered or built-in definition, a
+ * statechart, or a `{ getRun, reset }` strategy.
+ */
+export const namedStrategies: StrategyResolver = {
+  resolve(strategy, strategyOptions) {
+    if (strategy === null) throw invalidOption('strategy', 'must be a strategy name, a statechart or a strategy object, got null');
+    if (strategy === undefined) {
+      return byName(strategyOptions?.initOperation !== undefined ? 'reuse-last-initialized' : 'reuse-per-session')!;
+    }
+    if (typeof strategy === 'string') {
+      const found = byName(strategy);
+      if (found) return found;
+      const known = Object.keys(list);
+      const meant = closestKey(strategy, known);
+      throw invalidOption(
+        'strategy',
+        `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`,
+      );
+    }
+    const name = (strategy as { name?: unknown }).name;
+    return toStrategyDefinition(typeof name === 'string' && name !== '' ? name : 'custom', strategy);
+  },
+  otherStrategiesTaking(key, except) {
+    const names = new Set<string>();
+    for (const definition of Object.values(list)) {
+      if (definition.name !== except && definition.optionKeys?.includes(key)) names.add(definition.name);
+    }
+    return names.size > 0 ? `${key} is an option of ${[...names].join(', ')}` : undefined;
   },
 };

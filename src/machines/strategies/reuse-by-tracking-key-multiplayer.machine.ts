@@ -3,15 +3,15 @@
  * key the settings name; a run the world creates gets the tracking key (and `onCreate`), within an
  * optional run limit per world and tracking key. Reset gives the world a new run (within the limit).
  */
-import { assign, setup } from 'xstate';
+import { assertEvent, assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
-import type { WorldRunId } from '../../services/api-types.js';
+import type { RunQueryResult, WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
-import { deepMerge, failure, newestRunModifiers, sessionFilter, strategyOutput } from './shared.js';
+import { deepMerge, doneOutput, failure, newestRunModifiers, sessionFilter, strategyOutput, thrownBy } from './shared.js';
 import {
   applySettings,
   attachSettings,
@@ -48,12 +48,7 @@ export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<Trac
 /**
  * The filter that counts the world's runs with this tracking key: `scope.trackingKey`,
  * `scope.worldId`, the strategy filter (with `trashed: false`), the configured scope and the session
- * group — no `user.id`, a world's runs belong to all its users (spec §8.9).
- *
- * @example
- * ```ts
- * worldTrackingKeyFilter(context); // { scope: { group: 'g1', trackingKey: 'tk1', worldId: 'w1' }, trashed: false }
- * ```
+ * group. No `user.id`: a world's runs belong to all its users, so the limit is per world.
  */
 export function worldTrackingKeyFilter(context: ReuseByTrackingKeyMultiplayerContext): RunFilter {
   return sessionFilter(
@@ -74,14 +69,16 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
 
 /**
  * The reuse-by-tracking-key-multiplayer statechart.
- * getRun: `checkingSession → resolvingSettings → findingWorld → [countingRuns → checkingLimit] →
- * gettingWorldRun → loadingRun → [applyingSettings] → ready`; the runs are counted only when a limit
- * is set and the world has no current run (so the world-run call would create one).
- * reset: `checkingSession → resolvingSettings → findingWorld → [countingRuns → checkingLimit] →
- * replacingWorldRun → loadingRun → applyingSettings → ready`.
+ * getRun: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
+ * [locked.countingRuns → locked.checkingLimit] → locked.gettingWorldRun → locked.loadingRun →
+ * [locked.applyingSettings] → ready`; the runs are counted only when a limit is set and the world
+ * has no current run (so the world-run call would create one).
+ * reset: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
+ * [locked.countingRuns → locked.checkingLimit] → locked.replacingWorldRun → locked.loadingRun →
+ * locked.applyingSettings → ready`.
  * A created run gets the tracking key (`PATCH` when the server did not set it) and `onCreate`; every
- * run, reused ones too, gets `settings` and `world` (improvement over weakness 11). No `userId`
- * fails `UNAUTHORIZED` before any request; no world fails `NO_WORLD_FOR_USER` (never a TypeError).
+ * run, reused ones too, gets `settings` and `world`. No `userId` fails `UNAUTHORIZED` before any
+ * request; no world fails `NO_WORLD_FOR_USER` (never a TypeError).
  *
  * @example
  * ```ts
@@ -112,23 +109,44 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { resolveSettings, findWorld, holdLock, fetchLatest, getWorldRun, replaceWorldRun, loadRun, applySettings },
-  actions: {
-    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
-    storeSettings: assign((_, params: ResolvedSettings) => ({
-      settings: params.settings,
-      trackingKey: params.trackingKey ?? '',
-      runLimit: params.runLimit,
-    })),
-  },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     lacksUser: ({ context }) => !context.session.userId,
-    lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
-    lacksWorld: (_, params: { world: World | undefined }) => params.world === undefined,
+    settingsLackTrackingKey: ({ event }) => !doneOutput<ResolvedSettings>(event).trackingKey,
+    foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
+    // Only a call that may create a run needs the count: a reset, or a world without a current run.
     needsCount: ({ context }) => isLimited(context.runLimit) && (context.mode === 'reset' || !context.world?.run),
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
+  },
+  actions: {
+    rememberNoUser: assign({ error: () => noUserError() }),
+    keepSettings: assign(({ event }) => {
+      const resolved = doneOutput<ResolvedSettings>(event);
+      return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
+    }),
+    rememberNoTrackingKey: assign({ error: () => noTrackingKeyError() }),
+    rememberSettingsFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings') })),
+    rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
+    keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
+    rememberLockFailure: assign(({ event }) => {
+      assertEvent(event, 'LOCK_FAILED');
+      return { error: event.error };
+    }),
+    rememberTotal: assign(({ event }) => ({ total: doneOutput<RunQueryResult>(event).total })),
+    rememberLimitUncheckable: assign({ error: () => limitUncheckableError() }),
+    rememberLimitReached: assign({ error: () => runLimitReachedError() }),
+    keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    // Settings are attached once `applyingSettings` has tagged the run and run onCreate.
+    keepCreatedWorldRun: assign(({ context, event }) => ({ run: worldRun(doneOutput<Run>(event), context.world, true) })),
+    keepReusedWorldRun: assign(({ context, event }) => ({
+      run: attachSettings(worldRun(doneOutput<Run>(event), context.world, false), context.settings),
+    })),
+    keepCreatedWorldRunWithSettings: assign(({ context, event }) => ({
+      run: attachSettings(worldRun(doneOutput<Run>(event), context.world, true), context.settings),
+    })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
   },
 }).createMachine({
   id: 'reuse-by-tracking-key-multiplayer',
@@ -148,7 +166,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [{ guard: 'lacksUser', target: 'error', actions: assign({ error: () => noUserError() }) }, { target: 'resolvingSettings' }],
+      always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'resolvingSettings' }],
     },
     resolvingSettings: {
       tags: 'busy',
@@ -161,17 +179,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
           session: context.session,
         }),
         onDone: [
-          {
-            guard: { type: 'lacksTrackingKey', params: ({ event }) => ({ trackingKey: event.output.trackingKey }) },
-            target: 'error',
-            actions: assign({ error: () => noTrackingKeyError() }),
-          },
-          { target: 'findingWorld', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+          { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+          { target: 'findingWorld', actions: 'keepSettings' },
         ],
-        onError: {
-          target: 'error',
-          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_OPTIONS', 'settings') }),
-        },
+        onError: { target: 'error', actions: 'rememberSettingsFailure' },
       },
     },
     findingWorld: {
@@ -181,14 +192,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
         src: 'findWorld',
         input: ({ context }) => worldLookup(context.services, context.session),
         onDone: [
-          {
-            guard: { type: 'lacksWorld', params: ({ event }) => ({ world: event.output }) },
-            target: 'error',
-            actions: assign({ error: ({ context }) => noWorldError(context.session.userId) }),
-          },
-          { target: 'locked', actions: assign({ world: ({ event }) => event.output! }) },
+          { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
+          { target: 'locked', actions: 'keepWorld' },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     // The count and the world-run call that may create a run (and tagging it with the tracking key,
@@ -210,10 +217,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               { guard: 'isReset', target: 'replacingWorldRun' },
               { target: 'gettingWorldRun' },
             ],
-            LOCK_FAILED: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: { type: 'rememberLockFailure', params: ({ event }) => event },
-            },
+            LOCK_FAILED: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLockFailure' },
           },
         },
         countingRuns: {
@@ -226,26 +230,15 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               filter: worldTrackingKeyFilter(context),
               modifiers: newestRunModifiers('camel'),
             }),
-            onDone: { target: 'checkingLimit', actions: assign({ total: ({ event }) => event.output.total }) },
-            onError: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: ({ event }) => failure(event.error) }),
-            },
+            onDone: { target: 'checkingLimit', actions: 'rememberTotal' },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
         checkingLimit: {
           tags: 'busy',
           always: [
-            {
-              guard: 'isLimitUncheckable',
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: () => limitUncheckableError() }),
-            },
-            {
-              guard: 'isLimitReached',
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: () => runLimitReachedError() }),
-            },
+            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLimitUncheckable' },
+            { guard: 'isLimitReached', target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLimitReached' },
             { guard: 'isReset', target: 'replacingWorldRun' },
             { target: 'gettingWorldRun' },
           ],
@@ -260,11 +253,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               worldId: context.world!.id,
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
-            onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-            onError: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: ({ event }) => failure(event.error) }),
-            },
+            onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
         replacingWorldRun: {
@@ -277,11 +267,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               worldId: context.world!.id,
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
-            onDone: { target: 'loadingRun', actions: assign({ worldRun: ({ event }) => event.output }) },
-            onError: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: ({ event }) => failure(event.error) }),
-            },
+            onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
         loadingRun: {
@@ -291,22 +278,10 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
             src: 'loadRun',
             input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
             onDone: [
-              {
-                guard: 'wasCreated',
-                target: 'applyingSettings',
-                actions: assign({ run: ({ context, event }) => worldRun(event.output, context.world, true) }),
-              },
-              {
-                target: '#reuse-by-tracking-key-multiplayer.ready',
-                actions: assign({
-                  run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, false), context.settings),
-                }),
-              },
+              { guard: 'wasCreated', target: 'applyingSettings', actions: 'keepCreatedWorldRun' },
+              { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
             ],
-            onError: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: ({ event }) => failure(event.error) }),
-            },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
         applyingSettings: {
@@ -321,16 +296,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               settings: context.settings ?? {},
               ...(context.options.onCreate ? { onCreate: context.options.onCreate } : {}),
             }),
-            onDone: {
-              target: '#reuse-by-tracking-key-multiplayer.ready',
-              actions: assign({
-                run: ({ context, event }) => attachSettings(worldRun(event.output, context.world, true), context.settings),
-              }),
-            },
-            onError: {
-              target: '#reuse-by-tracking-key-multiplayer.error',
-              actions: assign({ error: ({ event }) => failure(event.error) }),
-            },
+            onDone: { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepCreatedWorldRunWithSettings' },
+            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
       },

@@ -2,24 +2,24 @@
  * reuse-by-tracking-key: reuse the newest run of this user with the tracking key the settings name;
  * create one when there is none, up to an optional run limit. Reset creates (within the limit).
  */
-import { assign, setup } from 'xstate';
+import { assertEvent, assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { createRun, fetchLatest } from './actors.js';
+import { findCreatedRunMachine } from './find-created-run.machine.js';
 import {
-  canLookAgain,
   createMayHaveHappened,
   deepMerge,
+  doneOutput,
   failure,
   markRun,
   newestRunModifiers,
-  recoveredRun,
-  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  thrownBy,
   withVariables,
 } from './shared.js';
 import {
@@ -50,20 +50,14 @@ export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOpti
   total: number | null;
   /** The newest run a query saw before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
-  /** How many times `recovering` has looked again after a wait (0 on its first look). */
-  recoveryAttempt: number;
   run: Run | null;
   error: RunManagerError | null;
 }
 
 /**
  * The filter of "this user's runs with this tracking key": `scope.trackingKey`, the strategy filter
- * (with `trashed: false`), the configured scope, the session group and `user.id`.
- *
- * @example
- * ```ts
- * trackingKeyFilter(context); // { scope: { group: 'g1', trackingKey: 'tk1' }, trashed: false, 'user.id': 'u1' }
- * ```
+ * (with `trashed: false`), the configured scope, the session group and `user.id`. Every query and
+ * the lost-create search use it, so what the strategy creates it finds again.
  */
 export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter {
   return sessionFilter(
@@ -83,17 +77,16 @@ export function trackingKeyLockName(context: ReuseByTrackingKeyContext): string 
 
 /**
  * The reuse-by-tracking-key statechart.
- * getRun: `checkingSession → resolvingSettings → fetchingLatest → ready`, or when there is no
- * reusable run `→ checkingLimit → creating → [applyingSettings] → ready`.
- * reset: `checkingSession → resolvingSettings → [countingRuns → checkingLimit] → creating → [applyingSettings] → ready`.
- * The run limit is enforced on both paths (improvement 7): getRun uses the total of the query it
- * already sent; an unlimited reset sends no query; a limited one with no `Content-Range` total
- * fails `INVALID_RESPONSE` instead of creating past the limit.
+ * getRun: `resolvingSettings → locked.waitingForLock → locked.fetchingLatest → ready`, or when there
+ * is no reusable run `→ locked.checkingLimit → locked.creating → [applyingSettings] → ready`.
+ * reset: `resolvingSettings → locked.waitingForLock → [locked.countingRuns → locked.checkingLimit] →
+ * locked.creating → [applyingSettings] → ready`.
+ * The run limit holds on both paths: getRun uses the total of the query it already sent, an
+ * unlimited reset sends no query, and a limited one whose answer has no `Content-Range` total fails
+ * `INVALID_RESPONSE` rather than risk creating past the limit.
  * When a create's answer is lost after a query (dropped connection, timeout, or a 2xx body that
- * cannot be read): `creating → recovering → [applyingSettings] → ready` with the new untrashed
- * newest run the create made; while it finds nothing or its query fails,
- * `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and looks
- * again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`), then ends in `error` with the create's
+ * cannot be read), `locked.recovering` looks for the run it made (`findCreatedRun`) before anything
+ * else is created: found, `→ [applyingSettings] → ready`; not found, `→ error` with the create's
  * own failure.
  *
  * @example
@@ -118,38 +111,58 @@ export const reuseByTrackingKeyMachine = setup({
       fetchLatest: 'fetchLatest';
       countRuns: 'fetchLatest';
       createRun: 'createRun';
-      findCreatedRun: 'fetchLatest';
+      findCreatedRun: 'findCreatedRun';
       runOnCreate: 'runOnCreate';
     },
     tags: {} as 'busy' | 'ready' | 'error',
   },
-  actors: { resolveSettings, holdLock, fetchLatest, createRun, runOnCreate },
-  delays: {
-    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
-  },
-  actions: {
-    rememberLockFailure: assign((_, params: { error: RunManagerError }) => ({ error: params.error })),
-    storeSettings: assign((_, params: ResolvedSettings) => ({
-      settings: params.settings,
-      trackingKey: params.trackingKey ?? '',
-      runLimit: params.runLimit,
-    })),
-  },
+  actors: { resolveSettings, holdLock, fetchLatest, createRun, findCreatedRun: findCreatedRunMachine, runOnCreate },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
-    lacksTrackingKey: (_, params: { trackingKey: string | null }) => !params.trackingKey,
     isLimitedReset: ({ context }) => context.mode === 'reset' && isLimited(context.runLimit),
-    isReusable: (_, params: { run: Run | undefined }) => params.run !== undefined && params.run.trashed !== true,
+    settingsLackTrackingKey: ({ event }) => !doneOutput<ResolvedSettings>(event).trackingKey,
+    foundReusableRun: ({ event }) => {
+      const newest = doneOutput<RunQueryResult>(event).runs[0];
+      return newest !== undefined && newest.trashed !== true;
+    },
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
-    canRecover: ({ context }, params: { error: unknown }) =>
-      createMayHaveHappened(params.error) && context.newestBeforeCreate !== undefined,
-    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
-    foundCreatedRun: ({ context }, params: { result: RunQueryResult }) =>
-      recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
-    foundCreatedRunNeedingOnCreate: ({ context }, params: { result: RunQueryResult }) =>
-      context.options.onCreate !== undefined && recoveredRun(params.result, context.newestBeforeCreate ?? null) !== undefined,
+    // Only after a query: its newest run tells a run the create made from one that was there before.
+    mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && context.newestBeforeCreate !== undefined,
+    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+    foundCreatedRunNeedingOnCreate: ({ context, event }) =>
+      context.options.onCreate !== undefined && doneOutput<Run | null>(event) !== null,
+  },
+  actions: {
+    keepSettings: assign(({ event }) => {
+      const resolved = doneOutput<ResolvedSettings>(event);
+      return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
+    }),
+    rememberNoTrackingKey: assign({ error: () => noTrackingKeyError() }),
+    rememberSettingsFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings') })),
+    rememberLockFailure: assign(({ event }) => {
+      assertEvent(event, 'LOCK_FAILED');
+      return { error: event.error };
+    }),
+    keepReusedRun: assign(({ context, event }) => ({
+      run: attachSettings(markRun(doneOutput<RunQueryResult>(event).runs[0]!, false), context.settings),
+    })),
+    // The total checks the limit; the newest run tells a run a lost create made from one already there.
+    rememberCountAndNewest: assign(({ event }) => {
+      const result = doneOutput<RunQueryResult>(event);
+      return { total: result.total, newestBeforeCreate: result.runs[0]?.id ?? null };
+    }),
+    rememberLimitUncheckable: assign({ error: () => limitUncheckableError() }),
+    rememberLimitReached: assign({ error: () => runLimitReachedError() }),
+    // Settings are attached after onCreate, which may replace the run.
+    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null })),
+    keepCreatedRunWithSettings: assign(({ context, event }) => ({
+      run: attachSettings(markRun(doneOutput<Run>(event), true), context.settings),
+      error: null,
+    })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberOnCreateFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_RESPONSE', 'onCreate') })),
   },
 }).createMachine({
   id: 'reuse-by-tracking-key',
@@ -160,17 +173,12 @@ export const reuseByTrackingKeyMachine = setup({
     runLimit: Infinity,
     total: null,
     newestBeforeCreate: undefined,
-    recoveryAttempt: 0,
     run: null,
     error: null,
   }),
-  initial: 'checkingSession',
+  initial: 'resolvingSettings',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: { target: 'resolvingSettings' },
-    },
     resolvingSettings: {
       tags: 'busy',
       invoke: {
@@ -182,21 +190,15 @@ export const reuseByTrackingKeyMachine = setup({
           session: context.session,
         }),
         onDone: [
-          {
-            guard: { type: 'lacksTrackingKey', params: ({ event }) => ({ trackingKey: event.output.trackingKey }) },
-            target: 'error',
-            actions: assign({ error: () => noTrackingKeyError() }),
-          },
-          { target: 'locked', actions: { type: 'storeSettings', params: ({ event }) => event.output } },
+          { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+          { target: 'locked', actions: 'keepSettings' },
         ],
-        onError: {
-          target: 'error',
-          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_OPTIONS', 'settings') }),
-        },
+        onError: { target: 'error', actions: 'rememberSettingsFailure' },
       },
     },
     // Everything that counts or creates runs under this tracking key holds the key's lock, so two
-    // managers of one user (other session keys, other models) never both pass the limit or both create.
+    // managers of one user (other session keys, other models) never both pass the limit or both
+    // create. `recovering` holds it too: a lost create may still land and count against the limit.
     locked: {
       invoke: {
         id: 'lock',
@@ -213,7 +215,7 @@ export const reuseByTrackingKeyMachine = setup({
               { guard: 'isReset', target: 'creating' },
               { target: 'fetchingLatest' },
             ],
-            LOCK_FAILED: { target: '#reuse-by-tracking-key.error', actions: { type: 'rememberLockFailure', params: ({ event }) => event } },
+            LOCK_FAILED: { target: '#reuse-by-tracking-key.error', actions: 'rememberLockFailure' },
           },
         },
         fetchingLatest: {
@@ -227,22 +229,10 @@ export const reuseByTrackingKeyMachine = setup({
               modifiers: withVariables(newestRunModifiers('camel'), context.variables),
             }),
             onDone: [
-              {
-                guard: { type: 'isReusable', params: ({ event }) => ({ run: event.output.runs[0] }) },
-                target: '#reuse-by-tracking-key.ready',
-                actions: assign({
-                  run: ({ context, event }) => attachSettings(markRun(event.output.runs[0]!, false), context.settings),
-                }),
-              },
-              {
-                target: 'checkingLimit',
-                actions: assign({
-                  total: ({ event }) => event.output.total,
-                  newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
-                }),
-              },
+              { guard: 'foundReusableRun', target: '#reuse-by-tracking-key.ready', actions: 'keepReusedRun' },
+              { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
             ],
-            onError: { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
           },
         },
         countingRuns: {
@@ -255,25 +245,15 @@ export const reuseByTrackingKeyMachine = setup({
               filter: trackingKeyFilter(context),
               modifiers: newestRunModifiers('camel'),
             }),
-            onDone: {
-              target: 'checkingLimit',
-              actions: assign({
-                total: ({ event }) => event.output.total,
-                newestBeforeCreate: ({ event }) => event.output.runs[0]?.id ?? null,
-              }),
-            },
-            onError: { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+            onDone: { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
+            onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
           },
         },
         checkingLimit: {
           tags: 'busy',
           always: [
-            {
-              guard: 'isLimitUncheckable',
-              target: '#reuse-by-tracking-key.error',
-              actions: assign({ error: () => limitUncheckableError() }),
-            },
-            { guard: 'isLimitReached', target: '#reuse-by-tracking-key.error', actions: assign({ error: () => runLimitReachedError() }) },
+            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key.error', actions: 'rememberLimitUncheckable' },
+            { guard: 'isLimitReached', target: '#reuse-by-tracking-key.error', actions: 'rememberLimitReached' },
             { target: 'creating' },
           ],
         },
@@ -287,23 +267,12 @@ export const reuseByTrackingKeyMachine = setup({
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
             onDone: [
-              {
-                guard: 'hasOnCreate',
-                target: '#reuse-by-tracking-key.applyingSettings',
-                actions: assign({ run: ({ event }) => markRun(event.output, true) }),
-              },
-              {
-                target: '#reuse-by-tracking-key.ready',
-                actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
-              },
+              { guard: 'hasOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
+              { target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
             ],
             onError: [
-              {
-                guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
-                target: 'recovering',
-                actions: assign({ error: ({ event }) => failure(event.error) }),
-              },
-              { target: '#reuse-by-tracking-key.error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+              { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
+              { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
             ],
           },
         },
@@ -311,47 +280,20 @@ export const reuseByTrackingKeyMachine = setup({
           tags: 'busy',
           invoke: {
             id: 'findCreatedRun',
-            src: 'fetchLatest',
+            src: 'findCreatedRun',
             input: ({ context }) => ({
               services: context.services,
               filter: trackingKeyFilter(context),
-              modifiers: newestRunModifiers('camel'),
+              rule: { kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null },
+              spelling: 'camel',
             }),
+            // Found: the create went through (and still gets onCreate). Not found: the create's own
+            // failure stands, and a retry may create.
             onDone: [
-              {
-                guard: { type: 'foundCreatedRunNeedingOnCreate', params: ({ event }) => ({ result: event.output }) },
-                target: '#reuse-by-tracking-key.applyingSettings',
-                actions: assign({
-                  run: ({ context, event }) => markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true),
-                  error: null,
-                }),
-              },
-              {
-                guard: { type: 'foundCreatedRun', params: ({ event }) => ({ result: event.output }) },
-                target: '#reuse-by-tracking-key.ready',
-                actions: assign({
-                  run: ({ context, event }) =>
-                    attachSettings(markRun(recoveredRun(event.output, context.newestBeforeCreate ?? null)!, true), context.settings),
-                  error: null,
-                }),
-              },
-              // Nothing yet: the server may still be making the run; wait, then look again.
-              { guard: 'canLookAgain', target: 'waitingToRecover' },
-              // Nothing was made: report the create's own failure; a retry may create safely.
+              { guard: 'foundCreatedRunNeedingOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
+              { guard: 'foundCreatedRun', target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
               { target: '#reuse-by-tracking-key.error' },
             ],
-            // Still unreachable: wait and look again; after the last look keep the create's failure.
-            onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: '#reuse-by-tracking-key.error' }],
-          },
-        },
-        waitingToRecover: {
-          tags: 'busy',
-          // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
-          after: {
-            recoveryDelay: {
-              target: 'recovering',
-              actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
-            },
           },
         },
       },
@@ -367,14 +309,8 @@ export const reuseByTrackingKeyMachine = setup({
           settings: context.settings ?? {},
           run: context.run!,
         }),
-        onDone: {
-          target: 'ready',
-          actions: assign({ run: ({ context, event }) => attachSettings(markRun(event.output, true), context.settings) }),
-        },
-        onError: {
-          target: 'error',
-          actions: assign({ error: ({ event }) => toRunManagerError(event.error, 'INVALID_RESPONSE', 'onCreate') }),
-        },
+        onDone: { target: 'ready', actions: 'keepCreatedRunWithSettings' },
+        onError: { target: 'error', actions: 'rememberOnCreateFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

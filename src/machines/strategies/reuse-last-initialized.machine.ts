@@ -10,6 +10,7 @@ import type { RunQueryResult } from '../../services/api-types.js';
 import { normalizeOperations } from '../../services/operations.js';
 import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest, runInitOperations, saveRun } from './actors.js';
+import { acceptedRun, findCreatedRunMachine } from './find-created-run.machine.js';
 import {
   checkSendable,
   hasLoneSurrogate,
@@ -20,16 +21,16 @@ import {
   rejectUnknownKeys,
 } from './options.js';
 import {
-  canLookAgain,
   createMayHaveHappened,
   createParams,
   deepMerge,
+  doneOutput,
   failure,
   markRun,
   newestRunModifiers,
-  recoveryDelayMs,
   sessionFilter,
   strategyOutput,
+  thrownBy,
   withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
@@ -55,14 +56,7 @@ export interface ReuseLastInitializedOptions {
   scope: { scopeByUser: boolean; scopeByGroup: boolean };
 }
 
-/**
- * The step that failed after the run was created (named in the `INIT_FAILED` message).
- *
- * @example
- * ```ts
- * const step: InitStep = 'flagging';
- * ```
- */
+/** The step that failed after the run was created (named in the `INIT_FAILED` message). */
 export type InitStep = 'initializing' | 'flagging';
 
 /** Context of {@link reuseLastInitializedMachine}. */
@@ -73,20 +67,11 @@ export interface ReuseLastInitializedContext extends StrategyInput<ReuseLastInit
   created: Run | null;
   /** The step that failed on {@link created}, and its error (carried into `INIT_FAILED`). */
   initFailure: { step: InitStep; error: unknown } | null;
-  /** How many times `recovering` has looked again after a wait (0 on its first look). */
-  recoveryAttempt: number;
   /** A create's answer was lost and its run not (yet) found. */
   createInDoubt: boolean;
 }
 
-/**
- * The attributes that trash a run (spec §3.4), PATCHed by `compensating`.
- *
- * @example
- * ```ts
- * await runApi.save(runId, { ...TRASH_ATTRIBUTES });
- * ```
- */
+/** The attributes that trash a run, PATCHed by `compensating`. */
 export const TRASH_ATTRIBUTES = { saved: false, trashed: true } as const;
 
 const DEFAULT_FLAG = { isInitComplete: true };
@@ -95,6 +80,11 @@ const STEP_DESCRIPTIONS: Record<InitStep, string> = {
   initializing: 'the init operations failed',
   flagging: 'setting the init flag failed',
 };
+
+/** The flag of an initialised run (prepared options checked it is a filter: plain values only). */
+function initFlag(options: Partial<ReuseLastInitializedOptions>): RunFilter {
+  return (options.flag ?? DEFAULT_FLAG) as RunFilter;
+}
 
 /**
  * The query filter for "the newest initialised run": `trashed=false`, the flag, the model, narrowed
@@ -112,17 +102,14 @@ export function initializedRunFilter(
   session: StrategyInput['session'],
 ): RunFilter {
   const { scopeByUser = true, scopeByGroup = true } = options.scope ?? {};
-  return sessionFilter(
-    deepMerge<RunFilter>({ trashed: false }, options.flag ?? DEFAULT_FLAG, { model: literal(config.model) }),
-    config,
-    session,
-    { user: scopeByUser, group: scopeByGroup },
-  );
+  const filter = deepMerge<RunFilter>({ trashed: false }, initFlag(options), { model: literal(config.model) });
+  return sessionFilter(filter, config, session, { user: scopeByUser, group: scopeByGroup });
 }
 
 /**
  * After a create whose answer was lost: the newest untrashed run of this user and model, whatever
- * its flag (the run the create made has none yet).
+ * its flag (the run the create made has none yet). Always narrowed to the user, so another user's
+ * half-made run is never taken.
  *
  * @example
  * ```ts
@@ -140,26 +127,8 @@ export function halfMadeRunFilter(
 }
 
 /**
- * True when a run carries every field of the flag (so it finished initializing).
- *
- * @example
- * ```ts
- * carriesFlag({ id: 'r', isInitComplete: true }, { isInitComplete: true }); // true
- * ```
- */
-export function carriesFlag(run: Run, flag: Record<string, unknown>): boolean {
-  return Object.entries(flag).every(([key, value]) => JSON.stringify(run[key]) === JSON.stringify(value));
-}
-
-/**
- * The `INIT_FAILED` error of a reset whose run had to be trashed: names the failed step and the
- * original error, and says whether trashing worked.
- *
- * @example
- * ```ts
- * initFailedError({ step: 'initializing', error: httpError }, 'run-1', null);
- * // INIT_FAILED "reuse-last-initialized: the init operations failed on run run-1: HTTP 500; the run was trashed"
- * ```
+ * The `INIT_FAILED` error of a run that had to be trashed: names the failed step and the original
+ * error, and says whether trashing worked (`trashError` is `null` when it did).
  */
 export function initFailedError(
   initFailure: { step: InitStep; error: unknown },
@@ -176,20 +145,22 @@ export function initFailedError(
   );
 }
 
+/** The newest run of a query result that is not trashed. */
+function newestUntrashed(result: RunQueryResult): Run | undefined {
+  return result.runs.find((run) => run.trashed !== true);
+}
+
 /**
  * The reuse-last-initialized statechart:
- * `checkingSession → fetchingLatest → ready` with the newest flagged run, or
+ * `choosingByMode → fetchingLatest → ready` with the newest flagged run, or
  * `→ creating → initializing → flagging → ready` when there is none (and always on reset).
  * If the init operations or the flag fail, `compensating` trashes the half-made run and the machine
- * ends in `error` with `INIT_FAILED` (improvement 8) — no unflagged orphan is left behind. When the
- * trash fails too, the output says `createInDoubt`, so the manager's next getRun looks for that run
+ * ends in `error` with `INIT_FAILED`, so no unflagged orphan is left behind. When the trash fails
+ * too, the output says `createInDoubt`, so the manager's next getRun looks for that run
  * (`findingHalfMadeRun`) and finishes it instead of creating another.
- * When the create's answer is lost (dropped connection, timeout, or a 2xx body that cannot be read)
- * and there is a user to narrow the search, `creating → recovering → initializing → flagging → ready`
- * with the newest untrashed unflagged run, the one the create made. While it finds none or its query
- * fails, `recovering → waitingToRecover → recovering` waits (`recoveryDelay`: 200 ms, doubling) and
- * looks again, at most 3 more times (`RECOVERY_LOOKS_AGAIN`), then ends in `error` with the
- * create's own failure.
+ * When a create's answer is lost and there is a user to narrow the search, `recovering` looks for
+ * the unflagged run it made (`findCreatedRun`) and initialises it (`→ initializing`); when it finds
+ * none, the create's own failure is the error.
  *
  * @example
  * ```ts
@@ -207,7 +178,7 @@ export const reuseLastInitializedMachine = setup({
     children: {} as {
       fetchLatest: 'fetchLatest';
       createRun: 'createRun';
-      findCreatedRun: 'fetchLatest';
+      findCreatedRun: 'findCreatedRun';
       findHalfMadeRun: 'fetchLatest';
       runInitOperations: 'runInitOperations';
       saveFlag: 'saveRun';
@@ -215,21 +186,38 @@ export const reuseLastInitializedMachine = setup({
     },
     tags: {} as 'busy' | 'ready' | 'error',
   },
-  actors: { fetchLatest, createRun, runInitOperations, saveRun, trashRun: saveRun },
-  delays: {
-    recoveryDelay: ({ context }) => recoveryDelayMs(context.recoveryAttempt),
-  },
+  actors: { fetchLatest, createRun, findCreatedRun: findCreatedRunMachine, runInitOperations, saveRun, trashRun: saveRun },
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
-    hasNoInitializedRun: (_, params: { result: RunQueryResult }) => !params.result.runs.some((run) => run.trashed !== true),
-    mayHaveHalfMadeRun: ({ context }, params: { result: RunQueryResult }) =>
-      context.createInDoubt && !params.result.runs.some((run) => run.trashed !== true),
-    canRecover: ({ context }, params: { error: unknown }) => createMayHaveHappened(params.error) && Boolean(context.session.userId),
-    canLookAgain: ({ context }) => canLookAgain(context.recoveryAttempt),
-    foundHalfMadeRun: ({ context }, params: { result: RunQueryResult }) => {
-      const newest = params.result.runs[0];
-      return newest !== undefined && newest.trashed !== true && !carriesFlag(newest, context.options.flag ?? DEFAULT_FLAG);
-    },
+    // An earlier create of this manager may have made a run nobody saw: look for it before creating again.
+    mayHaveHalfMadeRun: ({ context, event }) => context.createInDoubt && newestUntrashed(doneOutput<RunQueryResult>(event)) === undefined,
+    foundNoInitializedRun: ({ event }) => newestUntrashed(doneOutput<RunQueryResult>(event)) === undefined,
+    // Only with a user: the search must not take another user's half-made run.
+    mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && Boolean(context.session.userId),
+    foundHalfMadeRun: ({ context, event }) =>
+      acceptedRun(doneOutput<RunQueryResult>(event), { kind: 'unflagged', flag: initFlag(context.options) }) !== undefined,
+    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+  },
+  actions: {
+    keepReusedRun: assign(({ event }) => ({ run: markRun(newestUntrashed(doneOutput<RunQueryResult>(event))!, false) })),
+    rememberCreatedRun: assign(({ event }) => ({ created: doneOutput<Run>(event) })),
+    rememberHalfMadeRun: assign(({ event }) => ({ created: doneOutput<RunQueryResult>(event).runs[0]!, createInDoubt: false })),
+    // The create went through after all: its failure no longer stands.
+    rememberRecoveredRun: assign(({ event }) => ({ created: doneOutput<Run>(event), error: null, createInDoubt: false })),
+    forgetCreateInDoubt: assign({ createInDoubt: false }),
+    markCreateInDoubt: assign({ createInDoubt: true }),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberFailedStep: assign(({ event }, params: { step: InitStep }) => ({
+      initFailure: { step: params.step, error: thrownBy(event) },
+    })),
+    keepFlaggedRun: assign(({ context, event }) => ({ run: markRun(deepMerge<Run>(context.created, doneOutput<Run>(event)), true) })),
+    rememberInitFailedRunTrashed: assign(({ context }) => ({ error: initFailedError(context.initFailure!, context.created!.id, null) })),
+    rememberInitFailedRunLeftBehind: assign(({ context, event }) => ({
+      error: initFailedError(context.initFailure!, context.created!.id, thrownBy(event)),
+      // The half-made run is still out there: the next getRun finishes it instead of making another
+      // (only with a user to narrow that search to their own runs).
+      createInDoubt: Boolean(context.session.userId),
+    })),
   },
 }).createMachine({
   id: 'reuse-last-initialized',
@@ -239,16 +227,15 @@ export const reuseLastInitializedMachine = setup({
     error: null,
     created: null,
     initFailure: null,
-    recoveryAttempt: 0,
     createInDoubt: input.createInDoubt === true,
   }),
-  initial: 'checkingSession',
+  initial: 'choosingByMode',
   output: ({ context }) => {
     const output = strategyOutput(context);
     return !output.ok && context.createInDoubt ? { ...output, createInDoubt: true } : output;
   },
   states: {
-    checkingSession: {
+    choosingByMode: {
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { target: 'fetchingLatest' }],
     },
@@ -263,21 +250,11 @@ export const reuseLastInitializedMachine = setup({
           modifiers: withVariables(newestRunModifiers('lower'), context.variables),
         }),
         onDone: [
-          // An earlier create of this manager may have made a run nobody saw: look before creating again.
-          { guard: { type: 'mayHaveHalfMadeRun', params: ({ event }) => ({ result: event.output }) }, target: 'findingHalfMadeRun' },
-          { guard: { type: 'hasNoInitializedRun', params: ({ event }) => ({ result: event.output }) }, target: 'creating' },
-          {
-            target: 'ready',
-            actions: assign({
-              run: ({ event }) =>
-                markRun(
-                  event.output.runs.find((run) => run.trashed !== true)!,
-                  false,
-                ),
-            }),
-          },
+          { guard: 'mayHaveHalfMadeRun', target: 'findingHalfMadeRun' },
+          { guard: 'foundNoInitializedRun', target: 'creating' },
+          { target: 'ready', actions: 'keepReusedRun' },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     creating: {
@@ -289,14 +266,10 @@ export const reuseLastInitializedMachine = setup({
           services: context.services,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'initializing', actions: assign({ created: ({ event }) => event.output }) },
+        onDone: { target: 'initializing', actions: 'rememberCreatedRun' },
         onError: [
-          {
-            guard: { type: 'canRecover', params: ({ event }) => ({ error: event.error }) },
-            target: 'recovering',
-            actions: assign({ error: ({ event }) => failure(event.error), createInDoubt: true }),
-          },
-          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          { guard: 'mayHaveBeenCreated', target: 'recovering', actions: ['rememberFailure', 'markCreateInDoubt'] },
+          { target: 'error', actions: 'rememberFailure' },
         ],
       },
     },
@@ -311,50 +284,26 @@ export const reuseLastInitializedMachine = setup({
           modifiers: newestRunModifiers('lower'),
         }),
         onDone: [
-          {
-            guard: { type: 'foundHalfMadeRun', params: ({ event }) => ({ result: event.output }) },
-            target: 'initializing',
-            actions: assign({ created: ({ event }) => event.output.runs[0]!, createInDoubt: false }),
-          },
-          { target: 'creating', actions: assign({ createInDoubt: false }) },
+          { guard: 'foundHalfMadeRun', target: 'initializing', actions: 'rememberHalfMadeRun' },
+          { target: 'creating', actions: 'forgetCreateInDoubt' },
         ],
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     recovering: {
       tags: 'busy',
       invoke: {
         id: 'findCreatedRun',
-        src: 'fetchLatest',
+        src: 'findCreatedRun',
         input: ({ context }) => ({
           services: context.services,
           filter: halfMadeRunFilter(context.options, context.config, context.session),
-          modifiers: newestRunModifiers('lower'),
+          rule: { kind: 'unflagged', flag: initFlag(context.options) },
+          spelling: 'lower',
         }),
-        onDone: [
-          {
-            // The create went through: finish what it started, so no unflagged orphan is left.
-            guard: { type: 'foundHalfMadeRun', params: ({ event }) => ({ result: event.output }) },
-            target: 'initializing',
-            actions: assign({ created: ({ event }) => event.output.runs[0]!, error: null, createInDoubt: false }),
-          },
-          // Nothing yet: the server may still be making the run; wait, then look again.
-          { guard: 'canLookAgain', target: 'waitingToRecover' },
-          // Nothing was made: report the create's own failure; a retry may create safely.
-          { target: 'error' },
-        ],
-        // Still unreachable: wait and look again; after the last look keep the create's failure.
-        onError: [{ guard: 'canLookAgain', target: 'waitingToRecover' }, { target: 'error' }],
-      },
-    },
-    waitingToRecover: {
-      tags: 'busy',
-      // Backoff before looking again (recoveryDelay); stopping the actor cancels the wait.
-      after: {
-        recoveryDelay: {
-          target: 'recovering',
-          actions: assign({ recoveryAttempt: ({ context }) => context.recoveryAttempt + 1 }),
-        },
+        // Found: finish what the create started, so no unflagged orphan is left. Not found: the
+        // create's own failure stands, and the next getRun looks for its run before creating.
+        onDone: [{ guard: 'foundCreatedRun', target: 'initializing', actions: 'rememberRecoveredRun' }, { target: 'error' }],
       },
     },
     initializing: {
@@ -368,10 +317,7 @@ export const reuseLastInitializedMachine = setup({
           operations: context.options.initOperation,
         }),
         onDone: { target: 'flagging' },
-        onError: {
-          target: 'compensating',
-          actions: assign({ initFailure: ({ event }) => ({ step: 'initializing' as const, error: event.error }) }),
-        },
+        onError: { target: 'compensating', actions: { type: 'rememberFailedStep', params: { step: 'initializing' } } },
       },
     },
     flagging: {
@@ -382,16 +328,10 @@ export const reuseLastInitializedMachine = setup({
         input: ({ context }) => ({
           services: context.services,
           runId: context.created!.id,
-          attributes: context.options.flag ?? DEFAULT_FLAG,
+          attributes: initFlag(context.options),
         }),
-        onDone: {
-          target: 'ready',
-          actions: assign({ run: ({ context, event }) => markRun(deepMerge<Run>(context.created, event.output), true) }),
-        },
-        onError: {
-          target: 'compensating',
-          actions: assign({ initFailure: ({ event }) => ({ step: 'flagging' as const, error: event.error }) }),
-        },
+        onDone: { target: 'ready', actions: 'keepFlaggedRun' },
+        onError: { target: 'compensating', actions: { type: 'rememberFailedStep', params: { step: 'flagging' } } },
       },
     },
     compensating: {
@@ -400,19 +340,8 @@ export const reuseLastInitializedMachine = setup({
         id: 'trashRun',
         src: 'trashRun',
         input: ({ context }) => ({ services: context.services, runId: context.created!.id, attributes: { ...TRASH_ATTRIBUTES } }),
-        onDone: {
-          target: 'error',
-          actions: assign({ error: ({ context }) => initFailedError(context.initFailure!, context.created!.id, null) }),
-        },
-        onError: {
-          target: 'error',
-          actions: assign({
-            error: ({ context, event }) => initFailedError(context.initFailure!, context.created!.id, event.error),
-            // The half-made run is still out there: the next getRun finishes it instead of making another
-            // (with a user to narrow the search to their own runs).
-            createInDoubt: ({ context }) => Boolean(context.session.userId),
-          }),
-        },
+        onDone: { target: 'error', actions: 'rememberInitFailedRunTrashed' },
+        onError: { target: 'error', actions: 'rememberInitFailedRunLeftBehind' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

@@ -6,7 +6,7 @@ import { assign, setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun } from './actors.js';
-import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /** Context of {@link reuseNeverMachine}. */
@@ -16,8 +16,8 @@ export interface ReuseNeverContext extends StrategyInput {
 }
 
 /**
- * The reuse-never statechart: `checkingSession → creating → ready` for `getRun` and `reset` alike.
- * Unlike the original, a cached run is never loaded first: exactly one request per resolution.
+ * The reuse-never statechart: `creating → ready` for `getRun` and `reset` alike. Unlike the
+ * original, a cached run is never loaded first: exactly one request per resolution.
  *
  * @example
  * ```ts
@@ -35,16 +35,16 @@ export const reuseNeverMachine = setup({
     tags: {} as 'busy' | 'ready' | 'error',
   },
   actors: { createRun },
+  actions: {
+    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+  },
 }).createMachine({
   id: 'reuse-never',
   context: ({ input }) => ({ ...input, run: null, error: null }),
-  initial: 'checkingSession',
+  initial: 'creating',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: { target: 'creating' },
-    },
     creating: {
       tags: 'busy',
       invoke: {
@@ -54,8 +54,8 @@ export const reuseNeverMachine = setup({
           services: context.services,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'ready', actions: 'keepCreatedRun' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

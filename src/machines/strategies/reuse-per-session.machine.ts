@@ -6,7 +6,7 @@ import { assign, setup } from 'xstate';
 import { isRunManagerError, type RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
-import { createParams, failure, markRun, strategyOutput } from './shared.js';
+import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /** Context of {@link reusePerSessionMachine}. */
@@ -19,7 +19,7 @@ export interface ReusePerSessionContext extends StrategyInput {
  * The reuse-per-session statechart:
  * `checkingSession → loadingRun → ready`, or `→ creating → ready` when there is no usable cached run.
  * A load that fails with 404 means the run is gone (create); any other failure is an error, never a
- * silent new run (improvement 6).
+ * silent new run that would abandon the user's run over a passing outage.
  *
  * @example
  * ```ts
@@ -40,8 +40,13 @@ export const reusePerSessionMachine = setup({
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
     hasCachedRun: ({ context }) => context.cachedRun !== undefined,
-    isTrashed: (_, params: { run: Run }) => params.run.trashed === true,
-    isRunGone: (_, params: { error: unknown }) => isRunManagerError(params.error, 'RUN_NOT_FOUND'),
+    runIsTrashed: ({ event }) => doneOutput<Run>(event).trashed === true,
+    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+  },
+  actions: {
+    keepLoadedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) })),
+    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
   },
 }).createMachine({
   id: 'reuse-per-session',
@@ -60,12 +65,12 @@ export const reusePerSessionMachine = setup({
         src: 'loadRun',
         input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
         onDone: [
-          { guard: { type: 'isTrashed', params: ({ event }) => ({ run: event.output }) }, target: 'creating' },
-          { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
+          { guard: 'runIsTrashed', target: 'creating' },
+          { target: 'ready', actions: 'keepLoadedRun' },
         ],
         onError: [
-          { guard: { type: 'isRunGone', params: ({ event }) => ({ error: event.error }) }, target: 'creating' },
-          { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+          { guard: 'runIsGone', target: 'creating' },
+          { target: 'error', actions: 'rememberFailure' },
         ],
       },
     },
@@ -78,8 +83,8 @@ export const reusePerSessionMachine = setup({
           services: context.services,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, true) }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'ready', actions: 'keepCreatedRun' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

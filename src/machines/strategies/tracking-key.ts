@@ -73,7 +73,7 @@ export interface ResolvedSettings {
   runLimit: number;
 }
 
-/** The defaults of the object form of `settings` (spec §8.7). */
+/** The defaults of the object form of `settings`: no tracking key, no limit. */
 export const DEFAULT_TRACKING_KEY_SETTINGS: Readonly<TrackingKeySettings> = Object.freeze({
   trackingKey: null,
   runLimit: Infinity,
@@ -83,7 +83,7 @@ export const DEFAULT_TRACKING_KEY_SETTINGS: Readonly<TrackingKeySettings> = Obje
 export const NO_TRACKING_KEY_MESSAGE = 'No tracking key provided to reuse-by-tracking-key strategy';
 /** The original's message when the run limit is reached. */
 export const RUN_LIMIT_REACHED_MESSAGE = 'You have reached your run limit and cannot create new runs.';
-/** Why a limited creation is refused when the query's total is unknown (design "Run limits need a total"). */
+/** Why a limited creation is refused when the query's total is unknown: without it, a create could pass the limit. */
 export const LIMIT_UNCHECKABLE_MESSAGE = 'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
 
 const RUN_LIMIT_PATH = 'strategyOptions.settings.runLimit';
@@ -199,74 +199,32 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
   return onCreate ? { settings, filter, onCreate } : { settings, filter };
 }
 
-/**
- * True when a run limit is set.
- *
- * @example
- * ```ts
- * isLimited(Infinity); // false
- * ```
- */
+/** True when a run limit is set. */
 export function isLimited(runLimit: number): boolean {
   return runLimit !== Infinity;
 }
 
-/**
- * True when a limit is set but the query gave no total: creating would risk passing the limit.
- *
- * @example
- * ```ts
- * isLimitUncheckable(3, null); // true
- * ```
- */
+/** True when a limit is set but the query gave no total: creating would risk passing the limit. */
 export function isLimitUncheckable(runLimit: number, total: number | null): boolean {
   return isLimited(runLimit) && total === null;
 }
 
-/**
- * True when a limit is set and the matching runs already reach it.
- *
- * @example
- * ```ts
- * isLimitReached(2, 2); // true
- * ```
- */
+/** True when a limit is set and the matching runs already reach it. */
 export function isLimitReached(runLimit: number, total: number | null): boolean {
   return isLimited(runLimit) && total !== null && total >= runLimit;
 }
 
-/**
- * The error for settings without a tracking key (the original's type and message).
- *
- * @example
- * ```ts
- * assign({ error: () => noTrackingKeyError() })
- * ```
- */
+/** The error for settings without a tracking key (the original's type and message). */
 export function noTrackingKeyError(): RunManagerError {
   return new RunManagerError('NO_TRACKING_KEY', NO_TRACKING_KEY_MESSAGE);
 }
 
-/**
- * The error for a creation past the run limit (the original's type and message).
- *
- * @example
- * ```ts
- * assign({ error: () => runLimitReachedError() })
- * ```
- */
+/** The error for a creation past the run limit (the original's type and message). */
 export function runLimitReachedError(): RunManagerError {
   return new RunManagerError('RUN_LIMIT_REACHED', RUN_LIMIT_REACHED_MESSAGE);
 }
 
-/**
- * The error for a limited creation whose query response had no `Content-Range` total.
- *
- * @example
- * ```ts
- * assign({ error: () => limitUncheckableError() })
- * ```
- */
+/** The error for a limited creation whose query response had no `Content-Range` total. */
 export function limitUncheckableError(): RunManagerError {
   return new RunManagerError('INVALID_RESPONSE', LIMIT_UNCHECKABLE_MESSAGE);
 }
@@ -274,12 +232,6 @@ export function limitUncheckableError(): RunManagerError {
 /**
  * The create body of a tracking-key strategy: `createParams` with `{ scope: { trackingKey } }`, and the
  * tracking key asserted last so that caller create options cannot drop it (a created run is found again).
- *
- * @example
- * ```ts
- * trackingKeyCreateParams(config, { groupName: 'g1' }, 'tk1', undefined);
- * // { model: 'model.py', scope: { group: 'g1', trackingKey: 'tk1' } }
- * ```
  */
 export function trackingKeyCreateParams(
   config: RunConfig,
@@ -291,40 +243,20 @@ export function trackingKeyCreateParams(
   return deepMerge<CreateRunParams>(createParams(config, session, scoped, createOptions), scoped);
 }
 
-/**
- * The run with a copy of the settings attached as `run.settings`.
- *
- * @example
- * ```ts
- * attachSettings(run, { trackingKey: 'tk1' }).settings; // { trackingKey: 'tk1' } (a copy)
- * ```
- */
+/** The run with a copy of the settings attached as `run.settings` (a copy, so the caller cannot change ours). */
 export function attachSettings(run: Run, settings: Record<string, unknown> | null): Run {
   return { ...run, settings: deepMerge(settings ?? {}) };
 }
 
-/**
- * True for an `onCreate` result that replaces the run (an object with a string `id`).
- *
- * @example
- * ```ts
- * isReplacementRun({ id: 'r2' }); // true
- * ```
- */
+/** True for an `onCreate` result that replaces the run (an object with a string `id`). */
 export function isReplacementRun(value: unknown): value is Run {
   return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
 }
 
 /**
  * Points the manager's RunService at `runId` before user code gets it, as the original's
- * `create()`/`load()` did (spec §3.1, §3.3): an `onCreate` that calls `runService.do(…)` acts on the
- * run just created, not on the previous one (or on none). Anything without `updateConfig` is left alone.
- *
- * @example
- * ```ts
- * bindRunService(services.runService, run.id);
- * await onCreate(services.runService, settings, run);
- * ```
+ * `create()` and `load()` did: an `onCreate` that calls `runService.do(…)` acts on the run just
+ * created, not on the previous one (or on none). Anything without `updateConfig` is left alone.
  */
 export function bindRunService(runService: unknown, runId: string): void {
   const service = runService as { updateConfig?: unknown } | null;
@@ -342,12 +274,8 @@ export interface ResolveSettingsInput extends WithServices {
 /**
  * Resolves the settings: calls a settings function with `(services.runService, session)` (value or
  * promise), or takes the object; then validates it ({@link normaliseSettings}). Rejects with what the
- * function threw, or `INVALID_OPTIONS` for settings it resolved to that do not validate.
- *
- * @example
- * ```ts
- * invoke: { id: 'resolveSettings', src: 'resolveSettings', input: ({ context }) => ({ services: context.services, settings: context.options.settings, session: context.session }) }
- * ```
+ * function threw, or `INVALID_OPTIONS` for settings it resolved to that do not validate. A function
+ * runs on every resolution, so settings can change between `getRun` calls.
  */
 export const resolveSettings = fromPromise<ResolvedSettings, ResolveSettingsInput>(async ({ input }) => {
   const source = input.settings ?? deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS);
@@ -366,12 +294,7 @@ export interface RunOnCreateInput extends WithServices {
  * Binds `services.runService` to the new run ({@link bindRunService}), then calls
  * `onCreate(services.runService, settings, run)` (value or promise) and resolves with the run
  * it returned when that has a string `id`, else with the run it was given. Rejects with what
- * `onCreate` threw.
- *
- * @example
- * ```ts
- * invoke: { id: 'runOnCreate', src: 'runOnCreate', input: ({ context }) => ({ services, onCreate, settings, run }) }
- * ```
+ * `onCreate` threw. `onCreate` gets a copy of the settings, so it cannot change the run's.
  */
 export const runOnCreate = fromPromise<Run, RunOnCreateInput>(async ({ input }) => {
   bindRunService(input.services.runService, input.run.id);
@@ -389,15 +312,10 @@ export interface ApplySettingsInput extends WithServices {
 
 /**
  * For a run a world just got: `PATCH run/{id}/` with `{ 'scope.trackingKey': K }` when the run's
- * tracking key differs (the server response is merged over the run), then `onCreate` when given,
- * with `services.runService` bound to the run (a result with a string `id` replaces the run).
- * PATCH failures reject as they are; an `onCreate` failure rejects as `INVALID_RESPONSE` naming
- * `onCreate`.
- *
- * @example
- * ```ts
- * invoke: { id: 'applySettings', src: 'applySettings', input: ({ context }) => ({ services, run, trackingKey, settings, onCreate }) }
- * ```
+ * tracking key differs (the server may have left it out of the world-run body, and the run limit
+ * counts by it; the server response is merged over the run), then `onCreate` when given, with `services.runService`
+ * bound to the run (a result with a string `id` replaces the run). PATCH failures reject as they
+ * are; an `onCreate` failure rejects as `INVALID_RESPONSE` naming `onCreate`.
  */
 export const applySettings = fromPromise<Run, ApplySettingsInput>(async ({ input, signal }) => {
   let run = input.run;

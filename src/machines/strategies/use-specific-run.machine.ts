@@ -7,7 +7,7 @@ import { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { loadRun } from './actors.js';
 import { pathSafeString } from './options.js';
-import { failure, markRun, strategyOutput } from './shared.js';
+import { doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /**
@@ -30,7 +30,7 @@ export interface UseSpecificRunContext extends StrategyInput<UseSpecificRunOptio
 }
 
 /**
- * The use-specific-run statechart: `checkingMode → loadingRun → ready` (or `error`, e.g.
+ * The use-specific-run statechart: `choosingByMode → loadingRun → ready` (or `error`, e.g.
  * `RUN_NOT_FOUND` as the client reports it). A reset ends in `error` with `RESET_NOT_SUPPORTED`
  * without any request — a rejected promise, not the original's synchronous throw.
  *
@@ -53,24 +53,20 @@ export const useSpecificRunMachine = setup({
   guards: {
     isReset: ({ context }) => context.mode === 'reset',
   },
+  actions: {
+    refuseReset: assign({ error: () => new RunManagerError('RESET_NOT_SUPPORTED', 'use-specific-run does not support reset') }),
+    keepLoadedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) })),
+    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+  },
 }).createMachine({
   id: 'use-specific-run',
   context: ({ input }) => ({ ...input, run: null, error: null }),
-  initial: 'checkingMode',
+  initial: 'choosingByMode',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingMode: {
+    choosingByMode: {
       tags: 'busy',
-      always: [
-        {
-          guard: 'isReset',
-          target: 'error',
-          actions: assign({
-            error: () => new RunManagerError('RESET_NOT_SUPPORTED', 'use-specific-run does not support reset'),
-          }),
-        },
-        { target: 'loadingRun' },
-      ],
+      always: [{ guard: 'isReset', target: 'error', actions: 'refuseReset' }, { target: 'loadingRun' }],
     },
     loadingRun: {
       tags: 'busy',
@@ -78,8 +74,8 @@ export const useSpecificRunMachine = setup({
         id: 'loadRun',
         src: 'loadRun',
         input: ({ context }) => ({ services: context.services, runId: context.options.runId, include: context.variables }),
-        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
-        onError: { target: 'error', actions: assign({ error: ({ event }) => failure(event.error) }) },
+        onDone: { target: 'ready', actions: 'keepLoadedRun' },
+        onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
     ready: { type: 'final', tags: 'ready' },

@@ -104,7 +104,7 @@ describe('conditionalCreationMachine', () => {
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
   });
 
-  it("a 503 on load is an error, not a new run (original: any load failure silently abandoned the user's run, weakness 12)", async () => {
+  it("a 503 on load is an error, not a new run (the original silently abandoned the user's run on any load failure)", async () => {
     const fake = withRun();
     const failure = httpError(503);
     fake.fail('loadWithHeaders', failure);
@@ -248,7 +248,7 @@ describe('conditional-creation options', () => {
     ['true', true],
     ['a string', 'always'],
     ['an object (the manager options, as the original passed by name)', { run: {} }],
-  ])('a non-function condition (%s) is refused, not turned into a constant (original: weakness 13)', (_, value) => {
+  ])('a non-function condition (%s) is refused, not turned into a constant (as the original did)', (_, value) => {
     expect(() => conditionalCreationStrategy.prepareOptions!({ condition: value })).toThrowError(
       expect.objectContaining({
         type: 'INVALID_OPTIONS',
@@ -261,7 +261,7 @@ describe('conditional-creation options', () => {
     expect(() => conditionalCreationStrategy.prepareOptions!({})).toThrowError(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
   });
 
-  it('new ConditionalCreation(fn) binds the condition, as the seeds do', () => {
+  it('new ConditionalCreation(fn) binds the condition, as the original library did', () => {
     const definition = new ConditionalCreation(condition);
 
     expect(definition).toMatchObject({ name: 'conditional-creation', cachesRun: true, requiresAuth: false, boundOptions: { condition } });

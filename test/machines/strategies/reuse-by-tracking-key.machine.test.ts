@@ -1,10 +1,11 @@
-import { createActor, waitFor } from 'xstate';
+import { createActor } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { RunManagerError } from '../../../src/errors.js';
 import { reuseByTrackingKeyMachine, reuseByTrackingKeyStrategy } from '../../../src/machines/strategies/reuse-by-tracking-key.machine.js';
 import type { TrackingKeyOptions } from '../../../src/machines/strategies/tracking-key.js';
 import type { StrategyInput } from '../../../src/machines/strategies/types.js';
-import { httpError, runStrategy, strategyInput } from '../../helpers/fake-services.js';
+import { createProcessCoordinator } from '../../../src/services/coordination.js';
+import { httpError, quickFindCreatedRun, runStrategy, strategyInput } from '../../helpers/fake-services.js';
 import { createFakeWorldServices, type FakeWorldServices } from '../../helpers/fake-world-services.js';
 
 const session = { userId: 'u1', groupName: 'g1' };
@@ -47,7 +48,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const strategyOptions = { settings: { trackingKey: 'tk1', week: 1 } };
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, strategyOptions));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'ready']);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['query', [filter, newest]]]);
     expect(result.output).toMatchObject({
       ok: true,
@@ -64,7 +65,6 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const first = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(first.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
@@ -89,7 +89,6 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
 
     expect(result.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
@@ -105,14 +104,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 2, range: { start: 0, end: 0, total: 2 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'locked.waitingForLock',
-      'locked.fetchingLatest',
-      'locked.checkingLimit',
-      'error',
-    ]);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -137,14 +129,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.setQueryTotal(null);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'locked.waitingForLock',
-      'locked.fetchingLatest',
-      'locked.checkingLimit',
-      'error',
-    ]);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE' } });
     expect(result.output.ok ? '' : result.output.error.message).toMatch(/Content-Range total/);
@@ -201,7 +186,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.fail('query', failure);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'error']);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 
@@ -221,7 +206,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
     const fake = seeded();
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'ready']);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['create', [body]]]);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
@@ -234,7 +219,6 @@ describe('reuseByTrackingKeyMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -256,14 +240,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'locked.waitingForLock',
-      'locked.countingRuns',
-      'locked.checkingLimit',
-      'error',
-    ]);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -303,7 +280,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'error']);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 });
@@ -317,7 +294,7 @@ describe('reuseByTrackingKeyMachine — settings', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, strategyOptions));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'error']);
+    expect(result.path).toEqual(['resolvingSettings', 'error']);
     expect(fake.calls).toEqual([]);
     expect(result.output).toMatchObject({
       ok: false,
@@ -355,7 +332,7 @@ describe('reuseByTrackingKeyMachine — settings', () => {
       input(fake, { settings: () => Promise.reject(new Error('settings service down')) }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'error']);
+    expect(result.path).toEqual(['resolvingSettings', 'error']);
     expect(fake.calls).toEqual([]);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_OPTIONS', message: 'settings: settings service down' } });
   });
@@ -401,7 +378,6 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
@@ -428,14 +404,7 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
       input(fake, { settings: { trackingKey: 'tk1' }, onCreate: () => 'done' }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'locked.waitingForLock',
-      'locked.creating',
-      'applyingSettings',
-      'ready',
-    ]);
+    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'applyingSettings', 'ready']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
 
@@ -511,9 +480,8 @@ describe('reuseByTrackingKeyStrategy', () => {
 
 describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
   const lost = () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out');
-  const nothing = { runs: [], total: 0, range: null };
-  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
-  const quick = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 1 } });
+  // The search's waits shortened, so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseByTrackingKeyMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
 
   /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
   function losingCreates(fake: FakeWorldServices, error: () => RunManagerError = lost): void {
@@ -530,7 +498,6 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
@@ -540,6 +507,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
       'ready',
     ]);
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect(fake.callsTo('query')[1]!.args).toEqual([filter, newest]);
     expect(fake.runs).toHaveLength(1);
     expect(result.output).toMatchObject({
       ok: true,
@@ -557,14 +525,13 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
   });
 
-  it('a limited reset recovers too, and onCreate still runs on the recovered run', async () => {
+  it('a limited reset recovers too, and onCreate runs once on the recovered run', async () => {
     const fake = seeded();
     losingCreates(fake);
     const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }));
 
     expect(result.path).toEqual([
-      'checkingSession',
       'resolvingSettings',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -575,81 +542,41 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
       'ready',
     ]);
     expect(onCreate).toHaveBeenCalledTimes(1);
-    expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
+    expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
     expect((result.output as { run: { id: string } }).run.id).not.toBe('old');
   });
 
-  it('waits and looks again until the run shows up (a create slower than the client timeout), then runs onCreate once', async () => {
-    const fake = createFakeWorldServices({ userId: 'u1' });
-    losingCreates(fake);
-    // The first query and the first two looks see nothing yet (one of them fails); the third look sees the run.
-    fake.reply('query', nothing, 2);
-    fake.fail('query', httpError(503), 1);
-    const onCreate = vi.fn((_service: unknown, _settings: unknown, run: unknown) => run);
-    const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
-
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'locked.waitingForLock',
-      'locked.fetchingLatest',
-      'locked.checkingLimit',
-      'locked.creating',
-      'locked.recovering',
-      'locked.waitingToRecover',
-      'locked.recovering',
-      'locked.waitingToRecover',
-      'locked.recovering',
-      'applyingSettings',
-      'ready',
-    ]);
-    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query']);
-    expect(onCreate).toHaveBeenCalledTimes(1);
-    expect(fake.runs).toHaveLength(1);
-    expect(result.output).toMatchObject({
-      ok: true,
-      run: { id: fake.runs[0]!.id, freshlyCreated: true, settings: { trackingKey: 'tk1' } },
-    });
-  });
-
-  it('looks at most 3 more times when nothing new is found, then reports the create failure without creating again', async () => {
+  it('recovering → error after the search gives up: the create failure, and no second create', async () => {
     const fake = seeded();
     fake.fail('create', lost());
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }, { mode: 'reset' }));
 
-    expect(result.path.slice(-9)).toEqual([
-      'locked.creating',
-      'locked.recovering',
-      'locked.waitingToRecover',
-      'locked.recovering',
-      'locked.waitingToRecover',
-      'locked.recovering',
-      'locked.waitingToRecover',
-      'locked.recovering',
-      'error',
-    ]);
-    // The count, then 1 + 3 looks.
+    expect(result.path.slice(-3)).toEqual(['locked.creating', 'locked.recovering', 'error']);
+    // The count, then the search's 1 + 3 looks.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'TIMEOUT', message: 'POST run/acme/sim/ timed out' } });
   });
 
-  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseByTrackingKeyMachine.implementations.delays.recoveryDelay as (args: {
-      context: { recoveryAttempt: number };
-    }) => number;
-    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
-  });
-
-  it('stopping the actor while it waits to look again cancels the wait', async () => {
+  it('stopping the actor while the search waits to look again cancels the wait and frees the lock', async () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     fake.fail('create', lost());
-    const slow = reuseByTrackingKeyMachine.provide({ delays: { recoveryDelay: 30 } });
-    const actor = createActor(slow, { input: input(fake, { settings: { trackingKey: 'tk1' } }) }).start();
-    await waitFor(actor, (snapshot) => snapshot.matches({ locked: 'waitingToRecover' }));
+    const slow = reuseByTrackingKeyMachine.provide({
+      actors: { findCreatedRun: quickFindCreatedRun.provide({ delays: { waitBeforeLookingAgain: 30 } }) },
+    });
+    const locks = createProcessCoordinator();
+    const actor = createActor(slow, {
+      input: input(fake, { settings: { trackingKey: 'tk1' } }, { services: { ...fake.services, coordinator: locks } }),
+    }).start();
+    // The wait is the search's own state: the parent stays in `locked.recovering`, holding the lock.
+    while (actor.getSnapshot().children.findCreatedRun?.getSnapshot().value !== 'waiting')
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(actor.getSnapshot().value).toEqual({ locked: 'recovering' });
+    expect(locks.held).toBe(1);
 
     actor.stop();
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(fake.methods()).toEqual(['query', 'create', 'query']);
+    expect([locks.held, locks.waiting]).toEqual([0, 0]);
   });
 
   it('an unlimited reset (no query to compare with) reports the failure at once', async () => {

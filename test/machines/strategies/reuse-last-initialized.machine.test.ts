@@ -1,4 +1,4 @@
-import { createActor, waitFor } from 'xstate';
+import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isRunManagerError, RunManagerError } from '../../../src/errors.js';
 import {
@@ -9,7 +9,7 @@ import {
   type ReuseLastInitializedOptions,
 } from '../../../src/machines/strategies/reuse-last-initialized.machine.js';
 import type { Run } from '../../../src/types.js';
-import { createFakeServices, httpError, runStrategy, strategyInput, testConfig } from '../../helpers/fake-services.js';
+import { createFakeServices, httpError, quickFindCreatedRun, runStrategy, strategyInput, testConfig } from '../../helpers/fake-services.js';
 
 const session = { userId: 'u1', groupName: 'g1' };
 const newest = { startrecord: 0, endrecord: 0, sort: 'created', direction: 'desc' };
@@ -45,7 +45,7 @@ function thrown(fn: () => unknown): RunManagerError {
 }
 
 describe('reuseLastInitializedMachine', () => {
-  it('getRun reuses the newest initialised run: checkingSession → fetchingLatest → ready', async () => {
+  it('getRun reuses the newest initialised run: choosingByMode → fetchingLatest → ready', async () => {
     const fake = createFakeServices({
       runs: [
         flagged('old', '2024-01-01T00:00:00Z'),
@@ -55,7 +55,7 @@ describe('reuseLastInitializedMachine', () => {
     });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [{ scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }, newest]],
     ]);
@@ -68,7 +68,7 @@ describe('reuseLastInitializedMachine', () => {
     const fake = createFakeServices({ userId: 'u1' });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { createOptions: { files: { a: 'b' } } }));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['query', [{ scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }, newest]],
       ['create', [{ model: 'model.py', scope: { group: 'g1' }, files: { a: 'b' } }]],
@@ -118,14 +118,14 @@ describe('reuseLastInitializedMachine', () => {
     fake.reply('query', { runs: [flagged('binned', '2024-01-01T00:00:00Z', { trashed: true })], total: 1, range: null });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
   });
 
-  it('reset always creates: checkingSession → creating → initializing → flagging → ready', async () => {
+  it('reset always creates: choosingByMode → creating → initializing → flagging → ready', async () => {
     const fake = createFakeServices({ runs: [flagged('existing', '2024-01-01T00:00:00Z')] });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'initializing', 'flagging', 'ready']);
     expect(fake.methods()).toEqual(['create', 'serial', 'save']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-2', freshlyCreated: true } });
   });
@@ -149,7 +149,7 @@ describe('reuseLastInitializedMachine', () => {
     fake.fail('query', httpError(500));
     const result = await runStrategy(reuseLastInitializedMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'HTTP_ERROR', status: 500 } });
     expect(result.finalTags).toEqual(['error']);
@@ -161,18 +161,18 @@ describe('reuseLastInitializedMachine', () => {
     fake.fail('create', failure);
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'error']);
     expect(fake.methods()).toEqual(['create']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 
-  it('trashes the half-made run when an init operation fails (original: left an unflagged orphan, weakness 15)', async () => {
+  it('trashes the half-made run when an init operation fails (the original left an unflagged orphan)', async () => {
     const fake = createFakeServices();
     const original = httpError(500, 'init exploded');
     fake.fail('serial', original);
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'initializing', 'compensating', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'initializing', 'compensating', 'error']);
     expect(fake.calls.map((c) => [c.method, c.args[0], c.args[1]])).toEqual([
       ['create', { model: 'model.py', scope: { group: 'g1' } }, undefined],
       ['serial', 'run-1', options.initOperation],
@@ -193,7 +193,7 @@ describe('reuseLastInitializedMachine', () => {
     fake.fail('save', httpError(503, 'flag refused'));
     const result = await runStrategy(reuseLastInitializedMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'compensating', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'compensating', 'error']);
     expect(fake.callsTo('save').map((c) => c.args)).toEqual([
       ['run-1', { isInitComplete: true }],
       ['run-1', { saved: false, trashed: true }],
@@ -210,7 +210,7 @@ describe('reuseLastInitializedMachine', () => {
     fake.fail('save', httpError(502, 'bad gateway'));
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'initializing', 'compensating', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'initializing', 'compensating', 'error']);
     const error = (result.output as { error: RunManagerError }).error;
     expect(error.type).toBe('INIT_FAILED');
     expect(error.message).toBe(
@@ -317,8 +317,8 @@ describe('reuseLastInitializedStrategy.prepareOptions', () => {
 describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
   const lost = () => new RunManagerError('NETWORK_ERROR', 'POST run/acme/sim/ failed: socket hang up');
   const nothing = { runs: [], total: 0, range: null };
-  // The named backoff delay, shortened so the tests do not wait 200 + 400 + 800 ms.
-  const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
+  // The search's waits shortened, so the tests do not wait 200 + 400 + 800 ms.
+  const quick = reuseLastInitializedMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
 
   /** The server makes the run, but the answer never arrives (`error` is what the client reports). */
   function losingCreates(fake: Fake, error: () => RunManagerError = lost): void {
@@ -334,7 +334,7 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     losingCreates(fake);
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'serial', 'save']);
     expect(fake.callsTo('query')[1]!.args[0]).toEqual({ scope: { group: 'g1' }, trashed: false, model: 'model.py', 'user.id': 'u1' });
     expect(fake.runs).toHaveLength(1);
@@ -346,93 +346,27 @@ describe('reuseLastInitializedMachine: a create whose answer is lost', () => {
     losingCreates(fake, () => new RunManagerError('INVALID_RESPONSE', 'POST run/acme/sim/ answered 201 with a body that is not JSON'));
     const result = await runStrategy(quick, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'creating', 'recovering', 'initializing', 'flagging', 'ready']);
     expect(fake.runs).toHaveLength(1);
     expect(fake.runs[0]).toMatchObject({ isInitComplete: true });
     expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, freshlyCreated: true } });
   });
 
-  it('waits and looks again while only flagged runs are found (the create has not landed yet)', async () => {
-    const fake = createFakeServices({ userId: 'u1' });
-    losingCreates(fake, () => new RunManagerError('TIMEOUT', 'POST run/acme/sim/ timed out'));
-    fake.reply('query', nothing, 1);
-    fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 1);
-    fake.fail('query', httpError(503), 1);
-    const result = await runStrategy(quick, input(fake));
-
-    expect(result.path).toEqual([
-      'checkingSession',
-      'fetchingLatest',
-      'creating',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'initializing',
-      'flagging',
-      'ready',
-    ]);
-    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'serial', 'save']);
-    expect(fake.runs).toHaveLength(1);
-    expect(result.output).toMatchObject({ ok: true, run: { id: fake.runs[0]!.id, isInitComplete: true, freshlyCreated: true } });
-  });
-
-  it('looks at most 3 more times, then reports the create failure and creates nothing more', async () => {
+  it('recovering → error after the search gives up (a flagged run is not the one the create made), creating nothing more', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', lost());
     fake.reply('query', nothing, 1);
     fake.reply('query', { runs: [flagged('done', '2024-01-01T00:00:00Z')], total: 1, range: null }, 4);
     const result = await runStrategy(quick, input(fake));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'fetchingLatest',
-      'creating',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'waitingToRecover',
-      'recovering',
-      'error',
-    ]);
-    // One query before the create, then 1 + 3 looks.
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'recovering', 'error']);
+    // One query before the create, then the search's looks; never a second create.
     expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
     expect(result.output).toMatchObject({
       ok: false,
       error: { type: 'NETWORK_ERROR', message: 'POST run/acme/sim/ failed: socket hang up' },
+      createInDoubt: true,
     });
-  });
-
-  it('keeps the create failure when every look fails too', async () => {
-    const fake = createFakeServices({ userId: 'u1' });
-    fake.fail('create', lost());
-    fake.reply('query', nothing, 1);
-    fake.fail('query', httpError(503), 4);
-    const result = await runStrategy(quick, input(fake));
-
-    expect(fake.methods()).toEqual(['query', 'create', 'query', 'query', 'query', 'query']);
-    expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' } });
-  });
-
-  it('backs off 200 ms, doubling, between looks (the named delay recoveryDelay)', async () => {
-    const recoveryDelay = reuseLastInitializedMachine.implementations.delays.recoveryDelay as (args: {
-      context: { recoveryAttempt: number };
-    }) => number;
-    expect([0, 1, 2].map((recoveryAttempt) => recoveryDelay({ context: { recoveryAttempt } }))).toEqual([200, 400, 800]);
-  });
-
-  it('stopping the actor while it waits to look again cancels the wait', async () => {
-    const fake = createFakeServices({ userId: 'u1' });
-    fake.fail('create', lost());
-    const actor = createActor(reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 30 } }), { input: input(fake) }).start();
-    await waitFor(actor, (snapshot) => snapshot.matches('waitingToRecover'));
-
-    actor.stop();
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(fake.methods()).toEqual(['query', 'create', 'query']);
   });
 
   it('does not look again without a user to narrow the search, or after an HTTP error', async () => {
@@ -462,7 +396,7 @@ describe('reuseLastInitializedMachine: after a create left in doubt', () => {
     });
     const result = await runStrategy(reuseLastInitializedMachine, input(fake, { createInDoubt: true }));
 
-    expect(result.path).toEqual(['checkingSession', 'fetchingLatest', 'findingHalfMadeRun', 'initializing', 'flagging', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'fetchingLatest', 'findingHalfMadeRun', 'initializing', 'flagging', 'ready']);
     expect(fake.methods()).toEqual(['query', 'query', 'serial', 'save']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'half', isInitComplete: true, freshlyCreated: true } });
   });
@@ -470,26 +404,18 @@ describe('reuseLastInitializedMachine: after a create left in doubt', () => {
   it('creates when nothing half-made is found, and without doubt never sends the extra query', async () => {
     const doubtful = createFakeServices({ userId: 'u1' });
     const first = await runStrategy(reuseLastInitializedMachine, input(doubtful, { createInDoubt: true }));
-    expect(first.path).toEqual([
-      'checkingSession',
-      'fetchingLatest',
-      'findingHalfMadeRun',
-      'creating',
-      'initializing',
-      'flagging',
-      'ready',
-    ]);
+    expect(first.path).toEqual(['choosingByMode', 'fetchingLatest', 'findingHalfMadeRun', 'creating', 'initializing', 'flagging', 'ready']);
 
     const sure = createFakeServices({ userId: 'u1' });
     const second = await runStrategy(reuseLastInitializedMachine, input(sure));
-    expect(second.path).toEqual(['checkingSession', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
+    expect(second.path).toEqual(['choosingByMode', 'fetchingLatest', 'creating', 'initializing', 'flagging', 'ready']);
     expect(sure.methods()).toEqual(['query', 'create', 'serial', 'save']);
   });
 
   it('reports createInDoubt in its output when a lost create is never found', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     fake.fail('create', new RunManagerError('NETWORK_ERROR', 'socket hang up'));
-    const quick = reuseLastInitializedMachine.provide({ delays: { recoveryDelay: 1 } });
+    const quick = reuseLastInitializedMachine.provide({ actors: { findCreatedRun: quickFindCreatedRun } });
     const result = await runStrategy(quick, input(fake));
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NETWORK_ERROR' }, createInDoubt: true });
   });

@@ -4,11 +4,11 @@ import { reuseNeverMachine, reuseNeverStrategy } from '../../../src/machines/str
 import { createFakeServices, httpError, runStrategy, strategyInput } from '../../helpers/fake-services.js';
 
 describe('reuseNeverMachine', () => {
-  it('getRun without a cached run: checkingSession → creating → ready, one create', async () => {
+  it('getRun without a cached run: creating → ready, one create', async () => {
     const fake = createFakeServices({ userId: 'u1' });
     const result = await runStrategy(reuseNeverMachine, strategyInput(fake, { session: { userId: 'u1', groupName: 'g1' } }));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
+    expect(result.path).toEqual(['creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['create', [{ model: 'model.py', scope: { group: 'g1' } }]]]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
     expect(result.tags[0]).toEqual(['busy']);
@@ -30,7 +30,7 @@ describe('reuseNeverMachine', () => {
       strategyInput(fake, { mode: 'reset', cachedRun: { id: 'old' }, createOptions: { files: { data: 'x.xls' } } }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'ready']);
+    expect(result.path).toEqual(['creating', 'ready']);
     expect(fake.callsTo('create')[0]!.args).toEqual([{ model: 'model.py', files: { data: 'x.xls' } }]);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
   });
@@ -41,7 +41,7 @@ describe('reuseNeverMachine', () => {
     fake.fail('create', failure);
     const result = await runStrategy(reuseNeverMachine, strategyInput(fake));
 
-    expect(result.path).toEqual(['checkingSession', 'creating', 'error']);
+    expect(result.path).toEqual(['creating', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
     expect(result.finalTags).toEqual(['error']);
   });

@@ -16,7 +16,7 @@ function input(fake: Fake, overrides: Parameters<typeof strategyInput<UseSpecifi
 }
 
 describe('useSpecificRunMachine', () => {
-  it('getRun loads the given run: checkingMode → loadingRun → ready', async () => {
+  it('getRun loads the given run: choosingByMode → loadingRun → ready', async () => {
     const fake = createFakeServices({
       runs: [
         { id: 'r1', model: 'model.py' },
@@ -25,7 +25,7 @@ describe('useSpecificRunMachine', () => {
     });
     const result = await runStrategy(useSpecificRunMachine, input(fake, { cachedRun: { id: 'r2' } }));
 
-    expect(result.path).toEqual(['checkingMode', 'loadingRun', 'ready']);
+    expect(result.path).toEqual(['choosingByMode', 'loadingRun', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['load', ['r1']]]);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'r1', freshlyCreated: false } });
     expect(result.tags[0]).toEqual(['busy']);
@@ -38,7 +38,7 @@ describe('useSpecificRunMachine', () => {
     fake.fail('load', failure);
     const result = await runStrategy(useSpecificRunMachine, input(fake));
 
-    expect(result.path).toEqual(['checkingMode', 'loadingRun', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'loadingRun', 'error']);
     expect(fake.methods()).toEqual(['load']);
     expect(result.output).toEqual({ ok: false, error: failure });
     expect(result.finalTags).toEqual(['error']);
@@ -56,7 +56,7 @@ describe('useSpecificRunMachine', () => {
     const fake = createFakeServices({ runs: [{ id: 'r1' }] });
     const result = await runStrategy(useSpecificRunMachine, input(fake, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['checkingMode', 'error']);
+    expect(result.path).toEqual(['choosingByMode', 'error']);
     expect(fake.calls).toEqual([]);
     expect(result.output.ok).toBe(false);
     const error = (result.output as { error: RunManagerError }).error;

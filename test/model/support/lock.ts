@@ -41,13 +41,9 @@ export function scriptedCoordinator(script: PathScript<ModelItem>): { coordinato
   };
 }
 
-/**
- * Where a stop must give the lock back: waiting for it, and holding it while a request is in
- * flight (a `locked` state other than a backoff wait, which a delay leaves on its own).
- */
+/** Where a stop must give the lock back: any state of a `locked` region (waiting for it, or holding it). */
 export function stoppedWhileLocked(value: StateValue): boolean {
-  const locked = typeof value === 'object' ? findLocked(value) : undefined;
-  return locked !== undefined && locked !== 'waitingToRecover';
+  return typeof value === 'object' && findLocked(value) !== undefined;
 }
 
 function findLocked(value: Record<string, StateValue | undefined>): string | undefined {

@@ -1,10 +1,9 @@
 /**
  * Variants shared by the query-based strategies that recover a lost create (reuse-across-sessions,
  * reuse-by-tracking-key, reuse-last-initialized): the create's failures, lost answers included, and
- * the failing recovery query, offered on the first and the last look only.
+ * what the lost-create search (find-created-run) ends with.
  */
 import { LOOKS_AGAIN } from '../../../src/machines/strategies/find-created-run.machine.js';
-import { RECOVERY_LOOKS_AGAIN } from '../../../src/machines/strategies/shared.js';
 import type { OutcomeVariant } from '../../../src/testing/index.js';
 import type { Run } from '../../../src/types.js';
 import { done, http, QUERY, requestFailures, responses, runPath, type ModelItem } from './http-script.js';
@@ -14,19 +13,6 @@ import { done, http, QUERY, requestFailures, responses, runPath, type ModelItem 
  * answer is lost: `recovering` looks for the run).
  */
 export const createFailures: OutcomeVariant<ModelItem>[] = requestFailures('POST', runPath(), ['unavailable', 'network', 'truncated']);
-
-/**
- * findCreatedRun failing (503). Offered on the first look (→ `waitingToRecover`) and on the last
- * (→ `error`) only: the looks in between take the same transitions, and offering it on every look
- * would multiply the simple paths (2^3 orders of "nothing" and "503") without covering anything more.
- */
-export const failingLook: OutcomeVariant<ModelItem>[] = requestFailures('GET', QUERY, ['unavailable']).map((variant) => ({
-  ...variant,
-  when: (snapshot) => {
-    const attempt = (snapshot.context as { recoveryAttempt: number }).recoveryAttempt;
-    return attempt === 0 || attempt === RECOVERY_LOOKS_AGAIN;
-  },
-}));
 
 /**
  * findCreatedRun, the lost-create search, as a whole: it finds the run the create made at the first

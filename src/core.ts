@@ -1,0 +1,26 @@
+/**
+ * `run-lifecycle/core`: the same `RunManager` as the root entry, but its `strategy` is a
+ * definition — a built-in one from `run-lifecycle/strategies`, or your own — so nothing but that
+ * strategy is bundled: no registry, no other strategy.
+ *
+ * @example
+ * ```ts
+ * import { RunManager } from 'run-lifecycle/core';
+ * import { reuseAcrossSessions } from 'run-lifecycle/strategies';
+ *
+ * const rm = new RunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' }, strategy: reuseAcrossSessions });
+ * const run = await rm.getRun();
+ * ```
+ */
+export { RunManager, createRunManager } from './run-manager.js';
+export type { CoreRunManagerOptions as RunManagerOptions, RunManagerBaseOptions, SessionSource } from './run-manager.js';
+export { RunManagerError, isRunManagerError, ERROR_TYPES } from './errors.js';
+export type { RunManagerErrorType, RunManagerErrorDetails } from './errors.js';
+export type * from './types.js';
+export type { StrategyDefinition, LegacyStrategy } from './machines/strategies/types.js';
+export { RunService } from './services/run-service.js';
+export type { RunServiceOptions } from './services/run-service.js';
+export { createDefaultSessionStore, createMemorySessionStore } from './services/session-store.js';
+export type { SessionStore, SessionRecord } from './services/session-store.js';
+export { createProcessCoordinator, createWebLocksCoordinator, defaultCoordinator } from './services/coordination.js';
+export type { Coordinator, ReleaseLock } from './services/coordination.js';
