@@ -52,13 +52,6 @@ const EXCESSES: readonly Excess[] = [
         ? 1
         : 0,
   },
-  {
-    id: 'world-run POST for a known run',
-    cause:
-      'the multiplayer machines always send POST multiplayer/world/{id}/run after the world lookup, even when the world list already names the current run (`world.run`, spec §5.5), so the POST only answers 200 with that same id',
-    fix: 'in `findingWorld.onDone` (multiplayer.machine.ts, reuse-by-tracking-key-multiplayer.machine.ts) go straight to `loadingRun` with `{ runId: world.run, freshlyCreated: false }` when `world.run` is set and the mode is getRun',
-    extra: (count) => count.trace.filter((line) => /^POST \/v2\/multiplayer\/world\/[^ ]+\/run[^ ]* → 200$/.test(line)).length,
-  },
 ];
 
 /** Requests of a path beyond its floor, attributed to the reasons above; `unexplained` is what is left. */

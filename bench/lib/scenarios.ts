@@ -146,6 +146,7 @@ export const SCENARIOS: readonly Scenario[] = [
     strategy: 'multiplayer',
     world: true,
     expect: {
+      // steady: the world list names the world's run, so it is loaded straight away (no world-run POST).
       first: e(3, 3),
       'first+vars': e(4, 3),
       steady: e(3, 2),

@@ -55,14 +55,15 @@ describe('multiplayer', () => {
     expect(first).toMatchObject({ freshlyCreated: true, world: { id: 'w2' }, scope: { group: 'g1', worldId: 'w2' }, user: { id: 'u1' } });
     expect(h.runCount()).toBe(1);
 
+    // The world list names the world's run: no world-run POST, which would only answer 200 with that id.
     const steady = await rm.getRun();
-    const again = await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady'));
+    const again = await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`], original('steady'));
     expect(again[1]!.status).toBe(200);
-    expect(steady).toMatchObject({ id: first.id, freshlyCreated: false, world: { id: 'w2' } });
+    expect(steady).toMatchObject({ id: first.id, freshlyCreated: false, world: { id: 'w2', run: first.id } });
     expect(h.runCount()).toBe(1);
 
     const withVariables = await rm.getRun(['price']);
-    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady', true));
+    await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`], original('steady', true));
     expect(withVariables).toMatchObject({ id: first.id, variables: { price: 10 } });
     expect(h.runCount()).toBe(1);
 
@@ -78,16 +79,31 @@ describe('multiplayer', () => {
     expect(h.runCount()).toBe(2);
 
     const afterReset = await rm.getRun();
-    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`], original('steady'));
+    await h.expectTrace([GET_WORLDS, `GET ${RUNS}${reset.id}/`], original('steady'));
     expect(afterReset).toMatchObject({ id: reset.id, freshlyCreated: false, world: { id: 'w2' } });
     expect(h.runCount()).toBe(2);
 
     // Another member of the world gets the same run.
     const shared = await h.manager({ strategy: 'multiplayer', session: SESSION_U2 }).getRun();
-    const [lookup] = await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`]);
+    const [lookup] = await h.expectTrace([GET_WORLDS, `GET ${RUNS}${reset.id}/`]);
     expect(lookup!.query).toMatchObject({ userId: 'u2' });
     expect(shared).toMatchObject({ id: reset.id, freshlyCreated: false });
     expect(h.runCount()).toBe(2);
+  });
+
+  it('a run the world list names that answers 404: the world-run POST follows, never a silent failure', async () => {
+    seedWorlds();
+    const rm = h.manager({ strategy: 'multiplayer' });
+    const first = await rm.getRun();
+    await h.take();
+
+    h.emulator.fail({ method: 'GET', path: `/run/acme/sim/${first.id}/`, status: 404, times: 1 });
+    const again = await rm.getRun();
+    const entries = await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`]);
+    expect(entries.map((entry) => entry.status)).toEqual([200, 404, 200, 200]);
+    expect(entries[2]!.body).toEqual(CREATE_BODY);
+    expect(again).toMatchObject({ id: first.id, freshlyCreated: false, world: { id: 'w2' } });
+    expect(h.runCount()).toBe(1);
   });
 
   it('a user in no world: NO_WORLD_FOR_USER on getRun and on reset (improvement 9)', async () => {
@@ -159,14 +175,15 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     });
     expect(h.runCount()).toBe(1);
 
+    // The world list names the run: no count, no world-run POST.
     const steady = await rm.getRun();
-    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady'));
+    await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`], original('steady'));
     // The original returns a reused run without settings (weakness 11).
     expect(steady).toMatchObject({ id: first.id, freshlyCreated: false, settings, world: { id: 'w2' } });
     expect(h.runCount()).toBe(1);
 
     const withVariables = await rm.getRun(['price']);
-    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`], original('steady', { variables: true }));
+    await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`], original('steady', { variables: true }));
     expect(withVariables).toMatchObject({ id: first.id, variables: { price: 10 }, settings });
     expect(h.runCount()).toBe(1);
 
@@ -180,9 +197,25 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     expect(h.runCount()).toBe(2);
 
     const afterReset = await rm.getRun();
-    await h.expectTrace([GET_WORLDS, `POST ${WORLD_RUN}`, `GET ${RUNS}${reset.id}/`], original('steady'));
+    await h.expectTrace([GET_WORLDS, `GET ${RUNS}${reset.id}/`], original('steady'));
     expect(afterReset).toMatchObject({ id: reset.id, freshlyCreated: false, settings });
     expect(h.runCount()).toBe(2);
+  });
+
+  it('with a run limit, a named run that answers 404 is counted for before the world-run POST', async () => {
+    seedWorlds();
+    const settings = { trackingKey: 'tkm', runLimit: 5 };
+    const rm = h.manager({ strategy, strategyOptions: { settings } });
+    const first = await rm.getRun();
+    await h.take();
+
+    h.emulator.fail({ method: 'GET', path: `/run/acme/sim/${first.id}/`, status: 404, times: 1 });
+    const again = await rm.getRun();
+    const entries = await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`, QUERY, `POST ${WORLD_RUN}`, `GET ${RUNS}${first.id}/`]);
+    expect(entries.map((entry) => entry.status)).toEqual([200, 404, 200, 200, 200]);
+    expect(entries[3]!.body).toEqual(BODY);
+    expect(again).toMatchObject({ id: first.id, freshlyCreated: false, settings });
+    expect(h.runCount()).toBe(1);
   });
 
   it('refuses a reset at the run limit without touching the world', async () => {

@@ -1,5 +1,6 @@
 /**
- * Model-based paths of multiplayer: no user, no world, the world's run (201 vs 200), reset
+ * Model-based paths of multiplayer: no user, no world, the run the world list names (loaded
+ * directly; gone, so the world-run call follows), the world-run call (201 vs 200), reset
  * (DELETE + POST), and failures of each request — replayed against the real World and Run API clients.
  */
 import { multiplayerMachine } from '../../src/machines/strategies/multiplayer.machine.js';
@@ -8,7 +9,13 @@ import { createStrategyModel, placeholderServices } from '../../src/testing/inde
 import { config, session } from './support/fixtures.js';
 import type { ModelItem } from './support/http-script.js';
 import { liveServices, modelSuite } from './support/suite.js';
-import { findWorldOutcomes, getWorldRunOutcomes, loadWorldRunOutcomes, replaceWorldRunOutcomes } from './support/worlds.js';
+import {
+  findWorldOutcomes,
+  getWorldRunOutcomes,
+  loadListedRunOutcomes,
+  loadWorldRunOutcomes,
+  replaceWorldRunOutcomes,
+} from './support/worlds.js';
 
 const anonymous: StrategyInput = {
   mode: 'getRun',
@@ -24,7 +31,8 @@ const model = createStrategyModel<ModelItem>(multiplayerMachine, {
   input: { session },
   inputs: { 'getRun (no user)': anonymous },
   outcomes: {
-    findWorld: findWorldOutcomes(false),
+    findWorld: findWorldOutcomes(true),
+    loadListedRun: loadListedRunOutcomes,
     getWorldRun: getWorldRunOutcomes,
     replaceWorldRun: replaceWorldRunOutcomes,
     loadRun: loadWorldRunOutcomes(false),

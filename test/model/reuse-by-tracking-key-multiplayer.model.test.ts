@@ -1,8 +1,9 @@
 /**
  * Model-based paths of reuse-by-tracking-key-multiplayer: no user, settings variants, no world,
- * the run limit (counted only when the world-run call would create), 201 vs 200 world runs, reset,
- * tagging a new run with the tracking key (PATCH) — replayed against the real World and Run API
- * clients, with scripted settings.
+ * the run the world list names (loaded directly; gone, so the world-run call follows), the run
+ * limit (counted only when the world-run call would create), 201 vs 200 world runs, reset, tagging
+ * a new run with the tracking key (PATCH) — replayed against the real World and Run API clients,
+ * with scripted settings.
  */
 import { expect } from 'vitest';
 import { reuseByTrackingKeyMultiplayerMachine } from '../../src/machines/strategies/reuse-by-tracking-key-multiplayer.machine.js';
@@ -27,7 +28,13 @@ import {
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
 import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
-import { findWorldOutcomes, getWorldRunOutcomes, loadWorldRunOutcomes, replaceWorldRunOutcomes } from './support/worlds.js';
+import {
+  findWorldOutcomes,
+  getWorldRunOutcomes,
+  loadListedRunOutcomes,
+  loadWorldRunOutcomes,
+  replaceWorldRunOutcomes,
+} from './support/worlds.js';
 
 const anonymous: StrategyInput<TrackingKeyOptions> = {
   mode: 'getRun',
@@ -56,6 +63,7 @@ const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachin
       queried('no total', [], null),
       ...requestFailures('GET', QUERY, ['unavailable']),
     ],
+    loadListedRun: loadListedRunOutcomes,
     getWorldRun: getWorldRunOutcomes,
     replaceWorldRun: replaceWorldRunOutcomes,
     loadRun: loadWorldRunOutcomes(true),

@@ -3,7 +3,7 @@
  * `lastModified`). Reset gives the world a new current run.
  */
 import { assign, setup } from 'xstate';
-import { RunManagerError } from '../../errors.js';
+import { isRunManagerError, RunManagerError } from '../../errors.js';
 import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, UserSession, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
@@ -29,6 +29,21 @@ export function worldLookup<S>(services: S, session: UserSession): { services: S
   return session.groupName ? { services, userId, groupName: session.groupName } : { services, userId };
 }
 
+/**
+ * The id of the world's current run as the world list names it (`world.run`), or `undefined` when
+ * it names none.
+ *
+ * @example
+ * ```ts
+ * listedRunId({ id: 'w1', run: 'r1' }); // 'r1'
+ * listedRunId({ id: 'w1' });            // undefined
+ * ```
+ */
+export function listedRunId(world: World | null | undefined): string | undefined {
+  const run = world?.run;
+  return typeof run === 'string' && run !== '' ? run : undefined;
+}
+
 /** A loaded world run as the strategy returns it: marked fresh or reused, with a copy of its world attached. */
 export function worldRun(run: Run, world: World | null, freshlyCreated: boolean): Run {
   return world ? { ...markRun(run, freshlyCreated), world: { ...world } } : markRun(run, freshlyCreated);
@@ -45,7 +60,12 @@ export interface MultiplayerContext extends StrategyInput {
 
 /**
  * The multiplayer statechart.
- * getRun: `checkingSession → findingWorld → gettingWorldRun → loadingRun → ready`.
+ * getRun: `checkingSession → findingWorld → loadingListedRun → ready` when the world list names the
+ * world's current run (`world.run`): that run, reused, without the world-run call, which would only
+ * answer the same id. `checkingSession → findingWorld → gettingWorldRun → loadingRun → ready` when
+ * the list names none, and `loadingListedRun → gettingWorldRun` when the named run answers 404 (gone
+ * since the list was read): the world-run call then gets or makes the world's current run, whose
+ * answer (201 created now / 200 existing) sets `freshlyCreated`.
  * reset: `checkingSession → findingWorld → replacingWorldRun → loadingRun → ready`.
  * No `session.userId` fails `UNAUTHORIZED` before any request, and no world fails
  * `NO_WORLD_FOR_USER`, on reset too. The world-run body is built from the config, the session and
@@ -69,6 +89,7 @@ export const multiplayerMachine = setup({
       findWorld: 'findWorld';
       getWorldRun: 'getWorldRun';
       replaceWorldRun: 'replaceWorldRun';
+      loadListedRun: 'loadRun';
       loadRun: 'loadRun';
     },
     tags: {} as 'busy' | 'ready' | 'error',
@@ -78,12 +99,16 @@ export const multiplayerMachine = setup({
     isReset: ({ context }) => context.mode === 'reset',
     lacksUser: ({ context }) => !context.session.userId,
     foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
+    worldNamesRun: ({ event }) => listedRunId(doneOutput<World>(event)) !== undefined,
+    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
   },
   actions: {
     rememberNoUser: assign({ error: () => noUserError() }),
     rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
     keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
     keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    // The world already had this run when its list was read: nothing was created for this user.
+    keepListedRun: assign(({ context, event }) => ({ run: worldRun(doneOutput<Run>(event), context.world, false) })),
     // A reset always makes a new run; getRun's world-run call says whether it made one (201).
     keepWorldRun: assign(({ context, event }) => ({
       run: worldRun(doneOutput<Run>(event), context.world, context.mode === 'reset' || context.worldRun!.freshlyCreated),
@@ -109,9 +134,24 @@ export const multiplayerMachine = setup({
         onDone: [
           { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
           { guard: 'isReset', target: 'replacingWorldRun', actions: 'keepWorld' },
+          { guard: 'worldNamesRun', target: 'loadingListedRun', actions: 'keepWorld' },
           { target: 'gettingWorldRun', actions: 'keepWorld' },
         ],
         onError: { target: 'error', actions: 'rememberFailure' },
+      },
+    },
+    loadingListedRun: {
+      tags: 'busy',
+      invoke: {
+        id: 'loadListedRun',
+        src: 'loadRun',
+        input: ({ context }) => ({ services: context.services, runId: listedRunId(context.world)!, include: context.variables }),
+        onDone: { target: 'ready', actions: 'keepListedRun' },
+        // Gone since the list was read: the world-run call answers the world's current run, as when the list names none.
+        onError: [
+          { guard: 'runIsGone', target: 'gettingWorldRun' },
+          { target: 'error', actions: 'rememberFailure' },
+        ],
       },
     },
     gettingWorldRun: {

@@ -5,12 +5,12 @@
  */
 import { assertEvent, assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
-import { toRunManagerError, type RunManagerError } from '../../errors.js';
+import { isRunManagerError, toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult, WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
-import { noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
+import { listedRunId, noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
 import { deepMerge, doneOutput, failure, newestRunModifiers, sessionFilter, strategyOutput, thrownBy } from './shared.js';
 import {
   applySettings,
@@ -69,10 +69,17 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
 
 /**
  * The reuse-by-tracking-key-multiplayer statechart.
- * getRun: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
- * [locked.countingRuns → locked.checkingLimit] → locked.gettingWorldRun → locked.loadingRun →
- * [locked.applyingSettings] → ready`; the runs are counted only when a limit is set and the world
- * has no current run (so the world-run call would create one).
+ * getRun, when the world list names the world's current run (`world.run`):
+ * `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
+ * locked.loadingListedRun → ready`, that run reused without the world-run call (which would only
+ * answer the same id) and without a count (nothing is created).
+ * getRun, when the list names none: `checkingSession → resolvingSettings → findingWorld →
+ * locked.waitingForLock → [locked.countingRuns → locked.checkingLimit] → locked.gettingWorldRun →
+ * locked.loadingRun → [locked.applyingSettings] → ready`; the runs are counted only when a limit is
+ * set (the world-run call will create one). When the named run answers 404 (gone since the list was
+ * read), `locked.loadingListedRun` goes on to `locked.gettingWorldRun` the same way, through
+ * `locked.countingRuns → locked.checkingLimit` when a limit is set, since the world-run call may
+ * then create.
  * reset: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
  * [locked.countingRuns → locked.checkingLimit] → locked.replacingWorldRun → locked.loadingRun →
  * locked.applyingSettings → ready`.
@@ -103,6 +110,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
       countRuns: 'fetchLatest';
       getWorldRun: 'getWorldRun';
       replaceWorldRun: 'replaceWorldRun';
+      loadListedRun: 'loadRun';
       loadRun: 'loadRun';
       applySettings: 'applySettings';
     },
@@ -115,7 +123,11 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     settingsLackTrackingKey: ({ event }) => !doneOutput<ResolvedSettings>(event).trackingKey,
     foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
     // Only a call that may create a run needs the count: a reset, or a world without a current run.
-    needsCount: ({ context }) => isLimited(context.runLimit) && (context.mode === 'reset' || !context.world?.run),
+    needsCount: ({ context }) => isLimited(context.runLimit) && (context.mode === 'reset' || listedRunId(context.world) === undefined),
+    worldNamesRun: ({ context }) => listedRunId(context.world) !== undefined,
+    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    // The world's named run is gone, so the world-run call may create one: the limit must be checked first.
+    runIsGoneUnderLimit: ({ context, event }) => isLimited(context.runLimit) && isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
@@ -215,9 +227,26 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
             LOCK_ACQUIRED: [
               { guard: 'needsCount', target: 'countingRuns' },
               { guard: 'isReset', target: 'replacingWorldRun' },
+              { guard: 'worldNamesRun', target: 'loadingListedRun' },
               { target: 'gettingWorldRun' },
             ],
             LOCK_FAILED: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLockFailure' },
+          },
+        },
+        // Under the lock, so a run another manager of this world has just created is read once its
+        // tracking key and onCreate are in place.
+        loadingListedRun: {
+          tags: 'busy',
+          invoke: {
+            id: 'loadListedRun',
+            src: 'loadRun',
+            input: ({ context }) => ({ services: context.services, runId: listedRunId(context.world)!, include: context.variables }),
+            onDone: { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
+            onError: [
+              { guard: 'runIsGoneUnderLimit', target: 'countingRuns' },
+              { guard: 'runIsGone', target: 'gettingWorldRun' },
+              { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+            ],
           },
         },
         countingRuns: {

@@ -45,16 +45,59 @@ describe('multiplayerMachine — getRun', () => {
     expect(result.finalTags).toEqual(['ready']);
   });
 
-  it('a world with a current run (200) returns it as reused', async () => {
+  it('a world whose list names its current run: loads that run as reused, without the world-run call', async () => {
     const fake = withWorld('wr1');
     const result = await runStrategy(multiplayerMachine, input(fake));
 
-    expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
-    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: false, world: { id: 'w1' } } });
+    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'loadingListedRun', 'ready']);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
+      ['load', ['wr1']],
+    ]);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: false, world: { id: 'w1', run: 'wr1' } } });
+    expect(result.finalTags).toEqual(['ready']);
+  });
+
+  it('a listed run that is gone (404) falls back to the world-run call, which answers the current run', async () => {
+    const fake = withWorld();
+    fake.worlds.find((w) => w.id === 'w1')!.run = 'wr-gone';
+    fake.reply('currentRunId', { runId: 'wr2', freshlyCreated: true });
+    fake.addRun({ id: 'wr2', model: 'model.py', scope: { group: 'g1', worldId: 'w1' } });
+    const result = await runStrategy(multiplayerMachine, input(fake));
+
+    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'loadingListedRun', 'gettingWorldRun', 'loadingRun', 'ready']);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
+      ['load', ['wr-gone']],
+      ['currentRunId', ['w1', body]],
+      ['load', ['wr2']],
+    ]);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr2', freshlyCreated: true, world: { id: 'w1' } } });
+  });
+
+  it('a listed run that is gone, and still named by the world-run call, ends in RUN_NOT_FOUND (never a silent failure)', async () => {
+    const fake = withWorld();
+    fake.worlds.find((w) => w.id === 'w1')!.run = 'wr-gone';
+    const result = await runStrategy(multiplayerMachine, input(fake));
+
+    expect(result.path.slice(-4)).toEqual(['loadingListedRun', 'gettingWorldRun', 'loadingRun', 'error']);
+    expect(fake.methods()).toEqual(['currentWorldForUser', 'load', 'currentRunId', 'load']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'RUN_NOT_FOUND' } });
+  });
+
+  it('a listed run whose load fails otherwise (503) ends in error without the world-run call', async () => {
+    const fake = withWorld('wr1');
+    const failure = httpError(503);
+    fake.fail('load', failure);
+    const result = await runStrategy(multiplayerMachine, input(fake));
+
+    expect(result.path.slice(-2)).toEqual(['loadingListedRun', 'error']);
+    expect(fake.methods()).toEqual(['currentWorldForUser', 'load']);
+    expect(result.output).toEqual({ ok: false, error: failure });
   });
 
   it('freshlyCreated follows the world call: 201 is fresh, 200 is reused', async () => {
-    const fresh = withWorld('wr1');
+    const fresh = withWorld();
     fresh.setWorldRunStatus(201);
     expect((await runStrategy(multiplayerMachine, input(fresh))).output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
 
@@ -179,6 +222,17 @@ describe('multiplayerMachine — stopping', () => {
 
     expect(actor.getSnapshot().value).toBe('gettingWorldRun');
     expect(signal?.aborted).toBe(false);
+    actor.stop();
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it('stopping while loading the listed run aborts the load', async () => {
+    const fake = withWorld('wr1');
+    const held = fake.hold('load');
+    const actor = createActor(multiplayerMachine, { input: input(fake) }).start();
+    const signal = await held.called;
+
+    expect(actor.getSnapshot().value).toBe('loadingListedRun');
     actor.stop();
     expect(signal?.aborted).toBe(true);
   });

@@ -6,7 +6,7 @@ import {
 } from '../../../src/machines/strategies/reuse-by-tracking-key-multiplayer.machine.js';
 import type { TrackingKeyOptions } from '../../../src/machines/strategies/tracking-key.js';
 import type { StrategyInput } from '../../../src/machines/strategies/types.js';
-import { httpError, runStrategy, strategyInput } from '../../helpers/fake-services.js';
+import { httpError, notFound, runStrategy, strategyInput } from '../../helpers/fake-services.js';
 import { createFakeWorldServices, type FakeWorldServices } from '../../helpers/fake-world-services.js';
 
 const session = { userId: 'u1', groupName: 'g1' };
@@ -87,11 +87,14 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
       'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
-      'locked.gettingWorldRun',
-      'locked.loadingRun',
+      'locked.loadingListedRun',
       'ready',
     ]);
-    expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
+    // The world list names the run: no world-run call, which would only answer the same id.
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
+      ['load', ['wr1']],
+    ]);
     expect(onCreate).not.toHaveBeenCalled();
     expect(result.output).toMatchObject({
       ok: true,
@@ -149,8 +152,81 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = world({ run: { id: 'wr1', trackingKey: 'tk1' }, earlier: 2 });
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }));
 
-    expect(fake.methods()).toEqual(['currentWorldForUser', 'currentRunId', 'load']);
-    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: false } });
+    expect(fake.methods()).toEqual(['currentWorldForUser', 'load']);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr1', freshlyCreated: false, settings: { runLimit: 1 } } });
+  });
+
+  it('a listed run that is gone (404), no limit: the world-run call answers the current run, tagged and settled as created', async () => {
+    const fake = world();
+    fake.worlds[0]!.run = 'wr-gone';
+    fake.reply('currentRunId', { runId: 'wr2', freshlyCreated: true });
+    fake.addRun({ id: 'wr2', model: 'model.py', scope: { group: 'g1', worldId: 'w1', trackingKey: 'tk1' } });
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
+
+    expect(result.path).toEqual([
+      'checkingSession',
+      'resolvingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.loadingListedRun',
+      'locked.gettingWorldRun',
+      'locked.loadingRun',
+      'locked.applyingSettings',
+      'ready',
+    ]);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
+      ['load', ['wr-gone']],
+      ['currentRunId', ['w1', body]],
+      ['load', ['wr2']],
+    ]);
+    expect(result.output).toMatchObject({ ok: true, run: { id: 'wr2', freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
+  });
+
+  it('a listed run that is gone (404), with a limit: counts before the world-run call, which may create', async () => {
+    const fake = world({ earlier: 1 });
+    fake.worlds[0]!.run = 'wr-gone';
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
+
+    expect(result.path.slice(3)).toEqual([
+      'locked.waitingForLock',
+      'locked.loadingListedRun',
+      'locked.countingRuns',
+      'locked.checkingLimit',
+      'locked.gettingWorldRun',
+      'locked.loadingRun',
+      'error',
+    ]);
+    expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
+      ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
+      ['load', ['wr-gone']],
+      ['query', [countFilter, newest]],
+      ['currentRunId', ['w1', body]],
+      ['load', ['wr-gone']],
+    ]);
+    // The world-run call still names the gone run: its load's 404 is the error, never a silent failure.
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'RUN_NOT_FOUND' } });
+  });
+
+  it('a listed run that is gone (404) at the run limit rejects RUN_LIMIT_REACHED without the world-run call', async () => {
+    const fake = world({ run: { id: 'wr1', trackingKey: 'tk1' }, earlier: 1 });
+    fake.fail('load', notFound('wr1'));
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
+
+    expect(result.path.slice(-4)).toEqual(['locked.loadingListedRun', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
+    expect(fake.methods()).toEqual(['currentWorldForUser', 'load', 'query']);
+    expect(result.output).toMatchObject({ ok: false, error: { type: 'RUN_LIMIT_REACHED' } });
+  });
+
+  it('a listed run whose load fails otherwise (503) ends in error without the world-run call', async () => {
+    const fake = world({ run: { id: 'wr1', trackingKey: 'tk1' } });
+    const failure = httpError(503);
+    fake.fail('load', failure);
+    const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
+
+    expect(result.path.slice(-2)).toEqual(['locked.loadingListedRun', 'error']);
+    expect(fake.methods()).toEqual(['currentWorldForUser', 'load']);
+    expect(result.output).toEqual({ ok: false, error: failure });
   });
 
   it('with a limit and no Content-Range total rejects INVALID_RESPONSE', async () => {
@@ -189,8 +265,9 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
   });
 
   it('a world run reported as 201 goes through applySettings even if it already existed', async () => {
-    const fake = world({ run: { id: 'wr1', trackingKey: 'tk1' } });
-    fake.setWorldRunStatus(201);
+    const fake = world();
+    fake.addRun({ id: 'wr1', model: 'model.py', scope: { group: 'g1', worldId: 'w1', trackingKey: 'tk1' } });
+    fake.reply('currentRunId', { runId: 'wr1', freshlyCreated: true });
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path.slice(-3)).toEqual(['locked.loadingRun', 'locked.applyingSettings', 'ready']);

@@ -8,12 +8,13 @@ import { done, http, requestFailures, responses, runPath, failed, errors, type M
 
 const WORLDS = 'multiplayer/world/';
 const WORLD_RUN = `multiplayer/world/${world.id}/run`;
+const LOAD = runPath('r-world/');
 
 function worldsAnswer(label: string, worlds: World[]): OutcomeVariant<ModelItem> {
   return done(label, worlds[0], http('GET', WORLDS, { status: 200, json: worlds }));
 }
 
-/** findWorld: a world with or without a current run, no world, a failing lookup. */
+/** findWorld: a world with or without a current run (`world.run`), no world, a failing lookup. */
 export const findWorldOutcomes = (withRunVariant: boolean): OutcomeVariant<ModelItem>[] => [
   worldsAnswer('world', [world]),
   ...(withRunVariant ? [worldsAnswer('world with a run', [worldWithRun])] : []),
@@ -39,11 +40,15 @@ export const replaceWorldRunOutcomes: OutcomeVariant<ModelItem>[] = [
   failed('503', errors.unavailable(), http('DELETE', WORLD_RUN, responses.unavailable)),
 ];
 
-const LOAD = runPath('r-world/');
-
 /** loadRun of the world's run: found (with or without the tracking key), gone. */
 export const loadWorldRunOutcomes = (withUntagged: boolean): OutcomeVariant<ModelItem>[] => [
   done('found', worldRunTagged, http('GET', LOAD, { status: 200, json: worldRunTagged })),
   ...(withUntagged ? [done('found untagged', worldRunUntagged, http('GET', LOAD, { status: 200, json: worldRunUntagged }))] : []),
   ...requestFailures('GET', LOAD, ['notFound']),
+];
+
+/** loadListedRun, the run the world list names: found, gone since the list was read (404), 503. */
+export const loadListedRunOutcomes: OutcomeVariant<ModelItem>[] = [
+  done('found', worldRunTagged, http('GET', LOAD, { status: 200, json: worldRunTagged })),
+  ...requestFailures('GET', LOAD, ['notFound', 'unavailable']),
 ];
