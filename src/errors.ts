@@ -1,9 +1,6 @@
 /**
- * The one error type every promise of this library rejects with.
- *
- * `type` says what went wrong in a word a program can switch on; `status` is the HTTP
- * status when a response was received; `cause` is the underlying error when there was one.
- * Neither `message`, `cause` nor the JSON form ever contain a bearer token.
+ * The one error type every promise of this library rejects with: `type` to switch on, `status`
+ * when a response was received. Neither `message`, `cause` nor the JSON form contain a bearer token.
  */
 
 /** Every `RunManagerError.type`. */
@@ -23,39 +20,18 @@ export const ERROR_TYPES = [
   'INVALID_OPTIONS',
 ] as const;
 
-/**
- * What kind of failure a {@link RunManagerError} is.
- *
- * @example
- * ```ts
- * if (error.type === 'RUN_LIMIT_REACHED') showLimitBanner();
- * ```
- */
+/** What kind of failure a {@link RunManagerError} is. */
 export type RunManagerErrorType = (typeof ERROR_TYPES)[number];
 
 /** Extra fields of a {@link RunManagerError}. */
 export interface RunManagerErrorDetails {
   /** HTTP status of the response that failed, when there was one. */
   status?: number;
-  /** The underlying error (already scrubbed of secrets). */
+  /** The underlying error, already scrubbed of secrets. */
   cause?: unknown;
 }
 
-/**
- * The error every `RunManager` promise rejects with, and the only synchronous throw
- * (`INVALID_OPTIONS`, from the constructor).
- *
- * @example
- * ```ts
- * try {
- *   await rm.reset();
- * } catch (error) {
- *   if (error instanceof RunManagerError && error.type === 'RUN_LIMIT_REACHED') {
- *     console.log('no more runs for you');
- *   }
- * }
- * ```
- */
+/** The error every `RunManager` promise rejects with, and the constructor's only throw (`INVALID_OPTIONS`). */
 export class RunManagerError extends Error {
   override readonly name = 'RunManagerError';
   readonly type: RunManagerErrorType;
@@ -79,27 +55,12 @@ export class RunManagerError extends Error {
   }
 }
 
-/**
- * True when `value` is a {@link RunManagerError}, optionally of the given type.
- *
- * @example
- * ```ts
- * rm.getRun().catch((e) => { if (isRunManagerError(e, 'UNAUTHORIZED')) redirectToLogin(); });
- * ```
- */
+/** True when `value` is a {@link RunManagerError}, optionally of the given type. */
 export function isRunManagerError(value: unknown, type?: RunManagerErrorType): value is RunManagerError {
   return value instanceof RunManagerError && (type === undefined || value.type === type);
 }
 
-/**
- * Turns anything thrown into a {@link RunManagerError}; errors that already are one pass through.
- * Used where user code (settings functions, `onCreate`, custom strategies) can throw anything.
- *
- * @example
- * ```ts
- * const error = toRunManagerError(new Error('boom'), 'HTTP_ERROR'); // type HTTP_ERROR, message 'boom'
- * ```
- */
+/** Turns anything thrown by user code into a {@link RunManagerError}; one that already is passes through. */
 export function toRunManagerError(value: unknown, fallbackType: RunManagerErrorType, context?: string): RunManagerError {
   if (value instanceof RunManagerError) return value;
   const detail = describeThrown(value);
@@ -108,9 +69,8 @@ export function toRunManagerError(value: unknown, fallbackType: RunManagerErrorT
 }
 
 /**
- * A message for anything thrown. Never throws itself: user code may throw values that cannot be
- * printed (`Object.create(null)`, an object whose `toString` or `message` getter throws), and a
- * failure to describe a failure must not take the manager down with it.
+ * A message for anything thrown. Never throws itself: user code may throw unprintable values
+ * (`Object.create(null)`, a throwing getter), and describing a failure must not fail.
  */
 export function describeThrown(value: unknown): string {
   try {

@@ -1,47 +1,36 @@
 /**
- * Inspection without secrets: XState inspection events made safe to hand to an inspector (the
- * Stately inspector, a WebSocket, a trace file) before anything reads them.
+ * Inspection without secrets. XState's inspection events carry live objects (actors, snapshots with
+ * the whole context: HTTP clients, the session, runs), so the sanitizer builds a new plain event
+ * and never touches the live one:
  *
- * XState's events carry live objects: the actors, their snapshots with the whole `context`
- * (`services` with the HTTP clients and the session store, the user `session`, runs, errors), the
- * events with their `input`. The sanitizer builds a NEW plain event and never touches the live
- * snapshot or context:
+ * - `services` becomes `'[services]'`, a function `'[function name]'`, a class instance other than
+ *   Array, Date and RunManagerError `'[ClassName]'` (actor refs keep XState's `{ xstate$$type: 1, id }`);
+ * - the value of any key naming a credential (`token`, `authorization`, `password`, `cookie`, …,
+ *   also inside longer names like `refreshToken`) and every occurrence of a current bearer token
+ *   in a string become `'[redacted]'`; cycles become `'[circular]'`, deep values `'[depth limit]'`.
  *
- * - a `services` value becomes `'[services]'`; a function `'[function name]'`; an instance of a
- *   class other than Array, Date and RunManagerError `'[ClassName]'` (actor refs keep XState's own
- *   JSON form `{ xstate$$type: 1, id }`); a RunManagerError its plain `{ name, type, message, status, cause }`;
- * - the value of a key that names a credential (`auth_token`, `token`, `authorization`,
- *   `password`, `secret`, `cookie`, `apiKey`, … in any case, also inside longer names such as
- *   `refreshToken`) becomes `'[redacted]'`;
- * - every occurrence of a current secret (the bearer tokens) in any string becomes `'[redacted]'`;
- * - cycles become `'[circular]'`, anything deeper than `maxDepth` `'[depth limit]'`.
- *
- * `actorRef` and `sourceRef` become read-only views that keep `id`, `sessionId`, `src`, the
- * parent (`_parent`), a copy of the machine definition (`logic.config`, with any static `context`
- * sanitized) and `send`, and whose `getSnapshot()`
- * returns the sanitized snapshot: `@statelyai/inspect` serializes `actorRef.getSnapshot()` for every
- * `@xstate.actor` event, so passing the real actor on would ship its live context.
+ * `actorRef` and `sourceRef` become read-only views whose `getSnapshot()` is sanitized too:
+ * `@statelyai/inspect` serializes `actorRef.getSnapshot()`, so the real actor would ship its context.
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { describeThrown, RunManagerError } from './errors.js';
 
-/** What redacted values are replaced with. */
 export const REDACTED = '[redacted]';
 
 /** Options of {@link sanitizeInspectionEvent} and {@link createSanitizedInspector}. */
 export interface SanitizeOptions {
   /** The current secrets (bearer tokens), read for every event; each occurrence in a string is redacted. */
   secrets?: () => readonly (string | undefined | null)[];
-  /** Nesting below which values are cut (`'[depth limit]'`), counted from the event; default 12. */
+  /** Nesting counted from the event below which values are cut; default 12. */
   maxDepth?: number;
 }
 
 /** An inspection observer, as XState's `inspect` option takes it. */
 export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
-/** Key names whose values are credentials (matched anywhere in the key, any case). */
+/** Matched anywhere in the key, any case. */
 const SECRET_KEY = /token|authori[sz]ation|passw(or)?d|secret|cookie|api[-_]?key|credential|private[-_]?key/i;
-/** Snapshot members that are machinery, not data (XState's own `toJSON` leaves them out too). */
+/** Machinery, not data (XState's own `toJSON` leaves them out too). */
 const SNAPSHOT_INTERNALS = new Set(['machine', '_nodes', 'getMeta', 'toJSON', 'can', 'hasTag', 'matches']);
 
 interface Walk {
@@ -85,7 +74,6 @@ function read(source: Unknown, key: string): { ok: true; value: unknown } | { ok
   }
 }
 
-/** A state node as plain data: its id, key and path from the root. */
 function describeStateNode(node: unknown): { id: string; key: string; path: string[] } | undefined {
   if (!node || typeof node !== 'object') return undefined;
   const { id, key, path } = node as { id?: unknown; key?: unknown; path?: unknown };
@@ -163,11 +151,7 @@ function cleanValue(value: unknown, depth: number, walk: Walk): unknown {
   }
 }
 
-/**
- * A copy of a machine definition (`logic.config`) as inspectors draw it: the structure is kept,
- * functions become `{ type: name }` (as `@statelyai/inspect` serializes them), a static `context`
- * is sanitized like run-time data, and secrets in strings are redacted.
- */
+/** A machine definition as inspectors draw it: functions become `{ type: name }` (as `@statelyai/inspect` does), `context` is sanitized. */
 function cleanDefinition(value: unknown, depth: number, walk: Walk): unknown {
   if (typeof value === 'function') return { type: redactText(value.name, walk.secrets) };
   if (!value || typeof value !== 'object') return cleanValue(value, depth, walk);
@@ -200,28 +184,12 @@ function startWalk(options: SanitizeOptions): Walk {
   return { secrets: [...new Set(secrets)], maxDepth: options.maxDepth ?? 12, ancestors: new Set() };
 }
 
-/**
- * A sanitized copy of any value (context, event, output), by the rules of this module.
- *
- * @example
- * ```ts
- * sanitizeValue({ services, session: { userId: 'u1', password: 'x' } });
- * // { services: '[services]', session: { userId: 'u1', password: '[redacted]' } }
- * ```
- */
+/** A sanitized copy of any value (context, event, output). */
 export function sanitizeValue(value: unknown, options: SanitizeOptions = {}): unknown {
   return cleanValue(value, 0, startWalk(options));
 }
 
-/**
- * A sanitized, plain copy of an actor snapshot: `status`, `value`, `context`, `output`, `error`,
- * `tags` (an array), `children` (`{ xstate$$type: 1, id }` each) and `input`, without XState's methods.
- *
- * @example
- * ```ts
- * const { value, context } = sanitizeSnapshot(rm.actor.getSnapshot()) as { value: unknown; context: unknown };
- * ```
- */
+/** A sanitized plain copy of an actor snapshot, without XState's methods. */
 export function sanitizeSnapshot(snapshot: unknown, options: SanitizeOptions = {}): unknown {
   return cleanSnapshot(snapshot, startWalk(options));
 }
@@ -264,7 +232,6 @@ function viewOf(actor: unknown, options: SanitizeOptions, cache: ViewCache): Ins
     get _parent() {
       return viewOf(real._parent, options, cache);
     },
-    // The machine definition (states, transitions, action and guard names), copied once on first read.
     logic: Object.freeze({
       get config() {
         if (definition === undefined && config && typeof config === 'object') definition = cleanDefinition(config, 0, startWalk(options));
@@ -307,51 +274,26 @@ function sanitizeWith(event: InspectionEvent, options: SanitizeOptions, cache: V
   return out as unknown as InspectionEvent;
 }
 
-/**
- * A new, sanitized inspection event (see the module comment); the live event, snapshot and context
- * are left untouched. `actorRef` and `sourceRef` are replaced by read-only views.
- *
- * @example
- * ```ts
- * createActor(machine, { inspect: (event) => log(sanitizeInspectionEvent(event, { secrets: () => [token] })) });
- * ```
- */
+/** A new, sanitized inspection event; the live event, snapshot and context are left untouched. */
 export function sanitizeInspectionEvent(event: InspectionEvent, options: SanitizeOptions = {}): InspectionEvent {
   return sanitizeWith(event, options, new WeakMap());
 }
 
-/**
- * {@link sanitizeInspectionEvent} with a memory: the same actor gets the same view in every event
- * (so its definition is copied once).
- *
- * @example
- * ```ts
- * const sanitize = createEventSanitizer({ secrets: () => [token] });
- * createActor(machine, { inspect: (event) => send(sanitize(event)) });
- * ```
- */
+/** {@link sanitizeInspectionEvent} that gives the same actor the same view in every event, so its definition is copied once. */
 export function createEventSanitizer(options: SanitizeOptions = {}): (event: InspectionEvent) => InspectionEvent {
   const cache: ViewCache = new WeakMap();
   return (event) => sanitizeWith(event, options, cache);
 }
 
 /**
- * Wraps an inspection observer so that it only ever sees sanitized events. Actor views are stable
- * (the same view object for the same actor across events). An event that cannot be sanitized is
- * dropped, never passed on as it was. `RunManager` wraps its `inspect` option with this.
- *
- * @example
- * ```ts
- * import { createBrowserInspector } from '@statelyai/inspect';
- * const inspector = createBrowserInspector();
- * createActor(machine, { inspect: createSanitizedInspector(inspector.inspect, { secrets: () => [token] }) });
- * ```
+ * Wraps an inspection observer so it only ever sees sanitized events; an event that cannot be
+ * sanitized is dropped, never passed on as it was. `RunManager` wraps its `inspect` option with this.
  */
 export function createSanitizedInspector(observer: InspectionObserver, options: SanitizeOptions = {}): Observer<InspectionEvent> {
   const sanitize = createEventSanitizer(options);
   const target: Partial<Observer<InspectionEvent>> = typeof observer === 'function' ? { next: observer } : observer;
-  // XState calls the observer inside the actor's own step: an observer that throws would take the
-  // manager down (and leave its lock held), so its failures stay with it, reported once.
+  // XState calls the observer inside the actor's own step: one that throws would take the manager
+  // down (and leave its lock held), so its failures stay with it, reported once.
   let reported = false;
   const guarded = (call: () => void) => {
     try {

@@ -1,28 +1,13 @@
-/**
- * The root entry's `RunManager`: the core manager, plus strategies by name (the registry of the
- * built-ins, their aliases and your own), statecharts and `{ getRun, reset }` strategies.
- */
+/** The root entry's `RunManager`: the core manager plus strategies by name (built-ins, aliases, registered). */
 import { namedStrategies, STRATEGY, strategies, type StrategyLike, type StrategyName } from './machines/strategies/registry.js';
 import { RunManager as CoreRunManager, type CoreRunManagerOptions, type RunManagerBaseOptions } from './run-manager.js';
 import type { StrategyResolver } from './run-manager-options.js';
 
-/**
- * Options of {@link RunManager}.
- *
- * @example
- * ```ts
- * const options: RunManagerOptions = {
- *   run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' },
- *   strategy: 'reuse-across-sessions',
- *   session: { userId: 'u1', groupName: 'g1', auth_token: token },
- * };
- * ```
- */
+/** Options of {@link RunManager}. */
 export interface RunManagerOptions extends RunManagerBaseOptions {
   /**
    * A built-in or registered strategy name, a definition, a statechart, or a `{ getRun, reset }`
-   * strategy. Default: `reuse-per-session`, or `reuse-last-initialized` when
-   * `strategyOptions.initOperation` is given.
+   * strategy. Default: `reuse-per-session`, or `reuse-last-initialized` when `strategyOptions.initOperation` is given.
    */
   strategy?: StrategyName | (string & {}) | StrategyLike;
 }
@@ -54,14 +39,7 @@ export class RunManager extends CoreRunManager {
   }
 }
 
-/**
- * Same as `new RunManager(options)`.
- *
- * @example
- * ```ts
- * const rm = createRunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' } });
- * ```
- */
+/** Same as `new RunManager(options)`. */
 export function createRunManager(options: RunManagerOptions): RunManager {
   return new RunManager(options);
 }

@@ -1,13 +1,10 @@
 /**
- * Validation of `RunManager` options. Everything wrong is reported as
- * `RunManagerError('INVALID_OPTIONS')` naming the option — the constructor's only throw. Options are
- * checked strictly: an unknown key at any level is refused (with the key it likely meant), and
- * whatever is accepted here must not fail later for a reason that was visible now.
+ * Validation of `RunManager` options, strictly: an unknown key at any level is `INVALID_OPTIONS`
+ * (with the key it likely meant), and what is accepted here must not fail later for a reason visible now.
  */
 import { describeThrown, RunManagerError } from './errors.js';
 import {
   checkSendable,
-  closestKey,
   describe,
   hasLoneSurrogate,
   invalidOption,
@@ -24,7 +21,6 @@ import { RunService } from './services/run-service.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
 import type { RunOptions, UserSession } from './types.js';
 
-/** The checked and normalised options. */
 export interface ValidOptions {
   strategy: StrategyDefinition;
   strategyOptions: Record<string, unknown>;
@@ -32,14 +28,10 @@ export interface ValidOptions {
   config: RunConfig;
   sessionKey: string | false;
   lockKey: string;
-  /**
-   * The caller's options as they were read here, once each (known keys only). Read these rather than
-   * the caller's object: a getter may answer differently, or throw, the second time.
-   */
+  /** Each option as read here, once: read these, not the caller's object, whose getters may answer differently the second time. */
   snapshot: RunManagerBaseOptions & { strategy?: unknown };
 }
 
-/** Top-level option keys. */
 const OPTION_KEYS = [
   'run',
   'strategy',
@@ -53,7 +45,6 @@ const OPTION_KEYS = [
   'retry',
   'coordinator',
 ] as const;
-/** Keys of `run` (as `RunOptions` declares them). */
 const RUN_KEYS = [
   'account',
   'project',
@@ -70,12 +61,12 @@ const RUN_KEYS = [
 const SERVER_KEYS = ['host', 'protocol', 'versionPath'] as const;
 const RETRY_KEYS = ['retries', 'baseDelayMs', 'maxDelayMs'] as const;
 
-/** What is being read now, so that an unexpected throw (a getter, a proxy trap) can be named. */
+/** What is being read now, so an unexpected throw (a getter, a proxy trap) can be named. */
 interface Reading {
   path: string;
 }
 
-/** A copy of the own keys of `object`, each read once; an own property per key, whatever its name. */
+/** Each own key read once, defined as an own property whatever its name. */
 function readOwn(object: Record<string, unknown>, keys: readonly string[], parent: string, reading: Reading): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
@@ -101,7 +92,7 @@ const HOST_NAME =
 function checkHost(value: unknown): void {
   const host = requireText(value, 'run.server.host');
   const match = HOST_NAME.exec(host);
-  let parses = false;
+  let parses: boolean;
   try {
     parses = new URL(`http://${host}/`).hostname !== '';
   } catch {
@@ -186,17 +177,13 @@ function checkRunOptions(run: unknown, reading: Reading): RunOptions {
   return given as unknown as RunOptions;
 }
 
-/**
- * How a manager turns its `strategy` option into a definition: the core entry takes definitions
- * only; the root entry also resolves names, statecharts and `{ getRun, reset }` strategies.
- */
+/** How a manager turns its `strategy` option into a definition: the core entry takes definitions only, the root entry also names. */
 export interface StrategyResolver {
   resolve(strategy: unknown, strategyOptions: Record<string, unknown> | undefined): StrategyDefinition;
-  /** Says which other strategies take an option key this one does not, for the message. */
   otherStrategiesTaking?(key: string, except: string): string | undefined;
 }
 
-/** The core entry's resolver: a strategy definition (from `run-lifecycle/strategies`, or your own), nothing else. */
+/** The core entry's resolver: a strategy definition, nothing else. */
 export const definitionsOnly: StrategyResolver = {
   resolve(strategy) {
     if (isDefinition(strategy)) return normaliseDefinition(strategy.name, strategy);
@@ -364,17 +351,9 @@ function checkOptions(options: unknown, reading: Reading, resolver: StrategyReso
 }
 
 /**
- * Checks every option and derives what the manager needs; throws `INVALID_OPTIONS` naming the
- * first problem. Unknown keys (top level, `run`, `run.server`, `retry`, and `strategyOptions` of a
- * strategy that lists its `optionKeys`) are refused with the key they likely meant. Anything else
- * thrown while reading the options (a getter, a proxy trap, a strategy's own `prepareOptions`) is
- * turned into `INVALID_OPTIONS` naming what was being read: nothing else ever escapes.
- *
- * @example
- * ```ts
- * validateOptions({ run: { account: 'a', project: 'p', model: 'm' }, stratgy: 'reuse-never' });
- * // throws RunManagerError INVALID_OPTIONS: "stratgy is not an option (did you mean strategy?)"
- * ```
+ * Checks every option and derives what the manager needs. Anything thrown while reading the options
+ * (a getter, a proxy trap, a strategy's own `prepareOptions`) becomes `INVALID_OPTIONS` naming what
+ * was being read: nothing else ever escapes the constructor.
  */
 export function validateOptions(options: unknown, resolver: StrategyResolver = definitionsOnly): ValidOptions {
   const reading: Reading = { path: 'options' };
@@ -386,15 +365,7 @@ export function validateOptions(options: unknown, resolver: StrategyResolver = d
   }
 }
 
-/**
- * The browser's `epicenterjs.session` cookie (the Epicenter.js auth manager's user session), or
- * `undefined` outside a browser or when absent or unreadable.
- *
- * @example
- * ```ts
- * readSessionCookie()?.userId;
- * ```
- */
+/** The browser's `epicenterjs.session` cookie (Epicenter.js's user session), or `undefined` outside a browser or when unreadable. */
 export function readSessionCookie(): UserSession | undefined {
   const cookie = (globalThis as { document?: { cookie?: unknown } }).document?.cookie;
   if (typeof cookie !== 'string' || cookie === '') return undefined;
@@ -403,7 +374,7 @@ export function readSessionCookie(): UserSession | undefined {
     if (name !== 'epicenterjs.session') continue;
     try {
       const value: unknown = JSON.parse(decodeURIComponent(rest.join('=')));
-      return isPlainObject(value) ? (value as UserSession) : undefined;
+      return isPlainObject(value) ? value : undefined;
     } catch {
       return undefined;
     }

@@ -44,15 +44,7 @@ export interface RunManagerBaseOptions {
   coordinator?: Coordinator;
 }
 
-/**
- * Options of the core {@link RunManager} (`run-lifecycle/core`): the strategy is a definition.
- *
- * @example
- * ```ts
- * import { reuseAcrossSessions } from 'run-lifecycle/strategies';
- * const options: CoreRunManagerOptions = { run: { account: 'acme', project: 'sim', model: 'model.py' }, strategy: reuseAcrossSessions };
- * ```
- */
+/** Options of the core {@link RunManager} (`run-lifecycle/core`): the strategy is a definition. */
 export interface CoreRunManagerOptions extends RunManagerBaseOptions {
   /** A strategy definition: a built-in one from `run-lifecycle/strategies`, or your own. */
   strategy: StrategyDefinition;
@@ -60,10 +52,10 @@ export interface CoreRunManagerOptions extends RunManagerBaseOptions {
 
 type RunManagerActor = Actor<typeof runManagerMachine>;
 
-/** The default store, opened once per page (or process) and shared by every manager, like IndexedDB itself. */
+/** Opened once per page (or process) and shared by every manager, like IndexedDB itself. */
 let defaultSessionStore: SessionStore | undefined;
 
-/** One run-manager machine per strategy machine: `provide()` rebuilds the whole machine, so share it. */
+/** `provide()` rebuilds the whole machine, so share one per strategy machine. */
 const machinesByStrategy = new WeakMap<object, typeof runManagerMachine>();
 
 function machineFor(strategyMachine: StrategyDefinition['machine']): typeof runManagerMachine {
@@ -82,20 +74,15 @@ interface Pending {
 }
 
 /**
- * Decides which run an end user works with, by strategy, and keeps `run` bound to it. This is the
- * core entry's manager (`run-lifecycle/core`): its strategy is a definition, so only that strategy
- * is bundled. The root entry's `RunManager` also takes strategy names.
+ * Decides which run an end user works with, by strategy, and keeps `run` bound to it. The core
+ * entry's manager: its strategy is a definition, so only that strategy is bundled.
  *
  * @example
  * ```ts
  * import { RunManager } from 'run-lifecycle/core';
  * import { reusePerSession } from 'run-lifecycle/strategies';
  *
- * const rm = new RunManager({
- *   run: { account: 'acme', project: 'sim', model: 'model.py' },
- *   strategy: reusePerSession,
- *   session: { userId: 'u1', auth_token: token },
- * });
+ * const rm = new RunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' }, strategy: reusePerSession });
  * const run = await rm.getRun(['price']);
  * await rm.run.do('step', [1]);
  * ```
@@ -108,7 +95,6 @@ export class RunManager {
   readonly run: RunService;
   /** The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it. */
   readonly actor: RunManagerActor;
-  /** The resolved strategy. */
   readonly strategy: StrategyDefinition;
 
   #pending = new Map<number, Pending>();
@@ -120,7 +106,7 @@ export class RunManager {
   #locks: ReturnType<typeof trackLocks>;
 
   constructor(options: CoreRunManagerOptions) {
-    const valid = validateOptions(options, (new.target as typeof RunManager).strategyResolver);
+    const valid = validateOptions(options, new.target.strategyResolver);
     // Read each option once: a getter may answer differently (or throw) the second time.
     const given = valid.snapshot;
     try {
@@ -240,7 +226,7 @@ export class RunManager {
   reset(
     createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void },
   ): Promise<Run> {
-    let callbacks: { success?: unknown; error?: unknown } = {};
+    let callbacks: { success?: unknown; error?: unknown };
     let rest: Record<string, unknown> | undefined;
     try {
       if (createOptions !== undefined && !isPlainObject(createOptions)) {
@@ -262,7 +248,7 @@ export class RunManager {
       // The callbacks are the caller's: what they throw is reported, never left as a rejection of ours.
       promise.then(
         (run) => callBack(success, run, 'reset({ success })'),
-        (failure: RunManagerError) => callBack(error, failure, 'reset({ error })'),
+        (failure: unknown) => callBack(error, failure, 'reset({ error })'),
       );
     }
     return promise;
@@ -282,7 +268,7 @@ export class RunManager {
     if (this.#broken) return Promise.reject(this.#broken);
     const requestId = this.#nextRequestId++;
     const promise = new Promise<T>((resolve, reject) => {
-      this.#pending.set(requestId, { mode, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.set(requestId, { mode, resolve: resolve, reject });
     });
     this.actor.send(event(requestId));
     return promise;
@@ -306,7 +292,7 @@ export class RunManager {
   #failAll(error: RunManagerError): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const { reject } of pending) reject(error);
+    for (const caller of pending) caller.reject(error);
   }
 
   async #loadSession(source: SessionSource | undefined): Promise<UserSession> {
@@ -359,7 +345,7 @@ function callBack<T>(callback: unknown, value: T, what: string): void {
   if (typeof callback !== 'function') return;
   const report = (thrown: unknown) => console.error(`run-lifecycle: ${what} threw: ${describeThrown(thrown)}`);
   try {
-    const result: unknown = callback(value);
+    const result: unknown = (callback as (value: T) => unknown)(value);
     if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
       (result as PromiseLike<unknown>).then(undefined, report);
     }

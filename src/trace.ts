@@ -1,35 +1,26 @@
 /**
- * An offline trace of every actor in a run manager: one JSON line per actor creation, event and
- * snapshot, for debugging a session after the fact (`jq`, a diff, a bug report) without an inspector.
- * Lines are built from sanitized events (see `inspection.ts`), so a trace holds no secret.
+ * An offline trace of every actor in a run manager, one JSON line per actor creation, event and
+ * snapshot, for debugging a session after the fact. Lines come from sanitized events, so a trace holds no secret.
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { createEventSanitizer, type SanitizeOptions } from './inspection.js';
 
 /**
- * One line of a trace.
- *
- * - `actor` lines: an actor was created (`parent` names its parent);
- * - `event` lines: an event was delivered to `actor` (`source` names the sender, when an actor);
- * - `snapshot` lines: `actor` settled in `state` (machines) with `status`, after `event`; `via`
- *   lists the states it passed through on the way (transient states such as `checkingSession`).
+ * One line of a trace: an `actor` was created, an `event` delivered to it, or it settled in a
+ * `snapshot` (`via` lists transient states it passed through on the way).
  */
 export interface TraceLine {
   /** Milliseconds since the recorder was created. */
   t: number;
-  /** The actor's name: the machine id for a root (`run-manager`), else its invoke id (`strategy`, `createRun`, …). */
+  /** The machine id for a root (`run-manager`), else the invoke id (`strategy`, `createRun`, …). */
   actor: string;
   sessionId: string;
   type: 'actor' | 'event' | 'snapshot';
-  /** The state value (machine actors). */
   state?: unknown;
-  /** States passed through since the last snapshot line of this actor. */
   via?: string[];
-  /** The event's type. */
   event?: string;
-  /** The snapshot's status (`active`, `done`, `error`, `stopped`). */
   status?: string;
-  /** Why it failed (sanitized): an errored actor's error, or the context's `error` in a state tagged `error`. */
+  /** An errored actor's error, or the context's `error` in a state tagged `error` (sanitized). */
   error?: unknown;
   /** Event lines: the sender's name. */
   source?: string;
@@ -37,18 +28,16 @@ export interface TraceLine {
   parent?: string;
 }
 
-/** Where trace lines go: a callback that gets each line (without a newline), or a file (Node only). */
+/** A callback that gets each line (without a newline), or a file (Node only). */
 export type TraceTarget = { write: (line: string) => void } | { file: string };
 
-/** Options of {@link createTraceRecorder}. */
 export type TraceRecorderOptions = TraceTarget & Pick<SanitizeOptions, 'secrets'>;
 
-/** An inspection observer that writes a trace; pass it (or its `next`) as `inspect`. */
+/** An inspection observer that writes a trace; pass it as `inspect`. */
 export interface TraceRecorder extends Observer<InspectionEvent> {
   next(event: InspectionEvent): void;
-  /** Lines written so far. */
   readonly lines: number;
-  /** Flushes and closes the file (a no-op for `write`); rejects with the first write failure, if any. */
+  /** Flushes and closes the file; rejects with the first write failure, if any. */
   close(): Promise<void>;
 }
 
@@ -69,14 +58,13 @@ function actorName(actor: ActorLike | undefined): string | undefined {
   return actor.id ?? actor.sessionId;
 }
 
-/** Leaf state paths of a state value: `{ working: { locked: 'resolving' } }` → `['working.locked.resolving']`. */
 function statePaths(value: unknown, prefix = ''): string[] {
   if (typeof value === 'string') return [prefix + value];
   if (!value || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([key, child]) => statePaths(child, `${prefix}${key}.`));
 }
 
-/** Writes lines to a file with `node:fs`, loaded on first use so browser bundles never include it. */
+/** `node:fs` is loaded on first use so browser bundles never include it. */
 function fileWriter(file: string): { write(line: string): void; close(): Promise<void> } {
   const queue: string[] = [];
   let stream:
@@ -105,29 +93,22 @@ function fileWriter(file: string): { write(line: string): void; close(): Promise
       closed = true;
       await opened;
       if (stream) await new Promise<void>((resolve) => stream!.end(resolve));
-      if (failure) throw failure;
+      if (failure) throw failure as Error;
     },
   };
 }
 
 /**
- * Records a trace of every actor of the run manager (and of its strategy and request actors): one
- * JSON line ({@link TraceLine}) per actor creation, event and snapshot. Events are sanitized first;
- * give `secrets` when the recorder is used on an actor directly (a `RunManager` already passes it
- * sanitized events with its tokens redacted).
+ * Records a trace of every actor of the run manager. Give `secrets` when recording an actor directly;
+ * a `RunManager` already passes sanitized events.
  *
  * @example
  * ```ts
- * // Node: a JSON-lines file
- * const trace = createTraceRecorder({ file: 'trace.jsonl' });
+ * const trace = createTraceRecorder({ file: 'trace.jsonl' }); // or { write: (line) => lines.push(line) }
  * const rm = new RunManager({ run, session, inspect: trace });
  * await rm.getRun();
  * rm.stop();
  * await trace.close();
- *
- * // anywhere: your own sink
- * const lines: string[] = [];
- * const rm2 = new RunManager({ run, session, inspect: createTraceRecorder({ write: (line) => lines.push(line) }) });
  * ```
  */
 export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorder {
@@ -161,8 +142,8 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
         break;
       }
       case '@xstate.event': {
-        const source = actorName(event.sourceRef as ActorLike | undefined);
-        emit({ ...base, type: 'event', event: String(event.event.type), ...(source ? { source } : {}) });
+        const source = actorName(event.sourceRef);
+        emit({ ...base, type: 'event', event: event.event.type, ...(source ? { source } : {}) });
         break;
       }
       case '@xstate.microstep': {
@@ -182,7 +163,6 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
           tags?: unknown;
           context?: { error?: unknown };
         };
-        // Why it failed: an errored actor's error, or the error in the context of a state tagged `error`.
         const error =
           snapshot.status === 'error'
             ? snapshot.error
@@ -199,7 +179,7 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
           type: 'snapshot',
           ...('value' in snapshot ? { state: snapshot.value } : {}),
           ...(via.length ? { via } : {}),
-          event: String(event.event.type),
+          event: event.event.type,
           ...(snapshot.status ? { status: snapshot.status } : {}),
           ...(error !== undefined && error !== null ? { error } : {}),
         });
@@ -224,7 +204,7 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
     },
     async close() {
       await sink?.close();
-      if (failure) throw failure;
+      if (failure) throw failure as Error;
     },
   };
 }

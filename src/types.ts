@@ -1,7 +1,4 @@
-/**
- * Plain data types shared by the services, the machines and the facade.
- * Nothing here does I/O or imports xstate.
- */
+/** Plain data types shared by the services, the machines and the facade; no I/O, no xstate. */
 
 /** A run's `scope`: the group name, tracking key and world a run belongs to, plus any custom keys. */
 export interface RunScope {
@@ -21,7 +18,7 @@ export interface RunUser {
   [key: string]: unknown;
 }
 
-/** A multiplayer world (spec §5.5). */
+/** A multiplayer world. */
 export interface World {
   id: string;
   lastModified?: string;
@@ -35,16 +32,7 @@ export interface World {
   [key: string]: unknown;
 }
 
-/**
- * A run record as the Run API returns it, plus the fields this library adds
- * (`freshlyCreated`, `world`, `settings`, `variables`).
- *
- * @example
- * ```ts
- * const run: Run = await rm.getRun(['price']);
- * console.log(run.id, run.freshlyCreated, run.variables?.price);
- * ```
- */
+/** A run record as the Run API returns it, plus the fields this library adds (`freshlyCreated`, `world`, `settings`). */
 export interface Run {
   id: string;
   account?: string;
@@ -70,13 +58,8 @@ export interface Run {
 }
 
 /**
- * The logged-in end user (the original's `epicenterjs.session` cookie).
- * Strategies read `userId` and `groupName`; `auth_token` is the bearer token when `run.token` is not set.
- *
- * @example
- * ```ts
- * const session: UserSession = { userId: 'u1', groupName: 'g1', auth_token: 'eyJ…' };
- * ```
+ * The logged-in end user (the original's `epicenterjs.session` cookie). Strategies read `userId`
+ * and `groupName`; `auth_token` is the bearer token when `run.token` is not set.
  */
 export interface UserSession {
   userId?: string;
@@ -108,14 +91,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
-/**
- * The run options: which project and model, and where the API is.
- *
- * @example
- * ```ts
- * const run: RunOptions = { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' };
- * ```
- */
+/** The run options: which project and model, and where the API is. */
 export interface RunOptions {
   account: string;
   project: string;
@@ -128,22 +104,15 @@ export interface RunOptions {
   server?: ServerOptions;
   /** Full API root including the version, e.g. `http://127.0.0.1:8080/v2/`. Wins over `server`. */
   baseURL?: string;
-  /** Bearer token; when absent the user session's `auth_token` is used, read per request. */
+  /** Bearer token; when absent the session's `auth_token` is read per request. */
   token?: string;
 }
 
 /**
- * A matrix filter (spec §2.1): keys are dotted paths (`user.id`, `scope.group`, `.price` for a
- * variable); nested objects are flattened, arrays mean "any of", and a string starting with
- * `<`, `>`, `<=`, `>=` or `!=` is an operator plus operand.
- *
- * @example
- * ```ts
- * const filter: RunFilter = { trashed: false, scope: { trackingKey: 'week-1' }, 'user.id': 'u1' };
- * ```
+ * A matrix filter: keys are dotted paths (`user.id`, `.price` for a variable); nested objects are
+ * flattened, arrays mean "any of", and a string starting with `<`, `>`, `<=`, `>=` or `!=` is an operator.
  */
 export type RunFilter = { [key: string]: FilterValue };
-/** A value in a {@link RunFilter}. */
 export type FilterValue = string | number | boolean | null | undefined | FilterValue[] | { [key: string]: FilterValue };
 
 /** Query modifiers for a run query: sorting, paging, included variables, or anything else the API takes. */
@@ -156,25 +125,16 @@ export interface QueryModifiers {
   [key: string]: unknown;
 }
 
-/** A parsed `Content-Range` header (spec §2.3). */
+/** A parsed `Content-Range` header. */
 export interface ContentRange {
   start: number;
   end: number;
   total: number;
 }
 
-/**
- * Model operations in any shape `serial()` accepts (spec §2.5): `'solve'`, `{ name, params }`,
- * `{ step: [10], add: [1, 2] }`, or an array mixing those.
- *
- * @example
- * ```ts
- * const init: Operations = ['init', { step: [10] }];
- * ```
- */
+/** Model operations in any shape `serial()` accepts: `'solve'`, `{ name, params }`, `{ step: [10] }`, or an array of those. */
 export type Operations = string | OperationObject | Array<string | OperationObject>;
-/** One operation object: `{ name, params }` or `{ opName: args, … }`. */
-export type OperationObject = { name: string; params?: unknown[] | unknown } | { [name: string]: unknown };
+export type OperationObject = { name: string; params?: unknown } | { [name: string]: unknown };
 
 /** The Run API's answer to an operation call. */
 export interface OperationResult {

@@ -1,7 +1,4 @@
-/**
- * What an API route handler gets (the parsed request, the caller and the state) and the small
- * request-reading helpers they share.
- */
+/** What an API route handler gets, and the request-reading helpers the routes share. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RunUser } from '../types.js';
 import { HttpError, type RequestBody } from './http.js';
@@ -9,34 +6,19 @@ import type { OperationRegistry } from './operations.js';
 import { isRecord } from './record-paths.js';
 import type { RunStore } from './store.js';
 
-/**
- * One API request, parsed, with the state it acts on.
- *
- * @example
- * ```ts
- * const reply = await handleRunRoute(context, ['acme', 'sim', ';user.id=u1']);
- * ```
- */
+/** One API request, parsed, with the state it acts on. */
 export interface ApiContext {
   method: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: RequestBody;
-  /** The caller (null when anonymous requests are allowed and no token was sent). */
+  /** Null when anonymous requests are allowed and no token was sent. */
   user: RunUser | null;
   store: RunStore;
   operations: OperationRegistry;
 }
 
-/**
- * The request body as a JSON object: 400 when it is not JSON or not an object; an empty body
- * gives `emptyAs` when provided, else 400.
- *
- * @example
- * ```ts
- * const body = objectBody(context, 'the run to create', {});
- * ```
- */
+/** The request body as a JSON object (else 400); an empty body gives `emptyAs` when provided. */
 export function objectBody(context: Pick<ApiContext, 'body'>, what: string, emptyAs?: Record<string, unknown>): Record<string, unknown> {
   const { body } = context;
   if (!body.present) {
@@ -48,26 +30,12 @@ export function objectBody(context: Pick<ApiContext, 'body'>, what: string, empt
   return body.value;
 }
 
-/**
- * The 405 refusal listing the allowed methods in `Allow`.
- *
- * @example
- * ```ts
- * throw methodNotAllowed(context.method, ['GET', 'POST']);
- * ```
- */
+/** The 405 refusal, listing the allowed methods in `Allow`. */
 export function methodNotAllowed(method: string, allowed: readonly string[]): HttpError {
   return new HttpError(405, `${method} is not allowed here (allowed: ${allowed.join(', ')})`, { Allow: allowed.join(', ') });
 }
 
-/**
- * An optional object field of a body: absent or null → null; an object → it; else 400.
- *
- * @example
- * ```ts
- * const scope = optionalObject(body, 'scope');
- * ```
- */
+/** An optional object field of a body: absent or null → null; an object → it; else 400. */
 export function optionalObject(body: Record<string, unknown>, field: string): Record<string, unknown> | null {
   const value = body[field];
   if (value === undefined || value === null) return null;
@@ -75,14 +43,6 @@ export function optionalObject(body: Record<string, unknown>, field: string): Re
   return value;
 }
 
-/**
- * The required non-empty string `model` of a create body (400 otherwise).
- *
- * @example
- * ```ts
- * const model = requiredModel(body);
- * ```
- */
 export function requiredModel(body: Record<string, unknown>): string {
   const { model } = body;
   if (typeof model !== 'string' || model === '') throw new HttpError(400, 'model is required (a non-empty string)');

@@ -1,19 +1,8 @@
-/**
- * Command-line parsing of `run-lifecycle-emulator` (kept apart from `cli.ts` so it can be
- * tested without starting anything).
- */
+/** Command-line parsing of `run-lifecycle-emulator`, apart from `cli.ts` so it can be tested without starting anything. */
 import { parseArgs } from 'node:util';
 import type { RunUser } from '../types.js';
 import type { EmulatorOptions } from './types.js';
 
-/**
- * The help text.
- *
- * @example
- * ```ts
- * console.log(CLI_USAGE);
- * ```
- */
 export const CLI_USAGE = `Usage: run-lifecycle-emulator [options]
 
 Starts a local Epicenter v2 Run API emulator and prints its base URL.
@@ -30,14 +19,7 @@ Options:
 Control API: <origin>/_emulator/{requests,runs,worlds,seed,reset,faults,latency,stats}
 `;
 
-/**
- * The outcome of parsing: show help, run with options, or a usage error (exit code 2).
- *
- * @example
- * ```ts
- * const parsed: CliParse = { kind: 'error', message: 'unknown option --nope' };
- * ```
- */
+/** Show help, run with options, or a usage error (exit code 2). */
 export type CliParse = { kind: 'help' } | { kind: 'run'; options: EmulatorOptions } | { kind: 'error'; message: string };
 
 function integer(text: string, name: string, min: number, max: number): number {
@@ -54,15 +36,7 @@ function tokenEntry(text: string): [string, RunUser] {
   return [token, { id: userId, userName: userId }];
 }
 
-/**
- * Parses the arguments after the program name.
- *
- * @example
- * ```ts
- * parseCliArgs(['--port', '0', '--token', 'tok-u1=u1']);
- * // { kind: 'run', options: { port: 0, host: '127.0.0.1', tokens: { 'tok-u1': { id: 'u1', userName: 'u1' } }, ... } }
- * ```
- */
+/** Parses the arguments after the program name. */
 export function parseCliArgs(argv: readonly string[]): CliParse {
   try {
     const { values, positionals } = parseArgs({

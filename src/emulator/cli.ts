@@ -1,14 +1,7 @@
 #!/usr/bin/env node
 /**
- * `run-lifecycle-emulator`: starts the Run API emulator from the command line, prints its base
- * URL and closes cleanly on SIGINT/SIGTERM. Usage errors exit with code 2, start failures
- * (port in use, corrupt data file) with 1.
- *
- * @example
- * ```sh
- * npx tsx src/emulator/cli.ts --port 8080 --data .emulator/runs.json --token tok-u1=u1
- * node dist/emulator/cli.js --port 0 --anonymous
- * ```
+ * `run-lifecycle-emulator`: starts the emulator, prints its base URL and closes cleanly on
+ * SIGINT/SIGTERM. Usage errors exit with 2, start failures (port in use, corrupt data file) with 1.
  */
 import { CLI_USAGE, parseCliArgs } from './cli-args.js';
 import { startEmulator } from './emulator.js';

@@ -1,21 +1,11 @@
-/**
- * The control API under `/_emulator/` for out-of-process use (playground, benchmarks): the
- * request log, state, seeding, reset, faults, latency and stats. Not logged, never faulted.
- */
+/** The control API under `/_emulator/` for out-of-process use (playground, benchmarks); never logged, never faulted. */
 import type { Run, World } from '../types.js';
 import { methodNotAllowed, objectBody } from './api-context.js';
 import { HttpError, type Reply, type RequestBody } from './http.js';
 import { decodeComponent } from './matrix.js';
 import type { Emulator, FaultSpec, RunsFilter } from './types.js';
 
-/**
- * A parsed control request; `segments` are the raw path segments after `_emulator`.
- *
- * @example
- * ```ts
- * const request: ControlRequest = { method: 'GET', segments: ['stats'], query: new URLSearchParams(), body };
- * ```
- */
+/** A parsed control request; `segments` are the raw path segments after `_emulator`. */
 export interface ControlRequest {
   method: string;
   segments: readonly string[];
@@ -70,7 +60,6 @@ function runsFilter(query: URLSearchParams): RunsFilter {
   return filter;
 }
 
-/** Allowed methods per control resource. */
 const ROUTES: Record<string, readonly string[]> = {
   requests: ['GET', 'DELETE'],
   runs: ['GET'],
@@ -114,15 +103,7 @@ function dispatch(emulator: Emulator, request: ControlRequest, resource: string)
   }
 }
 
-/**
- * Answers a control request. Bad input (including the TypeErrors of the programmatic API)
- * answers 400; unknown resources 404; wrong methods 405.
- *
- * @example
- * ```ts
- * handleControlRoute({ method: 'PUT', segments: ['latency'], query, body }, emulator);
- * ```
- */
+/** Answers a control request: bad input (the programmatic API's TypeErrors too) is 400, unknown resources 404, wrong methods 405. */
 export function handleControlRoute(request: ControlRequest, emulator: Emulator): Reply {
   const [rawResource, ...rest] = request.segments;
   const resource = decodeComponent(rawResource ?? '');

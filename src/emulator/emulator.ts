@@ -1,7 +1,4 @@
-/**
- * `startEmulator`: builds the state, loads the data file, listens on 127.0.0.1 and returns the
- * {@link Emulator} handle (state access, seeding, faults, latency, request log, close).
- */
+/** `startEmulator`: builds the state, loads the data file, listens and returns the {@link Emulator} handle. */
 import { setMaxListeners } from 'node:events';
 import { createServer, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -28,11 +25,10 @@ import type {
   TruncateFault,
 } from './types.js';
 
-/** Defaults of the size options (documented on `EmulatorOptions`). */
 const DEFAULT_LOG_LIMIT = 10_000;
 const DEFAULT_LOG_BODY_LIMIT = 4 * 1024;
 const DEFAULT_LOG_BYTE_LIMIT = 64 * 1024 * 1024;
-// Big enough to seed 10,000 runs over the control API; small enough that a handful of parallel uploads cannot exhaust the heap.
+// Enough to seed 10,000 runs over the control API; small enough that a few parallel uploads cannot exhaust the heap.
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 
 function assertCount(value: unknown, name: string, min: number, infinite = false): void {
@@ -75,7 +71,7 @@ class LocalEmulator implements Emulator {
   private latencyMs: number;
   private address = { port: 0, origin: '' };
   private closing: Promise<void> | undefined;
-  /** The data file's content as last written: what a failed write rolls the store back to. */
+  /** What a failed write rolls the store back to. */
   private lastWritten: string | undefined;
 
   constructor(
@@ -145,9 +141,8 @@ class LocalEmulator implements Emulator {
   }
 
   /**
-   * Writes the data file if anything changed since the last write. When that fails the store
-   * goes back to what the file holds and the error is rethrown: a client told 500 must not find
-   * its change later, and the next request must not fail again on the same change.
+   * Writes the data file if anything changed. On failure the store goes back to what the file holds:
+   * a client told 500 must not find its change later, nor the next request fail on the same change.
    */
   persist(): void {
     if (!this.store.dirty) return;
@@ -258,27 +253,15 @@ function assertPort(port: unknown): number {
 }
 
 /**
- * Starts a local Run API emulator (spec §9) and resolves once it listens. Loads `dataFile` first
- * when it exists (a corrupt file rejects; it is never overwritten); otherwise seeds `runs` and
- * `worlds`.
- *
- * What clients may store is bounded: a request that would nest a run or world deeper than 32
- * levels (dotted-key segments and nested objects or arrays together) or add more than 100,000
- * keys to one is answered 400 and changes nothing (seeds over the bounds throw TypeError).
- * With `dataFile`, a change the file cannot be written with is undone and answered 500.
+ * Starts a local Epicenter v2 Run API emulator and resolves once it listens. Loads `dataFile` when
+ * it exists (a corrupt file rejects and is never overwritten), else seeds `runs` and `worlds`. A
+ * request that would nest a record deeper than 32 levels or add more than 100,000 keys is 400.
  *
  * @example
  * ```ts
- * import { createDevToken, startEmulator } from 'run-lifecycle/emulator';
- *
  * const emulator = await startEmulator({ variables: { price: 10 } });
- * const token = createDevToken({ userId: 'u1', userName: 'alice' });
- * const response = await fetch(`${emulator.baseURL}run/acme/sim/`, {
- *   method: 'POST',
- *   headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
- *   body: JSON.stringify({ model: 'model.py', scope: { group: 'g1' } }),
- * });
- * console.log(response.status, (await response.json()).user); // 201 { id: 'u1', userName: 'alice' }
+ * const session = { userId: 'u1', auth_token: createDevToken({ userId: 'u1' }) };
+ * const rm = new RunManager({ run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL }, session });
  * await emulator.close();
  * ```
  */

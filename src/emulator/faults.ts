@@ -1,19 +1,10 @@
 /**
- * Fault injection: pending faults with a request count, matched by method and path. A request
- * consumes at most one `slow` fault (a delay) and then at most one terminal fault (`fail`,
- * `drop` or `truncate`), each the earliest registered that matches.
+ * Fault injection: a request consumes at most one `slow` fault, then at most one terminal fault
+ * (`fail`, `drop`, `truncate`), each the earliest registered that matches its method and path.
  */
 import { StoreBudget } from './limits.js';
 import type { DropFault, FailFault, FaultSpec, FaultTarget, SlowFault } from './types.js';
 
-/**
- * A pending fault: its spec and how many more requests it affects.
- *
- * @example
- * ```ts
- * const pending: PendingFault = { spec: { kind: 'fail', status: 503 }, remaining: 1 };
- * ```
- */
 export interface PendingFault {
   spec: FaultSpec;
   remaining: number;
@@ -37,7 +28,7 @@ function validate(spec: FaultSpec): void {
       const { status, headers } = spec as FailFault;
       if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError('fail status must be an HTTP status (100-599)');
       if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new TypeError('fail headers must be an object');
-      // The body is kept and serialized for every matching request: bounded like stored run data.
+      // Kept and serialized for every matching request: bounded like stored run data.
       new StoreBudget('fail body', (message) => new TypeError(message)).value((spec as FailFault).body, 0);
       return;
     }
@@ -67,26 +58,15 @@ function matches(spec: FaultSpec, method: string, path: string): boolean {
   return spec.path.test(path);
 }
 
-/**
- * The pending faults of one emulator.
- *
- * @example
- * ```ts
- * const faults = new FaultRegistry();
- * faults.add({ kind: 'fail', status: 503 });
- * faults.takeTerminal('GET', '/v2/run/acme/sim/;/'); // the 503 fault, now used up
- * ```
- */
 export class FaultRegistry {
   private pending: PendingFault[] = [];
 
-  /** Validates and queues a fault (TypeError on a bad spec). */
+  /** Throws TypeError on a bad spec. */
   add(spec: FaultSpec): void {
     validate(spec);
     this.pending.push({ spec: { ...spec }, remaining: spec.times ?? 1 });
   }
 
-  /** The faults not used up yet. */
   list(): FaultSpec[] {
     return this.pending.map(({ spec, remaining }) => ({ ...spec, times: remaining }));
   }
@@ -105,12 +85,10 @@ export class FaultRegistry {
     return found.spec;
   }
 
-  /** Consumes the first matching `slow` fault. */
   takeSlow(method: string, path: string): SlowFault | undefined {
     return this.take(method, path, (spec) => spec.kind === 'slow') as SlowFault | undefined;
   }
 
-  /** Consumes the first matching `fail`, `drop` or `truncate` fault. */
   takeTerminal(method: string, path: string): FaultSpec | undefined {
     return this.take(method, path, (spec) => spec.kind !== 'slow');
   }

@@ -1,18 +1,7 @@
-/**
- * HTTP plumbing of the emulator: the error type route handlers throw, the reply shape they
- * return, body reading, CORS headers and writing a reply to a `ServerResponse`.
- */
+/** HTTP plumbing of the emulator: the error route handlers throw, the reply shape, body reading, CORS and sending. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/**
- * A refusal with an HTTP status. Route handlers throw it; the server turns it into the JSON body
- * `{ "status": code, "message": "..." }`.
- *
- * @example
- * ```ts
- * throw new HttpError(404, `run ${id} not found`);
- * ```
- */
+/** A refusal with an HTTP status; the server answers it as `{ "status": code, "message": "..." }`. */
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string> | undefined;
@@ -25,42 +14,20 @@ export class HttpError extends Error {
   }
 }
 
-/**
- * What a route handler answers: a status, an optional JSON body (`undefined` = no body) and extra headers.
- *
- * @example
- * ```ts
- * const reply: Reply = { status: 201, body: run };
- * ```
- */
+/** What a route handler answers: a status, an optional JSON body and extra headers. */
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
-/**
- * The JSON error reply for a status and message.
- *
- * @example
- * ```ts
- * errorReply(400, 'model is required'); // { status: 400, body: { status: 400, message: 'model is required' } }
- * ```
- */
 export function errorReply(status: number, message: string, headers?: Record<string, string>): Reply {
   return { status, body: { status, message }, ...(headers ? { headers } : {}) };
 }
 
 /**
- * A request body as read from the wire: `present` is false for an empty body; `value` is the
- * parsed JSON, or `undefined` when the text is not JSON (then `error` says why). `size` is the
- * number of bytes received; `partial` marks a body of which only the first bytes were kept (in
- * `text`, unparsed).
- *
- * @example
- * ```ts
- * const body: RequestBody = { present: true, text: '{"model":"m"}', value: { model: 'm' }, size: 13 };
- * ```
+ * A request body as read: `present` is false when empty; `value` is the parsed JSON, or `undefined`
+ * with `error`. `partial` marks a body of which only the first bytes were kept (in `text`, unparsed).
  */
 export interface RequestBody {
   present: boolean;
@@ -71,15 +38,7 @@ export interface RequestBody {
   partial?: boolean;
 }
 
-/**
- * The 413 refusal of a body over the limit; `bytes` is its declared length, or what had arrived
- * when it went over.
- *
- * @example
- * ```ts
- * throw new BodyTooLargeError(1024, 4096);
- * ```
- */
+/** The 413 refusal; `bytes` is the declared length, or what had arrived when it went over. */
 export class BodyTooLargeError extends HttpError {
   readonly bytes: number;
 
@@ -90,14 +49,7 @@ export class BodyTooLargeError extends HttpError {
   }
 }
 
-/**
- * The longest prefix of `bytes` (at most `max` of them) that ends on a character boundary, as text.
- *
- * @example
- * ```ts
- * utf8Prefix(Buffer.from('héllo'), 2); // 'h' (the 2-byte 'é' does not fit)
- * ```
- */
+/** The longest prefix of at most `max` bytes that ends on a character boundary, as text. */
 export function utf8Prefix(bytes: Buffer, max: number): string {
   if (bytes.length <= max) return bytes.toString('utf8');
   let cut = max;
@@ -107,15 +59,8 @@ export function utf8Prefix(bytes: Buffer, max: number): string {
 }
 
 /**
- * Reads the request body and parses it as JSON. A body over `limit` bytes is refused with
- * {@link BodyTooLargeError} as soon as that is known (from `Content-Length`, else once that many
- * bytes arrived), and what arrived is let go. Beyond `keep` bytes the rest is read but discarded
- * and the result is `partial` (for requests refused whatever their body holds).
- *
- * @example
- * ```ts
- * const body = await readBody(req, 8 * 1024 * 1024);
- * ```
+ * Reads the body and parses it as JSON. A body over `limit` is refused as soon as that is known, and
+ * what arrived is let go; beyond `keep` bytes the rest is read but discarded and the result `partial`.
  */
 export function readBody(req: IncomingMessage, limit: number, keep = limit): Promise<RequestBody> {
   return new Promise((resolve, reject) => {
@@ -167,7 +112,7 @@ export function readBody(req: IncomingMessage, limit: number, keep = limit): Pro
   });
 }
 
-/** Deepest JSON nesting accepted: deeper values would overflow the stack of `JSON.stringify` later. */
+/** Deeper JSON would overflow `JSON.stringify`'s stack later. */
 const MAX_DEPTH = 100;
 
 function deeperThan(value: unknown, limit: number): boolean {
@@ -194,19 +139,11 @@ function parseBody(text: string, size: number): RequestBody {
   return { present: true, text, value, size };
 }
 
-/** Request headers a browser may send cross-origin (spec §9). */
+/** Request headers a browser may send cross-origin. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-AutoRestore, Range';
 const ALLOWED_METHODS = 'GET, POST, PATCH, PUT, DELETE, OPTIONS';
 
-/**
- * Sets the CORS headers every response carries: the request's `Origin` echoed (or `*` without
- * one), credentials allowed and `Content-Range` exposed (spec §9).
- *
- * @example
- * ```ts
- * setCorsHeaders(req, res);
- * ```
- */
+/** The CORS headers of every response: the `Origin` echoed (or `*`), credentials allowed, `Content-Range` exposed. */
 export function setCorsHeaders(req: IncomingMessage, res: ServerResponse): void {
   const origin = req.headers.origin;
   if (typeof origin === 'string' && origin !== '') {
@@ -219,14 +156,7 @@ export function setCorsHeaders(req: IncomingMessage, res: ServerResponse): void 
   res.setHeader('Access-Control-Expose-Headers', 'Content-Range');
 }
 
-/**
- * The answer to a CORS preflight: 204 with the allowed methods and headers.
- *
- * @example
- * ```ts
- * if (req.method === 'OPTIONS') return sendReply(res, prepareReply(preflightReply()));
- * ```
- */
+/** The answer to a CORS preflight. */
 export function preflightReply(): Reply {
   return {
     status: 204,
@@ -238,15 +168,7 @@ export function preflightReply(): Reply {
   };
 }
 
-/**
- * A reply ready for the wire: final status, headers and body text (undefined = no body).
- *
- * @example
- * ```ts
- * const prepared = prepareReply({ status: 201, body: run });
- * sendReply(res, prepared);
- * ```
- */
+/** A reply ready for the wire (`text` undefined: no body). */
 export interface PreparedReply {
   status: number;
   headers: Record<string, string>;
@@ -254,14 +176,8 @@ export interface PreparedReply {
 }
 
 /**
- * Serializes a reply: JSON body with `Content-Type` and `Content-Length`. With `truncate` the
- * status becomes 200 and only the first half of the JSON text is kept (a fault for clients to
- * survive). A body that cannot be serialized becomes a 500.
- *
- * @example
- * ```ts
- * prepareReply({ status: 200, body: runs, headers: { 'Content-Range': 'records 0-0/1' } });
- * ```
+ * Serializes a reply as JSON. With `truncate` (a fault) the status becomes 200 and only the first
+ * half of the text is kept; a body that cannot be serialized becomes a 500.
  */
 export function prepareReply(reply: Reply, truncate = false): PreparedReply {
   let text: string;
@@ -279,14 +195,7 @@ export function prepareReply(reply: Reply, truncate = false): PreparedReply {
   return { status, headers, text };
 }
 
-/**
- * Sends a prepared reply; does nothing when the connection is already gone.
- *
- * @example
- * ```ts
- * sendReply(res, prepareReply(errorReply(404, 'run r1 not found')));
- * ```
- */
+/** Sends a prepared reply, unless the connection is already gone. */
 export function sendReply(res: ServerResponse, prepared: PreparedReply): void {
   if (res.destroyed || res.writableEnded) return;
   for (const [name, value] of Object.entries(prepared.headers)) res.setHeader(name, value);

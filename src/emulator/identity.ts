@@ -1,33 +1,14 @@
-/**
- * Who is calling: the bearer token resolved through the dev token table or decoded as an
- * (unverified) JWT, plus `createDevToken` to mint such JWTs for tests and demos.
- */
+/** Who is calling: the bearer token looked up in the dev token table or decoded as an unverified JWT. */
 import type { RunUser } from '../types.js';
 import type { AuthKind } from './types.js';
 
-/**
- * The caller: how it authenticated and the user its token names (null for none/invalid).
- *
- * @example
- * ```ts
- * const identity: Identity = { auth: 'bearer', user: { id: 'u1', userName: 'alice' } };
- * ```
- */
+/** The caller: how it authenticated and the user its token names (null for none/invalid). */
 export interface Identity {
   auth: AuthKind;
   user: RunUser | null;
 }
 
-/**
- * Reads the user from a JWT's payload (`user_id`, `user_name`, and `first_name`, `last_name`,
- * `email` when present) without checking the signature; null when it is not such a JWT.
- *
- * @example
- * ```ts
- * decodeJwtUser(createDevToken({ userId: 'u1', userName: 'alice' })); // { id: 'u1', userName: 'alice' }
- * decodeJwtUser('nonsense'); // null
- * ```
- */
+/** The user in a JWT's payload (`user_id`, `user_name`, names, `email`), signature unchecked; null when it is not such a JWT. */
 export function decodeJwtUser(token: string): RunUser | null {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[1] === '') return null;
@@ -57,16 +38,7 @@ export function decodeJwtUser(token: string): RunUser | null {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/**
- * Resolves an `Authorization` header: no header → `none`; a bearer token found in `tokens` or
- * decodable as a JWT → `bearer` with its user; anything else → `invalid`.
- *
- * @example
- * ```ts
- * resolveIdentity('Bearer tok-u1', { 'tok-u1': { id: 'u1' } }); // { auth: 'bearer', user: { id: 'u1' } }
- * resolveIdentity(undefined, {}); // { auth: 'none', user: null }
- * ```
- */
+/** Resolves an `Authorization` header: none, `bearer` (a dev token or a decodable JWT) with its user, or `invalid`. */
 export function resolveIdentity(header: string | undefined, tokens: Readonly<Record<string, RunUser>>): Identity {
   if (header === undefined || header.trim() === '') return { auth: 'none', user: null };
   const token = BEARER.exec(header)?.[1];
@@ -79,14 +51,7 @@ export function resolveIdentity(header: string | undefined, tokens: Readonly<Rec
   return user ? { auth: 'bearer', user } : { auth: 'invalid', user: null };
 }
 
-/**
- * Options of {@link createDevToken}; any other field becomes a claim of the payload as it is.
- *
- * @example
- * ```ts
- * const options: DevTokenOptions = { userId: 'u1', userName: 'alice', groupName: 'g1' };
- * ```
- */
+/** Options of {@link createDevToken}; any other field becomes a payload claim as it is. */
 export interface DevTokenOptions {
   userId: string;
   /** Defaults to `userId`. */
@@ -100,15 +65,8 @@ function base64url(value: unknown): string {
 }
 
 /**
- * Makes an unsigned JWT (`header.payload.signature`, `alg: none`) whose payload carries
- * `user_id`, `user_name` (and `group_name`), the shape Epicenter tokens have. The emulator accepts
- * it as a bearer token and makes its `user_id` the run's `user.id`. For tests and demos only.
- *
- * @example
- * ```ts
- * const token = createDevToken({ userId: 'u1', userName: 'alice' });
- * await fetch(`${emulator.baseURL}run/acme/sim/`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{"model":"m.py"}' });
- * ```
+ * An unsigned JWT (`alg: none`) carrying `user_id`, `user_name` (and `group_name`) like an
+ * Epicenter token; the emulator makes its `user_id` the run's `user.id`. For tests and demos only.
  */
 export function createDevToken(options: DevTokenOptions): string {
   const { userId, userName, groupName, ...claims } = options;

@@ -1,6 +1,6 @@
 /**
- * `run-lifecycle/emulator`: a local Epicenter v2 Run API server (spec §9) for tests, demos,
- * the playground and benchmarks.
+ * `run-lifecycle/emulator`: a local Epicenter v2 Run API server for tests, demos, the playground and
+ * benchmarks.
  *
  * @example
  * ```ts

@@ -1,36 +1,22 @@
 /**
- * Bounds on what one request may store in a run or world, checked before anything changes: a
- * record nested thousands of levels deep overflows the stack of every later `JSON.stringify`
- * and `structuredClone` (the data file, responses, `emulator.runs()`), and a huge one slows
- * every request that reads it.
+ * Bounds on what one request may store, checked before anything changes: a record nested thousands
+ * deep overflows every later `JSON.stringify` and `structuredClone`, and a huge one slows every read.
  */
 import { HttpError } from './http.js';
 
-/** Deepest nesting of a stored record, the record itself being level 1 (`run.scope.a` is 3). */
+/** The record itself is level 1 (`run.scope.a` is 3). */
 export const MAX_STORED_DEPTH = 32;
 
-/** Most keys (object keys and array elements, at every level) one request may store in one record. */
+/** Counted at every level, object keys and array elements alike, per request and record. */
 export const MAX_STORED_KEYS = 100_000;
 
-/** Long dotted keys are quoted in messages only this far. */
 const QUOTE_LIMIT = 60;
 
 function quote(key: string): string {
   return JSON.stringify(key.length > QUOTE_LIMIT ? `${key.slice(0, QUOTE_LIMIT)}…` : key);
 }
 
-/**
- * Accounts what one request stores in one record and refuses it (400 by default) as soon as it
- * would nest deeper than {@link MAX_STORED_DEPTH} or add more than {@link MAX_STORED_KEYS} keys.
- * Walks iteratively, so a hostile depth cannot overflow the stack here either.
- *
- * @example
- * ```ts
- * const budget = new StoreBudget('the update');
- * budget.path('scope.trackingKey', 2);
- * budget.value(body['scope.trackingKey'], 2);
- * ```
- */
+/** Counts what one request stores in one record and refuses it past the bounds; iterative, so hostile depth cannot overflow here either. */
 export class StoreBudget {
   private keys = 0;
 
@@ -39,7 +25,7 @@ export class StoreBudget {
     private readonly refuse: (message: string) => Error = (message) => new HttpError(400, message),
   ) {}
 
-  /** A dotted key of `segments` parts: it creates that many levels of nesting and keys. */
+  /** A dotted key of `segments` parts creates that many levels and keys. */
   path(key: string, segments: number): void {
     if (segments > MAX_STORED_DEPTH) {
       throw this.refuse(
@@ -49,10 +35,7 @@ export class StoreBudget {
     this.count(segments);
   }
 
-  /**
-   * A value stored inside `level` enclosing objects (0 for a whole record, 1 for a field of
-   * it); its own nesting adds to that.
-   */
+  /** A value inside `level` enclosing objects (0 for a whole record); its own nesting adds to that. */
   value(value: unknown, level: number): void {
     const pending: Array<[unknown, number]> = [[value, level + 1]];
     while (pending.length > 0) {

@@ -1,43 +1,18 @@
-/**
- * The matrix filter of run queries (spec §2.1, §9): parsing `;key{op}value;…` into conditions and
- * compiling them into a predicate over run records.
- */
+/** The matrix filter of run queries: `;key{op}value;…` parsed into conditions and compiled into a predicate. */
 import type { Run } from '../types.js';
 import { HttpError } from './http.js';
 import { getPath, splitKey } from './record-paths.js';
 
-/**
- * A comparison operator of a matrix condition.
- *
- * @example
- * ```ts
- * const operator: MatrixOperator = '>=';
- * ```
- */
 export type MatrixOperator = '<=' | '>=' | '!=' | '<' | '>' | '=';
 
-/**
- * One parsed, percent-decoded matrix condition.
- *
- * @example
- * ```ts
- * const condition: MatrixCondition = { key: 'scope.group', operator: '=', value: 'g1' };
- * ```
- */
+/** One parsed, percent-decoded matrix condition. */
 export interface MatrixCondition {
   key: string;
   operator: MatrixOperator;
   value: string;
 }
 
-/**
- * Percent-decodes one component, answering 400 on a malformed escape (`%zz`, a lone `%`).
- *
- * @example
- * ```ts
- * decodeComponent('x%3Buser.id%3Du2'); // 'x;user.id=u2'
- * ```
- */
+/** Percent-decodes one component; a malformed escape (`%zz`, a lone `%`) is 400. */
 export function decodeComponent(raw: string): string {
   if (!raw.includes('%')) return raw;
   try {
@@ -48,10 +23,8 @@ export function decodeComponent(raw: string): string {
 }
 
 /**
- * The operator starting at `index`, if any, and its raw length. `<` and `>` also count in their
- * percent-encoded forms `%3C`/`%3E`: browsers and `fetch` encode them in paths (WHATWG URL), so
- * `;a<1` arrives as `;a%3C1`. Operands encode their own `<`, `>` and `=`, so the first operator
- * found is the condition's.
+ * The operator at `index`, with its raw length. `<` and `>` also count as `%3C`/`%3E`: browsers
+ * encode them in paths, so `;a<1` arrives as `;a%3C1`. Operands encode their own, so the first found wins.
  */
 function operatorAt(part: string, index: number): { operator: MatrixOperator; length: number } | undefined {
   const char = part[index];
@@ -86,17 +59,8 @@ function parseCondition(part: string): MatrixCondition {
 }
 
 /**
- * Parses a raw (still percent-encoded) matrix segment: split on `;`, empty parts dropped, each
- * part split at its first operator (longest match: `<=`, `>=`, `!=` before `<`, `>`, `=`; `<`
- * and `>` also as `%3C`/`%3E`), and only then key and value percent-decoded, so an encoded `%3B`
- * or `%3D` stays inside its value.
- *
- * @example
- * ```ts
- * parseMatrix(';saved=true;.price=1');
- * // [{ key: 'saved', operator: '=', value: 'true' }, { key: '.price', operator: '=', value: '1' }]
- * parseMatrix(';'); // []
- * ```
+ * Splits a raw matrix segment on `;`, each part at its first (longest) operator, and only then
+ * percent-decodes key and value, so an encoded `%3B` or `%3D` stays inside its value.
  */
 export function parseMatrix(raw: string): MatrixCondition[] {
   const conditions: MatrixCondition[] = [];
@@ -110,16 +74,7 @@ function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
-/**
- * Equality of a field value with a matrix operand: `null` matches null or absent, `true`/`false`
- * match the booleans, otherwise the scalar's string form must equal the operand.
- *
- * @example
- * ```ts
- * matrixEquals(undefined, 'null'); // true
- * matrixEquals(1, '1');            // true
- * ```
- */
+/** `null` matches null or absent, `true`/`false` the booleans; otherwise the scalar's string form must equal the operand. */
 export function matrixEquals(value: unknown, operand: string): boolean {
   if (operand === 'null') return value === null || value === undefined;
   if (operand === 'true' && value === true) return true;
@@ -131,7 +86,7 @@ function toNumber(text: string): number {
   return text.trim() === '' ? Number.NaN : Number(text);
 }
 
-/** Sign of `value - operand`: numeric when both are numbers, else string order for strings; null when incomparable. */
+/** Sign of `value - operand`: numeric when both are numbers, else string order; null when incomparable. */
 function order(value: unknown, operand: string): number | null {
   if (value === null || value === undefined) return null;
   const operandNumber = toNumber(operand);
@@ -163,31 +118,13 @@ function comparison(segments: string[], operator: MatrixOperator, operand: strin
   }
 }
 
-/**
- * A compiled matrix filter: `matches` tests a run; `userIds` lists the `user.id=` operands
- * (null for `user.id=null`) when the filter pins the user, so the store can answer from its
- * per-user index instead of scanning every run.
- *
- * @example
- * ```ts
- * const filter = compileFilter(parseMatrix(';user.id=u1;trashed=false'));
- * filter.userIds; // ['u1']
- * ```
- */
+/** A compiled filter; `userIds` lists the `user.id=` operands, so the store can use its per-user index instead of scanning. */
 export interface CompiledFilter {
   matches: Predicate;
   userIds: Array<string | null> | null;
 }
 
-/**
- * Compiles conditions: several `=` on the same key are OR-ed, everything else AND-ed (spec §9).
- *
- * @example
- * ```ts
- * const { matches } = compileFilter(parseMatrix(';id=1;id=2'));
- * matches({ id: '2' }); // true
- * ```
- */
+/** Several `=` on the same key are OR-ed, everything else AND-ed. */
 export function compileFilter(conditions: readonly MatrixCondition[]): CompiledFilter {
   const equalities = new Map<string, { segments: string[]; operands: string[] }>();
   const predicates: Predicate[] = [];

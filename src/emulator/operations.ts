@@ -1,7 +1,4 @@
-/**
- * Model operations (`POST …/{id}/operations/{name}/`): the built-in handlers and the registry
- * that dispatches to them (unknown names answer `result: null`).
- */
+/** Model operations (`POST …/{id}/operations/{name}/`): the built-ins and the registry; unknown names answer `result: null`. */
 import type { Run } from '../types.js';
 import { ensureVariables } from './patch.js';
 import type { OperationContext, OperationHandler } from './types.js';
@@ -13,14 +10,8 @@ function finiteNumber(value: unknown, what: string): number {
 }
 
 /**
- * The built-in operations: `echo(x)` → x; `add(a, b)` → a + b; `step(n = 1)` advances
- * `variables.step` (from 0) and returns it; `init()` sets `variables.initialized = true`;
- * `fail(message?)` throws (the call answers 500).
- *
- * @example
- * ```ts
- * await fetch(`${emulator.baseURL}run/acme/sim/${id}/operations/step/`, { method: 'POST', headers, body: '{"arguments":[10]}' });
- * ```
+ * The built-in operations: `echo(x)`, `add(a, b)`, `step(n = 1)` advances `variables.step`,
+ * `init()` sets `variables.initialized`, `fail(message?)` throws (500).
  */
 export const builtinOperations: Readonly<Record<string, OperationHandler>> = {
   echo: ({ args }) => args[0] ?? null,
@@ -40,15 +31,7 @@ export const builtinOperations: Readonly<Record<string, OperationHandler>> = {
   },
 };
 
-/**
- * Operation handlers by name: the built-ins, overridden or extended by registered ones.
- *
- * @example
- * ```ts
- * const registry = new OperationRegistry({ solve: ({ variables }) => (variables.solved = true) });
- * const result = await registry.invoke('solve', run, []);
- * ```
- */
+/** Operation handlers by name: the built-ins, overridden or extended by registered ones. */
 export class OperationRegistry {
   private readonly handlers = new Map<string, OperationHandler>(Object.entries(builtinOperations));
 
@@ -56,14 +39,13 @@ export class OperationRegistry {
     for (const [name, handler] of Object.entries(extra)) this.register(name, handler);
   }
 
-  /** Adds or replaces a handler. */
   register(name: string, handler: OperationHandler): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('an operation needs a non-empty name');
     if (typeof handler !== 'function') throw new TypeError(`the handler of operation ${name} must be a function`);
     this.handlers.set(name, handler);
   }
 
-  /** Runs the handler for `name` (null for unknown names); its throw or rejection propagates. */
+  /** Null for unknown names; the handler's throw or rejection propagates. */
   async invoke(name: string, run: Run, args: unknown[]): Promise<unknown> {
     const handler = this.handlers.get(name);
     if (!handler) return null;

@@ -1,34 +1,18 @@
-/**
- * Run updates (spec §3.4, §9): a PATCH body is validated as a whole into steps first, so a bad
- * key changes nothing, then applied to one or many runs.
- */
+/** Run updates: a PATCH body is validated as a whole first, so a bad key changes nothing, then applied to one or many runs. */
 import type { Run } from '../types.js';
 import { HttpError } from './http.js';
 import { StoreBudget } from './limits.js';
 import { assertSafeKeys, isRecord, mergeInto, setPath, splitKey } from './record-paths.js';
 
-/** Fields the server owns; PATCH keys naming them (or their sub-fields) are ignored. */
+/** Owned by the server: PATCH keys naming them (or their sub-fields) are ignored. */
 const READ_ONLY = new Set(['id', 'account', 'project', 'user', 'created', 'lastModified']);
 
-/**
- * One validated change: set a (dotted) path, or merge an object into the variables.
- *
- * @example
- * ```ts
- * const step: PatchStep = { kind: 'set', path: ['scope', 'trackingKey'], value: 'tk' };
- * ```
- */
+/** One validated change: set a dotted path, or merge an object into the variables. */
 export type PatchStep = { kind: 'set'; path: string[]; value: unknown } | { kind: 'mergeVariables'; values: Record<string, unknown> };
 
 /**
- * Validates a PATCH body: a JSON object whose keys are dotted paths (`scope.trackingKey`, `.price`
- * for a variable); a `variables` object is merged into the run's variables. Read-only fields are
- * skipped; anything malformed, or nesting too deep or too large to store, answers 400.
- *
- * @example
- * ```ts
- * compilePatch({ 'scope.trackingKey': 'tk', saved: true, variables: { price: 3 } });
- * ```
+ * Validates a PATCH body of dotted paths (`scope.trackingKey`, `.price`); a `variables` object is
+ * merged. Read-only fields are skipped; anything malformed or too deep or large to store is 400.
  */
 export function compilePatch(body: unknown): PatchStep[] {
   if (!isRecord(body)) throw new HttpError(400, 'the body must be a JSON object of fields to update');
@@ -52,27 +36,13 @@ export function compilePatch(body: unknown): PatchStep[] {
   return steps;
 }
 
-/**
- * The run's variables object, created when the run has none.
- *
- * @example
- * ```ts
- * ensureVariables(run).price = 12;
- * ```
- */
+/** The run's variables object, created when the run has none. */
 export function ensureVariables(run: Run): Record<string, unknown> {
   if (!isRecord(run.variables)) run.variables = {};
-  return run.variables as Record<string, unknown>;
+  return run.variables;
 }
 
-/**
- * Applies validated steps to a run (values are deep-copied so runs never share objects).
- *
- * @example
- * ```ts
- * applyPatch(run, compilePatch({ saved: true }));
- * ```
- */
+/** Applies validated steps; values are deep-copied so runs never share objects. */
 export function applyPatch(run: Run, steps: readonly PatchStep[]): void {
   for (const step of steps) {
     if (step.kind === 'mergeVariables') mergeInto(ensureVariables(run), structuredClone(step.values));

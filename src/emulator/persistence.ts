@@ -1,7 +1,4 @@
-/**
- * The optional data file: runs, worlds and the clock as JSON, read and validated at start and
- * replaced atomically (temporary file, then rename) after changes.
- */
+/** The optional data file: runs, worlds and the clock as JSON, validated at start and replaced atomically after changes. */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Run, World } from '../types.js';
@@ -30,23 +27,14 @@ function validate(file: string, data: unknown): StoreSnapshot {
   return data as unknown as StoreSnapshot;
 }
 
-/**
- * Reads and validates a data file; null when it does not exist. Throws (without touching the
- * file) when it cannot be read or is not a valid emulator snapshot.
- *
- * @example
- * ```ts
- * const snapshot = readDataFile('.emulator/runs.json');
- * if (snapshot) store.restore(snapshot);
- * ```
- */
+/** Reads and validates a data file; null when it does not exist. Throws without touching a corrupt file. */
 export function readDataFile(file: string): StoreSnapshot | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`cannot read emulator data file ${file}: ${(error as Error).message}`);
+    throw new Error(`cannot read emulator data file ${file}: ${(error as Error).message}`, { cause: error });
   }
   let data: unknown;
   try {
@@ -61,21 +49,11 @@ function removeQuietly(file: string): void {
   try {
     unlinkSync(file);
   } catch {
-    // Nothing was written, or the path is not a file we made: there is nothing of ours to clean up.
+    // Nothing was written, or the path is not a file we made.
   }
 }
 
-/**
- * Writes a snapshot atomically: to `{file}.{pid}.tmp`, then renamed over `file` (the directory
- * is created if needed), so a crash leaves either the old or the new file, never half of one.
- * Returns the JSON text written; throws (removing the temporary file) when it cannot serialize
- * or write.
- *
- * @example
- * ```ts
- * const written = writeDataFile('.emulator/runs.json', store.snapshot());
- * ```
- */
+/** Writes via a temporary file renamed over `file`, so a crash leaves the old or the new file, never half of one. */
 export function writeDataFile(file: string, snapshot: StoreSnapshot): string {
   const text = JSON.stringify(snapshot);
   mkdirSync(dirname(file), { recursive: true });

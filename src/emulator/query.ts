@@ -1,20 +1,10 @@
-/**
- * Query modifiers of run queries (spec §3.2, §9): sorting, paging (`startrecord`/`endrecord` in
- * any case, or a `Range: records s-e` header), `Content-Range`, and `include` of variables.
- */
+/** Run query modifiers: sorting, paging (`startrecord`/`endrecord` in any case, or a `Range` header), `Content-Range`, `include`. */
 import type { Run } from '../types.js';
 import { HttpError } from './http.js';
 import { getPath, isRecord, splitKey } from './record-paths.js';
 import type { StoredRun } from './store.js';
 
-/**
- * The names listed by every `include` parameter (comma-separated), or null when there is none.
- *
- * @example
- * ```ts
- * includeNames(new URLSearchParams('include=price,sales')); // ['price', 'sales']
- * ```
- */
+/** The names listed by every comma-separated `include` parameter, or null when there is none. */
 export function includeNames(query: URLSearchParams): string[] | null {
   const values = query.getAll('include');
   if (values.length === 0) return null;
@@ -24,15 +14,7 @@ export function includeNames(query: URLSearchParams): string[] | null {
     .filter((name) => name !== '');
 }
 
-/**
- * The named variables of a run (unknown names omitted; all of them when `names` is null);
- * `{}` for a run whose variables are null.
- *
- * @example
- * ```ts
- * pickVariables({ id: 'r', variables: { price: 1, sales: 2 } }, ['price', 'nope']); // { price: 1 }
- * ```
- */
+/** The named variables of a run (all of them when `names` is null); unknown names are omitted. */
 export function pickVariables(run: Run, names: readonly string[] | null): Record<string, unknown> {
   const variables = isRecord(run.variables) ? run.variables : {};
   if (names === null) return { ...variables };
@@ -43,16 +25,7 @@ export function pickVariables(run: Run, names: readonly string[] | null): Record
   return picked;
 }
 
-/**
- * A run as an API response. Like the Run API, a record carries variable values only when asked
- * with `include` (then only those names); otherwise `variables` is null.
- *
- * @example
- * ```ts
- * presentRun(run, ['price']); // { ...run, variables: { price: 10 } }
- * presentRun(run, null);      // { ...run, variables: null }
- * ```
- */
+/** A run as an API response: like the Run API, `variables` holds only the names asked with `include`, else null. */
 export function presentRun(run: Run, include: readonly string[] | null): Run {
   return { ...run, variables: include === null ? null : pickVariables(run, include) };
 }
@@ -76,7 +49,7 @@ interface Keyed {
   key: SortKey;
 }
 
-/** The `limit` smallest items in order, without sorting everything (one pass, binary insertion). */
+/** The `limit` smallest items in order, in one pass, so a one-record page does not sort the whole project. */
 function smallest(items: readonly Keyed[], limit: number, compare: (a: Keyed, b: Keyed) => number): Keyed[] {
   const best: Keyed[] = [];
   for (const item of items) {
@@ -95,16 +68,8 @@ function smallest(items: readonly Keyed[], limit: number, compare: (a: Keyed, b:
 }
 
 /**
- * Orders matches by `sort` (a dotted field; missing values first, then numbers and booleans,
- * then strings) in `direction` `asc` (default) or `desc`; ties keep creation order, so `desc` is
- * the exact reverse and returns the newest first. Without `sort` the order is creation order.
- * Only the first `limit` runs are returned (and only those are fully ordered), so a one-record
- * page of a large project does not sort the whole project.
- *
- * @example
- * ```ts
- * sortRuns(matches, new URLSearchParams('sort=created&direction=desc'), 1); // [newest]
- * ```
+ * Orders matches by `sort` (missing values first, then numbers and booleans, then strings); ties
+ * keep creation order, so `desc` is the exact reverse. Only the first `limit` are fully ordered.
  */
 export function sortRuns(matches: readonly StoredRun[], query: URLSearchParams, limit = Number.POSITIVE_INFINITY): StoredRun[] {
   const direction = (query.get('direction') ?? 'asc').toLowerCase();
@@ -119,14 +84,7 @@ export function sortRuns(matches: readonly StoredRun[], query: URLSearchParams, 
   return ordered.map(({ stored }) => stored);
 }
 
-/**
- * An inclusive page of record indexes (`end` may be past the last match).
- *
- * @example
- * ```ts
- * const page: Page = { start: 0, end: 0 };
- * ```
- */
+/** An inclusive page of record indexes (`end` may be past the last match). */
 export interface Page {
   start: number;
   end: number;
@@ -139,16 +97,7 @@ function recordIndex(text: string, name: string): number {
 
 const RANGE = /^\s*records\s*[=\s]\s*(\d+)\s*-\s*(\d+)?\s*$/i;
 
-/**
- * The requested page: `startrecord`/`endrecord` (any case), else a `Range: records s-e` header,
- * else everything. Indexes are inclusive; malformed or reversed bounds answer 400.
- *
- * @example
- * ```ts
- * requestedPage(new URLSearchParams('startRecord=0&endRecord=0'), undefined); // { start: 0, end: 0 }
- * requestedPage(new URLSearchParams(''), 'records 5-9');                      // { start: 5, end: 9 }
- * ```
- */
+/** The requested page: `startrecord`/`endrecord`, else a `Range: records s-e` header, else all; bad bounds are 400. */
 export function requestedPage(query: URLSearchParams, rangeHeader: string | undefined): Page {
   let start: number | undefined;
   let end: number | undefined;
@@ -169,14 +118,8 @@ export function requestedPage(query: URLSearchParams, rangeHeader: string | unde
 }
 
 /**
- * Cuts the page out of the sorted matches (at least their first `page.end + 1`) and renders
- * `Content-Range` for `total` matches: `records s-e/total`; `records 0-0/0` for no matches;
- * `records *\/total` when the page starts past the last match.
- *
- * @example
- * ```ts
- * applyPage(sorted, 12, { start: 0, end: 0 }); // { items: [newest], contentRange: 'records 0-0/12' }
- * ```
+ * Cuts the page out of the sorted matches and renders `Content-Range`: `records s-e/total`,
+ * `records 0-0/0` for no matches, `records *\/total` when the page starts past the last match.
  */
 export function applyPage<T>(sorted: readonly T[], total: number, page: Page): { items: T[]; contentRange: string } {
   if (total === 0) return { items: [], contentRange: 'records 0-0/0' };

@@ -1,7 +1,4 @@
-/**
- * The request log: answered API requests, oldest first, capped by count and by bytes (oldest
- * dropped), with a helper to wait until a number of requests have been answered.
- */
+/** The request log: answered API requests, oldest first, capped by count and by bytes (oldest dropped). */
 import type { RequestLogEntry } from './types.js';
 
 interface Waiter {
@@ -9,24 +6,13 @@ interface Waiter {
   resolve: (entries: RequestLogEntry[]) => void;
 }
 
-/**
- * A log of frozen entries holding at most `limit` of them and `byteLimit` bytes (each entry
- * counted as the UTF-8 length of its JSON text).
- *
- * @example
- * ```ts
- * const log = new RequestLog(10_000, 64 * 1024 * 1024);
- * await log.waitFor(3, 2000);
- * ```
- */
+/** Frozen entries, at most `limit` of them and `byteLimit` bytes (each as the UTF-8 length of its JSON). */
 export class RequestLog {
-  /** The entries (a live array; never replaced, so a reference stays current). */
+  /** A live array, never replaced, so a reference stays current. */
   readonly entries: RequestLogEntry[] = [];
   /** Entries added since start (not reset by `clear`). */
   total = 0;
-  /** Bytes the kept entries take as JSON. */
   bytes = 0;
-  /** Sizes of `entries`, index for index. */
   private readonly sizes: number[] = [];
   private sinceClear = 0;
   private waiters: Waiter[] = [];

@@ -1,7 +1,4 @@
-/**
- * The Run API routes under `/v2/run/{a}/{p}/` (spec §3, §9): create, query, load, update (one
- * run or a matrix), operations, variables and remove-from-memory.
- */
+/** The Run API routes: create, query, load, update (one run or a matrix), operations, variables and remove-from-memory. */
 import type { Run } from '../types.js';
 import { type ApiContext, methodNotAllowed, objectBody, optionalObject, requiredModel } from './api-context.js';
 import { HttpError, type Reply } from './http.js';
@@ -11,7 +8,7 @@ import { applyPatch, compilePatch, ensureVariables } from './patch.js';
 import { applyPage, includeNames, pickVariables, presentRun, requestedPage, sortRuns } from './query.js';
 import { mergeInto } from './record-paths.js';
 
-/** Create-body fields kept on the run besides model, scope and files (spec §3.1 whitelist). */
+/** Create-body fields kept on the run besides model, scope and files. */
 const EXTRA_CREATE_FIELDS = ['cinFiles', 'ephemeral', 'sensitivityMode'] as const;
 
 function create(context: ApiContext, account: string, project: string): Reply {
@@ -110,14 +107,7 @@ function allowedMethods(tail: readonly string[]): readonly string[] | null {
   return null;
 }
 
-/**
- * Answers a request under `/v2/run/`; `segments` are the raw path segments after `run`.
- *
- * @example
- * ```ts
- * await handleRunRoute(context, ['acme', 'sim', ';user.id=u1']);
- * ```
- */
+/** Answers a request under `/v2/run/`; `segments` are the raw path segments after `run`. */
 export async function handleRunRoute(context: ApiContext, segments: readonly string[]): Promise<Reply> {
   const [rawAccount, rawProject, target, ...tail] = segments;
   if (rawAccount === undefined || rawProject === undefined) throw new HttpError(400, 'expected /v2/run/{account}/{project}/');

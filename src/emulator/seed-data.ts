@@ -1,7 +1,4 @@
-/**
- * Validation of seeded runs and worlds (programmatic `seed`/`addWorld`, `POST /_emulator/seed`,
- * the `runs`/`worlds` options): a whole batch is checked before anything is added.
- */
+/** Validation of seeded runs and worlds: a whole batch is checked before anything is added. */
 import type { Run, World } from '../types.js';
 import { isRecord } from './record-paths.js';
 
@@ -9,16 +6,7 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
-/**
- * Checks a batch of seeds: runs need non-empty string `account` and `project` (and a non-empty
- * string `id` if given); worlds need `id`, `account`, `project` and `users` of `{ userId }`. Ids
- * must be new (`exists`) and unique within the batch. Throws TypeError naming the first problem.
- *
- * @example
- * ```ts
- * assertSeeds(runs, worlds, { run: (id) => store.get(id) !== undefined, world: (id) => store.getWorld(id) !== undefined });
- * ```
- */
+/** Runs need `account` and `project`, worlds `id`, `account`, `project`; ids must be new and unique. Throws naming the first problem. */
 export function assertSeeds(
   runs: ReadonlyArray<Partial<Run>>,
   worlds: readonly World[],

@@ -1,6 +1,6 @@
 /**
  * The request pipeline: CORS, control API, identity, body, latency and faults, routing, the data
- * file write and the request log. Never throws out of the listener, whatever arrives.
+ * file and the log. Never throws out of the listener.
  */
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -29,14 +29,7 @@ import type { RunStore } from './store.js';
 import type { FailFault, FaultSpec, RequestLogEntry } from './types.js';
 import { handleWorldRoute } from './world-routes.js';
 
-/**
- * Everything the pipeline works with; owned by the emulator.
- *
- * @example
- * ```ts
- * server.on('request', createRequestListener(state));
- * ```
- */
+/** Everything the pipeline works with; owned by the emulator. */
 export interface PipelineState {
   store: RunStore;
   log: RequestLog;
@@ -44,9 +37,7 @@ export interface PipelineState {
   operations: OperationRegistry;
   tokens: Readonly<Record<string, RunUser>>;
   anonymous: boolean;
-  /** Largest request body accepted, in bytes. */
   bodyLimit: number;
-  /** Most bytes of a body kept in its log entry. */
   logBodyLimit: number;
   latency(): number;
   /** Aborted when the emulator closes: pending delays end and their requests are dropped. */
@@ -72,15 +63,12 @@ function parseTarget(url: string): Target {
   return { path, query, segments };
 }
 
-/** How long before a delay's deadline the timer hands over to `setImmediate` polling (ms). */
 const TIMER_SLACK_MS = 1.5;
 
 /**
- * Waits until `deadline` (a `performance.now()` time); resolves false when `signal` aborts first.
- * Node's timers run on libuv's millisecond clock, so a plain `setTimeout(ms)` fires anywhere from
- * about a millisecond early to a millisecond late. Here the timer covers all but the last
- * {@link TIMER_SLACK_MS} and `setImmediate` turns finish the wait, so an answer never comes before
- * the delay asked for, nor more than a loop turn after it.
+ * Waits until `deadline` (`performance.now()` time), false when `signal` aborts first. Node's timers
+ * may fire a millisecond early, so the timer covers all but the last {@link TIMER_SLACK_MS} and
+ * `setImmediate` turns finish: an answer never comes before the delay asked for.
  */
 function sleepUntil(deadline: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
@@ -108,7 +96,7 @@ function sleepUntil(deadline: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-/** Header names never stored in the log: they carry credentials. */
+/** Never stored in the log: they carry credentials. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
 function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -120,7 +108,7 @@ function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return copy;
 }
 
-/** What the log keeps of a body: a private copy when small, else the first bytes of its text. */
+/** A private copy when small, else the first bytes of its text. */
 function loggedBody(body: RequestBody, limit: number): Pick<RequestLogEntry, 'body' | 'bodyTruncated' | 'bodyBytes'> {
   if (!body.present) return { body: undefined };
   if (body.partial || body.size > limit) {
@@ -135,7 +123,7 @@ function toReply(error: unknown): Reply {
   return errorReply(500, `emulator error: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-/** Writes the data file if the request changed anything (also after a failure); a write error undoes the change and answers 500. */
+/** Also after a failure; a write error undoes the change and answers 500. */
 function persisted(state: PipelineState, reply: Reply): Reply {
   try {
     state.persist();
@@ -182,9 +170,8 @@ async function route(
 }
 
 /**
- * What happened to one request. `finish` writes its log entry, exactly once, just before the
- * response is sent (so a client in the same process finds it logged once it has the answer) or
- * when the connection is closed without one.
+ * What happened to one request. `finish` logs it exactly once, just before the response is sent (so
+ * a client in the same process finds it logged once it has the answer) or when the connection closes.
  */
 interface Outcome {
   faults: string[];
@@ -284,14 +271,7 @@ async function answerControl(
   sendReply(res, prepareReply(persisted(state, reply)));
 }
 
-/**
- * The `request` listener of the emulator's HTTP server.
- *
- * @example
- * ```ts
- * const server = createServer(createRequestListener(state));
- * ```
- */
+/** The `request` listener of the emulator's HTTP server. */
 export function createRequestListener(state: PipelineState): RequestListener {
   let nextSeq = 1;
   return (req, res) => {

@@ -1,7 +1,6 @@
 /**
- * The emulator's state: runs in a Map by id with indexes per account/project and per `user.id`
- * (so `user.id=` queries over many thousands of runs stay cheap), the worlds, and a clock that
- * makes `created`/`lastModified` strictly increasing and ids time-ordered.
+ * The emulator's state: runs indexed per project and per `user.id` (so `user.id=` queries over
+ * thousands of runs stay cheap), worlds, and a clock that keeps timestamps and ids strictly increasing.
  */
 import { randomBytes } from 'node:crypto';
 import type { Run, RunUser, World } from '../types.js';
@@ -11,27 +10,13 @@ import { getPath } from './record-paths.js';
 import { assertSeeds } from './seed-data.js';
 import type { RunsFilter } from './types.js';
 
-/**
- * A stored run and its creation sequence number (tie-breaker of every sort).
- *
- * @example
- * ```ts
- * const newestFirst = store.find('acme', 'sim', filter).sort((a: StoredRun, b: StoredRun) => b.seq - a.seq);
- * ```
- */
+/** A stored run and its creation sequence number, the tie-breaker of every sort. */
 export interface StoredRun {
   run: Run;
   seq: number;
 }
 
-/**
- * What a create needs; `extra` holds further whitelisted body fields (`cinFiles`, `ephemeral`, …).
- *
- * @example
- * ```ts
- * store.create({ account: 'acme', project: 'sim', model: 'm.py', scope: null, files: null, user: null });
- * ```
- */
+/** What a create needs; `extra` holds further whitelisted body fields. */
 export interface CreateRunInput {
   account: string;
   project: string;
@@ -42,14 +27,7 @@ export interface CreateRunInput {
   extra?: Record<string, unknown>;
 }
 
-/**
- * Everything the data file holds.
- *
- * @example
- * ```ts
- * writeDataFile('runs.json', store.snapshot());
- * ```
- */
+/** Everything the data file holds. */
 export interface StoreSnapshot {
   version: 1;
   clock: number;
@@ -58,14 +36,7 @@ export interface StoreSnapshot {
   worlds: World[];
 }
 
-/**
- * Filters of the world list (spec §5.1); absent keys do not filter.
- *
- * @example
- * ```ts
- * store.listWorlds({ account: 'acme', project: 'sim', userId: 'u1' });
- * ```
- */
+/** Absent keys do not filter. */
 export interface WorldsFilter {
   account?: string;
   project?: string;
@@ -77,26 +48,21 @@ function projectKey(account: string, project: string): string {
   return `${account}\u0000${project}`;
 }
 
-/** Index key of a run's `user.id`: null for none, the string form for scalars. */
+/** Null for none, the string form for scalars. */
 function userKey(run: Run): string | null {
   const id = getPath(run, ['user', 'id']);
   if (id === null || id === undefined) return null;
-  return typeof id === 'object' ? '\u0000object' : String(id);
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number' || typeof id === 'boolean' || typeof id === 'bigint') return String(id);
+  // Anything else (hostile data) keys a bucket of its own, never '[object Object]'.
+  return '\u0000object';
 }
 
 function hex(value: number, width: number): string {
   return value.toString(16).padStart(width, '0');
 }
 
-/**
- * In-memory runs and worlds. Every change sets `dirty` (the server then writes the data file).
- *
- * @example
- * ```ts
- * const store = new RunStore({ price: 10 });
- * const run = store.create({ account: 'acme', project: 'sim', model: 'm.py', scope: null, files: null, user: { id: 'u1' } });
- * ```
- */
+/** In-memory runs and worlds; every change sets `dirty`, so the server writes the data file. */
 export class RunStore {
   private readonly runsById = new Map<string, StoredRun>();
   private readonly byProject = new Map<string, StoredRun[]>();
@@ -104,17 +70,15 @@ export class RunStore {
   private readonly worldsById = new Map<string, World>();
   private clock = 0;
   private nextSeq = 0;
-  /** True after any change until the owner has persisted it. */
   dirty = false;
 
   constructor(private readonly defaultVariables?: Record<string, unknown>) {}
 
-  /** Number of runs. */
   get size(): number {
     return this.runsById.size;
   }
 
-  /** A timestamp strictly later than every earlier one (ms resolution, so it may run ahead of the wall clock). */
+  /** Strictly later than every earlier one, so it may run ahead of the wall clock. */
   tick(): string {
     this.clock = Math.max(Date.now(), this.clock + 1);
     return new Date(this.clock).toISOString();
@@ -138,7 +102,7 @@ export class RunStore {
     if (!list) this.byProject.set(key, (list = []));
     list.push(stored);
     let users = this.byUser.get(key);
-    if (!users) this.byUser.set(key, (users = new Map()));
+    if (!users) this.byUser.set(key, (users = new Map<string | null, StoredRun[]>()));
     const user = userKey(run);
     let userList = users.get(user);
     if (!userList) users.set(user, (userList = []));
@@ -146,7 +110,6 @@ export class RunStore {
     this.dirty = true;
   }
 
-  /** Creates a run as `POST run/{a}/{p}/` does (spec §9). */
   create(input: CreateRunInput): Run {
     const now = this.tick();
     const run: Run = {
@@ -170,11 +133,7 @@ export class RunStore {
     return run;
   }
 
-  /**
-   * Adds seeded runs and worlds, all or nothing: the batch is validated first (TypeError, also
-   * for a record nested or sized beyond what a request may store), then missing run fields are
-   * filled as a create would and worlds get `created`, `lastModified`, `users`.
-   */
+  /** All or nothing: the batch is validated first (also against what a request may store), then filled as a create would. */
   seed(runs: ReadonlyArray<Partial<Run>>, worlds: readonly World[]): { runs: Run[]; worlds: World[] } {
     assertSeeds(runs, worlds, { run: (id) => this.runsById.has(id), world: (id) => this.worldsById.has(id) });
     const refuse = (message: string) => new TypeError(message);
@@ -186,7 +145,7 @@ export class RunStore {
   private seedRun(partial: Partial<Run>): Run {
     const copy = structuredClone(partial);
     for (const key of Object.keys(copy)) {
-      if (copy[key] === undefined) delete copy[key];
+      if (copy[key] === undefined) Reflect.deleteProperty(copy, key);
     }
     for (const field of ['created', 'lastModified'] as const) {
       const time = Date.parse(String(copy[field]));
@@ -221,12 +180,11 @@ export class RunStore {
     return world;
   }
 
-  /** The run with this id, if any. */
   get(id: string): Run | undefined {
     return this.runsById.get(id)?.run;
   }
 
-  /** Runs of `{a}/{p}` matching `filter`, in creation order; uses the user index when the filter pins `user.id`. */
+  /** In creation order; uses the user index when the filter pins `user.id`. */
   find(account: string, project: string, filter: CompiledFilter): StoredRun[] {
     const key = projectKey(account, project);
     let candidates: StoredRun[];
@@ -240,7 +198,6 @@ export class RunStore {
     return candidates.filter((stored) => filter.matches(stored.run));
   }
 
-  /** Live runs in creation order, narrowed by account, project and user id. */
   list(filter: RunsFilter = {}): Run[] {
     const runs: Run[] = [];
     for (const { run } of this.runsById.values()) {
@@ -252,18 +209,16 @@ export class RunStore {
     return runs;
   }
 
-  /** Records a change to a run: bumps `lastModified`. */
   touch(run: Run): void {
     run.lastModified = this.tick();
     this.dirty = true;
   }
 
-  /** The world with this id, if any. */
   getWorld(id: string): World | undefined {
     return this.worldsById.get(id);
   }
 
-  /** Worlds matching every given key (`userId` = the user is a member), in insertion order. */
+  /** Worlds matching every given key (`userId`: the user is a member), in insertion order. */
   listWorlds(filter: WorldsFilter = {}): World[] {
     return [...this.worldsById.values()].filter(
       (world) =>
@@ -274,14 +229,13 @@ export class RunStore {
     );
   }
 
-  /** Sets (or with undefined clears) a world's current run. */
   setWorldRun(world: World, runId: string | undefined): void {
     if (runId === undefined) delete world.run;
     else world.run = runId;
     this.dirty = true;
   }
 
-  /** Removes all runs and worlds (the clock keeps running forward). */
+  /** The clock keeps running forward. */
   clear(): void {
     this.runsById.clear();
     this.byProject.clear();
@@ -290,7 +244,7 @@ export class RunStore {
     this.dirty = true;
   }
 
-  /** The state to persist (live objects; serialize before changing anything). */
+  /** Live objects: serialize before changing anything. */
   snapshot(): StoreSnapshot {
     return {
       version: 1,
@@ -301,7 +255,6 @@ export class RunStore {
     };
   }
 
-  /** Replaces the state with a validated snapshot. */
   restore(snapshot: StoreSnapshot): void {
     this.clear();
     for (const run of snapshot.runs) this.insert(run);

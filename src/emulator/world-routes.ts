@@ -1,7 +1,4 @@
-/**
- * The World API routes under `/v2/multiplayer/world/` (spec §5, §9): list a user's worlds, get
- * or create a world's current run (201 created / 200 existing), detach it.
- */
+/** The World API routes: list a user's worlds, get or create a world's current run (201 created / 200 existing), detach it. */
 import { type ApiContext, methodNotAllowed, objectBody, optionalObject, requiredModel } from './api-context.js';
 import { HttpError, type Reply } from './http.js';
 import { StoreBudget } from './limits.js';
@@ -43,14 +40,7 @@ function detachRun(context: ApiContext, worldId: string): Reply {
   return { status: 204 };
 }
 
-/**
- * Answers a request under `/v2/multiplayer/world/`; `segments` are the raw path segments after `world`.
- *
- * @example
- * ```ts
- * await handleWorldRoute(context, ['w1', 'run']); // POST: { status: 201, body: 'runid' }
- * ```
- */
+/** Answers a request under `/v2/multiplayer/world/`; `segments` are the raw path segments after `world`. */
 export function handleWorldRoute(context: ApiContext, segments: readonly string[]): Reply {
   const { method } = context;
   if (segments.length === 0) {

@@ -1,11 +1,8 @@
 /**
- * The bookkeeping around one resolution, as one invoked actor: load the user session, take the
- * single-flight lock named after the session key and the user, read the session record; later,
- * on `PERSIST`, write the record. The lock is held for exactly as long as the invoking state is
- * active: leaving it, or stopping the actor, gives the lock back (or the place in the queue).
- *
- * One actor instead of one per step: each invoked actor costs a snapshot, an abort controller and
- * events of its own, and this bookkeeping is a single sequence the chart does not branch inside.
+ * The bookkeeping around one resolution, as one invoked actor: load the session, take the
+ * single-flight lock, read the session record, and on `PERSIST` write it. The lock is held exactly
+ * while the invoking state is active. One actor rather than one per step: each costs a snapshot,
+ * an abort controller and events, and the chart never branches inside this sequence.
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
@@ -14,30 +11,26 @@ import type { Run, UserSession } from '../types.js';
 import { callRelease, lockFailure } from './lock.js';
 import type { CachedRun } from './strategies/types.js';
 
-/** What the run-manager needs to load the session and read or write its record. */
 export interface SessionServices {
-  /** Resolves the user session (without its token; the facade keeps the token to itself). */
+  /** Without its token: the facade keeps the token to itself. */
   loadSession(): Promise<UserSession>;
-  /** Reads the validated session record for this key and user (`undefined` when absent or not theirs). */
+  /** `undefined` when absent or not this user's. */
   readRecord(key: string, session: UserSession): Promise<CachedRun | undefined>;
-  /** Writes the session record for a run. */
   writeRecord(key: string, session: UserSession, run: Run): Promise<void>;
   coordinator: Coordinator;
 }
 
-/** Input of {@link holdSession}. */
 export interface HoldSessionInput {
   services: SessionServices;
   /** Reject `UNAUTHORIZED` (before any request) when the session has no user. */
   requiresAuth: boolean;
   strategyName: string;
-  /** Where the record lives, or `false` when nothing is read or written. */
+  /** `false`: nothing is read or written. */
   recordKey: string | false;
   /** Names the lock, with the user id. */
   lockKey: string;
 }
 
-/** What {@link holdSession} sends to the state that invokes it. */
 export type SessionEvent =
   | { type: 'SESSION_READY'; session: UserSession; cachedRun: CachedRun | undefined; warning?: StoreWarning }
   | { type: 'SESSION_FAILED'; error: RunManagerError }
@@ -49,25 +42,13 @@ export interface StoreWarning {
   error: RunManagerError;
 }
 
-/** What the invoking state sends to {@link holdSession}. */
 export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 
 function storeWarning(message: string, error: unknown): StoreWarning {
   return { message, error: toRunManagerError(error, 'HTTP_ERROR') };
 }
 
-/**
- * Loads the session, holds the lock and reads the record (`SESSION_READY` or `SESSION_FAILED`);
- * writes the record on `PERSIST` (`PERSISTED`). Storage failures are warnings, never failures.
- *
- * @example
- * ```ts
- * working: {
- *   invoke: { id: 'session', src: 'holdSession', input: ({ context }) => ({ services, requiresAuth, strategyName, recordKey, lockKey }) },
- *   on: { SESSION_READY: '.resolving', SESSION_FAILED: '#machine.error' },
- * }
- * ```
- */
+/** Loads the session, holds the lock and reads the record; writes it on `PERSIST`. Storage failures are only warnings. */
 export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input, sendBack, receive }) => {
   const { services } = input;
   const waiting = new AbortController();

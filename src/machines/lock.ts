@@ -1,23 +1,19 @@
 /**
- * A named exclusive lock as an invoked actor: the lock is held for exactly as long as the state that
- * invokes `holdLock` is active. The invoking state waits for `LOCK_ACQUIRED` (or `LOCK_FAILED`);
- * leaving the state, or stopping the actor, gives the lock back — or the place in the queue, when
- * it was still waiting.
+ * A named exclusive lock as an invoked actor: held exactly while the invoking state is active. The
+ * state waits for `LOCK_ACQUIRED` (or `LOCK_FAILED`); leaving it gives back the lock or the place in the queue.
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import { defaultCoordinator, type Coordinator, type ReleaseLock } from '../services/coordination.js';
 
-/** What `holdLock` sends to the state that invokes it. */
 export type LockEvent = { type: 'LOCK_ACQUIRED' } | { type: 'LOCK_FAILED'; error: RunManagerError };
 
-/** Input of {@link holdLock}: the lock's name and who hands locks out (default: the page's or process's). */
+/** The lock's name and who hands locks out (default: the page's or process's coordinator). */
 export interface HoldLockInput {
   coordinator?: Coordinator;
   name: string;
 }
 
-/** Calls a release, whatever it throws: the coordinator has been asked, and nothing more can be done. */
 export function callRelease(release: ReleaseLock): void {
   try {
     release();
@@ -26,23 +22,11 @@ export function callRelease(release: ReleaseLock): void {
   }
 }
 
-/** A failing `acquire` as the error a caller gets. */
 export function lockFailure(error: unknown): RunManagerError {
   return toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.acquire failed');
 }
 
-/**
- * Holds the named lock while the invoking state is active.
- *
- * @example
- * ```ts
- * locked: {
- *   invoke: { id: 'lock', src: 'holdLock', input: ({ context }) => ({ coordinator: context.services.coordinator, name }) },
- *   initial: 'waitingForLock',
- *   states: { waitingForLock: { on: { LOCK_ACQUIRED: 'working', LOCK_FAILED: '#machine.error' } }, working: {} },
- * }
- * ```
- */
+/** Holds the named lock while the invoking state is active. */
 export const holdLock = fromCallback<{ type: string }, HoldLockInput>(({ input, sendBack }) => {
   const controller = new AbortController();
   let release: ReleaseLock | undefined;

@@ -1,13 +1,6 @@
 /**
  * The run-manager statechart: one resolution at a time, composed of the chosen strategy machine.
- *
- * `idle → working (locked (waitingForLock → resolving → persisting) → checkingVariables ⇄
- * fetchingVariables) → ready | error`. While `locked` is active, one invoked actor (`session`)
- * holds the user's session, the single-flight lock and the session record.
- *
- * `GET_RUN` while working joins the resolution in progress; `RESET` while working is queued and
- * runs next (a `GET_RUN` after a queued reset joins that reset). Every caller is answered with an
- * emitted `settled` event carrying its request id; the facade turns those into promises.
+ * Every caller is answered with an emitted `settled` event carrying its request id; the facade turns those into promises.
  */
 import { assertEvent, assign, createMachine, emit, enqueueActions, fromPromise, sendTo, setup, type AnyStateMachine } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
@@ -17,41 +10,30 @@ import { holdSession, type SessionEvent, type SessionServices } from './hold-ses
 import { doneOutput, thrownBy } from './strategies/shared.js';
 import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
-/** One promise waiting for a resolution. */
 export interface Caller {
   requestId: number;
   variables: string[];
 }
 
-/** I/O the run-manager machine needs besides the strategy's own services. */
 export interface RunManagerServices extends Omit<StrategyServices, 'coordinator'>, SessionServices {
-  /** Fetches variables of a run by name. */
   fetchVariables(runId: string, names: string[], signal: AbortSignal): Promise<Record<string, unknown>>;
   sessionStore: SessionStore;
 }
 
-/**
- * Input of the run-manager machine.
- *
- * @example
- * ```ts
- * createActor(runManagerMachine.provide({ actors: { strategy: reusePerSessionMachine } }), { input });
- * ```
- */
+/** Input of the run-manager machine. */
 export interface RunManagerInput {
   strategyName: string;
   requiresAuth: boolean;
   cachesRun: boolean;
   strategyOptions: Record<string, unknown>;
   config: RunConfig;
-  /** The session key, or `false` when caching is off. */
+  /** `false` when caching is off. */
   sessionKey: string | false;
   /** Names the single-flight lock when `sessionKey` is `false`. */
   lockKey: string;
   services: RunManagerServices;
 }
 
-/** Context of {@link runManagerMachine}. */
 export interface RunManagerContext extends RunManagerInput {
   mode: ResolutionMode;
   createOptions: Record<string, unknown> | undefined;
@@ -59,26 +41,25 @@ export interface RunManagerContext extends RunManagerInput {
   queuedReset: { callers: Caller[]; createOptions: Record<string, unknown> | undefined } | null;
   session: UserSession | null;
   cachedRun: CachedRun | undefined;
-  /** The last resolved run (null before the first, or for strategies that return none). */
+  /** Null before the first resolution, or for strategies that return none. */
   run: Run | null;
   /** What a run-less strategy resolved (`none`, some legacy strategies). */
   value: unknown;
   error: RunManagerError | null;
   variables: Record<string, unknown>;
-  /** Variable names already fetched (or given up on) for the current run. */
+  /** Already fetched (or given up on) for the current run. */
   attemptedVariables: string[];
   variablesFailed: boolean;
-  /** The last resolution lost a create's answer without finding its run (the next one looks first). */
+  /** The last resolution lost a create's answer without finding its run, so the next one looks first. */
   createInDoubt: boolean;
 }
 
-/** Events the run-manager machine accepts. */
 export type RunManagerEvent =
   | { type: 'GET_RUN'; requestId: number; variables?: string[]; createOptions?: Record<string, unknown> }
   | { type: 'RESET'; requestId: number; createOptions?: Record<string, unknown> }
   | SessionEvent;
 
-/** Events the run-manager machine emits (listen with `actor.on(type, …)`). */
+/** Listen with `actor.on(type, …)`. */
 export type RunManagerEmitted =
   | { type: 'settled'; requestId: number; ok: true; run: Run | null; value: unknown }
   | { type: 'settled'; requestId: number; ok: false; error: RunManagerError }
@@ -129,16 +110,12 @@ const noStrategy: AnyStateMachine = createMachine({
 });
 
 /**
- * The run-manager statechart. Provide the strategy as the `strategy` actor.
- *
- * @example
- * ```ts
- * const machine = runManagerMachine.provide({ actors: { strategy: reuseAcrossSessionsMachine } });
- * const actor = createActor(machine, { input });
- * actor.on('settled', (event) => console.log(event));
- * actor.start();
- * actor.send({ type: 'GET_RUN', requestId: 1, variables: ['price'] });
- * ```
+ * The run-manager statechart; provide the strategy as the `strategy` actor.
+ * `idle → working (locked (waitingForLock → resolving → persisting) → checkingVariables ⇄
+ * fetchingVariables) → ready | error`. While `locked` is active, one invoked actor (`session`)
+ * holds the user's session, the single-flight lock and the session record.
+ * `GET_RUN` while working joins the resolution in progress; `RESET` while working is queued and
+ * runs next (a `GET_RUN` after a queued reset joins that reset).
  */
 export const runManagerMachine = setup({
   types: {
@@ -151,8 +128,7 @@ export const runManagerMachine = setup({
   },
   actors: {
     holdSession,
-    // A placeholder, so that no strategy is bundled along: a manager provides its own with
-    // `.provide({ actors: { strategy } })`.
+    // A placeholder, so no strategy is bundled along: a manager provides its own.
     strategy: noStrategy,
     fetchVariables: fromPromise<Record<string, unknown>, { services: RunManagerServices; runId: string; names: string[] }>(
       ({ input, signal }) => input.services.fetchVariables(input.runId, input.names, signal),

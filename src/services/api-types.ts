@@ -1,17 +1,13 @@
-/**
- * The shapes of the Run API and World API clients. Machines type their actors against these
- * interfaces only, so a test (or a user) can hand a strategy any object that fulfils them.
- */
+/** The Run API and World API client shapes; actors are typed against these only, so any conforming object can stand in. */
 import type { $Fetch } from 'ofetch';
 import type { ContentRange, OperationResult, Operations, QueryModifiers, RetryOptions, Run, RunFilter, RunScope, World } from '../types.js';
 
-/** Per-call options every client method takes. */
 export interface RequestOptions {
   /** Aborts the request (and any retry wait); the call then rejects with `ABORTED`. */
   signal?: AbortSignal;
 }
 
-/** The body of a create: only these fields are sent (spec §3.1 whitelist). */
+/** The body of a create: only these fields are sent. */
 export interface CreateRunParams {
   model?: string;
   scope?: RunScope | null;
@@ -36,15 +32,7 @@ export interface LoadedRun {
   status: number;
 }
 
-/**
- * A stateless, typed Run API client: the run id is always an argument.
- *
- * @example
- * ```ts
- * const api = createRunApi({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => tok });
- * const { runs, total } = await api.query({ 'user.id': 'u1' }, { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 });
- * ```
- */
+/** A stateless, typed Run API client: the run id is always an argument. */
 export interface RunApi {
   /** `POST run/{a}/{p}/` with the whitelisted fields of `params`. */
   create(params: CreateRunParams, options?: RequestOptions): Promise<Run>;
@@ -63,11 +51,8 @@ export interface RunApi {
   /** Operations all at once; results in order. */
   parallel(runId: string, operations: Operations, options?: RequestOptions): Promise<OperationResult[]>;
   variables: {
-    /** `GET …/{id}/variables/?include=a,b`. */
     query(runId: string, names: string[], options?: RequestOptions): Promise<Record<string, unknown>>;
-    /** `GET …/{id}/variables/{name}/`. */
     load(runId: string, name: string, options?: RequestOptions): Promise<unknown>;
-    /** `PATCH …/{id}/variables/`. */
     save(runId: string, values: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>>;
   };
   /** `DELETE run/{a}/{p}/{id}`: evicts the run from server memory (not a delete). */
@@ -80,15 +65,7 @@ export interface WorldRunId {
   freshlyCreated: boolean;
 }
 
-/**
- * The World API client used by the multiplayer strategies (spec §5).
- *
- * @example
- * ```ts
- * const world = await worlds.currentWorldForUser({ userId: 'u1', groupName: 'g1' });
- * if (world) console.log(await worlds.currentRunId(world.id, { model: 'model.py' }));
- * ```
- */
+/** The World API client of the multiplayer strategies. */
 export interface WorldApi {
   /** `GET multiplayer/world/?account&project&group&userId`. */
   worldsForUser(user: { userId: string; groupName?: string }, options?: RequestOptions): Promise<World[]>;
@@ -102,7 +79,6 @@ export interface WorldApi {
   newRunForWorld(worldId: string, params: CreateRunParams, options?: RequestOptions): Promise<WorldRunId>;
 }
 
-/** Options shared by the HTTP clients. */
 export interface ApiClientOptions {
   /** API root including the version and trailing slash, e.g. `http://127.0.0.1:8080/v2/`. */
   baseURL: string;

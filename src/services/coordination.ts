@@ -1,27 +1,16 @@
 /**
- * Single-flight across managers: a named exclusive lock, held while a manager reads the session
- * record, runs its strategy and writes the record back, so two managers (or two browser tabs)
- * resolving the same session key for the same user never both create a run. Strategies with a run
- * limit take a second lock, named after what the limit counts, around the count and the create.
- *
- * In a browser with the Web Locks API the lock spans tabs of one origin; elsewhere it is a
- * FIFO mutex shared by every manager in the process.
+ * Single-flight across managers: a named exclusive lock held while a manager reads the session
+ * record, runs its strategy and writes the record back, so two managers (or tabs) never both create
+ * a run for one user. Web Locks span the tabs of an origin; elsewhere a FIFO mutex spans the process.
  */
 import { RunManagerError } from '../errors.js';
 
-/** Releases a held lock; calling it twice is harmless. */
+/** Calling it twice is harmless. */
 export type ReleaseLock = () => void;
 
 /**
- * Hands out exclusive locks by name. `acquire` resolves once the caller holds the lock; aborting
- * `signal` while waiting rejects with `ABORTED` and gives the place in the queue up. Once the lock
- * is handed over the caller owns it, signal or not, and must call the release.
- *
- * @example
- * ```ts
- * const release = await coordinator.acquire('epicenter-scenario-acme-sim-model.py|u1', signal);
- * try { await resolveRun(); } finally { release(); }
- * ```
+ * Hands out exclusive locks by name. Aborting `signal` while waiting rejects with `ABORTED` and
+ * leaves the queue; once the lock is handed over the caller owns it and must call the release.
  */
 export interface Coordinator {
   acquire(name: string, signal?: AbortSignal): Promise<ReleaseLock>;
@@ -35,30 +24,18 @@ function abortedError(): RunManagerError {
   return new RunManagerError('ABORTED', 'Stopped while waiting for another resolution of the same session');
 }
 
-/** A process coordinator, with what it holds and who waits, for tests and diagnostics. */
+/** A process coordinator that shows what it holds and who waits, for tests and diagnostics. */
 export interface ProcessCoordinator extends Coordinator {
-  /** How many lock names are held now. */
   readonly held: number;
-  /** How many callers wait for a lock now. */
   readonly waiting: number;
 }
 
 interface LockQueue {
-  /** Grants of the callers waiting, in arrival order; the holder is not in it. */
+  /** In arrival order; the holder is not in it. */
   waiters: Array<() => void>;
 }
 
-/**
- * A FIFO mutex per name, in this process. A caller that stops waiting leaves the queue and nothing
- * else changes: the holder keeps the lock and the callers behind move up.
- *
- * @example
- * ```ts
- * const locks = createProcessCoordinator();
- * const release = await locks.acquire('key');
- * release();
- * ```
- */
+/** A FIFO mutex per name, in this process; a caller that stops waiting just leaves the queue. */
 export function createProcessCoordinator(): ProcessCoordinator {
   // A name is in the map exactly while someone holds it.
   const queues = new Map<string, LockQueue>();
@@ -114,14 +91,8 @@ function isAbort(error: unknown): boolean {
 }
 
 /**
- * Locks through the Web Locks API (`navigator.locks`), shared by every tab of the origin. Where the
- * API refuses to work (a sandboxed or opaque-origin frame answers `SecurityError`), it falls back to
- * `fallback` — the process mutex by default — and warns once: one tab still gets single-flight.
- *
- * @example
- * ```ts
- * const locks = createWebLocksCoordinator(navigator.locks);
- * ```
+ * Locks through `navigator.locks`, shared by every tab of the origin. Where the API refuses to work
+ * (a sandboxed or opaque-origin frame), it falls back to `fallback` and warns once.
  */
 export function createWebLocksCoordinator(locks: WebLockManager, fallback: Coordinator = processCoordinator): Coordinator {
   let unusable = false;
@@ -156,16 +127,14 @@ export function createWebLocksCoordinator(locks: WebLockManager, fallback: Coord
   };
 }
 
-/** A coordinator that can give back, at once, every lock taken through it. */
 export interface TrackedCoordinator extends Coordinator {
-  /** Releases every lock held through this coordinator (and any granted later), and refuses later calls. */
+  /** Releases every lock held through it (and any granted later), and refuses later calls. */
   releaseAll(): void;
 }
 
 /**
- * Wraps a coordinator so that its owner (one manager) can release everything it holds in one call:
- * when the manager stops, or its actor fails in a state whose clean-up never runs. A wait still
- * queued then is answered by releasing the lock as soon as it is granted.
+ * Lets one manager release everything it holds in one call: when it stops, or its actor fails in a
+ * state whose clean-up never runs. A wait still queued then releases its lock as soon as granted.
  */
 export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
   const releases = new Set<ReleaseLock>();
@@ -173,7 +142,6 @@ export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
   return {
     async acquire(name, signal) {
       if (closed || signal?.aborted) throw abortedError();
-      // The caller's own signal is passed on as it is: one abort controller per wait is the caller's, not ours too.
       const granted = await coordinator.acquire(name, signal);
       // Not a release function: hand it on as it is, for the caller to refuse.
       if (typeof granted !== 'function') return granted;
@@ -207,15 +175,7 @@ export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
 const processCoordinator = createProcessCoordinator();
 let webLocksCoordinator: { locks: WebLockManager; coordinator: Coordinator } | undefined;
 
-/**
- * The coordinator managers use by default: Web Locks when the runtime has them, else one
- * process-wide mutex map.
- *
- * @example
- * ```ts
- * const coordinator = defaultCoordinator();
- * ```
- */
+/** The default: Web Locks when the runtime has them, else the process-wide mutex. */
 export function defaultCoordinator(): Coordinator {
   const locks = (globalThis as { navigator?: { locks?: WebLockManager } }).navigator?.locks;
   if (!locks || typeof locks.request !== 'function') return processCoordinator;

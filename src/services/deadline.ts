@@ -1,14 +1,10 @@
 /**
- * A bound on collaborators that cannot be aborted (session providers, session stores): their answer
- * is waited for at most `ms`, so one that never settles cannot hold a resolution — and the
- * single-flight lock it runs under — forever.
+ * Collaborators that cannot be aborted (session providers and stores) are waited for at most `ms`,
+ * so one that never settles cannot hold a resolution, and the lock it runs under, forever.
  */
 import { RunManagerError } from '../errors.js';
 
-/**
- * Settles like `work()`, or rejects `TIMEOUT` naming `what` once `ms` have passed. A synchronous
- * throw of `work` becomes the rejection.
- */
+/** Settles like `work()` (a synchronous throw becomes the rejection), or rejects `TIMEOUT` after `ms`. */
 export function settleWithin<T>(work: () => T | PromiseLike<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new RunManagerError('TIMEOUT', `${what} did not settle within ${ms} ms`)), ms);

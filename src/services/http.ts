@@ -1,104 +1,51 @@
 /**
- * The request core shared by the Run API and World API clients: one ofetch call per attempt, a
- * timeout per attempt, retries with full-jitter backoff for GETs only, the bearer token read per
- * request, and every failure mapped to a secret-free `RunManagerError`.
+ * The request core of the Run API and World API clients: a timeout per attempt, full-jitter
+ * retries for GETs only, the token read per request, every failure a secret-free `RunManagerError`.
  */
 import { ofetch, type $Fetch } from 'ofetch';
 import { describeThrown, RunManagerError } from '../errors.js';
 import type { RetryOptions, ServerOptions } from '../types.js';
 import type { ApiClientOptions } from './api-types.js';
 
-/**
- * HTTP methods the clients use.
- *
- * @example
- * ```ts
- * const method: HttpMethod = 'PATCH';
- * ```
- */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-/**
- * One request as the clients describe it.
- *
- * @example
- * ```ts
- * const spec: HttpRequestSpec = { method: 'GET', path: 'run/acme/sim/run1/', query: 'include=price', parse: 'json', notFoundType: 'RUN_NOT_FOUND' };
- * ```
- */
+/** One request as the clients describe it. */
 export interface HttpRequestSpec {
   method: HttpMethod;
-  /** Path relative to `baseURL`, already percent-encoded (e.g. `run/acme/sim/abc/`). */
+  /** Relative to `baseURL`, already percent-encoded (e.g. `run/acme/sim/abc/`). */
   path: string;
-  /** Query string without `?`, already encoded. */
+  /** Without `?`, already encoded. */
   query?: string;
-  /** Sent as JSON (`Content-Type: application/json`). */
   body?: unknown;
-  /** Extra request headers (e.g. `X-AutoRestore`). */
   headers?: Record<string, string>;
-  /** The caller's signal: aborts the request and any retry wait (`ABORTED`). */
+  /** Aborts the request and any retry wait (`ABORTED`). */
   signal?: AbortSignal;
-  /** `json`: the 2xx body must be JSON (else `INVALID_RESPONSE`); `text`: the raw body (`''` when empty). */
+  /** `json`: the 2xx body must be JSON (else `INVALID_RESPONSE`); `text`: the raw body. */
   parse: 'json' | 'text';
-  /** Error type for a 404 (a request about one specific run). */
+  /** Error type for a 404 of a request about one specific run. */
   notFoundType?: 'RUN_NOT_FOUND';
 }
 
-/**
- * A successful (2xx) response.
- *
- * @example
- * ```ts
- * const { data, status, headers }: HttpResponse<Run[]> = await http.request<Run[]>(spec);
- * ```
- */
 export interface HttpResponse<T> {
   data: T;
   status: number;
   headers: Headers;
 }
 
-/**
- * What {@link createHttpClient} returns.
- *
- * @example
- * ```ts
- * const http: HttpClient = createHttpClient(options);
- * const { data } = await http.request<Run>({ method: 'GET', path: 'run/acme/sim/run1/', parse: 'json' });
- * ```
- */
 export interface HttpClient {
-  /** The API root every path is joined to (always ends with `/`). */
+  /** Always ends with `/`. */
   readonly baseURL: string;
-  /** Sends one request (with retries for GETs) and resolves with the 2xx response. */
+  /** Resolves with the 2xx response, after retries for GETs. */
   request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>>;
 }
 
-/**
- * Defaults of {@link ApiClientOptions.timeout} and {@link ApiClientOptions.retry}.
- *
- * @example
- * ```ts
- * HTTP_DEFAULTS.timeout;           // 15000
- * HTTP_DEFAULTS.retry.maxDelayMs;  // 2000
- * ```
- */
+/** Defaults of {@link ApiClientOptions.timeout} and {@link ApiClientOptions.retry}. */
 export const HTTP_DEFAULTS = {
   timeout: 15_000,
   retry: { retries: 2, baseDelayMs: 200, maxDelayMs: 2_000 },
 } as const;
 
-/**
- * The API root with a trailing slash: `baseURL` when given, else built from `server`
- * (`{protocol ?? 'https'}://{host ?? 'api.forio.com'}/{versionPath ?? 'v2'}/`).
- *
- * @example
- * ```ts
- * resolveBaseURL({ baseURL: 'http://127.0.0.1:8080/v2' });           // 'http://127.0.0.1:8080/v2/'
- * resolveBaseURL({ server: { host: 'localhost:7777', protocol: 'http' } }); // 'http://localhost:7777/v2/'
- * resolveBaseURL({});                                                  // 'https://api.forio.com/v2/'
- * ```
- */
+/** The API root with a trailing slash: `baseURL`, else built from `server` (default `https://api.forio.com/v2/`). */
 export function resolveBaseURL(options: { baseURL?: string; server?: ServerOptions }): string {
   if (options.baseURL) return options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
   const protocol = options.server?.protocol ?? 'https';
@@ -107,17 +54,7 @@ export function resolveBaseURL(options: { baseURL?: string; server?: ServerOptio
   return version ? `${protocol}://${host}/${version}/` : `${protocol}://${host}/`;
 }
 
-/**
- * Percent-encodes one path segment (an account, project, run id, operation or variable name).
- * Throws `INVALID_OPTIONS` for a value that is not a non-empty string, or that is `.` or `..`
- * (which URL parsing would resolve away even when encoded).
- *
- * @example
- * ```ts
- * pathSegment('run 1/2', 'run id'); // 'run%201%2F2'
- * pathSegment('', 'run id');        // throws RunManagerError INVALID_OPTIONS 'run id is missing'
- * ```
- */
+/** Percent-encodes one path segment; refuses an empty value and `.`/`..`, which URL parsing resolves away even encoded. */
 export function pathSegment(value: unknown, what: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new RunManagerError(
@@ -131,7 +68,6 @@ export function pathSegment(value: unknown, what: string): string {
   return encodeURIComponent(value);
 }
 
-/** Why one attempt failed, before it becomes a `RunManagerError`. */
 type AttemptFailure =
   | { kind: 'aborted'; cause: unknown }
   | { kind: 'timeout'; cause: unknown }
@@ -172,16 +108,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Replaces every occurrence of the token in a text. */
 function redact(text: string, token: string | undefined): string {
   return token ? text.split(token).join('[redacted]') : text;
 }
 
 /**
- * A secret-free stand-in for an underlying error: an `Error` with the original's name and
- * (redacted) message, its `status`/`code` when it had one, and one level of `cause` the same way.
- * ofetch's `FetchError` references the request options (with the `Authorization` header), so it is
- * never kept itself.
+ * A secret-free stand-in for an error: name, redacted message, `status`/`code`, one level of
+ * `cause`. ofetch's `FetchError` references the request options (with `Authorization`), so it is never kept.
  */
 function scrubError(value: unknown, token: string | undefined, depth = 0): Error {
   try {
@@ -201,10 +134,7 @@ function scrubError(value: unknown, token: string | undefined, depth = 0): Error
   }
 }
 
-/**
- * A body JSON cannot encode (a BigInt, a cycle) would fail inside fetch and look like a network
- * error, after nothing was sent: say what it is, before any request.
- */
+/** A body JSON cannot encode would fail inside fetch and look like a network error: say so before any request. */
 function assertSerializable(spec: HttpRequestSpec): void {
   try {
     JSON.stringify(spec.body);
@@ -216,7 +146,7 @@ function assertSerializable(spec: HttpRequestSpec): void {
   }
 }
 
-/** Longest delay a Node or browser timer can wait (2^31 - 1 ms). */
+/** Longest delay a timer can wait (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 
 function checkDuration(name: string, value: number, min: number): void {
@@ -228,7 +158,7 @@ function checkDuration(name: string, value: number, min: number): void {
   }
 }
 
-/** True for ofetch's `FetchError` with a response (any ofetch copy: checked by shape, not class). */
+/** Checked by shape, not class, to match any copy of ofetch. */
 function responseOf(error: unknown): Response | undefined {
   if (!(error instanceof Error) || error.name !== 'FetchError') return undefined;
   const response = (error as { response?: unknown }).response;
@@ -236,28 +166,10 @@ function responseOf(error: unknown): Response | undefined {
 }
 
 /**
- * Creates the request core used by `createRunApi` and `createWorldApi`.
- *
- * Every attempt is `fetch.raw(url, { method, body, headers, signal, retry: 0, responseType: 'text' })`
- * on the caller's ofetch instance (its hooks and defaults stay in force) or a plain `ofetch.create({})`.
- * `Authorization: Bearer …` is added when `options.token()` returns a non-empty string, read on every
- * request. Each attempt has its own timeout (`options.timeout`, default 15000 ms). GETs are retried on
- * 408, 429, 5xx, network errors and timeouts (`options.retry`, default 2 retries, full-jitter backoff
- * from 200 ms capped at 2000 ms, `Retry-After` honoured up to the cap); other methods never are.
- *
- * Failures reject with a `RunManagerError`: `ABORTED` (caller's signal), `TIMEOUT`, `UNAUTHORIZED`
- * (401/403), the spec's `notFoundType` for a 404, `HTTP_ERROR` (other non-2xx), `NETWORK_ERROR`,
- * `INVALID_RESPONSE` (a 2xx body that is not JSON when JSON is expected). Messages name the method,
- * path and status; neither they nor `cause` contain the token. A `RunManagerError` thrown by one of
- * the instance's hooks passes through unchanged. An invalid `timeout` or `retry` throws
- * `INVALID_OPTIONS` here, synchronously.
- *
- * @example
- * ```ts
- * const http = createHttpClient({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => session.auth_token });
- * const { data, headers } = await http.request<Run[]>({ method: 'GET', path: 'run/acme/sim/;/', query: 'sort=created', parse: 'json' });
- * console.log(data.length, headers.get('content-range'));
- * ```
+ * The request core of `createRunApi` and `createWorldApi`, on the caller's ofetch instance (its hooks
+ * stay in force). GETs are retried on 408, 429, 5xx, network errors and timeouts; other methods never,
+ * so a create is never sent twice. Failures are typed (`UNAUTHORIZED` for 401/403, `notFoundType` for
+ * 404, `HTTP_ERROR`, `NETWORK_ERROR`, `TIMEOUT`, `ABORTED`, `INVALID_RESPONSE`) and never contain the token.
  */
 export function createHttpClient(options: ApiClientOptions): HttpClient {
   const baseURL = resolveBaseURL({ baseURL: options.baseURL });
@@ -291,7 +203,7 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     url: string,
     token: string | undefined,
   ): Promise<{ ok: true; data: unknown; status: number; headers: Headers } | { ok: false; failure: AttemptFailure }> {
-    // One controller for the caller's signal and our timeout, released as soon as the attempt ends
+    // One controller for the caller's signal and our timeout, released when the attempt ends
     // (AbortSignal.timeout/any would keep the timer and signals alive for the whole timeout).
     const controller = new AbortController();
     let timedOut = false;
@@ -400,11 +312,7 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     }
   }
 
-  /**
-   * The body as the spec asks. ofetch hands over the raw text (`responseType: 'text'`), or nothing
-   * for an empty body; an instance with its own `parseResponse` may hand over a parsed value, which
-   * is kept as it is.
-   */
+  /** ofetch hands over raw text; an instance with its own `parseResponse` may hand over a parsed value, kept as it is. */
   function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
     if (typeof data !== 'string' && data !== undefined && data !== null) return data as T;
     const text = typeof data === 'string' ? data : '';

@@ -1,18 +1,7 @@
-/**
- * Operation normalisation (spec §2.5): every shape `serial()` / `parallel()` accept becomes a list
- * of `{ name, args }` calls, each later sent as `POST …/operations/{name}/` with `{ arguments: args }`.
- */
+/** Every operation shape `serial()` / `parallel()` accept, normalised to `{ name, args }` calls. */
 import { RunManagerError } from '../errors.js';
 import type { Operations } from '../types.js';
 
-/**
- * One normalised operation call.
- *
- * @example
- * ```ts
- * const call: NormalizedOperation = { name: 'step', args: [10] };
- * ```
- */
 export interface NormalizedOperation {
   name: string;
   args: unknown[];
@@ -31,7 +20,7 @@ function invalid(message: string): RunManagerError {
 
 function toArgs(value: unknown): unknown[] {
   if (value === undefined) return [];
-  return Array.isArray(value) ? [...value] : [value];
+  return Array.isArray(value) ? [...(value as unknown[])] : [value];
 }
 
 function checkName(name: unknown, where: string): string {
@@ -62,23 +51,9 @@ function fromItem(item: unknown, where: string): NormalizedOperation[] {
 }
 
 /**
- * Turns any accepted operation shape into a list of calls (spec §2.5):
- * - `'solve'` → `solve()`; with `args`, `('echo', 'hello')` → `echo('hello')` (a non-array argument
- *   is wrapped) and `('sumArray', [[4, 2, 1]])` → one array argument;
- * - `{ name: 'add', params: [2, 4] }` (a non-array `params` is wrapped);
- * - `{ add: [1, 2], subtract: [2, 4] }` (each key an operation, in order);
- * - an array mixing names and both object forms: `['init', { step: [10] }]`.
- *
- * `args` may only accompany a single operation name. Malformed input (an empty name, an empty list,
- * a number, `null`, nested arrays, an object with a non-string `name` or stray keys next to
- * `name`/`params`) throws a `RunManagerError` of type `INVALID_OPTIONS` that says what is wrong.
- *
- * @example
- * ```ts
- * normalizeOperations(['init', { step: [10] }]);
- * // [{ name: 'init', args: [] }, { name: 'step', args: [10] }]
- * normalizeOperations('echo', 'hello'); // [{ name: 'echo', args: ['hello'] }]
- * ```
+ * Any accepted shape into calls: `'solve'`, `('echo', 'hello')` (a non-array argument is wrapped),
+ * `{ name, params }`, `{ add: [1, 2], step: [10] }` (each key in order), or an array of those.
+ * Malformed input throws `INVALID_OPTIONS` saying what is wrong.
  */
 export function normalizeOperations(operations: Operations, args?: unknown): NormalizedOperation[] {
   const input: unknown = operations;

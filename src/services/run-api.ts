@@ -1,7 +1,4 @@
-/**
- * The stateless Run API client (spec §3): every method takes the run id (or filter) it acts on,
- * so one client serves any number of runs concurrently.
- */
+/** The stateless Run API client: every method takes the run id (or filter) it acts on, so one client serves any number of runs. */
 import { describeThrown, RunManagerError } from '../errors.js';
 import type { OperationResult, Operations, QueryModifiers, Run, RunFilter } from '../types.js';
 import type { ApiClientOptions, CreateRunParams, LoadedRun, RequestOptions, RunApi, RunQueryResult } from './api-types.js';
@@ -9,26 +6,10 @@ import { flattenScope, parseContentRange, toMatrix, toQueryString } from './filt
 import { createHttpClient, pathSegment, type HttpClient, type HttpRequestSpec } from './http.js';
 import { normalizeOperations } from './operations.js';
 
-/**
- * The run fields a create (and a world-run request) sends, in this order (spec §3.1).
- *
- * @example
- * ```ts
- * CREATE_RUN_FIELDS.includes('model'); // true
- * ```
- */
+/** The run fields a create (and a world-run request) sends, in this order. */
 export const CREATE_RUN_FIELDS = ['model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode'] as const;
 
-/**
- * Keeps only the whitelisted create fields (spec §3.1) that are not `undefined`; the rest of the
- * configuration (account, project, token, …) is dropped.
- *
- * @example
- * ```ts
- * pickCreateParams({ model: 'model.py', account: 'acme', scope: { group: 'g1' }, files: undefined });
- * // { model: 'model.py', scope: { group: 'g1' } }
- * ```
- */
+/** Keeps only the whitelisted create fields that are not `undefined`; account, project, token and the rest are dropped. */
 export function pickCreateParams(params: CreateRunParams): Partial<CreateRunParams> {
   const body: Record<string, unknown> = {};
   for (const field of CREATE_RUN_FIELDS) {
@@ -41,7 +22,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** A run whose id can address it again: `.` and `..` would name a different path, not the run. */
+/** `.` and `..` would name a different path, not the run. */
 function isRun(value: unknown): value is Run {
   return isObject(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..';
 }
@@ -50,7 +31,6 @@ function invalidResponse(spec: HttpRequestSpec, status: number, expected: string
   return new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: expected ${expected} (HTTP ${status})`, { status });
 }
 
-/** Rejects with `INVALID_OPTIONS` unless `value` is a list of non-empty strings. */
 function checkNames(value: unknown, what: string): string[] {
   if (!Array.isArray(value)) throw new RunManagerError('INVALID_OPTIONS', `${what} must be an array of names`);
   value.forEach((name, index) => pathSegment(name, `${what}[${index}]`));
@@ -58,20 +38,9 @@ function checkNames(value: unknown, what: string): string[] {
 }
 
 /**
- * Creates a stateless Run API client (spec §3). URLs are `{baseURL}run/{account}/{project}/…` with
- * every name percent-encoded as a path segment. Requests about one run answer a 404 with
- * `RUN_NOT_FOUND` (except `variables.load`, where a 404 may mean an unknown variable:
- * `HTTP_ERROR`). Missing ids or names reject `INVALID_OPTIONS` before any request. Run-specific GETs
- * send `X-AutoRestore: true` (spec §3.9), so a persisted run is brought back into memory. Only an
- * invalid `timeout` or `retry` option throws, synchronously, `INVALID_OPTIONS` (see `createHttpClient`).
- *
- * @example
- * ```ts
- * const api = createRunApi({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => session.auth_token });
- * const run = await api.create({ model: 'model.py', scope: { group: 'g1' } });
- * await api.serial(run.id, ['init', { step: [10] }]);
- * const { price } = await api.variables.query(run.id, ['price']);
- * ```
+ * A stateless Run API client (`{baseURL}run/{account}/{project}/…`, names percent-encoded). A 404
+ * about one run is `RUN_NOT_FOUND` (except `variables.load`, where it may mean an unknown variable).
+ * Run-specific GETs send `X-AutoRestore: true`, so a persisted run is brought back into memory.
  */
 export function createRunApi(options: ApiClientOptions): RunApi {
   const http: HttpClient = createHttpClient(options);
@@ -172,7 +141,7 @@ export function createRunApi(options: ApiClientOptions): RunApi {
       if (byId) {
         path = runPath(target);
       } else {
-        const matrix = isObject(target) ? toMatrix(target as RunFilter) : ';';
+        const matrix = isObject(target) ? toMatrix(target) : ';';
         if (matrix === ';')
           throw new RunManagerError(
             'INVALID_OPTIONS',

@@ -1,8 +1,6 @@
 /**
- * The RunService: the Epicenter.js-style, run-bound face of the Run API (`rm.run`).
- * It remembers one current run id (set by the manager after every `getRun`/`reset`, or by
- * `create`/`load`) and sends `do`, `serial`, `save`, `variables()` to that run. The id is read
- * once per call, so a call started for one run never lands on another.
+ * The RunService (`rm.run`): the Epicenter.js-style, run-bound face of the Run API. The current
+ * run id is read once per call, so a call started for one run never lands on another.
  */
 import type { $Fetch } from 'ofetch';
 import { RunManagerError } from '../errors.js';
@@ -13,14 +11,7 @@ import { createRunApi } from './run-api.js';
 import { createWorldApi } from './world-api.js';
 import type { OperationResult, Operations, QueryModifiers, RetryOptions, Run, RunFilter, RunOptions } from '../types.js';
 
-/**
- * Options of a {@link RunService}: the run options plus transport settings.
- *
- * @example
- * ```ts
- * const options: RunServiceOptions = { account: 'acme', project: 'sim', model: 'model.py', baseURL: 'http://127.0.0.1:8080/v2/' };
- * ```
- */
+/** Options of a {@link RunService}: the run options plus transport settings. */
 export interface RunServiceOptions extends Omit<RunOptions, 'token'> {
   /** A bearer token, or a function read before every request. */
   token?: string | (() => string | undefined);
@@ -31,27 +22,15 @@ export interface RunServiceOptions extends Omit<RunOptions, 'token'> {
   retry?: RetryOptions;
 }
 
-/** Operations the manager handles itself instead of sending them (spec §3.6). */
+/** Operations the manager handles itself instead of sending them (`reset`). */
 export type SpecialOperations = Partial<Record<string, (options?: unknown) => Promise<unknown>>>;
 
-/**
- * A Run API client bound to a current run, as `rm.run`.
- *
- * @example
- * ```ts
- * const run = await rm.getRun();
- * await rm.run.do('step', [10]);
- * const { price } = await rm.run.variables().query(['price']);
- * ```
- */
+/** A Run API client bound to a current run, as `rm.run`. */
 export class RunService {
-  /** The stateless Run API client underneath. */
   readonly api: RunApi;
-  /** The World API client for multiplayer strategies. */
   readonly worlds: WorldApi;
-  /** The run options (without the token). */
+  /** The run options, without the token. */
   readonly config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>;
-  /** The current run's id. */
   id: string | undefined;
   #sessionToken: () => string | undefined = () => undefined;
   #ownToken: () => string | undefined;
@@ -68,7 +47,7 @@ export class RunService {
       baseURL: resolveBaseURL(config),
       account: config.account,
       project: config.project,
-      // The service's own token wins; otherwise the logged-in user's, read per request (improvement 11).
+      // The service's own token wins; otherwise the logged-in user's, read per request.
       token: () => ownToken() ?? this.#sessionToken(),
       ...(fetch ? { fetch } : {}),
       ...(config.timeout !== undefined ? { timeout: config.timeout } : {}),
@@ -81,14 +60,9 @@ export class RunService {
   }
 
   /**
-   * Used by the RunManager: where the token comes from when the service has none of its own, and
-   * which operation names it answers itself (`reset`).
+   * For the RunManager: the session token to fall back on, and the operations it answers itself.
    *
    * @internal
-   * @example
-   * ```ts
-   * service.attachManager(() => session.auth_token, { reset: (o) => manager.reset(o) });
-   * ```
    */
   attachManager(sessionToken: () => string | undefined, special: SpecialOperations): void {
     this.#sessionToken = sessionToken;
@@ -99,10 +73,6 @@ export class RunService {
    * The service's own token (not the session's), so the manager can keep it out of inspection events.
    *
    * @internal
-   * @example
-   * ```ts
-   * service.ownToken(); // 'eyJ…' when constructed with { token }
-   * ```
    */
   ownToken(): string | undefined {
     return this.#ownToken();
@@ -150,17 +120,7 @@ export class RunService {
     return this.#creations;
   }
 
-  /**
-   * Whether `create()` on this service made the run with this id after the given mark (among its
-   * last 32 creates).
-   *
-   * @example
-   * ```ts
-   * const mark = rm.run.creations;
-   * const run = await rm.run.create();
-   * rm.run.hasCreated(run.id, mark); // true
-   * ```
-   */
+  /** Whether `create()` made the run with this id after the mark `since` (among its last 32 creates). */
   hasCreated(runId: string, since = 0): boolean {
     return (this.#createdIds.get(runId) ?? 0) > since;
   }
@@ -173,22 +133,18 @@ export class RunService {
     return run;
   }
 
-  /** Queries runs of the project; resolves the array of runs (see `api.query` for the total). */
+  /** Resolves the runs only (see `api.query` for the total). */
   async query(filter: RunFilter = {}, modifiers?: QueryModifiers, options?: RequestOptions): Promise<Run[]> {
     const result: RunQueryResult = await this.api.query(filter, modifiers, options);
     return result.runs;
   }
 
-  /** PATCHes the current run. */
   save(attributes: Record<string, unknown>, options?: RequestOptions): Promise<Run> {
     return this.#bound((runId) => this.api.save(runId, attributes, options));
   }
 
-  /**
-   * Calls one model operation on the current run: `do('step', [10])`, `do('echo', 'hi')`.
-   * `do('reset')` resets through the manager instead (spec §3.6).
-   */
-  do(operation: string, args?: unknown, options?: RequestOptions): Promise<OperationResult | unknown> {
+  /** Calls one model operation on the current run, e.g. `do('step', [10])`; `do('reset')` resets through the manager. */
+  do(operation: string, args?: unknown, options?: RequestOptions): Promise<unknown> {
     const special = this.#special[operation];
     if (special) return special(args);
     return this.#bound(async (runId) => {
@@ -197,7 +153,7 @@ export class RunService {
     });
   }
 
-  /** Calls operations one at a time, in order (special operations such as `reset` included). */
+  /** Calls operations one at a time, in order (`reset` included). */
   serial(operations: Operations, options?: RequestOptions): Promise<unknown[]> {
     return this.#bound(async () => {
       const results: unknown[] = [];
@@ -211,7 +167,6 @@ export class RunService {
     return this.#bound((runId) => this.api.parallel(runId, operations, options));
   }
 
-  /** The variables of the current run. */
   variables(): {
     query(names: string[] | { include: string[] }, options?: RequestOptions): Promise<Record<string, unknown>>;
     load(name: string, options?: RequestOptions): Promise<unknown>;

@@ -1,43 +1,20 @@
 /**
- * Where the manager remembers which run a user was working with, between page loads.
- *
- * The default is IndexedDB through idb-keyval, in a database of its own; without IndexedDB
- * (Node, some private modes) it falls back to memory and says so once. Records are small,
- * versioned and validated: a record for another user or model, or one that does not parse,
- * is treated as absent — never thrown.
+ * Where the manager remembers which run a user was working with, between page loads: IndexedDB,
+ * else memory. Records are small, versioned and validated; a record for another user or model,
+ * or one that does not parse, is treated as absent, never thrown.
  */
 import { createStore, del, get, set } from 'idb-keyval';
 
-/**
- * A key/value store for session records. Values are structured-clone safe plain objects.
- *
- * @example
- * ```ts
- * const store: SessionStore = {
- *   get: async (key) => JSON.parse(localStorage.getItem(key) ?? 'null'),
- *   set: async (key, value) => localStorage.setItem(key, JSON.stringify(value)),
- *   del: async (key) => localStorage.removeItem(key),
- * };
- * ```
- */
+/** A key/value store for session records (structured-clone safe plain objects). */
 export interface SessionStore {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<void>;
   del(key: string): Promise<void>;
 }
 
-/** The current session record version. */
 export const SESSION_RECORD_VERSION = 1;
 
-/**
- * What the manager stores per session key: the run, whose it is, for which model, and when.
- * Never the token, never variables. Strategies may add non-secret extras (e.g. `worldId`).
- *
- * @example
- * ```ts
- * const record: SessionRecord = { v: 1, runId: 'r1', userId: 'u1', model: 'model.py', savedAt: Date.now() };
- * ```
- */
+/** What the manager stores per session key: the run, whose it is, for which model, when. Never the token or variables. */
 export interface SessionRecord {
   v: 1;
   runId: string;
@@ -49,7 +26,7 @@ export interface SessionRecord {
   [extra: string]: unknown;
 }
 
-/** Whose record the caller expects: a record for anyone else is ignored. */
+/** Whose record the caller expects; a record for anyone else is ignored. */
 export interface SessionRecordOwner {
   userId: string | null | undefined;
   model: string;
@@ -59,11 +36,11 @@ const RESERVED = new Set(['v', 'runId', 'userId', 'model', 'savedAt']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-/** A value that survives structured cloning and JSON alike: no functions, symbols, class instances or cycles. */
+/** Survives structured cloning and JSON alike: no functions, symbols, class instances or cycles. */
 function isPortable(value: unknown, depth = 0): boolean {
   if (depth > 8) return false;
   if (value === null) return true;
@@ -81,15 +58,7 @@ function isPortable(value: unknown, depth = 0): boolean {
   }
 }
 
-/**
- * Builds a record for `runId`. Extras that are not portable plain data are dropped.
- *
- * @example
- * ```ts
- * createSessionRecord('r1', { userId: 'u1', model: 'model.py' }, { worldId: 'w1' });
- * // { v: 1, runId: 'r1', userId: 'u1', model: 'model.py', savedAt: 1700000000000, worldId: 'w1' }
- * ```
- */
+/** Builds a record for `runId`, dropping extras that are not portable plain data. */
 export function createSessionRecord(
   runId: string,
   owner: SessionRecordOwner,
@@ -109,16 +78,7 @@ export function createSessionRecord(
   return record;
 }
 
-/**
- * Validates a stored value. Returns the record when it is a current-version record for this
- * owner, `undefined` otherwise (legacy JSON strings, corrupt values, other users or models).
- * Never throws.
- *
- * @example
- * ```ts
- * parseSessionRecord(await store.get(key), { userId: 'u1', model: 'model.py' })?.runId;
- * ```
- */
+/** The record when it is a current-version record for this owner, else `undefined` (legacy, corrupt, someone else's). Never throws. */
 export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): SessionRecord | undefined {
   try {
     if (!isPlainObject(value)) return undefined;
@@ -136,24 +96,14 @@ export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): S
   }
 }
 
-/**
- * A store that keeps records in this process only.
- *
- * @example
- * ```ts
- * const rm = new RunManager({ run, sessionStore: createMemorySessionStore() });
- * ```
- */
+/** A store that keeps records in this process only. */
 export function createMemorySessionStore(): SessionStore & { readonly size: number } {
   const entries = new Map<string, unknown>();
   return {
-    get: async (key) => (entries.has(key) ? structuredClone(entries.get(key)) : undefined),
-    set: async (key, value) => {
-      entries.set(key, structuredClone(value));
-    },
-    del: async (key) => {
-      entries.delete(key);
-    },
+    // Promise-returning like every store; a clone that fails rejects instead of throwing.
+    get: (key) => new Promise((resolve) => resolve(entries.has(key) ? structuredClone(entries.get(key)) : undefined)),
+    set: (key, value) => new Promise((resolve) => resolve(void entries.set(key, structuredClone(value)))),
+    del: (key) => new Promise((resolve) => resolve(void entries.delete(key))),
     get size() {
       return entries.size;
     },
@@ -162,16 +112,7 @@ export function createMemorySessionStore(): SessionStore & { readonly size: numb
 
 let warnedNoIndexedDB = false;
 
-/**
- * The default store: IndexedDB database `run-lifecycle`, object store `sessions`; memory when
- * IndexedDB is missing (one console warning per process).
- *
- * @example
- * ```ts
- * const store = createDefaultSessionStore();
- * await store.set('epicenter-scenario-acme-sim-model.py', record);
- * ```
- */
+/** The default store: IndexedDB database `run-lifecycle`, object store `sessions`; memory (with one warning) without IndexedDB. */
 export function createDefaultSessionStore(options: { dbName?: string; storeName?: string } = {}): SessionStore {
   // idb-keyval throws synchronously on first use when indexedDB is absent, so look first.
   const idb = (globalThis as { indexedDB?: unknown }).indexedDB;

@@ -1,7 +1,4 @@
-/**
- * The World API client used by the multiplayer strategies (spec §5). Stateless: the world id is
- * always an argument.
- */
+/** The World API client of the multiplayer strategies; stateless, the world id is always an argument. */
 import { RunManagerError } from '../errors.js';
 import type { World } from '../types.js';
 import type { ApiClientOptions, CreateRunParams, RequestOptions, WorldApi, WorldRunId } from './api-types.js';
@@ -9,28 +6,24 @@ import { toQueryString } from './filter.js';
 import { createHttpClient, pathSegment, type HttpRequestSpec } from './http.js';
 import { pickCreateParams } from './run-api.js';
 
-/** A plain-text run id: no whitespace, quotes, brackets or markup (an HTML page is not an id). */
+/** No whitespace, quotes, brackets or markup: an HTML page is not an id. */
 const PLAIN_RUN_ID = /^[^\s"'<>{}[\]]+$/;
 
 function invalidResponse(spec: HttpRequestSpec, status: number, expected: string): RunManagerError {
   return new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: expected ${expected} (HTTP ${status})`, { status });
 }
 
-/**
- * Reads the run id out of a world-run response body: a JSON string (`"run2"`) or plain text
- * (`run2`), trimmed. Anything else (a JSON object, array, number, boolean, `null`, an empty body,
- * text with spaces or markup) gives `undefined`.
- */
 /** `.` and `..` would address a different path, never the run. */
 function isDotSegment(id: string): boolean {
   return id === '.' || id === '..';
 }
 
+/** The run id in a world-run body: a JSON string or plain text, trimmed; anything else is `undefined`. */
 function runIdFromBody(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
   const text = body.trim();
   if (text === '') return undefined;
-  let parsed: unknown = text;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -47,19 +40,8 @@ function lastModifiedOf(world: World): number {
 }
 
 /**
- * Creates a World API client (spec §5) on `{baseURL}multiplayer/world/`. A missing user id, world id
- * or model rejects `INVALID_OPTIONS` before any request. World-run bodies carry the same whitelisted
- * fields as a run create (`model`, `scope`, `files`, `cinFiles`, `ephemeral`, `sensitivityMode`).
- * Only an invalid `timeout` or `retry` option throws, synchronously, `INVALID_OPTIONS`.
- *
- * @example
- * ```ts
- * const worlds = createWorldApi({ baseURL: 'http://127.0.0.1:8080/v2/', account: 'acme', project: 'sim', token: () => session.auth_token });
- * const world = await worlds.currentWorldForUser({ userId: 'u1', groupName: 'g1' });
- * if (world) {
- *   const { runId, freshlyCreated } = await worlds.currentRunId(world.id, { model: 'model.py' });
- * }
- * ```
+ * A World API client on `{baseURL}multiplayer/world/`. Missing ids or model reject `INVALID_OPTIONS`
+ * before any request; world-run bodies carry the same whitelisted fields as a run create.
  */
 export function createWorldApi(options: ApiClientOptions): WorldApi {
   const http = createHttpClient(options);

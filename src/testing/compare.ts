@@ -1,18 +1,10 @@
 /**
- * How a replay compares what the machine produced with what the path planned: errors by type and
- * status (messages differ between a planned error and the one a real client raises), everything
- * else by value, keys sorted, `undefined` fields dropped.
+ * How a replay compares actual with planned: errors by type and status (a real client's message
+ * differs from a planned one), everything else by value, keys sorted, `undefined` fields dropped.
  */
 
 /**
- * A plain, order-independent form of a value for comparison.
- *
- * @example
- * ```ts
- * comparable(new RunManagerError('HTTP_ERROR', 'GET … failed: HTTP 503', { status: 503 }));
- * // { error: 'HTTP_ERROR', status: 503 }
- * ```
- */
+/** A plain, order-independent form of a value for comparison. */
 export function comparable(value: unknown): unknown {
   if (value instanceof Error) {
     const { type, status } = value as Error & { type?: unknown; status?: unknown };
@@ -36,13 +28,7 @@ export function comparable(value: unknown): unknown {
 }
 
 /**
- * Throws when `actual` and `expected` differ (by {@link comparable}), naming `what`.
- *
- * @example
- * ```ts
- * assertComparable(actor.getSnapshot().output, path.end.output, 'the output of path #3');
- * ```
- */
+/** Throws when `actual` and `expected` differ (by {@link comparable}), naming `what`. */
 export function assertComparable(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(comparable(actual));
   const e = JSON.stringify(comparable(expected));

@@ -1,98 +1,57 @@
 /**
- * What a machine definition contains (its states and transitions, found by walking `machine.root`)
- * and how much of it a set of runs reached.
+ * A machine's states and transitions (walked from `machine.root`) and how much of them runs reached.
  *
- * The coverage rule for transient (`always`-only) states: they are never a stable snapshot, so a
- * state counts as covered when it is active in any microstep snapshot or any stable snapshot of the
- * machine, or when it is the source of a transition the machine took (an initial transient state is
- * left in the same microstep it is entered, so it only shows as the source of its `always`
- * transition). A transition counts as covered when it appears in the `_transitions` of an
- * `@xstate.microstep` inspection event of the machine's own actor.
+ * A transient (`always`-only) state is never a stable snapshot, so a state counts as covered when it
+ * is active in any microstep or stable snapshot, or is the source of a taken transition (an initial
+ * transient state shows only that way). A transition counts when it is in the `_transitions` of an
+ * `@xstate.microstep` event of the machine's own actor.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, InspectionEvent } from 'xstate';
 
-/**
- * One transition of a machine definition: `(source state, event type or eventless, guard, targets)`.
- *
- * @example
- * ```ts
- * const t: MachineTransition = {
- *   key: 'reuse-per-session.loadingRun|xstate.error.actor.loadRun|0',
- *   source: 'loadingRun', event: 'xstate.error.actor.loadRun', guard: 'isRunGone', targets: ['creating'],
- *   label: 'loadingRun --xstate.error.actor.loadRun [isRunGone]--> creating',
- * };
- * ```
- */
+/** One transition of a machine definition: source state, event type (or eventless), guard, targets. */
 export interface MachineTransition {
   /** Stable identity: source node id, event type (`''` for eventless), position among that event's transitions. */
   key: string;
   /** The source state as a dotted path below the root (`working.locked.resolving`). */
   source: string;
-  /** The event type; `''` for an eventless (`always`) transition. */
+  /** `''` for an eventless (`always`) transition. */
   event: string;
-  /** The guard's name (`isReset`), `inline` for an anonymous guard, or `null` when unguarded. */
+  /** The guard's name, `inline` for an anonymous guard, `null` when unguarded. */
   guard: string | null;
-  /** Target states as dotted paths; empty for a targetless transition (actions only). */
+  /** Dotted paths; empty for a targetless transition. */
   targets: string[];
-  /** A readable one-liner, e.g. `checkingSession --always [isReset]--> creating`. */
+  /** E.g. `checkingSession --always [isReset]--> creating`. */
   label: string;
 }
 
-/**
- * Coverage of one kind of item (states or transitions).
- *
- * @example
- * ```ts
- * const states: CoverageFigure = { covered: 5, total: 6, percent: 83.33, uncovered: ['compensating'] };
- * ```
- */
+/** Coverage of states or of transitions. */
 export interface CoverageFigure {
   covered: number;
   total: number;
-  /** `covered / total` in percent, two decimals; `100` when there is nothing to cover. */
+  /** Two decimals; `100` when there is nothing to cover. */
   percent: number;
-  /** What no run reached: state paths, or transition labels. */
+  /** State paths or transition labels no run reached. */
   uncovered: string[];
 }
 
-/**
- * State and transition coverage of a machine.
- *
- * @example
- * ```ts
- * const { states, transitions }: CoverageReport = model.coverage;
- * console.log(`${states.percent}% states, ${transitions.percent}% transitions`);
- * ```
- */
+/** State and transition coverage of a machine. */
 export interface CoverageReport {
   states: CoverageFigure;
   transitions: CoverageFigure;
 }
 
-/**
- * Collects covered states and transitions (by key) from snapshots and microsteps.
- *
- * @example
- * ```ts
- * const tracker = createCoverageTracker(machine);
- * createActor(machine, { inspect: (event) => tracker.observe(event, actorRef) });
- * tracker.report();
- * ```
- */
+/** Collects covered states and transitions (by key) from snapshots and microsteps. */
 export interface CoverageTracker {
-  /** Marks the states active in a snapshot (stable or microstep) as covered. */
   addSnapshot(snapshot: AnyMachineSnapshot): void;
   /** Marks transitions (and their sources) as taken. */
   addTransitions(transitions: readonly AnyTransitionDefinition[]): void;
   /** Marks state ids and transition keys as covered (e.g. from planned macrosteps). */
   addCovered(items: { states?: Iterable<string>; transitions?: Iterable<string> }): void;
-  /** Takes coverage from an inspection event when it belongs to `actorRef` (children are ignored). */
+  /** Takes coverage from an inspection event of `actorRef` itself (children are ignored). */
   observe(event: InspectionEvent, actorRef: unknown): void;
-  /** Adds everything another tracker (of the same machine) has seen. */
+  /** Adds what another tracker of the same machine has seen. */
   merge(other: CoverageTracker): void;
-  /** Covered state ids. */
   readonly stateIds: ReadonlySet<string>;
-  /** Covered transition keys. */
   readonly transitionKeys: ReadonlySet<string>;
   report(): CoverageReport;
 }
@@ -113,15 +72,7 @@ function childNodes(node: AnyStateNode): AnyStateNode[] {
   return Object.values(node.states ?? {}) as AnyStateNode[];
 }
 
-/**
- * Every state node below the root, depth first in document order.
- *
- * @example
- * ```ts
- * machineStates(reusePerSessionMachine).map((node) => node.path.join('.'));
- * // ['checkingSession', 'loadingRun', 'creating', 'ready', 'error']
- * ```
- */
+/** Every state node below the root, depth first in document order. */
 export function machineStates(machine: AnyStateMachine): AnyStateNode[] {
   const nodes: AnyStateNode[] = [];
   const walk = (node: AnyStateNode) => {
@@ -135,14 +86,8 @@ export function machineStates(machine: AnyStateMachine): AnyStateNode[] {
 }
 
 /**
- * The key identifying a transition definition: its source node id, its event type (`''` when
- * eventless) and its position among the source's transitions for that event. Keys are the same for
- * a machine and its `.provide()`d copies.
- *
- * @example
- * ```ts
- * transitionKey(snapshot.machine.root.states.checkingSession.always[0]); // 'reuse-never.checkingSession||0'
- * ```
+ * A transition's key: source node id, event type (`''` when eventless) and position among the
+ * source's transitions for that event, so keys match across `.provide()`d copies of a machine.
  */
 export function transitionKey(transition: AnyTransitionDefinition): string {
   const source = transition.source as AnyStateNode;
@@ -160,16 +105,7 @@ function describeTransition(transition: AnyTransitionDefinition): MachineTransit
   return { key: transitionKey(transition), source, event, guard, targets, label };
 }
 
-/**
- * Every transition of a machine definition (root included): event transitions (invoke `onDone` /
- * `onError`, `on`, `after`) and eventless (`always`) ones, each guarded alternative on its own.
- *
- * @example
- * ```ts
- * machineTransitions(reuseNeverMachine).map((t) => t.label);
- * // ['checkingSession --always--> creating', 'creating --xstate.done.actor.createRun--> ready', …]
- * ```
- */
+/** Every transition (root included), `on`, invoke, `after` and `always`, each guarded alternative on its own. */
 export function machineTransitions(machine: AnyStateMachine): MachineTransition[] {
   const transitions: MachineTransition[] = [];
   const walk = (node: AnyStateNode) => {
@@ -194,18 +130,7 @@ function isSnapshotOf(value: unknown): value is AnyMachineSnapshot {
   return value !== null && typeof value === 'object' && Array.isArray((value as { _nodes?: unknown })._nodes);
 }
 
-/**
- * A coverage tracker for `machine` (see the module comment for the transient-state rule).
- *
- * @example
- * ```ts
- * const tracker = createCoverageTracker(machine);
- * const actor = createActor(machine, { input, inspect: (event) => tracker.observe(event, actor) });
- * actor.start();
- * // …
- * console.log(tracker.report().transitions.uncovered);
- * ```
- */
+/** A coverage tracker for `machine` (see the module comment for the transient-state rule). */
 export function createCoverageTracker(machine: AnyStateMachine): CoverageTracker {
   const stateIds = new Set<string>();
   const transitionKeys = new Set<string>();

@@ -1,9 +1,7 @@
 /**
- * The events a traversal offers in each snapshot: the state's own event descriptors, each replaced
- * by its variants (`xstate.done.actor.<id>` / `xstate.error.actor.<id>` from the outcomes, other
- * events from the event variants, else a plain `{ type }`). A delayed transition's event
- * (`xstate.after.<delay>.<state id>`) is offered once, as an `after` step that the actor takes by
- * itself when the delay elapses.
+ * The events a traversal offers in each snapshot: the state's own, each replaced by its variants
+ * (outcomes for done/error events, event variants, else `{ type }`); a delayed transition's event
+ * once, as an `after` step the actor takes by itself.
  */
 import { __unsafe_getAllOwnEventDescriptors, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import type { EventVariant, FromSnapshot, OutcomeVariant } from './types.js';
@@ -12,16 +10,9 @@ const DONE = 'xstate.done.actor.';
 const ERROR = 'xstate.error.actor.';
 const AFTER = 'xstate.after.';
 
-/**
- * What a generated event stands for.
- *
- * @example
- * ```ts
- * const meta: EventMeta = { kind: 'done', invokeId: 'loadRun', variant: 'found', produced: true, script: undefined };
- * ```
- */
+/** What a generated event stands for. */
 export interface EventMeta {
-  /** `after` for a delayed transition's event (its variant is the delay: `recoveryDelay`, `500`). */
+  /** `after`: a delayed transition's event; its variant is the delay (`recoveryDelay`, `500`). */
   kind: 'done' | 'error' | 'after' | 'event';
   invokeId: string | undefined;
   variant: string;
@@ -29,19 +20,11 @@ export interface EventMeta {
   script: readonly unknown[] | FromSnapshot<readonly unknown[]> | undefined;
 }
 
-/**
- * Builds the event list of a snapshot and remembers what each generated event stands for.
- *
- * @example
- * ```ts
- * const [event] = catalog.eventsFor(snapshot);
- * catalog.meta(event!).variant; // 'found'
- * ```
- */
+/** Builds the event list of a snapshot and remembers what each generated event stands for. */
 export interface EventCatalog {
   eventsFor(snapshot: AnyMachineSnapshot): EventObject[];
   meta(event: EventObject): EventMeta;
-  /** A key unique per event variant within a snapshot: `type|variant`. */
+  /** Unique per event variant within a snapshot: `type|variant`. */
   serializeEvent(event: EventObject): string;
 }
 
@@ -49,14 +32,7 @@ function isErrorVariant(variant: OutcomeVariant): boolean {
   return 'error' in variant;
 }
 
-/**
- * The labels of an actor's outcome variants: given labels, else `done #n` / `error #n`.
- *
- * @example
- * ```ts
- * outcomeLabels([{ output: 1 }, { error: e }]); // ['done #1', 'error #1']
- * ```
- */
+/** Given labels, else `done #n` / `error #n`. */
 export function outcomeLabels(variants: readonly OutcomeVariant[]): string[] {
   let done = 0;
   let failed = 0;
@@ -66,15 +42,7 @@ export function outcomeLabels(variants: readonly OutcomeVariant[]): string[] {
   });
 }
 
-/**
- * The delay of a delayed transition's event type `xstate.after.<delay>.<state id>`: a delay name
- * (`recoveryDelay`) or a number of ms (`500`), as the machine declares it under `after`.
- *
- * @example
- * ```ts
- * delayOf('xstate.after.waitBeforeLookingAgain.find-created-run.waiting', snapshot); // 'waitBeforeLookingAgain'
- * ```
- */
+/** The delay in `xstate.after.<delay>.<state id>`: a delay name or a number of ms, as the machine declares it. */
 export function delayOf(type: string, snapshot: AnyMachineSnapshot): string {
   const rest = type.slice(AFTER.length);
   for (const node of snapshot._nodes as Array<{ id: string }>) {
@@ -84,15 +52,7 @@ export function delayOf(type: string, snapshot: AnyMachineSnapshot): string {
   return dot === -1 ? rest : rest.slice(0, dot);
 }
 
-/**
- * An event catalog for the given outcome and event variants; `filter` can drop any generated event.
- *
- * @example
- * ```ts
- * const catalog = createEventCatalog({ loadRun: [{ label: 'found', output: run }] }, {}, undefined);
- * catalog.eventsFor(snapshot); // [{ type: 'xstate.done.actor.loadRun', output: run, actorId: 'loadRun' }]
- * ```
- */
+/** An event catalog for the given outcome and event variants; `filter` can drop any generated event. */
 export function createEventCatalog(
   outcomes: Readonly<Record<string, readonly OutcomeVariant[]>>,
   events: Readonly<Record<string, readonly EventVariant[]>>,
@@ -145,7 +105,7 @@ export function createEventCatalog(
             { kind: 'after', invokeId: undefined, variant: delayOf(type, snapshot), produced: true, script: [] },
           );
         } else if (events[type]) {
-          for (const variant of events[type]!) {
+          for (const variant of events[type]) {
             if (variant.when && !variant.when(snapshot)) continue;
             const event = typeof variant.event === 'function' ? variant.event(snapshot) : (variant.event ?? { type });
             add(list, snapshot, event, {

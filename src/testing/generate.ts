@@ -1,8 +1,7 @@
 /**
- * Path generation with `xstate/graph`: simple paths (optional) and shortest paths from every input,
- * then one extra path for every edge of the traversal graph that reaches a transition, a state or
- * an event variant no chosen path reaches yet, each completed to a complete state. Every path is
- * planned with the machine's own transition function (see `plan.ts`).
+ * Path generation with `xstate/graph`: simple (optional) and shortest paths from every input, then
+ * one extra path for every traversal edge that reaches an uncovered transition, state or event
+ * variant, each completed to a complete state and planned with the machine's own transition function.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
@@ -10,15 +9,7 @@ import { createEventCatalog, type EventCatalog } from './events.js';
 import { createPlanner, stateValueText, type Planner } from './plan.js';
 import type { EventVariant, ModelPath, ModelStep, OutcomeVariant, PlannedMacrostep } from './types.js';
 
-/**
- * Options of {@link generatePaths} (see `PathModelOptions` for each), all resolved.
- *
- * @example
- * ```ts
- * const options: GenerateOptions = { inputs, outcomes, events: {}, filter: undefined, paths: 'shortest',
- *   isComplete: (s) => s.status === 'done', serialize: defaultSerialize, limit: 50_000, scenarios: [] };
- * ```
- */
+/** Options of {@link generatePaths}, all resolved (see `PathModelOptions`). */
 export interface GenerateOptions {
   inputs: Readonly<Record<string, unknown>>;
   outcomes: Readonly<Record<string, readonly OutcomeVariant[]>>;
@@ -31,15 +22,7 @@ export interface GenerateOptions {
   scenarios: readonly Scenario[];
 }
 
-/**
- * A path to include as it is told: an input label and step labels (`GET_RUN: plain`,
- * `done: user`, …), completed to a complete state.
- *
- * @example
- * ```ts
- * const scenario: Scenario = { input: 'getRun', steps: ['done: empty', 'done: created'] };
- * ```
- */
+/** A path to include as told: an input label and step labels (`GET_RUN: plain`, `done: user`), completed to a complete state. */
 export interface Scenario {
   input: string;
   steps: readonly string[];
@@ -56,15 +39,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/**
- * The default abstraction of a snapshot for traversal: value, status and context without
- * `services` (the I/O handles of the strategy contract).
- *
- * @example
- * ```ts
- * defaultSerialize(snapshot); // { value: 'creating', status: 'active', context: { mode: 'getRun', … } }
- * ```
- */
+/** The default traversal view of a snapshot: value, status and context without `services`. */
 export function defaultSerialize(snapshot: AnyMachineSnapshot): unknown {
   const context = snapshot.context;
   if (context === null || typeof context !== 'object') return { value: snapshot.value, status: snapshot.status, context };
@@ -78,7 +53,6 @@ type Adjacency = Record<
   { state: AnyMachineSnapshot; transitions: Record<string, { event: EventObject; state: AnyMachineSnapshot }> }
 >;
 
-/** The traversal options as `xstate/graph` types them for an arbitrary machine. */
 type GraphOptions = NonNullable<Parameters<typeof getShortestPaths<AnyStateMachine>>[1]>;
 
 interface Candidate {
@@ -266,9 +240,8 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
     choose([...events, ...completion(adjacency, key(snapshot), distance, key)]);
   }
   if (chosen.length === 0) choose(completion(adjacency, key(planner.initial().snapshot), distance, key));
-  // Cover phase: every edge of the traversal graph (shallowest states first) whose transitions,
-  // states or event variant no chosen path has yet becomes a path of its own: the shortest path to
-  // its source, the edge, then the shortest way on to a complete state.
+  // Cover phase: every edge (shallowest states first) that reaches something no chosen path has yet
+  // becomes a path: the shortest path to its source, the edge, then the shortest way to a complete state.
   for (const [from, prefix] of byDepth) {
     const entry = adjacency[from];
     if (!entry) continue;
@@ -280,8 +253,7 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
     }
   }
 
-  // Check every planned step against the traversal graph: a lossy `serialize` must not merge
-  // states that behave differently.
+  // A lossy `serialize` must not merge states that behave differently.
   for (const { path, events } of chosen) {
     let before = key(path.start.snapshot);
     path.steps.forEach((step, index) => {
@@ -297,7 +269,6 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
     });
   }
 
-  // Drop duplicates and paths that are a prefix of another one.
   const keys = chosen.map(({ events }) => sequenceKey(events, catalog));
   const prefixes = new Set<string>();
   for (const parts of keys) for (let length = 0; length < parts.length; length += 1) prefixes.add(JSON.stringify(parts.slice(0, length)));
@@ -310,15 +281,7 @@ function generateForInput(machine: AnyStateMachine, inputLabel: string, input: u
   });
 }
 
-/**
- * Generates and plans the paths of `machine` for every input (see the module comment).
- *
- * @example
- * ```ts
- * const paths = generatePaths(machine, { inputs: { getRun: input }, outcomes, events: {}, filter: undefined, paths: 'simple',
- *   isComplete: (s) => s.status === 'done', serialize: defaultSerialize, limit: 50_000, scenarios: [] });
- * ```
- */
+/** Generates and plans the paths of `machine` for every input (see the module comment). */
 export function generatePaths(machine: AnyStateMachine, options: GenerateOptions): ModelPath[] {
   const paths: ModelPath[] = [];
   for (const scenario of options.scenarios) {

@@ -1,20 +1,15 @@
 /**
- * `run-lifecycle/testing`: model-based path tests for statecharts — built-in strategies, the
- * run-manager machine, or a strategy of your own. Framework-agnostic: replays throw on the first
- * difference, so any test runner works.
+ * `run-lifecycle/testing`: model-based path tests for statecharts (built-in strategies, the
+ * run-manager machine, or your own). Replays throw on the first difference, so any runner works.
  *
- * 1. Paths are generated with `xstate/graph` (`getSimplePaths` / `getShortestPaths`), offering in
- *    each state its own events, with `xstate.done.actor.<id>` / `xstate.error.actor.<id>` replaced
- *    by the outcome variants you list per invoke id, and a delayed transition's event
- *    (`xstate.after.<delay>.<state id>`) as an `after: <delay>` step; extra paths are added until
- *    every reachable transition, state and variant is on some path.
- * 2. `replay(path)` runs a real actor and checks every state along the path, the final output and
- *    the emitted events. By default invoked actors are in-memory fakes answering the planned
- *    outcomes; pass `machine` to replay against your own services (e.g. a scripted HTTP server
- *    that answers `script.take()`). An `after` step is never sent: the replay waits for the actor's
- *    own timer, so replay a machine whose delays are short (`machine.provide({ delays })`).
- * 3. `coverage` (planned) and `replayedCoverage()` (seen by replays) give state and transition
- *    coverage with what is left uncovered.
+ * 1. Paths come from `xstate/graph`, with each invoked actor's done/error events replaced by the
+ *    outcome variants you list per invoke id and a delayed transition as an `after: <delay>` step;
+ *    extra paths are added until every reachable transition, state and variant is covered.
+ * 2. `replay(path)` runs a real actor and checks every state, the output and the emitted events,
+ *    with in-memory fake actors by default, or your own services via `machine`. An `after` step is
+ *    waited for, never sent, so replay with short delays (`machine.provide({ delays })`).
+ * 3. `coverage` (planned) and `replayedCoverage()` (replayed) report what is left uncovered.
+ *
  *
  * @example
  * ```ts
@@ -56,55 +51,29 @@ export type {
   ScriptTake,
 } from './types.js';
 
-/**
- * Options of {@link createPathModel}.
- *
- * @example
- * ```ts
- * const options: PathModelOptions = {
- *   inputs: { getRun: input },
- *   outcomes: { createRun: [{ label: 'created', output: run }, { label: '503', error: httpError }] },
- *   paths: 'simple',
- * };
- * ```
- */
+/** Options of {@link createPathModel}. */
 export interface PathModelOptions<TScript = unknown> {
-  /** Inputs to generate paths from, by label (`{ default: undefined }` for a machine without input). */
+  /** Inputs by label (`{ default: undefined }` for a machine without input). */
   inputs: Readonly<Record<string, unknown>>;
-  /** Outcome variants per invoke id. An actor with no variants never finishes in any path. */
+  /** Outcome variants per invoke id; an actor with no variants never finishes in any path. */
   outcomes?: Readonly<Record<string, readonly OutcomeVariant<TScript>[]>>;
   /** Variants of ordinary events by type (default: `{ type }` once). */
   events?: Readonly<Record<string, readonly EventVariant<TScript>[]>>;
   /** Drops generated events (e.g. to bound self-loops: allow a join only while fewer than 2 callers wait). */
   filter?: (snapshot: AnyMachineSnapshot, event: EventObject) => boolean;
-  /**
-   * `simple`: every simple path to a complete state, plus cover paths (thorough; for small,
-   * acyclic machines such as strategies). `shortest` (default): shortest paths plus cover paths.
-   */
+  /** `simple`: every simple path (small acyclic machines such as strategies); `shortest` (default). Both add cover paths. */
   paths?: 'shortest' | 'simple';
-  /** Where a path may end (default: the machine is done). Paths are completed to such a state when one is reachable. */
+  /** Where a path may end (default: the machine is done). */
   isComplete?: (snapshot: AnyMachineSnapshot) => boolean;
   /** The traversal's view of a snapshot; snapshots with equal views are one state (default: {@link defaultSerialize}). */
   serialize?: (snapshot: AnyMachineSnapshot) => unknown;
   /** Maximum traversal steps per input (default 50000); the traversal throws beyond it. */
   limit?: number;
-  /**
-   * Paths to include as told, by input label and step labels as path descriptions show them
-   * (`GET_RUN: plain`, `done: user`); each is completed to a complete state. Throws when a step is
-   * not offered where the scenario gets to.
-   */
+  /** Paths to include as told, by input label and step labels (`GET_RUN: plain`, `done: user`); throws when a step is not offered. */
   scenarios?: readonly Scenario[];
 }
 
-/**
- * Generated paths of a machine, their coverage, and a replay.
- *
- * @example
- * ```ts
- * for (const path of model.paths) await model.replay(path);
- * console.log(formatCoverage(model.replayedCoverage()));
- * ```
- */
+/** Generated paths of a machine, their coverage, and a replay. */
 export interface PathModel<TScript = unknown> {
   readonly machine: AnyStateMachine;
   readonly paths: readonly ModelPath[];
@@ -112,7 +81,7 @@ export interface PathModel<TScript = unknown> {
   readonly coverage: CoverageReport;
   /** Replays one path (see `replayPath`); its coverage is added to {@link replayedCoverage}. */
   replay(path: ModelPath, options?: ReplayOptions<TScript>): Promise<ReplayResult>;
-  /** What the replays so far covered, from the actors' `@xstate.microstep` inspection events. */
+  /** What the replays so far covered. */
   replayedCoverage(): CoverageReport;
 }
 
@@ -121,7 +90,7 @@ export interface PathModel<TScript = unknown> {
  *
  * @example
  * ```ts
- * const model = createPathModel(runManagerMachine, { inputs: { default: input }, outcomes, events, paths: 'shortest' });
+ * const model = createPathModel(runManagerMachine, { inputs: { default: input }, outcomes, events });
  * ```
  */
 export function createPathModel<TScript = unknown>(machine: AnyStateMachine, options: PathModelOptions<TScript>): PathModel<TScript> {
@@ -170,52 +139,27 @@ function unavailable(name: string): unknown {
   );
 }
 
-/**
- * Services for a strategy replayed with in-memory fakes: any direct call throws and says why.
- *
- * @example
- * ```ts
- * const input = { ...baseInput, services: placeholderServices() };
- * ```
- */
+/** Services for a strategy replayed with in-memory fakes: any direct call throws and says why. */
 export function placeholderServices(): StrategyServices {
   return { runApi: unavailable('runApi'), worldApi: unavailable('worldApi'), runService: null } as StrategyServices;
 }
 
-/**
- * Options of {@link createStrategyModel}: the path-model options, with the inputs built from a base
- * strategy input and the modes to resolve.
- *
- * @example
- * ```ts
- * const options: StrategyModelOptions = { input: { session: { userId: 'u1' }, cachedRun: { id: 'r1' } }, outcomes };
- * ```
- */
+/** Options of {@link createStrategyModel}: the path-model options, with inputs built from a base input and the modes. */
 export interface StrategyModelOptions<TScript = unknown> extends Omit<PathModelOptions<TScript>, 'inputs'> {
-  /**
-   * The base input (default: config `{ account: 'acme', project: 'sim', model: 'model.py' }`,
-   * session `{ userId: 'u1' }`, no cached run, options `{}`, services that throw when used).
-   */
+  /** The base input (default: account `acme`, project `sim`, model `model.py`, user `u1`, no cached run, throwing services). */
   input?: Partial<StrategyInput<object>>;
   /** One input per mode, labelled by mode (default `['getRun', 'reset']`). */
   modes?: readonly ResolutionMode[];
-  /** More inputs by label (e.g. `{ 'getRun (cached)': { …, cachedRun: { id: 'r1' } } }`), added to the modes'. */
+  /** More inputs by label, added to the modes'. */
   inputs?: Readonly<Record<string, StrategyInput<object>>>;
 }
 
 /**
- * A path model of a strategy statechart (one that follows the strategy contract): inputs for
- * `getRun` and `reset`, and, unless you say otherwise, every simple path.
+ * A path model of a strategy statechart: inputs for `getRun` and `reset`, and by default every simple path.
  *
  * @example
  * ```ts
- * const model = createStrategyModel(myStrategyMachine, {
- *   input: { cachedRun: { id: 'r1' } },
- *   outcomes: {
- *     loadRun: [{ label: 'found', output: { id: 'r1' } }, { label: 'gone', error: new RunManagerError('RUN_NOT_FOUND', 'gone', { status: 404 }) }],
- *     createRun: [{ label: 'created', output: { id: 'r2' } }],
- *   },
- * });
+ * const model = createStrategyModel(myStrategyMachine, { input: { cachedRun: { id: 'r1' } }, outcomes });
  * for (const path of model.paths) it(path.name, () => model.replay(path));
  * ```
  */
@@ -240,14 +184,7 @@ export function createStrategyModel<TScript = unknown>(
   return createPathModel(machine, { paths: 'simple', ...rest, inputs });
 }
 
-/**
- * A one-line summary of a coverage report, e.g. `states 6/6 (100%), transitions 9/9 (100%)`.
- *
- * @example
- * ```ts
- * console.log(formatCoverage(model.replayedCoverage()));
- * ```
- */
+/** A one-line summary of a coverage report, e.g. `states 6/6 (100%), transitions 9/9 (100%)`. */
 export function formatCoverage(report: CoverageReport): string {
   const one = (name: string, figure: CoverageFigure) =>
     `${name} ${figure.covered}/${figure.total} (${figure.percent}%)${figure.uncovered.length > 0 ? ` — uncovered: ${figure.uncovered.join('; ')}` : ''}`;

@@ -1,7 +1,6 @@
 /**
- * Pure planning of a path: the machine's own transition function, step by step, with an inspecting
- * actor scope, so every microstep (transient states included), every transition taken and every
- * emitted event is known before anything runs.
+ * Pure planning of a path with the machine's own transition function, so every microstep, transition
+ * and emitted event is known before anything runs.
  */
 import {
   createActor,
@@ -16,21 +15,12 @@ import {
 import { transitionKey } from './coverage.js';
 import type { PlannedMacrostep } from './types.js';
 
-/**
- * A state value as a dotted path (`working.locked.resolving`); parallel regions are joined with `, `.
- *
- * @example
- * ```ts
- * stateValueText({ working: { locked: 'resolving' } }); // 'working.locked.resolving'
- * ```
- */
+/** A state value as a dotted path (`working.locked.resolving`); parallel regions are joined with `, `. */
 export function stateValueText(value: StateValue): string {
   if (typeof value === 'string') return value;
   return Object.entries(value)
     .map(([key, child]) =>
-      child === undefined || (typeof child === 'object' && Object.keys(child).length === 0)
-        ? key
-        : `${key}.${stateValueText(child as StateValue)}`,
+      child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${stateValueText(child)}`,
     )
     .join(', ');
 }
@@ -39,35 +29,17 @@ function leafText(node: AnyStateNode): string {
   return node.path.join('.');
 }
 
-/**
- * Runs a machine's transition function purely and records what each macrostep did.
- *
- * @example
- * ```ts
- * const { value, passedThrough } = planner.initial(); // 'fetchingLatest', ['checkingSession', 'fetchingLatest']
- * ```
- */
+/** Runs a machine's transition function purely and records what each macrostep did. */
 export interface Planner {
   initial(): PlannedMacrostep;
   next(snapshot: AnyMachineSnapshot, event: EventObject): PlannedMacrostep;
 }
 
-/**
- * A planner for `machine` with `input`. Transitions are computed with `machine.transition` on an
- * actor scope whose system reports microsteps (never started: no actor runs, no action executes
- * except that emitted events are recorded).
- *
- * @example
- * ```ts
- * const planner = createPlanner(machine, input);
- * const start = planner.initial();
- * const next = planner.next(start.snapshot, { type: 'xstate.done.actor.loadRun', output: run });
- * ```
- */
+/** The actor scope is never started: no actor runs and no action executes, except that emitted events are recorded. */
 export function createPlanner(machine: AnyStateMachine, input: unknown): Planner {
   let microsteps: InspectedMicrostepEvent[] = [];
   let emitted: EventObject[] = [];
-  let root: unknown;
+  let root: unknown; // eslint-disable-line prefer-const -- set once the actor exists; its inspector runs before
   const probe = createActor(machine, {
     input,
     inspect: (event) => {

@@ -1,15 +1,8 @@
 /**
- * Replays one generated path on a real actor and checks, event by event, that the machine reaches
- * every planned state, ends with the planned output and emits the planned events.
- *
- * Ordinary events are sent by the replay. Everything the system under test produces (an invoked
- * actor's done/error, `produced` events) is released through the path's script when the path gets
- * there: by default every invoked actor is replaced by an in-memory fake that answers with the
- * planned outcome; with `machine`, your own services call `script.take()` and answer themselves.
- * A delayed transition (`after` step) is neither sent nor scripted: the replay waits for the actor
- * to take it when its delay elapses, so delays must be shorter than `stepTimeoutMs` — give a
- * machine with short delays (`machine.provide({ delays: { retryDelay: 1 } })`), to the model or
- * through `machine`.
+ * Replays one generated path on a real actor and checks every planned state, the output and the
+ * emitted events. What the system under test produces is released through the path's script: by
+ * default in-memory fake actors answer the planned outcomes; with `machine`, your services call
+ * `script.take()`. An `after` step is waited for, so delays must be shorter than `stepTimeoutMs`.
  */
 import {
   createActor,
@@ -26,58 +19,31 @@ import { stateValueText } from './plan.js';
 import { createPathScript, type ControlledScript } from './script.js';
 import type { ModelPath, ModelStep, PathScript, PlannedMacrostep } from './types.js';
 
-/**
- * Options of a replay.
- *
- * @example
- * ```ts
- * await model.replay(path, { machine: () => myMachine, input: (script) => ({ ...script.path.input as object, services: live(script) }) });
- * ```
- */
+/** Options of a replay. */
 export interface ReplayOptions<TScript = unknown> {
-  /**
-   * The machine to run, wired to your own services, which call `script.take()` to learn what to
-   * answer. Default: the model's machine with every invoked actor replaced by an in-memory fake.
-   */
+  /** The machine wired to your own services, which call `script.take()`; default: the model's, with fake actors. */
   machine?: (script: PathScript<TScript>) => AnyStateMachine;
-  /** The actor's input (default: the path's input). */
+  /** Default: the path's input. */
   input?: (script: PathScript<TScript>) => unknown;
-  /** How long to wait for each step, in ms (default 2000); an `after` step's delay must fit in it. */
+  /** Per step, in ms (default 2000); an `after` step's delay must fit in it. */
   stepTimeoutMs?: number;
-  /** Compares produced and planned values; throws when they differ (default: `assertComparable`). */
+  /** Throws when produced and planned values differ (default: `assertComparable`). */
   compare?: (actual: unknown, expected: unknown, what: string) => void;
-  /** Sees every inspection event of the replayed actor system. */
   inspect?: (event: InspectionEvent) => void;
 }
 
-/**
- * What a replay saw.
- *
- * @example
- * ```ts
- * const { snapshots, output } = await model.replay(path);
- * ```
- */
+/** What a replay saw. */
 export interface ReplayResult {
   path: ModelPath;
-  /** The actor's stable snapshots, from the initial one on. */
+  /** Stable snapshots, from the initial one on. */
   snapshots: AnyMachineSnapshot[];
-  /** The machine's output (`undefined` unless it finished). */
+  /** `undefined` unless the machine finished. */
   output: unknown;
-  /** The events the machine emitted. */
   emitted: EventObject[];
-  /** States and transitions this replay covered (from `@xstate.microstep` inspection events). */
   coverage: CoverageTracker;
 }
 
-/**
- * A replay that did not go as planned: names the path and the step.
- *
- * @example
- * ```ts
- * try { await model.replay(path); } catch (error) { if (error instanceof ReplayError) console.log(error.step?.label); }
- * ```
- */
+/** A replay that did not go as planned; names the path and the step. */
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
   constructor(
@@ -106,15 +72,7 @@ function invokedSources(machine: AnyStateMachine): string[] {
   return [...sources];
 }
 
-/**
- * `machine` with every invoked actor replaced by a fake that waits for its step of the path and
- * answers with the planned output or error.
- *
- * @example
- * ```ts
- * const machineUnderTest = withFakeActors(machine, script);
- * ```
- */
+/** `machine` with every invoked actor replaced by a fake that waits for its step and answers as planned. */
 export function withFakeActors(machine: AnyStateMachine, script: PathScript): AnyStateMachine {
   const fake = fromPromise<unknown, unknown>(async ({ self, signal }) => {
     // Only this actor's steps: several invoked actors may be waiting at once (parent and child states).
@@ -130,15 +88,7 @@ function sameState(snapshot: AnyMachineSnapshot, planned: PlannedMacrostep): boo
   return JSON.stringify(snapshot.value) === JSON.stringify(planned.value) && snapshot.status === planned.status;
 }
 
-/**
- * Replays `path` on a real actor of `machine` (see the module comment); throws a
- * {@link ReplayError} at the first difference from the plan.
- *
- * @example
- * ```ts
- * const result = await replayPath(machine, path);
- * ```
- */
+/** Replays `path` on a real actor of `machine`; throws a {@link ReplayError} at the first difference from the plan. */
 export async function replayPath<TScript = unknown>(
   machine: AnyStateMachine,
   path: ModelPath,
@@ -153,7 +103,7 @@ export async function replayPath<TScript = unknown>(
   const coverage = createCoverageTracker(underTest);
   const records: Array<{ event: EventObject; snapshot: AnyMachineSnapshot }> = [];
   let wake: (() => void) | undefined;
-  let root: unknown;
+  let root: unknown; // eslint-disable-line prefer-const -- set once the actor exists; its inspector runs before
   const early: InspectionEvent[] = [];
 
   const handle = (event: InspectionEvent) => {

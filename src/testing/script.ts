@@ -1,50 +1,28 @@
 /**
- * The gate between a replay and the services under test: the replay opens one step at a time, and
- * services `take()` that step's items in order — so an answer is only ever given when the path has
- * reached the step it belongs to, whatever the timing of requests.
+ * The gate between a replay and the services under test: the replay opens one step at a time, so
+ * an answer is only given once the path has reached its step, whatever the timing of requests.
  */
 import type { ModelPath, ModelStep, PathScript, ScriptTake } from './types.js';
 
 interface Waiter {
   what: string;
   invokeId: string | undefined;
-  resolve(take: ScriptTake<unknown>): void;
+  resolve(take: ScriptTake): void;
   reject(error: Error): void;
 }
 
-/**
- * A {@link PathScript} plus the controls the replay uses.
- *
- * @example
- * ```ts
- * script.open(step, step.script);
- * // … the services take the items …
- * if (script.close().length > 0) throw new Error('unused items');
- * ```
- */
+/** A {@link PathScript} plus the controls the replay uses. */
 export interface ControlledScript<TScript = unknown> extends PathScript<TScript> {
-  /** Makes `items` of `step` available to `take()`. */
   open(step: ModelStep, items: readonly unknown[]): void;
   /** Ends the open step; returns the items nobody took. */
   close(): unknown[];
-  /** Recorded mismatches. */
   readonly failures: readonly string[];
-  /** What services are waiting for right now (`what` of pending takes). */
+  /** The `what` of pending takes. */
   pending(): string[];
   /** Rejects every pending and later `take()`. */
   shutdown(): void;
 }
 
-/**
- * A script for one replay of `path`.
- *
- * @example
- * ```ts
- * const script = createPathScript(path);
- * script.open(path.steps[0]!, path.steps[0]!.script);
- * const { item } = await script.take();
- * ```
- */
 export function createPathScript<TScript = unknown>(path: ModelPath): ControlledScript<TScript> {
   let step: ModelStep | null = null;
   let items: unknown[] = [];

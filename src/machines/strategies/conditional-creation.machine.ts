@@ -1,6 +1,6 @@
 /**
- * conditional-creation: load the run this session key points at and ask the user's condition
- * whether to replace it with a new one. No cached run, a run that is gone, or a reset: create.
+ * conditional-creation: load the session's run and ask the user's condition whether to replace it.
+ * No cached run, a run that is gone, or a reset: create.
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { isRunManagerError, RunManagerError, toRunManagerError } from '../../errors.js';
@@ -11,43 +11,28 @@ import { invalidOption, describe } from './options.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { CachedRun, StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/**
- * Decides whether to create a new run instead of the loaded one: `true` creates.
- * Receives the loaded run, its response headers, the user session and the cached run (`{ id, ...record }`).
- *
- * @example
- * ```ts
- * const olderThanAMinute: CreationCondition = (run) => Date.now() - Date.parse(run.created!) > 60_000;
- * ```
- */
+/** `true` creates a new run instead of the loaded one; gets the run, its response headers, the user session and the cached run. */
 export type CreationCondition = (run: Run, headers: Headers, userSession: UserSession, runSession: CachedRun) => boolean | Promise<boolean>;
 
-/**
- * `strategyOptions` of conditional-creation.
- *
- * @example
- * ```ts
- * const options: ConditionalCreationOptions = { condition: (run) => run.trashed === true };
- * ```
- */
+/** `strategyOptions` of conditional-creation. */
 export interface ConditionalCreationOptions {
   condition: CreationCondition;
 }
 
-/** Context of {@link conditionalCreationMachine}. */
 export interface ConditionalCreationContext extends StrategyInput<ConditionalCreationOptions> {
   run: Run | null;
   error: RunManagerError | null;
-  /** The cached run as loaded, with its headers, while the condition is evaluated. */
+  /** The loaded cached run, with its headers, while the condition is evaluated. */
   loaded: LoadedRun | null;
 }
 
-/** Calls the user's condition. It makes no request, so `signal` only stops a late answer from counting. */
+/** It makes no request, so `signal` only stops a late answer from counting. */
 export const checkCondition = fromPromise<
   boolean,
   { condition: CreationCondition; run: Run; headers: Headers; session: UserSession; cachedRun: CachedRun }
 >(async ({ input, signal }) => {
-  const verdict = await input.condition(input.run, input.headers, input.session, input.cachedRun);
+  // The condition is the app's code: whatever it answers, truthy means create.
+  const verdict: unknown = await input.condition(input.run, input.headers, input.session, input.cachedRun);
   if (signal.aborted) throw new RunManagerError('ABORTED', 'strategyOptions.condition was aborted', { cause: signal.reason });
   return Boolean(verdict);
 });
@@ -58,14 +43,6 @@ export const checkCondition = fromPromise<
  * or `→ creating → ready` (condition true, no cached run, the run is gone (404), or a reset).
  * Any other load failure is an `error`, never a silent new run that would abandon the user's run
  * over a passing outage; a condition that throws or rejects is an `error` too.
- *
- * @example
- * ```ts
- * const options = { condition: (run: Run) => run.trashed === true };
- * const actor = createActor(conditionalCreationMachine, { input: { ...input, options } });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
  */
 export const conditionalCreationMachine = setup({
   types: {
@@ -161,30 +138,12 @@ function requireCondition(value: unknown): CreationCondition {
   return value as CreationCondition;
 }
 
-/**
- * Validates `strategyOptions` of conditional-creation: `condition` must be a function (a truthy
- * non-function is refused: the original turned it into a constant answer). The registry passes
- * `{ ...boundOptions, ...strategyOptions }`, so a condition bound with {@link ConditionalCreation}
- * arrives here too.
- *
- * @example
- * ```ts
- * prepareConditionalCreationOptions({ condition: () => false }); // { condition }
- * prepareConditionalCreationOptions({ condition: true });        // throws INVALID_OPTIONS (strategyOptions.condition)
- * ```
- */
+/** `condition` must be a function: the original turned a truthy non-function into a constant answer. */
 export function prepareConditionalCreationOptions(strategyOptions: Record<string, unknown>): ConditionalCreationOptions {
   return { condition: requireCondition(strategyOptions.condition) };
 }
 
-/**
- * The registry entry of conditional-creation (`strategyOptions.condition` required).
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'conditional-creation', strategyOptions: { condition: (run) => !run.saved } });
- * ```
- */
+/** conditional-creation's registry entry (`strategyOptions.condition` required). */
 export const conditionalCreationStrategy: StrategyDefinition = {
   name: 'conditional-creation',
   machine: conditionalCreationMachine,
@@ -194,17 +153,7 @@ export const conditionalCreationStrategy: StrategyDefinition = {
   optionKeys: ['condition'],
 };
 
-/**
- * The original library's constructor form: `new ConditionalCreation(condition)` (or a plain call) gives a
- * strategy definition with the condition bound. The constructor is itself the conditional-creation
- * definition too, so `strategies.byName('conditional-creation')` can be registered and constructed.
- *
- * @example
- * ```ts
- * const Conditional = strategies.byName('conditional-creation') as ConditionalCreationConstructor;
- * const strategy = new Conditional((run) => run.saved !== true);
- * ```
- */
+/** The original's constructor form; the constructor is also the definition, so `byName('conditional-creation')` can be constructed. */
 export interface ConditionalCreationConstructor extends StrategyDefinition {
   new (condition: CreationCondition): StrategyDefinition;
   (condition: CreationCondition): StrategyDefinition;
@@ -222,17 +171,9 @@ function bindCondition(condition: unknown): StrategyDefinition {
 }
 
 /**
- * Binds a condition to conditional-creation, as the original library did with
- * `new (strategies.byName('conditional-creation'))(fn)`; `new` is optional. Throws `INVALID_OPTIONS`
- * when the condition is missing or not a function. A `strategyOptions.condition` given to the
- * manager still wins. Used unconstructed, it is the same definition as
- * {@link conditionalCreationStrategy} (the condition then comes from `strategyOptions`).
- *
- * @example
- * ```ts
- * const everyMinute = new ConditionalCreation((run) => Date.now() - Date.parse(run.created!) > 60_000);
- * const rm = new RunManager({ run, strategy: everyMinute });
- * ```
+ * Binds a condition, e.g. `strategy: new ConditionalCreation((run) => run.saved !== true)`, as the
+ * original's `new (strategies.byName(…))(fn)` did; `new` is optional and `strategyOptions.condition`
+ * still wins. Unconstructed, it is the plain definition.
  */
 export const ConditionalCreation: ConditionalCreationConstructor = Object.assign(
   Object.defineProperty(

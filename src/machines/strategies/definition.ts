@@ -1,15 +1,12 @@
-/**
- * What a strategy definition is, checked without the registry: the only form the core entry takes
- * (names and `{ getRun, reset }` strategies are the root entry's, through the registry).
- */
-import { StateMachine } from 'xstate';
+/** A strategy definition checked without the registry: the only form the core entry takes. */
+import { StateMachine, type AnyStateMachine } from 'xstate';
 import { invalidOption } from './options.js';
 import type { LegacyStrategy, StrategyDefinition } from './types.js';
 
 /** What `register` (and the `strategy` option) accept. */
 export type StrategyLike =
   | StrategyDefinition
-  | StateMachine<any, any, any, any, any, any, any, any, any, any, any, any, any, any>
+  | AnyStateMachine
   | LegacyStrategy
   | ((options: Record<string, unknown>) => LegacyStrategy)
   | (new (options: Record<string, unknown>) => LegacyStrategy);
@@ -27,7 +24,7 @@ function checkOptionKeys(keys: unknown, name: string): readonly string[] {
   return Object.freeze([...(keys as string[])]);
 }
 
-/** True for a strategy definition: an object with a statechart as its `machine`. */
+/** An object with a statechart as its `machine`. */
 export function isDefinition(value: unknown): value is StrategyDefinition {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
@@ -41,8 +38,8 @@ export function normaliseDefinition(name: string, strategy: StrategyDefinition, 
   const definition: StrategyDefinition = {
     name,
     machine: strategy.machine,
-    requiresAuth: options.requiresAuth ?? strategy.requiresAuth === true,
-    cachesRun: strategy.cachesRun !== false,
+    requiresAuth: options.requiresAuth ?? strategy.requiresAuth,
+    cachesRun: strategy.cachesRun,
   };
   if (strategy.prepareOptions) definition.prepareOptions = strategy.prepareOptions;
   if (strategy.boundOptions) definition.boundOptions = strategy.boundOptions;

@@ -1,11 +1,7 @@
 /**
- * find-created-run: after a create whose answer was lost (the connection dropped or timed out, or a
- * 2xx body came back unreadable), look for the run the create may have made before anything else
- * is created. The server may still be making it, or be unreachable for a moment, so an empty or
- * failed look waits (200 ms, doubling) and looks again, at most three more times.
- *
- * One child machine, invoked as `findCreatedRun` by every strategy that can find its own runs
- * again (reuse-across-sessions, reuse-by-tracking-key, reuse-last-initialized).
+ * find-created-run: after a create whose answer was lost, look for the run it may have made before
+ * creating again. The server may still be making it, so an empty or failed look waits (200 ms,
+ * doubling) and looks again, at most three more times.
  */
 import { assign, setup } from 'xstate';
 import type { RunQueryResult } from '../../services/api-types.js';
@@ -14,45 +10,33 @@ import { fetchLatest } from './actors.js';
 import { carriesFlag, newestRunModifiers } from './shared.js';
 import type { StrategyServices } from './types.js';
 
-/** How many times the machine looks again after its first look found nothing or failed. */
 export const LOOKS_AGAIN = 3;
 
-/** The wait before the first look again, in ms; each later wait doubles it. */
+/** Doubles for each later wait. */
 export const FIRST_WAIT_MS = 200;
 
 /**
- * Which run a look accepts as the one the create made:
- * - `newerThan`: the newest matching run, untrashed, when it is not the one that was newest before
- *   the create (`null`: there was none);
- * - `unflagged`: the newest matching run, untrashed, when it does not carry the init flag yet.
+ * Which run a look accepts as the created one: the newest untrashed match when it is not the one
+ * newest before the create (`newerThan`), or when it does not carry the init flag yet (`unflagged`).
  */
 export type CreatedRunRule = { kind: 'newerThan'; newestBeforeCreate: string | null } | { kind: 'unflagged'; flag: RunFilter };
 
-/** Input of {@link findCreatedRunMachine}. */
 export interface FindCreatedRunInput {
   services: StrategyServices;
-  /** The query that finds the strategy's own runs; the newest comes first. */
+  /** The query that finds the strategy's own runs, newest first. */
   filter: RunFilter;
   rule: CreatedRunRule;
-  /** `'lower'` or `'camel'` paging parameters, as the strategy's own queries send them. */
+  /** The paging spelling the strategy's own queries send. */
   spelling: 'lower' | 'camel';
 }
 
-/** Context of {@link findCreatedRunMachine}. */
 export interface FindCreatedRunContext extends FindCreatedRunInput {
-  /** Looks again so far (0 during the first look). */
+  /** 0 during the first look. */
   looksAgain: number;
   found: Run | null;
 }
 
-/**
- * The run a look accepts, if any.
- *
- * @example
- * ```ts
- * acceptedRun({ runs: [run], total: 1, range: null }, { kind: 'newerThan', newestBeforeCreate: null }); // run
- * ```
- */
+/** The run a look accepts, if any. */
 export function acceptedRun(result: RunQueryResult, rule: CreatedRunRule): Run | undefined {
   const newest = result.runs[0];
   if (!newest || newest.trashed === true) return undefined;
@@ -60,18 +44,7 @@ export function acceptedRun(result: RunQueryResult, rule: CreatedRunRule): Run |
   return carriesFlag(newest, rule.flag) ? undefined : newest;
 }
 
-/**
- * The find-created-run statechart: `looking → found | waiting → looking … | gaveUp`. Its output is
- * the run the create made, or `null` when none was found after the last look.
- *
- * @example
- * ```ts
- * recovering: {
- *   invoke: { id: 'findCreatedRun', src: 'findCreatedRun', input: ({ context }) => ({ services, filter, rule, spelling: 'lower' }),
- *             onDone: [{ guard: 'foundCreatedRun', target: 'ready' }, { target: 'error' }] },
- * }
- * ```
- */
+/** The find-created-run statechart: `looking → found | waiting → looking … | gaveUp`; output is the run, or `null`. */
 export const findCreatedRunMachine = setup({
   types: {
     context: {} as FindCreatedRunContext,

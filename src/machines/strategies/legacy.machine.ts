@@ -1,7 +1,4 @@
-/**
- * A statechart around a strategy in the original library's object form (`{ getRun, reset }`), so
- * custom strategies written for Epicenter.js run unchanged and still show up in the inspector.
- */
+/** A statechart around an Epicenter.js `{ getRun, reset }` strategy, so such strategies run unchanged and show up in the inspector. */
 import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
@@ -10,7 +7,6 @@ import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, Strategy
 
 const KNOWN_TYPES = new Set<string>(ERROR_TYPES);
 
-/** Context of {@link legacyStrategyMachine}. */
 export interface LegacyStrategyContext extends StrategyInput {
   output: StrategyOutput | null;
 }
@@ -28,10 +24,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * Calls the legacy strategy. Its own requests cannot be aborted, but the resolution stops waiting
- * for them as soon as the actor is stopped.
- */
+/** Its own requests cannot be aborted, but the resolution stops waiting for them once the actor stops. */
 export const callStrategy = fromPromise<
   StrategyOutput,
   {
@@ -65,14 +58,7 @@ export const callStrategy = fromPromise<
   return { ok: true, run: null, value: result };
 });
 
-/**
- * The generic machine for `{ getRun, reset }` strategies: `runningStrategy → ready | error`.
- *
- * @example
- * ```ts
- * strategies.register('favourite-run', () => ({ getRun: (rs) => rs.load('r1'), reset: (rs) => rs.load('r1') }));
- * ```
- */
+/** The generic machine for `{ getRun, reset }` strategies: `runningStrategy → ready | error`. */
 export const legacyStrategyMachine = setup({
   types: {
     context: {} as LegacyStrategyContext,

@@ -1,21 +1,8 @@
-/**
- * none: never looks for or creates a run. `getRun` gives back the RunService and `reset` gives
- * `undefined` (the facade does that); the strategy itself makes no request and writes no record.
- */
+/** none: never looks for or creates a run; the manager answers `getRun` with the RunService and `reset` with `undefined`. */
 import { setup } from 'xstate';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/**
- * The none statechart: a single final state `ready` for `getRun` and `reset` alike, with output
- * `{ ok: true, run: null, value: undefined }`.
- *
- * @example
- * ```ts
- * const actor = createActor(noneMachine, { input });
- * actor.start();
- * await toPromise(actor); // { ok: true, run: null, value: undefined }
- * ```
- */
+/** The none statechart: one final state `ready` for `getRun` and `reset` alike, output `{ ok: true, run: null, value: undefined }`. */
 export const noneMachine = setup({
   types: {
     context: {} as StrategyInput,
@@ -33,15 +20,7 @@ export const noneMachine = setup({
   },
 });
 
-/**
- * The registry entry of none (`cachesRun: false`).
- *
- * @example
- * ```ts
- * const rm = new RunManager({ run, strategy: noneStrategy });
- * await rm.getRun(); // rm.run, unchanged
- * ```
- */
+/** none's registry entry; it writes no session record. */
 export const noneStrategy: StrategyDefinition = {
   name: 'none',
   machine: noneMachine,

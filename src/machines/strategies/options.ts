@@ -1,74 +1,32 @@
 /**
- * Validation helpers for options: every problem becomes `RunManagerError('INVALID_OPTIONS')` whose
- * message names the option. Also the shared rules for keys (unknown keys and near misses, keys that
- * could reach `Object.prototype`) and for values that must survive JSON on their way to the server.
+ * Option validation: every problem is `INVALID_OPTIONS` naming the option. Also the shared key rules
+ * (unknown keys, near misses, prototype keys) and what values must be to survive JSON to the server.
  */
 import { describeThrown, RunManagerError } from '../../errors.js';
 
-/**
- * The error for a bad option.
- *
- * @example
- * ```ts
- * throw invalidOption('strategyOptions.runId', 'must be a non-empty string');
- * // RunManagerError INVALID_OPTIONS: "strategyOptions.runId must be a non-empty string"
- * ```
- */
 export function invalidOption(path: string, problem: string): RunManagerError {
   return new RunManagerError('INVALID_OPTIONS', `${path} ${problem}`);
 }
 
-/**
- * True for `{}`-style objects (not arrays, not class instances like Date).
- *
- * @example
- * ```ts
- * isPlainObject({ a: 1 }); // true
- * isPlainObject([1]);      // false
- * ```
- */
+/** True for `{}`-style objects (not arrays, not class instances like Date). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-/**
- * Checks an optional plain-object option; returns it (or `undefined`).
- *
- * @example
- * ```ts
- * const filter = optionalObject(options.filter, 'strategyOptions.filter');
- * ```
- */
 export function optionalObject(value: unknown, path: string): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) throw invalidOption(path, `must be a plain object, got ${describe(value)}`);
   return value;
 }
 
-/**
- * Checks an optional function option; returns it (or `undefined`).
- *
- * @example
- * ```ts
- * const onCreate = optionalFunction(options.onCreate, 'strategyOptions.onCreate');
- * ```
- */
 export function optionalFunction<T extends (...args: never[]) => unknown>(value: unknown, path: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidOption(path, `must be a function, got ${describe(value)}`);
   return value as T;
 }
 
-/**
- * Checks a required non-empty string option.
- *
- * @example
- * ```ts
- * const runId = requiredString(options.runId, 'strategyOptions.runId');
- * ```
- */
 export function requiredString(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidOption(path, `is required and must be a non-empty string, got ${describe(value)}`);
@@ -76,15 +34,7 @@ export function requiredString(value: unknown, path: string): string {
   return value;
 }
 
-/**
- * A short description of a value for error messages (never its full content). Never throws, even
- * for a revoked proxy or an object whose `toString` throws.
- *
- * @example
- * ```ts
- * describe([1, 2]); // 'an array'
- * ```
- */
+/** A short description of a value for error messages, never its content; never throws, even for a revoked proxy. */
 export function describe(value: unknown): string {
   try {
     if (value === null) return 'null';
@@ -104,20 +54,15 @@ export function describe(value: unknown): string {
   }
 }
 
-/**
- * `key` as it reads in an option path: plain names as they are, anything else quoted.
- */
+/** `key` as it reads in an option path: plain names as they are, anything else quoted. */
 export function optionPath(parent: string, key: string): string {
   if (/^[A-Za-z_$][\w$-]*$/.test(key)) return parent ? `${parent}.${key}` : key;
   return `${parent}[${JSON.stringify(key.slice(0, 40))}]`;
 }
 
-/** Keys that, assigned on a plain object, change its prototype or reach `Object.prototype`. */
+/** Assigned on a plain object, these change its prototype or reach `Object.prototype`. */
 const PROTO_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/**
- * True for `__proto__`, `constructor` and `prototype`: keys refused wherever user objects are merged.
- */
 export function isProtoKey(key: string): boolean {
   return PROTO_KEYS.has(key);
 }
@@ -126,14 +71,10 @@ function protoKeyError(path: string): RunManagerError {
   return invalidOption(path, 'is not allowed: keys named __proto__, constructor or prototype could change every object when merged');
 }
 
-/** Deepest nesting walked into; deeper data is refused rather than risk the stack. */
+/** Deeper data is refused rather than risk the stack. */
 const MAX_DEPTH = 32;
 
-/**
- * Throws `INVALID_OPTIONS` naming the path of the first `__proto__`, `constructor` or `prototype`
- * own key in `value`, at any depth of plain objects and arrays (other objects are not walked).
- * Cycles are followed once.
- */
+/** Throws for the first prototype key at any depth of plain objects and arrays (other objects are not walked). */
 export function rejectProtoKeys(value: unknown, path: string): void {
   const seen = new Set<object>();
   const walk = (node: unknown, at: string, depth: number): void => {
@@ -174,27 +115,20 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * How far `key` is from `known` when it is a likely misspelling of it, else `undefined`. Close means
- * the same letters ignoring case, `_` and `-` (distance 0), or, on those normalised forms, at most
- * 2 edits (insert, delete, substitute, swap two neighbours) from a known key of 5 or more
- * characters and at most 1 from a shorter one.
+ * How far `key` is from `known` when it is a likely misspelling, else `undefined`: ignoring case,
+ * `_` and `-`, at most 2 edits from a key of 5+ characters, 1 from a shorter one.
  */
 function closeness(key: string, known: string): number | undefined {
   const a = normalisedKey(key);
   const b = normalisedKey(known);
   if (a === b) return 0;
-  // Lengths differing by more than the allowance can never be close: skip the table.
   const allowed = b.length >= 5 ? 2 : 1;
   if (Math.abs(a.length - b.length) > allowed) return undefined;
   const distance = editDistance(a, b);
   return distance <= allowed ? distance : undefined;
 }
 
-/**
- * The known key `key` most likely means (see the rule at `closeness`: same letters ignoring case and
- * `_`/`-`, or 2 edits from a key of 5+ characters, 1 from a shorter one), or `undefined`. Ties go to
- * the first in `known`.
- */
+/** The known key `key` most likely means (see `closeness`), or `undefined`; ties go to the first. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
   let best: { key: string; distance: number } | undefined;
   for (const candidate of known) {
@@ -205,19 +139,14 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   return best?.key;
 }
 
-/** How {@link rejectUnknownKeys} words its message. */
 export interface UnknownKeyWording {
-  /** Appended as "is not an option of …" (e.g. a strategy name); omitted for the top level. */
+  /** Appended as "is not an option of …"; omitted for the top level. */
   of?: string;
   /** Said when no known key is close (e.g. which other strategy takes this key). */
   otherwise?: (key: string) => string | undefined;
 }
 
-/**
- * Throws `INVALID_OPTIONS` for the first own key of `object` that is not in `known`, naming its full
- * path and, when one is close ({@link closestKey}), the key it likely meant:
- * `stratgy is not an option (did you mean strategy?)`. Proto keys get their own message.
- */
+/** Throws for the first key not in `known`, with the key it likely meant: `stratgy is not an option (did you mean strategy?)`. */
 export function rejectUnknownKeys(
   object: Record<string, unknown>,
   known: readonly string[],
@@ -236,11 +165,7 @@ export function rejectUnknownKeys(
   }
 }
 
-/**
- * Throws `INVALID_OPTIONS` for a key of an app-owned object (its other keys are the app's) that is a
- * near miss of a key the library reads there: `strategyOptions.settings.runlimit: did you mean
- * runLimit?` A misspelt setting would otherwise be silently ignored.
- */
+/** Throws for a near miss of a key the library reads in an app-owned object: a misspelt setting would otherwise be silently ignored. */
 export function rejectNearMisses(object: Record<string, unknown>, read: readonly string[], path: string): void {
   for (const key of Object.keys(object)) {
     if (read.includes(key)) continue;
@@ -256,19 +181,12 @@ export function rejectNearMisses(object: Record<string, unknown>, read: readonly
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/**
- * True when `text` has half of a surrogate pair on its own (a string cut inside a character): it
- * cannot be percent-encoded into a URL.
- */
+/** Half of a surrogate pair on its own (a string cut inside a character) cannot be percent-encoded into a URL. */
 export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);
 }
 
-/**
- * Throws `INVALID_OPTIONS` unless `value` can go into a URL path segment as it is meant: a
- * non-empty string, not `.` or `..` (URL parsing resolves those away even when encoded), and valid
- * Unicode. Returns it.
- */
+/** A non-empty string for a URL path segment: not `.` or `..` (URL parsing resolves those away even when encoded), valid Unicode. */
 export function pathSafeString(value: unknown, path: string): string {
   const text = requiredString(value, path);
   if (text === '.' || text === '..') throw invalidOption(path, `cannot be '${text}': a URL would resolve it away`);
@@ -286,14 +204,10 @@ function constructorName(value: object): string {
 }
 
 /**
- * Throws `INVALID_OPTIONS` naming the path of the first part of `value` that JSON cannot send as it
- * is, so a create never fails (or silently loses data) after its request was built:
- * - refused: BigInt, functions, symbols, `NaN`/`Infinity` (JSON would send `null`), an invalid Date,
- *   cycles, nesting deeper than 32, `__proto__`/`constructor`/`prototype` keys, and objects other
- *   than plain objects, arrays and Dates (a Map or class instance would arrive as `{}`) unless they
- *   have a `toJSON` function (then what it returns is sent, and not checked here);
- * - allowed: strings, finite numbers, booleans, `null`, `undefined` (dropped, as JSON does), Dates
- *   (sent as ISO text), and shared (non-cyclic) references.
+ * Throws for the first part of `value` JSON cannot send as it is, so a create never fails or
+ * silently loses data after its request was built: BigInt, functions, symbols, non-finite numbers,
+ * invalid Dates, cycles, deep nesting, prototype keys, and objects other than plain objects, arrays
+ * and Dates unless they have `toJSON` (a Map or class instance would arrive as `{}`).
  */
 export function checkSendable(value: unknown, path: string): void {
   const ancestors: Array<{ node: object; path: string }> = [];
@@ -347,10 +261,7 @@ export function checkSendable(value: unknown, path: string): void {
   walk(value, path);
 }
 
-/**
- * Runs `check`, turning anything it throws that is not already `INVALID_OPTIONS` (a hostile getter,
- * a proxy trap) into `INVALID_OPTIONS` saying `path` could not be read.
- */
+/** Runs `check`, turning a hostile getter's or proxy trap's throw into `INVALID_OPTIONS` for `path`. */
 export function readSafely<T>(path: string, check: () => T): T {
   try {
     return check();
@@ -360,12 +271,7 @@ export function readSafely<T>(path: string, check: () => T): T {
   }
 }
 
-/**
- * Checks the create options of `getRun(variables, createOptions)` or `reset(createOptions)` before
- * any request: `undefined`, or a plain object with no `__proto__`/`constructor`/`prototype` key at
- * any depth and nothing JSON cannot send ({@link checkSendable}). Throws `INVALID_OPTIONS` naming
- * the path; returns the object.
- */
+/** Checks `getRun`/`reset` create options before any request: a plain object JSON can send ({@link checkSendable}). */
 export function checkCreateOptions(value: unknown, path: string): Record<string, unknown> | undefined {
   return readSafely(path, () => {
     if (value === undefined) return undefined;
@@ -376,7 +282,7 @@ export function checkCreateOptions(value: unknown, path: string): Record<string,
   });
 }
 
-/** A copy of checked data: plain objects and arrays copied, own keys as own properties; anything else kept. */
+/** Plain objects and arrays copied with own keys as own properties; anything else kept. */
 function copyPlain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyPlain);
   if (!isPlainObject(value)) return value;
@@ -389,11 +295,7 @@ function copyPlain(value: unknown): unknown {
 
 const FILTER_DEPTH = 8;
 
-/**
- * Throws `INVALID_OPTIONS` for a matrix-filter key that the encoder refuses or that would change
- * what merging does: empty, `<` or `>` (read as operators), half a surrogate pair, or a proto key.
- * Other characters, non-ASCII included, are percent-encoded.
- */
+/** Refuses filter keys the encoder refuses or that would change merging: empty, `<` or `>` (operators), lone surrogates, proto keys. */
 export function checkFilterKey(key: string, parent: string): void {
   const at = optionPath(parent, key);
   if (isProtoKey(key)) throw protoKeyError(at);
@@ -434,17 +336,7 @@ function checkFilterValue(value: unknown, path: string, ancestors: object[]): vo
   ancestors.pop();
 }
 
-/**
- * Checks an optional matrix filter option: a plain object whose leaves are strings, finite numbers,
- * booleans or null (arrays meaning "any of", nested objects meaning dotted keys), whose keys the
- * encoder accepts ({@link checkFilterKey}); returns it. What passes here always encodes.
- *
- * @example
- * ```ts
- * optionalFilter({ saved: true, scope: { region: 'eu' } }, 'strategyOptions.filter'); // the filter
- * optionalFilter({ created: new Date() }, 'strategyOptions.filter'); // throws INVALID_OPTIONS
- * ```
- */
+/** Checks an optional matrix filter: scalar leaves, arrays for "any of", nested objects for dotted keys. What passes always encodes. */
 export function optionalFilter(value: unknown, path: string): Record<string, unknown> | undefined {
   const filter = optionalObject(value, path);
   if (filter) checkFilterValue(filter, path, []);

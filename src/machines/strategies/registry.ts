@@ -1,7 +1,6 @@
 /**
- * The strategy registry: the built-in strategies by name (with the original's aliases), and
- * `register` for custom ones — a statechart that follows the strategy contract, or the
- * `{ getRun, reset }` object form of Epicenter.js strategies (plain object, factory or class).
+ * The strategy registry: the built-ins by name (with the original's aliases), and `register` for a
+ * statechart that follows the strategy contract or an Epicenter.js `{ getRun, reset }` strategy.
  */
 import { StateMachine } from 'xstate';
 import { describeThrown, RunManagerError } from '../../errors.js';
@@ -23,14 +22,7 @@ import type { LegacyStrategy, StrategyDefinition } from './types.js';
 export type { RegisterOptions, StrategyLike } from './definition.js';
 import { useSpecificRunStrategy } from './use-specific-run.machine.js';
 
-/**
- * Names of the built-in strategies, as `RunManager.STRATEGY`.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: RunManager.STRATEGY.REUSE_ACROSS_SESSIONS });
- * ```
- */
+/** Names of the built-in strategies, as `RunManager.STRATEGY`. */
 export const STRATEGY = {
   REUSE_NEVER: 'reuse-never',
   REUSE_PER_SESSION: 'reuse-per-session',
@@ -44,7 +36,6 @@ export const STRATEGY = {
   CONDITIONAL_CREATION: 'conditional-creation',
 } as const;
 
-/** A built-in strategy name. */
 export type StrategyName = (typeof STRATEGY)[keyof typeof STRATEGY];
 
 /** The original's alias names. */
@@ -66,14 +57,7 @@ function assertLegacy(value: unknown, name: string): LegacyStrategy {
   return value as LegacyStrategy;
 }
 
-/**
- * Turns anything `register` accepts into a definition.
- *
- * @example
- * ```ts
- * toStrategyDefinition('favourite', { getRun: () => load('r1'), reset: () => load('r1') });
- * ```
- */
+/** Turns anything `register` accepts into a definition. */
 export function toStrategyDefinition(name: string, strategy: unknown, options: RegisterOptions = {}): StrategyDefinition {
   if (isDefinition(strategy)) return normaliseDefinition(name, strategy, options);
   if (strategy instanceof StateMachine) {
@@ -129,16 +113,7 @@ const builtIns: StrategyDefinition[] = [
 
 const list: Record<string, StrategyDefinition> = {};
 
-/**
- * The strategy registered under `name` (aliases resolve), or `undefined`. `conditional-creation`
- * is also a constructor taking the condition, as in the seeds.
- *
- * @example
- * ```ts
- * const Conditional = strategies.byName('conditional-creation');
- * const strategy = new Conditional((run) => run.trashed === true);
- * ```
- */
+/** The strategy registered under `name` (aliases resolve); `conditional-creation` is also a constructor taking the condition. */
 function byName(name: 'conditional-creation'): ConditionalCreationConstructor;
 function byName(name: string): StrategyDefinition | undefined;
 function byName(name: string): StrategyDefinition | undefined {
@@ -147,25 +122,13 @@ function byName(name: string): StrategyDefinition | undefined {
 for (const definition of builtIns) list[definition.name] = definition;
 for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = list[target]!;
 
-/**
- * The strategy registry (`RunManager.strategies`).
- *
- * @example
- * ```ts
- * strategies.register('every-minute', strategies.byName('conditional-creation')!, {});
- * const Conditional = strategies.byName('conditional-creation');
- * new RunManager({ run, strategy: new Conditional((run) => Date.now() - Date.parse(run.created!) > 60_000) });
- * ```
- */
+/** The strategy registry (`RunManager.strategies`): `list`, `byName`, `register`. */
 export const strategies = {
   /** Every registered strategy by name, aliases included. */
   list,
   byName,
-  /**
-   * Adds (or replaces) a strategy. `requiresAuth: true` makes `getRun`/`reset` reject
-   * `UNAUTHORIZED` without any request when no user is logged in.
-   */
-  register(name: string, strategy: StrategyLike | unknown, options: RegisterOptions = {}): StrategyDefinition {
+  /** Adds (or replaces) a strategy; `requiresAuth: true` rejects `UNAUTHORIZED` without any request when nobody is logged in. */
+  register(name: string, strategy: StrategyLike, options: RegisterOptions = {}): StrategyDefinition {
     if (typeof name !== 'string' || name.trim() === '') throw invalidOption('name', 'must be a non-empty string');
     if (options !== undefined && !isPlainObject(options)) throw invalidOption('options', 'must be a plain object');
     const definition = toStrategyDefinition(name, strategy, options);
@@ -175,9 +138,8 @@ export const strategies = {
 };
 
 /**
- * The root entry's resolver: a strategy name (aliases too; none given: reuse-per-session, or
- * reuse-last-initialized when `initOperation` is), a registered or built-in definition, a
- * statechart, or a `{ getRun, reset }` strategy.
+ * The root entry's resolver: a name or alias (default reuse-per-session, or reuse-last-initialized
+ * with `initOperation`), or anything `register` takes.
  */
 export const namedStrategies: StrategyResolver = {
   resolve(strategy, strategyOptions) {

@@ -1,8 +1,4 @@
-/**
- * reuse-across-sessions (alias persistent-single-player): keep working with this user's newest run
- * of this model, across browser sessions; create one when there is none or the newest is trashed.
- * Reset creates.
- */
+/** reuse-across-sessions (alias persistent-single-player): this user's newest run of this model, across browser sessions; reset creates. */
 import { assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
 import type { RunManagerError } from '../../errors.js';
@@ -26,37 +22,20 @@ import {
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/**
- * `strategyOptions` of reuse-across-sessions.
- *
- * @example
- * ```ts
- * const options: ReuseAcrossSessionsOptions = { filter: { saved: true } };
- * ```
- */
+/** `strategyOptions` of reuse-across-sessions. */
 export interface ReuseAcrossSessionsOptions {
   /** Extra matrix filter for the newest-run query (default `{}`). */
   filter?: RunFilter;
 }
 
-/** Context of {@link reuseAcrossSessionsMachine}. */
 export interface ReuseAcrossSessionsContext extends StrategyInput<ReuseAcrossSessionsOptions> {
   run: Run | null;
   error: RunManagerError | null;
-  /** The newest run the query saw before creating (`null`: none; `undefined`: no query was sent). */
+  /** The newest run before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
 }
 
-/**
- * The query filter: the strategy's `filter` plus the configured model, narrowed to
- * the session's user and group and the configured scope.
- *
- * @example
- * ```ts
- * latestRunFilter({ filter: { saved: true } }, config, { userId: 'u1', groupName: 'g1' });
- * // { scope: { group: 'g1' }, saved: true, model: 'model.py', 'user.id': 'u1' }
- * ```
- */
+/** The strategy's `filter` plus the model, narrowed to the session's user, group and scope. */
 export function latestRunFilter(
   options: ReuseAcrossSessionsOptions,
   config: StrategyInput['config'],
@@ -70,16 +49,8 @@ export function latestRunFilter(
  * `choosingByMode → fetchingLatest → ready` with the newest matching run, or `→ creating → ready`
  * when there is none or the newest is trashed (as the original did). Reset goes straight to
  * `creating`. The query also filters by `model`, so another model's run is never reused.
- * When a create's answer is lost after a query, `recovering` looks for the run it made
- * (`findCreatedRun`) before anything else is created; when it finds none, the create's own failure
- * is the error.
- *
- * @example
- * ```ts
- * const actor = createActor(reuseAcrossSessionsMachine, { input: { ...input, options: { filter: {} } } });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
+ * When a create's answer is lost after a query, `recovering` looks for the run it made before
+ * anything else is created; when it finds none, the create's own failure is the error.
  */
 export const reuseAcrossSessionsMachine = setup({
   types: {
@@ -169,28 +140,13 @@ export const reuseAcrossSessionsMachine = setup({
   },
 });
 
-/**
- * Validates `strategyOptions` of reuse-across-sessions: `filter` must be a plain object (default `{}`).
- *
- * @example
- * ```ts
- * prepareReuseAcrossSessionsOptions({});                     // { filter: {} }
- * prepareReuseAcrossSessionsOptions({ filter: 'x' });        // throws INVALID_OPTIONS (strategyOptions.filter)
- * ```
- */
+/** `filter` must be a plain object (default `{}`). */
 export function prepareReuseAcrossSessionsOptions(strategyOptions: Record<string, unknown>): Required<ReuseAcrossSessionsOptions> {
   const filter = optionalFilter(strategyOptions.filter, 'strategyOptions.filter') as RunFilter | undefined;
   return { filter: filter ?? {} };
 }
 
-/**
- * The registry entry of reuse-across-sessions.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'reuse-across-sessions', strategyOptions: { filter: { saved: true } } });
- * ```
- */
+/** reuse-across-sessions' registry entry, e.g. `strategyOptions: { filter: { saved: true } }`. */
 export const reuseAcrossSessionsStrategy: StrategyDefinition = {
   name: 'reuse-across-sessions',
   machine: reuseAcrossSessionsMachine,

@@ -1,6 +1,6 @@
 /**
- * reuse-by-tracking-key: reuse the newest run of this user with the tracking key the settings name;
- * create one when there is none, up to an optional run limit. Reset creates (within the limit).
+ * reuse-by-tracking-key: this user's newest run with the tracking key the settings name, else a new
+ * one up to an optional run limit. Reset creates (within the limit).
  */
 import { assertEvent, assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
@@ -39,26 +39,21 @@ import {
 } from './tracking-key.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/** Context of {@link reuseByTrackingKeyMachine}. */
 export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOptions> {
-  /** The resolved settings (a copy), once `resolvingSettings` is done. */
+  /** A copy, once `resolvingSettings` is done. */
   settings: Record<string, unknown> | null;
   trackingKey: string;
   /** `Infinity` when there is no limit. */
   runLimit: number;
-  /** The `Content-Range` total of the last query (`null` when unknown). */
+  /** The last query's `Content-Range` total (`null` when unknown). */
   total: number | null;
-  /** The newest run a query saw before creating (`null`: none; `undefined`: no query was sent). */
+  /** The newest run before creating (`null`: none; `undefined`: no query was sent). */
   newestBeforeCreate: string | null | undefined;
   run: Run | null;
   error: RunManagerError | null;
 }
 
-/**
- * The filter of "this user's runs with this tracking key": `scope.trackingKey`, the strategy filter
- * (with `trashed: false`), the configured scope, the session group and `user.id`. Every query and
- * the lost-create search use it, so what the strategy creates it finds again.
- */
+/** This user's runs with this tracking key; every query and the lost-create search use it, so what the strategy creates it finds again. */
 export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter {
   return sessionFilter(
     deepMerge<RunFilter>({ scope: { trackingKey: literal(context.trackingKey) } }, context.options.filter ?? { trashed: false }),
@@ -67,10 +62,7 @@ export function trackingKeyFilter(context: ReuseByTrackingKeyContext): RunFilter
   );
 }
 
-/**
- * The lock of "this user's runs with this tracking key" in this project: what the run limit counts
- * (the name leaves the model and group out, so it covers every query the limit could count).
- */
+/** Names what the run limit counts; it leaves the model and group out so it covers every query the limit could count. */
 export function trackingKeyLockName(context: ReuseByTrackingKeyContext): string {
   return `run-lifecycle:tracking-key:${context.config.account}/${context.config.project}:${context.trackingKey}:user:${context.session.userId ?? ''}`;
 }
@@ -84,20 +76,8 @@ export function trackingKeyLockName(context: ReuseByTrackingKeyContext): string 
  * The run limit holds on both paths: getRun uses the total of the query it already sent, an
  * unlimited reset sends no query, and a limited one whose answer has no `Content-Range` total fails
  * `INVALID_RESPONSE` rather than risk creating past the limit.
- * When a create's answer is lost after a query (dropped connection, timeout, or a 2xx body that
- * cannot be read), `locked.recovering` looks for the run it made (`findCreatedRun`) before anything
- * else is created: found, `→ [applyingSettings] → ready`; not found, `→ error` with the create's
- * own failure.
- *
- * @example
- * ```ts
- * const actor = createActor(reuseByTrackingKeyMachine, {
- *   input: { mode: 'getRun', config, session, cachedRun: undefined, createOptions: undefined, services,
- *            options: trackingKeyOptions({ settings: { trackingKey: 'week-1', runLimit: 3 } }) },
- * });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
+ * When a create's answer is lost after a query, `locked.recovering` looks for the run it made:
+ * found, `→ [applyingSettings] → ready`; not found, `→ error` with the create's own failure.
  */
 export const reuseByTrackingKeyMachine = setup({
   types: {
@@ -148,7 +128,7 @@ export const reuseByTrackingKeyMachine = setup({
     keepReusedRun: assign(({ context, event }) => ({
       run: attachSettings(markRun(doneOutput<RunQueryResult>(event).runs[0]!, false), context.settings),
     })),
-    // The total checks the limit; the newest run tells a run a lost create made from one already there.
+    // The newest run tells a run a lost create made from one already there.
     rememberCountAndNewest: assign(({ event }) => {
       const result = doneOutput<RunQueryResult>(event);
       return { total: result.total, newestBeforeCreate: result.runs[0]?.id ?? null };
@@ -287,8 +267,7 @@ export const reuseByTrackingKeyMachine = setup({
               rule: { kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null },
               spelling: 'camel',
             }),
-            // Found: the create went through (and still gets onCreate). Not found: the create's own
-            // failure stands, and a retry may create.
+            // Found: the create went through (and still gets onCreate). Not found: its failure stands.
             onDone: [
               { guard: 'foundCreatedRunNeedingOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
               { guard: 'foundCreatedRun', target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
@@ -318,16 +297,7 @@ export const reuseByTrackingKeyMachine = setup({
   },
 });
 
-/**
- * The registry entry of reuse-by-tracking-key. `prepareOptions` validates `settings` (object or
- * function; the object's `trackingKey` and `runLimit`), `filter` and `onCreate`, and returns
- * {@link TrackingKeyOptions}.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'week-1', runLimit: 3 } } });
- * ```
- */
+/** reuse-by-tracking-key's registry entry, e.g. `strategyOptions: { settings: { trackingKey: 'week-1', runLimit: 3 } }`. */
 export const reuseByTrackingKeyStrategy: StrategyDefinition = {
   name: 'reuse-by-tracking-key',
   machine: reuseByTrackingKeyMachine,

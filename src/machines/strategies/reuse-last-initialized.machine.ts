@@ -1,7 +1,7 @@
 /**
- * reuse-last-initialized: keep working with the newest run that finished initialisation (carries
- * the flag); otherwise create one, run the init operations on it, and set the flag. Reset always
- * creates and initialises. A run whose initialisation fails is trashed, never left behind.
+ * reuse-last-initialized: the newest run that finished initialisation (carries the flag); else
+ * create one, run the init operations and set the flag. Reset always creates. A run whose
+ * initialisation fails is trashed, never left behind.
  */
 import { assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
@@ -35,43 +35,28 @@ import {
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/**
- * `strategyOptions` of reuse-last-initialized, as the machine receives them (see
- * {@link prepareReuseLastInitializedOptions}).
- *
- * @example
- * ```ts
- * const options: ReuseLastInitializedOptions = {
- *   initOperation: [{ name: 'step', params: [10] }],
- *   flag: { isInitComplete: true },
- *   scope: { scopeByUser: true, scopeByGroup: true },
- * };
- * ```
- */
+/** `strategyOptions` of reuse-last-initialized, as the machine receives them. */
 export interface ReuseLastInitializedOptions {
-  /** The init operations, normalised to `{ name, params }` objects. */
+  /** Normalised to `{ name, params }` objects. */
   initOperation: Array<{ name: string; params: unknown[] }>;
-  /** Attributes PATCHed onto a run once initialised, and required of a run to be reused. */
+  /** PATCHed onto a run once initialised, and required of a run to be reused. */
   flag: Record<string, unknown>;
   scope: { scopeByUser: boolean; scopeByGroup: boolean };
 }
 
-/** The step that failed after the run was created (named in the `INIT_FAILED` message). */
+/** Named in the `INIT_FAILED` message. */
 export type InitStep = 'initializing' | 'flagging';
 
-/** Context of {@link reuseLastInitializedMachine}. */
 export interface ReuseLastInitializedContext extends StrategyInput<ReuseLastInitializedOptions> {
   run: Run | null;
   error: RunManagerError | null;
-  /** The run created by this resolution, before its init operations and flag. */
+  /** Created by this resolution, before its init operations and flag. */
   created: Run | null;
-  /** The step that failed on {@link created}, and its error (carried into `INIT_FAILED`). */
   initFailure: { step: InitStep; error: unknown } | null;
   /** A create's answer was lost and its run not (yet) found. */
   createInDoubt: boolean;
 }
 
-/** The attributes that trash a run, PATCHed by `compensating`. */
 export const TRASH_ATTRIBUTES = { saved: false, trashed: true } as const;
 
 const DEFAULT_FLAG = { isInitComplete: true };
@@ -81,21 +66,12 @@ const STEP_DESCRIPTIONS: Record<InitStep, string> = {
   flagging: 'setting the init flag failed',
 };
 
-/** The flag of an initialised run (prepared options checked it is a filter: plain values only). */
+/** Prepared options checked the flag is a filter: plain values only. */
 function initFlag(options: Partial<ReuseLastInitializedOptions>): RunFilter {
   return (options.flag ?? DEFAULT_FLAG) as RunFilter;
 }
 
-/**
- * The query filter for "the newest initialised run": `trashed=false`, the flag, the model, narrowed
- * to the session's user and/or group as `scope` says.
- *
- * @example
- * ```ts
- * initializedRunFilter(options, config, { userId: 'u1', groupName: 'g1' });
- * // { scope: { group: 'g1' }, trashed: false, isInitComplete: true, model: 'model.py', 'user.id': 'u1' }
- * ```
- */
+/** The newest initialised run: untrashed, flagged, this model, narrowed to user and/or group as `scope` says. */
 export function initializedRunFilter(
   options: Partial<ReuseLastInitializedOptions>,
   config: StrategyInput['config'],
@@ -106,17 +82,7 @@ export function initializedRunFilter(
   return sessionFilter(filter, config, session, { user: scopeByUser, group: scopeByGroup });
 }
 
-/**
- * After a create whose answer was lost: the newest untrashed run of this user and model, whatever
- * its flag (the run the create made has none yet). Always narrowed to the user, so another user's
- * half-made run is never taken.
- *
- * @example
- * ```ts
- * halfMadeRunFilter({}, config, { userId: 'u1', groupName: 'g1' });
- * // { scope: { group: 'g1' }, trashed: false, model: 'model.py', 'user.id': 'u1' }
- * ```
- */
+/** After a lost create: the newest untrashed run of this model, any flag, always of this user so another user's is never taken. */
 export function halfMadeRunFilter(
   options: Partial<ReuseLastInitializedOptions>,
   config: StrategyInput['config'],
@@ -126,15 +92,8 @@ export function halfMadeRunFilter(
   return sessionFilter({ trashed: false, model: literal(config.model) }, config, session, { user: true, group: scopeByGroup });
 }
 
-/**
- * The `INIT_FAILED` error of a run that had to be trashed: names the failed step and the original
- * error, and says whether trashing worked (`trashError` is `null` when it did).
- */
-export function initFailedError(
-  initFailure: { step: InitStep; error: unknown },
-  runId: string,
-  trashError: unknown | null,
-): RunManagerError {
+/** Names the failed step and the original error, and whether trashing the run worked (`trashError` null). */
+export function initFailedError(initFailure: { step: InitStep; error: unknown }, runId: string, trashError: unknown): RunManagerError {
   const original = failure(initFailure.error);
   const outcome = trashError === null ? 'the run was trashed' : `trashing the run also failed: ${failure(trashError).message}`;
   const message = `reuse-last-initialized: ${STEP_DESCRIPTIONS[initFailure.step]} on run ${runId}: ${original.message}; ${outcome}`;
@@ -145,7 +104,6 @@ export function initFailedError(
   );
 }
 
-/** The newest run of a query result that is not trashed. */
 function newestUntrashed(result: RunQueryResult): Run | undefined {
   return result.runs.find((run) => run.trashed !== true);
 }
@@ -155,20 +113,10 @@ function newestUntrashed(result: RunQueryResult): Run | undefined {
  * `choosingByMode → fetchingLatest → ready` with the newest flagged run, or
  * `→ creating → initializing → flagging → ready` when there is none (and always on reset).
  * If the init operations or the flag fail, `compensating` trashes the half-made run and the machine
- * ends in `error` with `INIT_FAILED`, so no unflagged orphan is left behind. When the trash fails
- * too, the output says `createInDoubt`, so the manager's next getRun looks for that run
- * (`findingHalfMadeRun`) and finishes it instead of creating another.
+ * ends in `error` with `INIT_FAILED`. When the trash fails too, the output says `createInDoubt`, so
+ * the next getRun looks for that run (`findingHalfMadeRun`) and finishes it instead of creating another.
  * When a create's answer is lost and there is a user to narrow the search, `recovering` looks for
- * the unflagged run it made (`findCreatedRun`) and initialises it (`→ initializing`); when it finds
- * none, the create's own failure is the error.
- *
- * @example
- * ```ts
- * const options = reuseLastInitializedStrategy.prepareOptions!({ initOperation: 'init' });
- * const actor = createActor(reuseLastInitializedMachine, { input: { ...input, options } });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
+ * the unflagged run it made and initialises it; when it finds none, the create's failure is the error.
  */
 export const reuseLastInitializedMachine = setup({
   types: {
@@ -202,7 +150,6 @@ export const reuseLastInitializedMachine = setup({
     keepReusedRun: assign(({ event }) => ({ run: markRun(newestUntrashed(doneOutput<RunQueryResult>(event))!, false) })),
     rememberCreatedRun: assign(({ event }) => ({ created: doneOutput<Run>(event) })),
     rememberHalfMadeRun: assign(({ event }) => ({ created: doneOutput<RunQueryResult>(event).runs[0]!, createInDoubt: false })),
-    // The create went through after all: its failure no longer stands.
     rememberRecoveredRun: assign(({ event }) => ({ created: doneOutput<Run>(event), error: null, createInDoubt: false })),
     forgetCreateInDoubt: assign({ createInDoubt: false }),
     markCreateInDoubt: assign({ createInDoubt: true }),
@@ -301,8 +248,7 @@ export const reuseLastInitializedMachine = setup({
           rule: { kind: 'unflagged', flag: initFlag(context.options) },
           spelling: 'lower',
         }),
-        // Found: finish what the create started, so no unflagged orphan is left. Not found: the
-        // create's own failure stands, and the next getRun looks for its run before creating.
+        // Not found: the create's own failure stands, and the next getRun looks for its run before creating.
         onDone: [{ guard: 'foundCreatedRun', target: 'initializing', actions: 'rememberRecoveredRun' }, { target: 'error' }],
       },
     },
@@ -382,17 +328,8 @@ function prepareScopeFlag(scope: Record<string, unknown> | undefined, key: 'scop
 }
 
 /**
- * Validates and normalises `strategyOptions` of reuse-last-initialized: `initOperation` is required
- * (any shape `serial()` takes, not empty, no operation named `reset`) and becomes a list of
- * `{ name, params }`; `flag` defaults to `{ isInitComplete: true }`; `scope` flags default to `true`.
- * Throws `RunManagerError('INVALID_OPTIONS')` naming the option.
- *
- * @example
- * ```ts
- * prepareReuseLastInitializedOptions({ initOperation: [{ step: 10 }] });
- * // { initOperation: [{ name: 'step', params: [10] }], flag: { isInitComplete: true }, scope: { scopeByUser: true, scopeByGroup: true } }
- * prepareReuseLastInitializedOptions({ initOperation: [] }); // throws INVALID_OPTIONS (strategyOptions.initOperation)
- * ```
+ * `initOperation` is required (any shape `serial()` takes, not empty, no `reset`, which would
+ * recurse); `flag` defaults to `{ isInitComplete: true }`; `scope` flags default to `true`.
  */
 export function prepareReuseLastInitializedOptions(strategyOptions: Record<string, unknown>): ReuseLastInitializedOptions {
   const initOperation = prepareInitOperation(strategyOptions.initOperation);
@@ -406,14 +343,7 @@ export function prepareReuseLastInitializedOptions(strategyOptions: Record<strin
   };
 }
 
-/**
- * The registry entry of reuse-last-initialized.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'reuse-last-initialized', strategyOptions: { initOperation: [{ step: 10 }] } });
- * ```
- */
+/** reuse-last-initialized's registry entry, e.g. `strategyOptions: { initOperation: [{ step: 10 }] }`. */
 export const reuseLastInitializedStrategy: StrategyDefinition = {
   name: 'reuse-last-initialized',
   machine: reuseLastInitializedMachine,

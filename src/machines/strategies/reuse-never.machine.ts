@@ -1,7 +1,4 @@
-/**
- * reuse-never (alias always-new): every `getRun` and every `reset` creates a new run. Nothing is
- * cached, and a session record left by another strategy is never loaded (one request per call).
- */
+/** reuse-never (alias always-new): every `getRun` and `reset` creates a run; nothing is cached, no session record is loaded. */
 import { assign, setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
@@ -9,7 +6,6 @@ import { createRun } from './actors.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/** Context of {@link reuseNeverMachine}. */
 export interface ReuseNeverContext extends StrategyInput {
   run: Run | null;
   error: RunManagerError | null;
@@ -18,13 +14,6 @@ export interface ReuseNeverContext extends StrategyInput {
 /**
  * The reuse-never statechart: `creating → ready` for `getRun` and `reset` alike. Unlike the
  * original, a cached run is never loaded first: exactly one request per resolution.
- *
- * @example
- * ```ts
- * const actor = createActor(reuseNeverMachine, { input });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput; // output.run.freshlyCreated === true
- * ```
  */
 export const reuseNeverMachine = setup({
   types: {
@@ -63,14 +52,7 @@ export const reuseNeverMachine = setup({
   },
 });
 
-/**
- * The registry entry of reuse-never (`cachesRun: false`: the manager writes no session record).
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: reuseNeverStrategy });
- * ```
- */
+/** reuse-never's registry entry; the manager writes no session record. */
 export const reuseNeverStrategy: StrategyDefinition = {
   name: 'reuse-never',
   machine: reuseNeverMachine,

@@ -1,6 +1,6 @@
 /**
- * reuse-per-session (alias new-if-missing; the default): keep the run this session key points at
- * while it exists and is not trashed; otherwise create one. Reset creates.
+ * reuse-per-session (alias new-if-missing; the default): keep the session's run while it exists and
+ * is not trashed, else create one. Reset creates.
  */
 import { assign, setup } from 'xstate';
 import { isRunManagerError, type RunManagerError } from '../../errors.js';
@@ -9,7 +9,6 @@ import { createRun, loadRun } from './actors.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/** Context of {@link reusePerSessionMachine}. */
 export interface ReusePerSessionContext extends StrategyInput {
   run: Run | null;
   error: RunManagerError | null;
@@ -20,13 +19,6 @@ export interface ReusePerSessionContext extends StrategyInput {
  * `checkingSession → loadingRun → ready`, or `→ creating → ready` when there is no usable cached run.
  * A load that fails with 404 means the run is gone (create); any other failure is an error, never a
  * silent new run that would abandon the user's run over a passing outage.
- *
- * @example
- * ```ts
- * const actor = createActor(reusePerSessionMachine, { input });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
  */
 export const reusePerSessionMachine = setup({
   types: {
@@ -92,14 +84,7 @@ export const reusePerSessionMachine = setup({
   },
 });
 
-/**
- * The registry entry of reuse-per-session.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: reusePerSessionStrategy });
- * ```
- */
+/** reuse-per-session's registry entry. */
 export const reusePerSessionStrategy: StrategyDefinition = {
   name: 'reuse-per-session',
   machine: reusePerSessionMachine,

@@ -1,8 +1,4 @@
-/**
- * What the two tracking-key strategies (reuse-by-tracking-key and its multiplayer variant) share:
- * their options, how settings resolve and how `runLimit` is read, the run-limit rule, the create
- * body, and the actors that resolve settings and run `onCreate`.
- */
+/** What the two tracking-key strategies share: options, settings and run-limit rules, the create body, their actors. */
 import { fromPromise } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
@@ -16,7 +12,6 @@ import {
   isPlainObject,
   optionalFilter,
   optionalFunction,
-  optionalObject,
   optionPath,
   readSafely,
   rejectNearMisses,
@@ -25,7 +20,7 @@ import {
 import { createParams, deepMerge } from './shared.js';
 import type { RunConfig } from './types.js';
 
-/** The settings of a tracking-key strategy: a tracking key, an optional run limit, and anything else the app keeps there. */
+/** A tracking key, an optional run limit, and anything else the app keeps there. */
 export interface TrackingKeySettings {
   trackingKey?: string | null;
   /** A non-negative integer (or numeric string); `undefined`, `null`, `''` or `Infinity` mean no limit. */
@@ -33,72 +28,44 @@ export interface TrackingKeySettings {
   [key: string]: unknown;
 }
 
-/**
- * Settings computed per resolution: `(runService, userSession) => settings | Promise<settings>`.
- *
- * @example
- * ```ts
- * const settings: SettingsFunction = async (_runService, session) => ({ trackingKey: `week-${session.groupName}`, runLimit: 3 });
- * ```
- */
+/** Settings computed per resolution: `(runService, userSession) => settings | Promise<settings>`. */
 export type SettingsFunction = (runService: unknown, userSession: UserSession) => unknown;
 
-/**
- * Called once for every run the strategy creates; a result with a string `id` replaces the run.
- *
- * @example
- * ```ts
- * const onCreate: OnCreate = async (_runService, settings, run) => ({ ...run, label: settings.trackingKey });
- * ```
- */
+/** Called once for every run the strategy creates; a result with a string `id` replaces the run. */
 export type OnCreate = (runService: unknown, settings: Record<string, unknown>, run: Run) => unknown;
 
-/**
- * The normalised `strategyOptions` of the tracking-key strategies (what `prepareOptions` returns and
- * the machines get as `input.options`).
- */
+/** The normalised `strategyOptions` of the tracking-key strategies, as the machines get them. */
 export interface TrackingKeyOptions {
   /** An object (defaults applied) or a function resolved on every `getRun`/`reset`. */
   settings: Record<string, unknown> | SettingsFunction;
-  /** Extra query conditions; always contains `trashed: false`. */
+  /** Always contains `trashed: false`. */
   filter: RunFilter;
   onCreate?: OnCreate;
 }
 
-/** Settings after resolution: a copy of the settings object, the tracking key (`null` when missing) and the numeric limit. */
+/** Resolved settings: a copy of the object, the tracking key (`null` when missing) and the numeric limit (`Infinity`: none). */
 export interface ResolvedSettings {
   settings: Record<string, unknown>;
   trackingKey: string | null;
-  /** `Infinity` when there is no limit. */
   runLimit: number;
 }
 
-/** The defaults of the object form of `settings`: no tracking key, no limit. */
 export const DEFAULT_TRACKING_KEY_SETTINGS: Readonly<TrackingKeySettings> = Object.freeze({
   trackingKey: null,
   runLimit: Infinity,
 });
 
-/** The original's message when the settings have no tracking key. */
+/** The original Epicenter.js messages. */
 export const NO_TRACKING_KEY_MESSAGE = 'No tracking key provided to reuse-by-tracking-key strategy';
-/** The original's message when the run limit is reached. */
 export const RUN_LIMIT_REACHED_MESSAGE = 'You have reached your run limit and cannot create new runs.';
-/** Why a limited creation is refused when the query's total is unknown: without it, a create could pass the limit. */
+/** A limited creation is refused when the query's total is unknown: without it, a create could pass the limit. */
 export const LIMIT_UNCHECKABLE_MESSAGE = 'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
 
 const RUN_LIMIT_PATH = 'strategyOptions.settings.runLimit';
 
 /**
- * Reads a `runLimit`: `undefined`, `null`, `''` (or blanks), `Infinity` and `'Infinity'` mean no limit
- * (`Infinity`); a non-negative integer or a string of digits is that number. Anything else throws
- * `INVALID_OPTIONS` naming `settings.runLimit` (the original's `null` silently blocked every reset).
- *
- * @example
- * ```ts
- * normaliseRunLimit('3');  // 3
- * normaliseRunLimit(null); // Infinity
- * normaliseRunLimit(-1);   // throws RunManagerError INVALID_OPTIONS
- * ```
+ * `undefined`, `null`, blank, `Infinity` and `'Infinity'` mean no limit; otherwise a non-negative
+ * integer or digit string, else `INVALID_OPTIONS` (the original's `null` silently blocked every reset).
  */
 export function normaliseRunLimit(value: unknown): number {
   if (value === undefined || value === null || value === Infinity) return Infinity;
@@ -115,25 +82,14 @@ export function normaliseRunLimit(value: unknown): number {
   );
 }
 
-/** The settings keys the strategies read; the rest of the settings object is the app's. */
+/** The rest of the settings object is the app's. */
 const SETTINGS_KEYS = ['trackingKey', 'runLimit'] as const;
 
 /**
- * Validates a settings object (the object form, or what a settings function resolved to) and reads
- * its tracking key and run limit. A missing or empty tracking key is not an error here (the strategy
- * rejects `NO_TRACKING_KEY` when it runs). `INVALID_OPTIONS`, naming the key: a tracking key that is
- * not a string (or not valid Unicode), a bad run limit, a key that is a near miss of `trackingKey` or
- * `runLimit` (`runlimit`, `run_limit`, `trakingKey`: a misspelt limit must never silently disable
- * the limit), a `__proto__`/`constructor`/`prototype` key at any depth, or a value that cannot be
- * copied and sent (`checkSendable`: BigInt, functions, cycles; `runLimit` may be `Infinity`).
- * Settings that cannot even be read (a throwing getter, a proxy) are `INVALID_OPTIONS` too.
- *
- * @example
- * ```ts
- * normaliseSettings({ trackingKey: 'tk', runLimit: '2' });
- * // { settings: { trackingKey: 'tk', runLimit: '2' }, trackingKey: 'tk', runLimit: 2 }
- * normaliseSettings({ trackingKey: 'tk', runlimit: 1 }); // throws: strategyOptions.settings.runlimit: did you mean runLimit? …
- * ```
+ * Validates a settings object (given, or resolved by a settings function) and reads its tracking
+ * key and run limit; a missing key is the strategy's `NO_TRACKING_KEY` later. `INVALID_OPTIONS` also
+ * covers near misses such as `runlimit` (a misspelt limit must never silently disable the limit),
+ * prototype keys, unsendable values and unreadable objects.
  */
 export function normaliseSettings(value: unknown): ResolvedSettings {
   const path = 'strategyOptions.settings';
@@ -159,18 +115,7 @@ export function normaliseSettings(value: unknown): ResolvedSettings {
   });
 }
 
-/**
- * Validates and normalises the `strategyOptions` of both tracking-key strategies: `settings` (object
- * with defaults `{ trackingKey: null, runLimit: Infinity }`, or a function), `filter` (always with
- * `trashed: false`) and `onCreate`. Throws `INVALID_OPTIONS` naming the option. (Unknown keys are
- * refused by the manager, from the definitions' `optionKeys`.)
- *
- * @example
- * ```ts
- * trackingKeyOptions({ settings: { trackingKey: 'week-1' }, filter: { saved: true } });
- * // { settings: { trackingKey: 'week-1', runLimit: Infinity }, filter: { trashed: false, saved: true } }
- * ```
- */
+/** Validates and normalises `settings` (object with defaults, or a function), `filter` (always `trashed: false`) and `onCreate`. */
 export function trackingKeyOptions(strategyOptions: Record<string, unknown>): TrackingKeyOptions {
   const { settings: rawSettings } = strategyOptions;
   let settings: TrackingKeyOptions['settings'];
@@ -180,7 +125,7 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
     if (rawSettings !== undefined && !isPlainObject(rawSettings)) {
       throw invalidOption('strategyOptions.settings', `must be a plain object or a function, got ${describe(rawSettings)}`);
     }
-    // Checked before merging: the merge drops proto keys, and would not terminate on a cycle.
+    // Checked before merging: the merge drops proto keys and would not terminate on a cycle.
     if (rawSettings !== undefined) normaliseSettings(rawSettings);
     settings = deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS, rawSettings);
   }
@@ -199,40 +144,32 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
   return onCreate ? { settings, filter, onCreate } : { settings, filter };
 }
 
-/** True when a run limit is set. */
 export function isLimited(runLimit: number): boolean {
   return runLimit !== Infinity;
 }
 
-/** True when a limit is set but the query gave no total: creating would risk passing the limit. */
+/** A limit without the query's total cannot be checked: creating would risk passing it. */
 export function isLimitUncheckable(runLimit: number, total: number | null): boolean {
   return isLimited(runLimit) && total === null;
 }
 
-/** True when a limit is set and the matching runs already reach it. */
 export function isLimitReached(runLimit: number, total: number | null): boolean {
   return isLimited(runLimit) && total !== null && total >= runLimit;
 }
 
-/** The error for settings without a tracking key (the original's type and message). */
 export function noTrackingKeyError(): RunManagerError {
   return new RunManagerError('NO_TRACKING_KEY', NO_TRACKING_KEY_MESSAGE);
 }
 
-/** The error for a creation past the run limit (the original's type and message). */
 export function runLimitReachedError(): RunManagerError {
   return new RunManagerError('RUN_LIMIT_REACHED', RUN_LIMIT_REACHED_MESSAGE);
 }
 
-/** The error for a limited creation whose query response had no `Content-Range` total. */
 export function limitUncheckableError(): RunManagerError {
   return new RunManagerError('INVALID_RESPONSE', LIMIT_UNCHECKABLE_MESSAGE);
 }
 
-/**
- * The create body of a tracking-key strategy: `createParams` with `{ scope: { trackingKey } }`, and the
- * tracking key asserted last so that caller create options cannot drop it (a created run is found again).
- */
+/** The tracking key is merged last so caller create options cannot drop it: a created run must be found again. */
 export function trackingKeyCreateParams(
   config: RunConfig,
   session: UserSession,
@@ -243,20 +180,18 @@ export function trackingKeyCreateParams(
   return deepMerge<CreateRunParams>(createParams(config, session, scoped, createOptions), scoped);
 }
 
-/** The run with a copy of the settings attached as `run.settings` (a copy, so the caller cannot change ours). */
+/** A copy, so the caller cannot change ours. */
 export function attachSettings(run: Run, settings: Record<string, unknown> | null): Run {
   return { ...run, settings: deepMerge(settings ?? {}) };
 }
 
-/** True for an `onCreate` result that replaces the run (an object with a string `id`). */
 export function isReplacementRun(value: unknown): value is Run {
   return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
 }
 
 /**
- * Points the manager's RunService at `runId` before user code gets it, as the original's
- * `create()` and `load()` did: an `onCreate` that calls `runService.do(…)` acts on the run just
- * created, not on the previous one (or on none). Anything without `updateConfig` is left alone.
+ * Points the RunService at `runId` before user code gets it, as the original's `create()` and
+ * `load()` did, so an `onCreate` calling `runService.do(…)` acts on the run just created.
  */
 export function bindRunService(runService: unknown, runId: string): void {
   const service = runService as { updateConfig?: unknown } | null;
@@ -265,44 +200,31 @@ export function bindRunService(runService: unknown, runId: string): void {
   }
 }
 
-/** Input of {@link resolveSettings}. */
 export interface ResolveSettingsInput extends WithServices {
   settings: TrackingKeyOptions['settings'] | undefined;
   session: UserSession;
 }
 
-/**
- * Resolves the settings: calls a settings function with `(services.runService, session)` (value or
- * promise), or takes the object; then validates it ({@link normaliseSettings}). Rejects with what the
- * function threw, or `INVALID_OPTIONS` for settings it resolved to that do not validate. A function
- * runs on every resolution, so settings can change between `getRun` calls.
- */
+/** Calls a settings function (on every resolution, so settings can change) or takes the object, then validates it. */
 export const resolveSettings = fromPromise<ResolvedSettings, ResolveSettingsInput>(async ({ input }) => {
   const source = input.settings ?? deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS);
   const value = typeof source === 'function' ? await source(input.services.runService, input.session) : source;
   return normaliseSettings(value);
 });
 
-/** Input of {@link runOnCreate}. */
 export interface RunOnCreateInput extends WithServices {
   onCreate: OnCreate;
   settings: Record<string, unknown>;
   run: Run;
 }
 
-/**
- * Binds `services.runService` to the new run ({@link bindRunService}), then calls
- * `onCreate(services.runService, settings, run)` (value or promise) and resolves with the run
- * it returned when that has a string `id`, else with the run it was given. Rejects with what
- * `onCreate` threw. `onCreate` gets a copy of the settings, so it cannot change the run's.
- */
+/** Calls `onCreate` with the RunService bound to the new run and a copy of the settings; a result with a string `id` replaces the run. */
 export const runOnCreate = fromPromise<Run, RunOnCreateInput>(async ({ input }) => {
   bindRunService(input.services.runService, input.run.id);
   const result = await input.onCreate(input.services.runService, deepMerge(input.settings), input.run);
   return isReplacementRun(result) ? result : input.run;
 });
 
-/** Input of {@link applySettings}. */
 export interface ApplySettingsInput extends WithServices {
   run: Run;
   trackingKey: string;
@@ -311,11 +233,8 @@ export interface ApplySettingsInput extends WithServices {
 }
 
 /**
- * For a run a world just got: `PATCH run/{id}/` with `{ 'scope.trackingKey': K }` when the run's
- * tracking key differs (the server may have left it out of the world-run body, and the run limit
- * counts by it; the server response is merged over the run), then `onCreate` when given, with `services.runService`
- * bound to the run (a result with a string `id` replaces the run). PATCH failures reject as they
- * are; an `onCreate` failure rejects as `INVALID_RESPONSE` naming `onCreate`.
+ * For a run a world just got: saves the tracking key when the run lacks it (the server may leave it
+ * out, and the run limit counts by it), then calls `onCreate`; its failure is `INVALID_RESPONSE`.
  */
 export const applySettings = fromPromise<Run, ApplySettingsInput>(async ({ input, signal }) => {
   let run = input.run;

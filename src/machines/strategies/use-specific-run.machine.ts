@@ -1,7 +1,4 @@
-/**
- * use-specific-run: always the run named by `strategyOptions.runId` (e.g. to impersonate a user's
- * run). It never creates, and reset is not supported.
- */
+/** use-specific-run: always the run named by `strategyOptions.runId` (e.g. to impersonate a user's run); never creates, no reset. */
 import { assign, setup } from 'xstate';
 import { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
@@ -10,20 +7,11 @@ import { pathSafeString } from './options.js';
 import { doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
-/**
- * `strategyOptions` of use-specific-run.
- *
- * @example
- * ```ts
- * const options: UseSpecificRunOptions = { runId: '0000015a4cd1700209cd0a7d207f44bac289' };
- * ```
- */
+/** `strategyOptions` of use-specific-run. */
 export interface UseSpecificRunOptions {
-  /** The id of the run to use. */
   runId: string;
 }
 
-/** Context of {@link useSpecificRunMachine}. */
 export interface UseSpecificRunContext extends StrategyInput<UseSpecificRunOptions> {
   run: Run | null;
   error: RunManagerError | null;
@@ -31,15 +19,8 @@ export interface UseSpecificRunContext extends StrategyInput<UseSpecificRunOptio
 
 /**
  * The use-specific-run statechart: `choosingByMode → loadingRun → ready` (or `error`, e.g.
- * `RUN_NOT_FOUND` as the client reports it). A reset ends in `error` with `RESET_NOT_SUPPORTED`
- * without any request — a rejected promise, not the original's synchronous throw.
- *
- * @example
- * ```ts
- * const actor = createActor(useSpecificRunMachine, { input: { ...input, options: { runId: 'r1' } } });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
+ * `RUN_NOT_FOUND`). A reset ends in `error` with `RESET_NOT_SUPPORTED` without any request: a
+ * rejected promise, not the original's synchronous throw.
  */
 export const useSpecificRunMachine = setup({
   types: {
@@ -83,28 +64,12 @@ export const useSpecificRunMachine = setup({
   },
 });
 
-/**
- * Validates `strategyOptions` of use-specific-run: `runId` is a required non-empty string that can
- * name a run in a URL (not `.` or `..`, valid Unicode).
- *
- * @example
- * ```ts
- * prepareUseSpecificRunOptions({ runId: 'r1' }); // { runId: 'r1' }
- * prepareUseSpecificRunOptions({});              // throws INVALID_OPTIONS (strategyOptions.runId)
- * ```
- */
+/** `runId` is required and must be able to name a run in a URL (not `.` or `..`, valid Unicode). */
 export function prepareUseSpecificRunOptions(strategyOptions: Record<string, unknown>): UseSpecificRunOptions {
   return { runId: pathSafeString(strategyOptions.runId, 'strategyOptions.runId') };
 }
 
-/**
- * The registry entry of use-specific-run. The manager still writes the session record (`cachesRun`).
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'use-specific-run', strategyOptions: { runId: 'r1' } });
- * ```
- */
+/** use-specific-run's registry entry, e.g. `{ strategy: 'use-specific-run', strategyOptions: { runId: 'r1' } }`. */
 export const useSpecificRunStrategy: StrategyDefinition = {
   name: 'use-specific-run',
   machine: useSpecificRunMachine,
