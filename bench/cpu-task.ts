@@ -56,7 +56,7 @@ async function cpuTimePerCall(fn: () => unknown, before: () => Promise<void>): P
 
 async function measure(fn: () => unknown, before: () => Promise<void>): Promise<TaskMeasurement> {
   const bench = new Bench({ time: BENCH_TIME_MS, warmupTime: WARMUP_MS, throws: true });
-  bench.add('task', fn as () => Promise<void>, { beforeEach: before });
+  bench.add('task', fn, { beforeEach: before });
   await bench.run();
   const result = bench.getTask('task')?.result;
   if (!result || !('latency' in result)) throw new Error(`tinybench task has no result (${result?.state})`);

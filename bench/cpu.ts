@@ -235,7 +235,7 @@ export async function costItems(): Promise<Array<{ item: string; us: number; per
     },
   ];
   const bench = new Bench({ time: 250, warmupTime: 50, throws: true });
-  for (const { item, fn } of items) bench.add(item, fn as () => Promise<void>);
+  for (const { item, fn } of items) bench.add(item, fn);
   await bench.run();
   return items.map(({ item, perGetRun }) => ({ item, perGetRun, us: p50(bench, item) }));
 }

@@ -57,7 +57,13 @@ export async function startExample(
       },
       { port: options.webPort ?? 0 },
     );
-    return { url: `${site.origin}/`, emulator, close: async () => void (await Promise.all([site.close(), emulator.close()])) };
+    return {
+      url: `${site.origin}/`,
+      emulator,
+      close: async () => {
+        await Promise.all([site.close(), emulator.close()]);
+      },
+    };
   } catch (error) {
     await emulator.close();
     throw error;

@@ -28,7 +28,7 @@ if (traceIndex !== -1 && (!traceFile || traceFile.startsWith('--'))) {
   console.error('usage: npm run demo -- --trace <file.jsonl>');
   process.exit(2);
 }
-const tty = process.stdout.isTTY === true;
+const tty = process.stdout.isTTY;
 const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const [bold, dim, green, yellow, red, cyan] = [paint(1), paint(2), paint(32), paint(33), paint(31), paint(36)];
 const say = (line = '') => quiet || console.log(line);
@@ -102,7 +102,7 @@ function describeResult(result: unknown): string {
   const run = result as Run;
   const { n, by } = seen(run.id);
   const parts = [bold(`#${n} …${run.id.slice(-6)}`), `freshlyCreated=${run.freshlyCreated ? green('true') : 'false'}`];
-  if (by !== walking) parts[0] += dim(` (made during ${by})`);
+  if (by !== walking) parts[0] = `${parts[0]!}${dim(` (made during ${by})`)}`;
   if (run.variables) parts.push(`variables=${json(run.variables)}`);
   if (run.settings) parts.push(`settings=${json(run.settings)}`);
   if (run.world) parts.push(`world=${run.world.id}`);
@@ -135,7 +135,7 @@ interface Step {
   kind?: Kind; // counted in the summary
   act: (rm: RunManager) => Promise<unknown>;
   expectError?: string; // a typed rejection this step is meant to show
-  check?: (result: unknown) => string | void; // returns a problem, if any
+  check?: (result: unknown) => string | undefined; // returns a problem, if any
 }
 interface Walk {
   name: string;

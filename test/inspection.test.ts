@@ -188,7 +188,7 @@ describe('sanitizeValue', () => {
 describe('sanitizeInspectionEvent', () => {
   it('builds new plain events and actor views; the live actor is untouched', () => {
     const machine = setup({
-      types: {} as { input: { services: object; token: string }; context: { services: object; token: string; count: number } },
+      types: {},
     }).createMachine({
       id: 'm',
       context: ({ input }) => ({ ...input, count: 0 }),

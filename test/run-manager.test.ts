@@ -286,7 +286,7 @@ describe('legacy { getRun, reset } strategies', () => {
         existing = run.id;
         return run;
       },
-      reset: (runService: RunService) => runService.load(existing!),
+      reset: (runService: RunService) => runService.load(existing),
     };
     const rm = new RunManager(options({ strategy }));
     expect((await rm.getRun()).freshlyCreated).toBe(true);

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, fromPromise, not, setup, type AnyStateMachine } from 'xstate';
+import { createMachine, fromPromise, not, setup } from 'xstate';
 import { STRATEGY } from '../src/index.js';
 import { toDot } from '../scripts/visualize/dot.js';
 import { checkFiles, formatCheck, generateFiles, libraryMachines, VISUALIZATIONS_DIR, writeFiles } from '../scripts/visualize/generate.js';
@@ -158,7 +158,7 @@ describe('the model walker', () => {
         expect(mermaid, `${name}: state ${state.id}`).toMatch(declared);
         expect(mermaid, `${name}: state ${state.id}`).toContain(state.key);
       }
-      const guards = Object.keys((machine as AnyStateMachine).implementations.guards);
+      const guards = Object.keys(machine.implementations.guards);
       for (const guard of guards) expect(mermaid, `${name}: guard ${guard}`).toContain(`[${guard}]`);
     }
   });

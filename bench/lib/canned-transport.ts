@@ -54,7 +54,7 @@ function answer(body: string, status: number, headers: Record<string, string> = 
  * ```
  */
 export function createCannedFetch(state: CannedState): typeof fetch {
-  return ((input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  return (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const method = (init?.method ?? 'GET').toUpperCase();
     if (!url.startsWith(RUNS_ROOT)) return answer('{"status":404}', 404);
@@ -68,7 +68,7 @@ export function createCannedFetch(state: CannedState): typeof fetch {
     if (rest.includes('/variables/')) return answer('{"price":10}', 200);
     if (method === 'GET') return answer(RUN_JSON, 200);
     return answer('{"status":404}', 404);
-  }) as typeof fetch;
+  };
 }
 
 /**

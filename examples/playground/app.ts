@@ -52,6 +52,8 @@ function generatedSvg(machineId: string): Promise<string | undefined> {
 }
 
 let strategyChart: Chart | undefined;
+// Set once the page is ready; the inspector handler below reads it before then.
+// eslint-disable-next-line prefer-const
 let managerChart: Chart | undefined;
 const chartSessions = new Map<Chart, string>();
 

@@ -14,10 +14,10 @@ export function App({ rm }: { rm: RunManager }) {
     <main className="app" data-busy={busy}>
       <h1>run-lifecycle in React</h1>
       <div className="buttons">
-        <button id="get-run" disabled={busy} onClick={() => rm.getRun().catch(ignore)}>
+        <button id="get-run" disabled={busy} onClick={() => void rm.getRun().catch(ignore)}>
           getRun()
         </button>
-        <button id="reset" disabled={busy} onClick={() => rm.reset().catch(ignore)}>
+        <button id="reset" disabled={busy} onClick={() => void rm.reset().catch(ignore)}>
           reset()
         </button>
         <span id="busy" className="busy" hidden={!busy}>

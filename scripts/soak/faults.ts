@@ -127,7 +127,7 @@ export class UserFaults {
     } else {
       this.outage = null;
       if (drawn === 'outage' && method !== 'GET') applied = 'fail503';
-      this.injector.register(applied as Decision, method, path);
+      this.injector.register(applied, method, path);
       if (applied === 'outage') this.outage = { path, remaining: this.injector.settings.retries };
     }
     const decision: AppliedDecision = { user: this.user, k, tag, method, path, kind, applied };

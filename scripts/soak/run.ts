@@ -6,7 +6,7 @@ import { startEmulator, type RequestLogEntry } from '../../src/emulator/index.js
 import { appliedFingerprint, FaultInjector, scheduleFingerprint, type FaultKind } from './faults.js';
 import { checkUser, retryFigures, type RetryFigures, type Violation } from './checks.js';
 import { runContention, type ContentionReport } from './contention.js';
-import { planUser, simulateUser, worldOf, type CallName, type SoakStrategy, type UserOutcome } from './user.js';
+import { planUser, simulateUser, worldOf, type CallName, type UserOutcome } from './user.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -157,7 +157,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
 
     const violations: Violation[] = [];
     const runsPerUser = { all: {} as Record<number, number>, live: {} as Record<number, number> };
-    const usersByStrategy: Record<SoakStrategy | string, number> = {};
+    const usersByStrategy: Record<string, number> = {};
     for (const outcome of outcomes) {
       const { plan } = outcome;
       const runs = emulator.runs({ account: 'acme', project: plan.project });

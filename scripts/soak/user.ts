@@ -270,7 +270,7 @@ export async function simulateUser(plan: UserPlan, settings: UserSettings, fault
   // client cannot see a request still queued at the server; see the README's note on run limits).
   const pause = () => sleep(settings.stallMs + 50 + Math.floor(think() * 150));
 
-  async function call(name: CallName, action: (tag: string) => Promise<{ id?: unknown } | unknown>): Promise<void> {
+  async function call(name: CallName, action: (tag: string) => Promise<unknown>): Promise<void> {
     for (let press = 1; press <= settings.maxPresses; press += 1) {
       tag = `${plan.userId}:${name}:${press}`;
       const startedAt = Date.now();

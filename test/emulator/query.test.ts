@@ -164,7 +164,7 @@ describe('scale', () => {
     const values = [undefined, null, 1, 2, 2, 3.5, 'a', 'b', true, false, { x: 1 }];
     const matches = Array.from({ length: 400 }, (_, seq) => ({
       seq,
-      run: { id: `r${seq}`, rank: values[Math.floor(random() * values.length)] } as Run,
+      run: { id: `r${seq}`, rank: values[Math.floor(random() * values.length)] },
     }));
     for (const query of ['sort=rank', 'sort=rank&direction=desc', 'direction=desc', '']) {
       const params = new URLSearchParams(query);

@@ -92,7 +92,7 @@ describe('world run', () => {
 
   it('addWorld and seed validate worlds', () => {
     expect(() => emu.current.addWorld({ id: 'w1', account: 'acme', project: 'sim' })).toThrow(TypeError);
-    expect(() => emu.current.addWorld({ id: 'w9' } as never)).toThrow(TypeError);
+    expect(() => emu.current.addWorld({ id: 'w9' })).toThrow(TypeError);
     expect(() => emu.current.addWorld({ id: 'w9', account: 'a', project: 'p', users: [{ nope: 1 }] } as never)).toThrow(TypeError);
     expect(() =>
       emu.current.seed({

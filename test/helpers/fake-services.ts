@@ -312,11 +312,10 @@ export function createFakeServices(options: FakeServicesOptions = {}): FakeServi
     variables: {
       query: (runId, names, request) =>
         call('variables.query', [runId, names], request, () => {
-          const values = (findRun(runId).variables ?? {}) as Record<string, unknown>;
+          const values = findRun(runId).variables ?? {};
           return Object.fromEntries(names.filter((n) => n in values).map((n) => [n, values[n]]));
         }),
-      load: (runId, name, request) =>
-        call('variables.load', [runId, name], request, () => ((findRun(runId).variables ?? {}) as Record<string, unknown>)[name]),
+      load: (runId, name, request) => call('variables.load', [runId, name], request, () => (findRun(runId).variables ?? {})[name]),
       save: (runId, values, request) =>
         call('variables.save', [runId, values], request, () => {
           const run = findRun(runId);

@@ -206,7 +206,7 @@ describe('legacy { getRun, reset } strategies registered with requiresAuth', () 
     const calls: Call[] = [];
     const received: unknown[] = [];
     const name = `integration-legacy-${form.replace(' ', '-')}`;
-    strategies.register(name, make(calls, received), { requiresAuth: true });
+    strategies.register(name, make(calls, received) as StrategyLike, { requiresAuth: true });
 
     const anonymous = h.manager({ strategy: name, session: undefined });
     await expectRejection(anonymous.getRun(), 'UNAUTHORIZED');

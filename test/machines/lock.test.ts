@@ -30,7 +30,7 @@ const lockedMachine = setup({
         waitingForLock: {
           on: {
             LOCK_ACQUIRED: 'holding',
-            LOCK_FAILED: { target: '#failed', actions: ({ event }) => void event },
+            LOCK_FAILED: { target: '#failed' },
           },
         },
         holding: { on: { DONE: '#done' } },

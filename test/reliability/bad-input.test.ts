@@ -130,7 +130,7 @@ describe('calls: a bad session, settings or argument rejects; the stored record 
     emulator.clearLog();
 
     const rm = track(new RunManager({ ...base, ...row.options }));
-    const call = row.call === undefined || row.call === 'getRun' ? rm.getRun() : row.call === 'reset' ? rm.reset() : row.call(rm as never);
+    const call = row.call === undefined || row.call === 'getRun' ? rm.getRun() : row.call === 'reset' ? rm.reset() : row.call(rm);
     await expectRejection(call, row.type, row.message);
 
     expect(await store.snapshot()).toEqual(before);

@@ -159,7 +159,7 @@ const CASES: Case[] = [
 /** The state the manager is in: the strategy child's state, or the parent's `working` substate. */
 function stateOf(rm: RunManager, wanted: string): boolean {
   const snapshot = rm.actor.getSnapshot();
-  if (wanted.startsWith('parent:')) return stateValueText(snapshot.value as StateValue) === `working.${wanted.slice('parent:'.length)}`;
+  if (wanted.startsWith('parent:')) return stateValueText(snapshot.value) === `working.${wanted.slice('parent:'.length)}`;
   const child = (snapshot.children as Record<string, { getSnapshot(): { value: StateValue } } | undefined>).strategy;
   // A strategy state may be nested (`locked.fetchingLatest`): compare the dotted path.
   return child !== undefined && stateValueText(child.getSnapshot().value) === wanted;

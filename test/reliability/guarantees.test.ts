@@ -48,7 +48,7 @@ function manager(options: Partial<RunManagerOptions> & { sessionStore: SessionSt
     session: SESSION,
     retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 },
     ...options,
-  } as RunManagerOptions);
+  });
   managers.push(rm);
   return rm;
 }
@@ -318,7 +318,7 @@ describe('item 7: runLimit holds across managers of one user with other session 
   });
 
   it('multiplayer: two users of one world reset at once with runLimit 1: one new run', async () => {
-    emulator.addWorld({ id: 'w1', account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1' }, { userId: 'u2' }] } as never);
+    emulator.addWorld({ id: 'w1', account: 'acme', project: 'sim', group: 'g1', users: [{ userId: 'u1' }, { userId: 'u2' }] });
     emulator.slow({ method: 'POST', delayMs: 150, times: 1 });
     const settings = {
       strategy: 'reuse-by-tracking-key-multiplayer',
@@ -360,9 +360,8 @@ describe('item 10: reset({ success, error }) callbacks that throw', () => {
       emulator.fail({ method: 'POST', status: 503, times: 1 });
       await expectRejection(
         rm.reset({
-          error: async () => {
-            throw new Error('error handler broke');
-          },
+          // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a callback returning a rejected promise is the attack
+          error: () => Promise.reject(new Error('error handler broke')),
         }),
         'HTTP_ERROR',
       );

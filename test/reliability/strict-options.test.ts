@@ -40,7 +40,7 @@ function options(extra: Record<string, unknown> = {}, run: Record<string, unknow
     sessionStore: createMemorySessionStore(),
     retry: { retries: 0 },
     ...extra,
-  } as RunManagerOptions;
+  };
 }
 
 function track(manager: RunManager): RunManager {
@@ -388,10 +388,10 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
       () => new RunManager(options({}, { scope: hostile() })),
       () => new RunManager(options({}, { files: hostile() })),
       () => checkCreateOptions(hostile(), 'createOptions'),
-      () => mergeFilters(hostile(), { __proto__: hostile() } as never, { scope: hostile() }),
+      () => mergeFilters(hostile(), { __proto__: hostile() }, { scope: hostile() }),
       () => deepMerge({ a: {} }, JSON.parse('{"a":{"__proto__":{"polluted":1}}}')),
       () => normaliseSettings(hostile()),
-      () => toMatrix(hostile() as never),
+      () => toMatrix(hostile()),
     ];
     for (const attempt of attempts) {
       try {

@@ -11,7 +11,7 @@ import {
   type CreationCondition,
 } from '../../../src/machines/strategies/conditional-creation.machine.js';
 import type { StrategyDefinition } from '../../../src/machines/strategies/types.js';
-import { createFakeServices, httpError, notFound, runStrategy, strategyInput } from '../../helpers/fake-services.js';
+import { createFakeServices, httpError, runStrategy, strategyInput } from '../../helpers/fake-services.js';
 
 type Fake = ReturnType<typeof createFakeServices>;
 
@@ -239,7 +239,7 @@ describe('conditional-creation options', () => {
     ['missing', undefined],
     ['null', null],
   ])('prepareOptions rejects a condition that is %s', (_, value) => {
-    expect(() => prepareConditionalCreationOptions({ condition: value })).toThrowError(
+    expect(() => prepareConditionalCreationOptions({ condition: value })).toThrow(
       expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.condition is required') }),
     );
   });
@@ -249,7 +249,7 @@ describe('conditional-creation options', () => {
     ['a string', 'always'],
     ['an object (the manager options, as the original passed by name)', { run: {} }],
   ])('a non-function condition (%s) is refused, not turned into a constant (as the original did)', (_, value) => {
-    expect(() => conditionalCreationStrategy.prepareOptions!({ condition: value })).toThrowError(
+    expect(() => conditionalCreationStrategy.prepareOptions!({ condition: value })).toThrow(
       expect.objectContaining({
         type: 'INVALID_OPTIONS',
         message: expect.stringContaining('strategyOptions.condition must be a function'),
@@ -258,7 +258,7 @@ describe('conditional-creation options', () => {
   });
 
   it('by name without a condition is refused (original: always recreated)', () => {
-    expect(() => conditionalCreationStrategy.prepareOptions!({})).toThrowError(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
+    expect(() => conditionalCreationStrategy.prepareOptions!({})).toThrow(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
   });
 
   it('new ConditionalCreation(fn) binds the condition, as the original library did', () => {
@@ -277,14 +277,14 @@ describe('conditional-creation options', () => {
     const definition = ConditionalCreation(condition);
 
     expect(definition.prepareOptions!({ ...definition.boundOptions, condition: other })).toEqual({ condition: other });
-    expect(() => definition.prepareOptions!({ condition: 'x' })).toThrowError(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
+    expect(() => definition.prepareOptions!({ condition: 'x' })).toThrow(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
   });
 
   it('ConditionalCreation refuses a missing or non-function condition', () => {
-    expect(() => new ConditionalCreation(undefined as never)).toThrowError(
+    expect(() => new ConditionalCreation(undefined as never)).toThrow(
       expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.condition') }),
     );
-    expect(() => ConditionalCreation(true as never)).toThrowError(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
+    expect(() => ConditionalCreation(true as never)).toThrow(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
   });
 
   it('ConditionalCreation is itself the conditional-creation definition (for the registry and byName)', () => {

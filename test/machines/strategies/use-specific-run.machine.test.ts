@@ -89,7 +89,7 @@ describe('useSpecificRunStrategy.prepareOptions', () => {
     ['a number', 7],
     ['null', null],
   ])('rejects a runId that is %s, naming strategyOptions.runId', (_, runId) => {
-    expect(() => prepareUseSpecificRunOptions({ runId })).toThrowError(
+    expect(() => prepareUseSpecificRunOptions({ runId })).toThrow(
       expect.objectContaining({ type: 'INVALID_OPTIONS', message: expect.stringContaining('strategyOptions.runId') }),
     );
   });

@@ -97,7 +97,7 @@ function stoppedPaths(paths: readonly ModelPath[], stopIn: (value: StateValue) =
   }
   // Ids past every generated path's, so a cut path never shares a URL prefix with a whole one.
   let id = paths.length + 1_000;
-  return [...shortest.entries()].map(([state, { path, length }]) => {
+  return [...shortest.values()].map(({ path, length }) => {
     const steps = path.steps.slice(0, length);
     const last = steps[steps.length - 1]!;
     return {
