@@ -373,7 +373,7 @@ export function cpuReport(
               rows.map((row) => row.cpuRatio),
               1,
             )}×; construction alone ${fixed(construction.ours, 0)} vs ${fixed(construction.baseline, 1)} µs). ` +
-            `Cause (fig 3b/3c): xstate machinery per resolution — the run-manager machine invokes loadSession, lock, readRecord, the strategy machine and writeRecord, the strategy machine invokes loadRun/createRun: 6 actors, each createActor with a snapshot per transition, 4 with an AbortController — and the garbage it makes (GC). ` +
+            `Cause (fig 3b/3c): xstate machinery per resolution — the run-manager machine invokes one session actor (provider, lock, record) and the strategy machine, which invokes its requests (reuse-by-tracking-key also holds its tracking-key lock and resolves settings in actors of their own): 3 to 5 actors, each createActor with a snapshot per transition, most with an AbortController — and the garbage it makes (GC). ` +
             `Split (fig 3c, one manager, wall): with a strategy that makes no request a getRun still costs ${fixed(layer.oursWallUs, 0)} µs vs ${fixed(layer.baselineWallUs, 1)} µs — the run-manager layer alone is ${fixed(layer.oursWallUs / Math.max(...rows.map((row) => row.baselineUs)), 1)}–${fixed(layer.oursWallUs / Math.min(...rows.map((row) => row.baselineUs)), 1)}× a whole baseline getRun; the strategy statecharts add ${range(
               splits.map((entry) => entry.wall.strategyExtra),
               0,
@@ -384,7 +384,7 @@ export function cpuReport(
               splits.map((entry) => entry.ratioWithPlainStrategy),
               1,
             )}× — both have to shrink. ` +
-            'Fixes, by measured size: cache runManagerMachine.provide() per strategy (run-manager.ts; 125 of the ~140 µs construction, 24 KB per manager); run the session/lock/record bookkeeping as plain async in one invoked actor or in the facade instead of 4 invoked actors; keep one long-lived strategy actor that receives GET_RUN/RESET instead of spawning a machine per resolution; in holdLock abort only while still waiting (a DOMException per release, ~8 µs); in http.ts one AbortController + setTimeout cleared at the end instead of AbortSignal.timeout + AbortSignal.any (~13 µs per request, and the 15 s retention).',
+            'Done: the session, lock and record bookkeeping is one invoked actor (was 4), the run-manager machine is shared per strategy, one AbortController per request attempt. Left, by measured size: a long-lived strategy actor that receives GET_RUN/RESET instead of a machine spawned per resolution (the strategy contract would change); a synchronous lock fast path when it is free (no AbortController, no promise hop); settings that are an object resolved without an actor; creating the actor lazily, on the first call, for construction.',
     },
   ];
   return { tables, goals };
