@@ -5,7 +5,7 @@ import type { EmulatorOptions } from './types.js';
 
 export const CLI_USAGE = `Usage: run-lifecycle-emulator [options]
 
-Starts a local Epicenter v2 Run API emulator and prints its base URL.
+Starts a local Epicenter Run API emulator (v2 under /v2/, v3 under /api/v3/) and prints its base URL.
 
 Options:
   --port <n>          TCP port (0 = any free port; default 8080)
@@ -14,9 +14,11 @@ Options:
   --latency <ms>      delay before every API request is answered (default 0)
   --anonymous         accept requests without a bearer token (user = null)
   --token <tok=user>  accept bearer token <tok> as user id <user> (repeatable)
+  --no-self-assign    v3: refuse world self-assignment (WORLD_SELF_ASSIGN_DISABLED)
+  --invalidate-tokens v3: a world assignment change invalidates the user's tokens
   -h, --help          show this help
 
-Control API: <origin>/_emulator/{requests,runs,worlds,seed,reset,faults,latency,stats}
+Control API: <origin>/_emulator/{requests,runs,worlds,seed,reset,faults,latency,stats,settings,invalidate}
 `;
 
 /** Show help, run with options, or a usage error (exit code 2). */
@@ -50,6 +52,8 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
         latency: { type: 'string' },
         anonymous: { type: 'boolean' },
         token: { type: 'string', multiple: true },
+        'no-self-assign': { type: 'boolean' },
+        'invalidate-tokens': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -63,6 +67,8 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
       tokens: Object.fromEntries((values.token ?? []).map(tokenEntry)),
     };
     if (values.data !== undefined) options.dataFile = values.data;
+    if (values['no-self-assign'] === true) options.allowWorldSelfAssign = false;
+    if (values['invalidate-tokens'] === true) options.invalidateTokensOnAssignment = true;
     return { kind: 'run', options };
   } catch (error) {
     return { kind: 'error', message: (error as Error).message };

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     return;
   }
   const emulator = await startEmulator(parsed.options);
-  process.stdout.write(`Run API emulator listening on ${emulator.baseURL}\ncontrol API: ${emulator.origin}/_emulator/stats\n`);
+  process.stdout.write(
+    `Run API emulator listening on ${emulator.baseURL}\nv3 API: ${emulator.v3BaseURL}{account}/{project}/\ncontrol API: ${emulator.origin}/_emulator/stats\n`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -69,6 +69,8 @@ const ROUTES: Record<string, readonly string[]> = {
   faults: ['POST', 'DELETE'],
   latency: ['PUT'],
   stats: ['GET'],
+  settings: ['GET', 'PUT'],
+  invalidate: ['POST'],
 };
 
 function dispatch(emulator: Emulator, request: ControlRequest, resource: string): Reply {
@@ -93,6 +95,14 @@ function dispatch(emulator: Emulator, request: ControlRequest, resource: string)
     case 'DELETE faults':
       emulator.clearFaults();
       return { status: 204 };
+    case 'GET settings':
+      return { status: 200, body: emulator.settings() };
+    case 'PUT settings':
+      return { status: 200, body: emulator.configure(objectBody(request, '{ allowWorldSelfAssign?, invalidateTokensOnAssignment? }')) };
+    case 'POST invalidate': {
+      const { userId } = objectBody(request, '{ userId }');
+      return { status: 200, body: { invalidated: emulator.invalidateTokens(userId as string) } };
+    }
     case 'PUT latency': {
       const { ms } = objectBody(request, '{ ms }');
       emulator.latency = ms as number;

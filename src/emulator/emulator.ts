@@ -15,6 +15,7 @@ import type {
   DropFault,
   Emulator,
   EmulatorOptions,
+  EmulatorSettings,
   EmulatorStats,
   FailFault,
   OperationHandler,
@@ -24,6 +25,8 @@ import type {
   SlowFault,
   TruncateFault,
 } from './types.js';
+import type { V3State } from './v3-context.js';
+import { SessionRegistry } from './v3-sessions.js';
 
 const DEFAULT_LOG_LIMIT = 10_000;
 const DEFAULT_LOG_BODY_LIMIT = 4 * 1024;
@@ -55,6 +58,22 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   );
 }
 
+const SETTING_NAMES = ['allowWorldSelfAssign', 'invalidateTokensOnAssignment'] as const;
+
+/** The settings with `changes` applied; throws TypeError naming a non-boolean or unknown setting before changing anything. */
+function withSettings(current: EmulatorSettings, changes: unknown): EmulatorSettings {
+  if (!isRecord(changes)) throw new TypeError('settings must be an object');
+  const next = { ...current };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    if (!(SETTING_NAMES as readonly string[]).includes(name))
+      throw new TypeError(`unknown setting ${name} (known: ${SETTING_NAMES.join(', ')})`);
+    if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
+    next[name as keyof EmulatorSettings] = value;
+  }
+  return next;
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
@@ -73,6 +92,8 @@ class LocalEmulator implements Emulator {
   private closing: Promise<void> | undefined;
   /** What a failed write rolls the store back to. */
   private lastWritten: string | undefined;
+  /** Shared with the pipeline: `configure` changes it in place. */
+  private readonly v3: V3State;
 
   constructor(
     private readonly store: RunStore,
@@ -84,6 +105,12 @@ class LocalEmulator implements Emulator {
     this.latencyMs = assertLatency(options.latency ?? 0);
     this.log = new RequestLog(options.logLimit ?? DEFAULT_LOG_LIMIT, options.logByteLimit ?? DEFAULT_LOG_BYTE_LIMIT);
     this.operations = new OperationRegistry(options.operations);
+    const defaults: EmulatorSettings = { allowWorldSelfAssign: true, invalidateTokensOnAssignment: false };
+    const chosen = {
+      allowWorldSelfAssign: options.allowWorldSelfAssign,
+      invalidateTokensOnAssignment: options.invalidateTokensOnAssignment,
+    };
+    this.v3 = { settings: withSettings(defaults, chosen), sessions: new SessionRegistry() };
     this.server = createServer(
       createRequestListener({
         store,
@@ -98,6 +125,7 @@ class LocalEmulator implements Emulator {
         signal: this.shutdown.signal,
         persist: () => this.persist(),
         control: (request) => handleControlRoute(request, this),
+        v3: this.v3,
       }),
     );
     this.server.on('clientError', answerClientError);
@@ -126,6 +154,10 @@ class LocalEmulator implements Emulator {
 
   get baseURL(): string {
     return `${this.address.origin}/v2/`;
+  }
+
+  get v3BaseURL(): string {
+    return `${this.address.origin}/api/v3/`;
   }
 
   get latency(): number {
@@ -204,6 +236,7 @@ class LocalEmulator implements Emulator {
     this.store.clear();
     this.log.clear();
     this.faults.clear();
+    this.v3.sessions.clear();
     this.persist();
   }
 
@@ -231,6 +264,20 @@ class LocalEmulator implements Emulator {
     this.faults.clear();
   }
 
+  settings(): EmulatorSettings {
+    return { ...this.v3.settings };
+  }
+
+  configure(changes: Partial<EmulatorSettings>): EmulatorSettings {
+    this.v3.settings = withSettings(this.v3.settings, changes);
+    return this.settings();
+  }
+
+  invalidateTokens(userId: string): number {
+    if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
+    return this.v3.sessions.invalidateUser(userId);
+  }
+
   stats(): EmulatorStats {
     return {
       requests: this.log.total,
@@ -253,9 +300,11 @@ function assertPort(port: unknown): number {
 }
 
 /**
- * Starts a local Epicenter v2 Run API emulator and resolves once it listens. Loads `dataFile` when
- * it exists (a corrupt file rejects and is never overwritten), else seeds `runs` and `worlds`. A
- * request that would nest a record deeper than 32 levels or add more than 100,000 keys is 400.
+ * Starts a local Epicenter Run API emulator and resolves once it listens. It serves v2 under `/v2/`
+ * and v3 under `/api/v3/{account}/{project}/` over one store, so a run created by either is seen by
+ * both. Loads `dataFile` when it exists (a corrupt file rejects and is never overwritten), else seeds
+ * `runs` and `worlds`. A request that would nest a record deeper than 32 levels or add more than
+ * 100,000 keys is 400.
  *
  * @example
  * ```ts

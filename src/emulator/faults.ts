@@ -25,8 +25,9 @@ function validate(spec: FaultSpec): void {
   validateTarget(spec);
   switch (spec.kind) {
     case 'fail': {
-      const { status, headers } = spec as FailFault;
+      const { status, headers, code } = spec as FailFault;
       if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError('fail status must be an HTTP status (100-599)');
+      if (code !== undefined && (typeof code !== 'string' || code === '')) throw new TypeError('fail code must be a non-empty string');
       if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw new TypeError('fail headers must be an object');
       // Kept and serialized for every matching request: bounded like stored run data.
       new StoreBudget('fail body', (message) => new TypeError(message)).value((spec as FailFault).body, 0);

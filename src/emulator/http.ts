@@ -1,16 +1,21 @@
 /** HTTP plumbing of the emulator: the error route handlers throw, the reply shape, body reading, CORS and sending. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** A refusal with an HTTP status; the server answers it as `{ "status": code, "message": "..." }`. */
+/**
+ * A refusal with an HTTP status; the server answers it as `{ "status": code, "message": "..." }`,
+ * plus `information: { code }` when `code` is given (v3 answers always carry one).
+ */
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string> | undefined;
+  readonly code: string | undefined;
 
-  constructor(status: number, message: string, headers?: Record<string, string>) {
+  constructor(status: number, message: string, headers?: Record<string, string>, code?: string) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
     this.headers = headers;
+    this.code = code;
   }
 }
 
@@ -21,8 +26,9 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export function errorReply(status: number, message: string, headers?: Record<string, string>): Reply {
-  return { status, body: { status, message }, ...(headers ? { headers } : {}) };
+export function errorReply(status: number, message: string, headers?: Record<string, string>, code?: string): Reply {
+  const body = code === undefined ? { status, message } : { status, message, information: { code } };
+  return { status, body, ...(headers ? { headers } : {}) };
 }
 
 /**
@@ -156,13 +162,16 @@ export function setCorsHeaders(req: IncomingMessage, res: ServerResponse): void 
   res.setHeader('Access-Control-Expose-Headers', 'Content-Range');
 }
 
-/** The answer to a CORS preflight. */
-export function preflightReply(): Reply {
+/** v3 clients send `X-Forio-Confirmation` with a run permit and never the v2 headers. */
+const ALLOWED_HEADERS_V3 = 'Authorization, Content-Type, X-Forio-Confirmation';
+
+/** The answer to a CORS preflight (of a v3 path when `v3`). */
+export function preflightReply(v3 = false): Reply {
   return {
     status: 204,
     headers: {
       'Access-Control-Allow-Methods': ALLOWED_METHODS,
-      'Access-Control-Allow-Headers': ALLOWED_HEADERS,
+      'Access-Control-Allow-Headers': v3 ? ALLOWED_HEADERS_V3 : ALLOWED_HEADERS,
       'Access-Control-Max-Age': '600',
     },
   };

@@ -2,14 +2,21 @@
 import type { RunUser } from '../types.js';
 import type { AuthKind } from './types.js';
 
-/** The caller: how it authenticated and the user its token names (null for none/invalid). */
+/**
+ * The caller: how it authenticated and the user its token names (null for none/invalid). For v3,
+ * also the token itself and its group (`group_name`/`group_key` claims, or `groupName`/`groupKey`
+ * of a token-table user); never logged.
+ */
 export interface Identity {
   auth: AuthKind;
   user: RunUser | null;
+  token?: string;
+  groupName?: string;
+  groupKey?: string;
 }
 
-/** The user in a JWT's payload (`user_id`, `user_name`, names, `email`), signature unchecked; null when it is not such a JWT. */
-export function decodeJwtUser(token: string): RunUser | null {
+/** A JWT's payload object, signature unchecked; null when the token is not a three-part JWT with one. */
+function decodeJwtClaims(token: string): Record<string, unknown> | null {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[1] === '') return null;
   let payload: unknown;
@@ -18,8 +25,11 @@ export function decodeJwtUser(token: string): RunUser | null {
   } catch {
     return null;
   }
-  if (payload === null || typeof payload !== 'object') return null;
-  const claims = payload as Record<string, unknown>;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
+  return payload as Record<string, unknown>;
+}
+
+function userFromClaims(claims: Record<string, unknown>): RunUser | null {
   const id = claims.user_id;
   if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') return null;
   const user: RunUser = { id: String(id) };
@@ -36,6 +46,24 @@ export function decodeJwtUser(token: string): RunUser | null {
   return user;
 }
 
+/** The user in a JWT's payload (`user_id`, `user_name`, names, `email`), signature unchecked; null when it is not such a JWT. */
+export function decodeJwtUser(token: string): RunUser | null {
+  const claims = decodeJwtClaims(token);
+  return claims ? userFromClaims(claims) : null;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function withGroup(identity: Identity, groupName: unknown, groupKey: unknown): Identity {
+  const name = nonEmptyString(groupName);
+  const key = nonEmptyString(groupKey);
+  if (name !== undefined) identity.groupName = name;
+  if (key !== undefined) identity.groupKey = key;
+  return identity;
+}
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Resolves an `Authorization` header: none, `bearer` (a dev token or a decodable JWT) with its user, or `invalid`. */
@@ -45,10 +73,12 @@ export function resolveIdentity(header: string | undefined, tokens: Readonly<Rec
   if (token === undefined) return { auth: 'invalid', user: null };
   if (Object.hasOwn(tokens, token)) {
     const user = tokens[token] as RunUser;
-    return { auth: 'bearer', user: { ...user } };
+    return withGroup({ auth: 'bearer', user: { ...user }, token }, user.groupName, user.groupKey);
   }
-  const user = decodeJwtUser(token);
-  return user ? { auth: 'bearer', user } : { auth: 'invalid', user: null };
+  const claims = decodeJwtClaims(token);
+  const user = claims ? userFromClaims(claims) : null;
+  if (!claims || !user) return { auth: 'invalid', user: null };
+  return withGroup({ auth: 'bearer', user, token }, claims.group_name, claims.group_key);
 }
 
 /** Options of {@link createDevToken}; any other field becomes a payload claim as it is. */
@@ -57,6 +87,8 @@ export interface DevTokenOptions {
   /** Defaults to `userId`. */
   userName?: string;
   groupName?: string;
+  /** The v3 group key (claim `group_key`); without it the emulator uses `gk-{groupName}` unless it learnt another key for the group. */
+  groupKey?: string;
   [claim: string]: unknown;
 }
 
@@ -65,15 +97,17 @@ function base64url(value: unknown): string {
 }
 
 /**
- * An unsigned JWT (`alg: none`) carrying `user_id`, `user_name` (and `group_name`) like an
- * Epicenter token; the emulator makes its `user_id` the run's `user.id`. For tests and demos only.
+ * An unsigned JWT (`alg: none`) carrying `user_id`, `user_name` (and `group_name`, `group_key`) like
+ * an Epicenter token; the emulator makes its `user_id` the run's `user.id` and the v3 `userKey`. For
+ * tests and demos only.
  */
 export function createDevToken(options: DevTokenOptions): string {
-  const { userId, userName, groupName, ...claims } = options;
+  const { userId, userName, groupName, groupKey, ...claims } = options;
   const payload = {
     user_id: userId,
     user_name: userName ?? userId,
     ...(groupName === undefined ? {} : { group_name: groupName }),
+    ...(groupKey === undefined ? {} : { group_key: groupKey }),
     parent_account_id: null,
     iat: Math.floor(Date.now() / 1000),
     ...claims,

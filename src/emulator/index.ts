@@ -1,5 +1,6 @@
 /**
- * `run-lifecycle/emulator`: a local Epicenter v2 Run API server for tests, demos, the playground and
+ * `run-lifecycle/emulator`: a local Epicenter Run API server (v2 under `/v2/`, v3 under
+ * `/api/v3/{account}/{project}/`, one store behind both) for tests, demos, the playground and
  * benchmarks.
  *
  * @example
@@ -20,6 +21,7 @@ export type {
   DropFault,
   Emulator,
   EmulatorOptions,
+  EmulatorSettings,
   EmulatorStats,
   FailFault,
   FaultSpec,

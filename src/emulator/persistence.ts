@@ -17,6 +17,13 @@ function validate(file: string, data: unknown): StoreSnapshot {
   if (!Number.isSafeInteger(data.nextSeq) || (data.nextSeq as number) < 0) throw corrupt(file, 'nextSeq is not a non-negative integer');
   if (!Array.isArray(data.runs)) throw corrupt(file, 'runs is not an array');
   if (!Array.isArray(data.worlds)) throw corrupt(file, 'worlds is not an array');
+  const { groups } = data;
+  if (groups !== undefined) {
+    const fields = ['account', 'project', 'name', 'key'];
+    if (!Array.isArray(groups)) throw corrupt(file, 'groups is not an array');
+    const bad = groups.findIndex((group: unknown) => !isRecord(group) || fields.some((field) => typeof group[field] !== 'string'));
+    if (bad >= 0) throw corrupt(file, `groups[${bad}] needs string account, project, name and key`);
+  }
   const missingId = data.runs.findIndex((run: unknown) => !isRecord(run) || typeof run.id !== 'string');
   if (missingId >= 0) throw corrupt(file, `runs[${missingId}] has no string id`);
   try {

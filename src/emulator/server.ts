@@ -27,7 +27,9 @@ import type { RequestLog } from './request-log.js';
 import { handleRunRoute } from './run-routes.js';
 import type { RunStore } from './store.js';
 import type { FailFault, FaultSpec, RequestLogEntry } from './types.js';
-import { handleWorldRoute } from './world-routes.js';
+import { asV3Fault, V3_CODES, type V3State, v3ErrorReply } from './v3-context.js';
+import { handleV3Route } from './v3-routes.js';
+import { handleMultiplayerRoute, MULTIPLAYER_RESOURCES } from './world-routes.js';
 
 /** Everything the pipeline works with; owned by the emulator. */
 export interface PipelineState {
@@ -45,12 +47,15 @@ export interface PipelineState {
   /** Writes the data file when the store changed; on failure undoes the change, then throws. */
   persist(): void;
   control(request: ControlRequest): Reply;
+  v3: V3State;
 }
 
 interface Target {
   path: string;
   query: URLSearchParams;
   segments: string[];
+  /** Under `/api/v3/`: answers are v3 faults, and a token is always required. */
+  v3: boolean;
 }
 
 function parseTarget(url: string): Target {
@@ -60,7 +65,7 @@ function parseTarget(url: string): Target {
   const segments = path.split('/');
   if (segments[0] === '') segments.shift();
   if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
-  return { path, query, segments };
+  return { path, query, segments, v3: segments[0] === 'api' && segments[1] === 'v3' };
 }
 
 const TIMER_SLACK_MS = 1.5;
@@ -118,25 +123,29 @@ function loggedBody(body: RequestBody, limit: number): Pick<RequestLogEntry, 'bo
   return { body: body.error === undefined ? structuredClone(body.value) : body.text };
 }
 
-function toReply(error: unknown): Reply {
+function toReply(error: unknown, v3 = false): Reply {
+  if (v3) return v3ErrorReply(error);
   if (error instanceof HttpError) return errorReply(error.status, error.message, error.headers);
   return errorReply(500, `emulator error: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** Also after a failure; a write error undoes the change and answers 500. */
-function persisted(state: PipelineState, reply: Reply): Reply {
+function persisted(state: PipelineState, reply: Reply, v3: boolean): Reply {
   try {
     state.persist();
     return reply;
   } catch (error) {
-    return errorReply(500, `cannot write the data file, so the change was undone: ${(error as Error).message}`);
+    const failed = errorReply(500, `cannot write the data file, so the change was undone: ${(error as Error).message}`);
+    return v3 ? asV3Fault(failed) : failed;
   }
 }
 
-function failReply(fault: FailFault): Reply {
+function failReply(fault: FailFault, v3: boolean): Reply {
+  const message = `injected fault: HTTP ${fault.status}`;
+  const code = fault.code ?? (v3 ? V3_CODES.injected : undefined);
   return {
     status: fault.status,
-    body: fault.body === undefined ? { status: fault.status, message: `injected fault: HTTP ${fault.status}` } : fault.body,
+    body: fault.body === undefined ? errorReply(fault.status, message, undefined, code).body : fault.body,
     ...(fault.headers ? { headers: fault.headers } : {}),
   };
 }
@@ -150,13 +159,6 @@ async function route(
   body: RequestBody,
 ): Promise<Reply> {
   const [root, api, ...rest] = target.segments;
-  const isRun = root === 'v2' && api === 'run';
-  const isWorld = root === 'v2' && api === 'multiplayer' && rest[0] === 'world';
-  if (!isRun && !isWorld) throw new HttpError(404, `no route for ${method} ${target.path.slice(0, 200)}`);
-  if (identity.auth === 'invalid') throw new HttpError(401, 'the bearer token is neither a known token nor a JWT with user_id');
-  if (identity.auth === 'none' && !state.anonymous) {
-    throw new HttpError(401, 'Authorization: Bearer <token> is required', { 'WWW-Authenticate': 'Bearer' });
-  }
   const context: ApiContext = {
     method,
     query: target.query,
@@ -166,7 +168,21 @@ async function route(
     store: state.store,
     operations: state.operations,
   };
-  return isRun ? handleRunRoute(context, rest) : handleWorldRoute(context, rest.slice(1));
+  if (target.v3) {
+    // v3 paths never end in a slash: a client that adds one has a bug the real server would show.
+    if (target.path.endsWith('/')) {
+      throw new HttpError(404, `v3 paths take no trailing slash: ${target.path.slice(0, 200)}`, undefined, V3_CODES.routeNotFound);
+    }
+    return handleV3Route(context, rest, identity, state.v3);
+  }
+  const isRun = root === 'v2' && api === 'run';
+  const isMultiplayer = root === 'v2' && api === 'multiplayer' && rest[0] !== undefined && MULTIPLAYER_RESOURCES.has(rest[0]);
+  if (!isRun && !isMultiplayer) throw new HttpError(404, `no route for ${method} ${target.path.slice(0, 200)}`);
+  if (identity.auth === 'invalid') throw new HttpError(401, 'the bearer token is neither a known token nor a JWT with user_id');
+  if (identity.auth === 'none' && !state.anonymous) {
+    throw new HttpError(401, 'Authorization: Bearer <token> is required', { 'WWW-Authenticate': 'Bearer' });
+  }
+  return isRun ? handleRunRoute(context, rest) : handleMultiplayerRoute({ ...context, v3: state.v3 }, rest);
 }
 
 /**
@@ -199,7 +215,7 @@ async function answerApi(
     req.socket.destroy();
   };
   // A request without a valid token is refused whatever its body says: keep no more of it than the log shows.
-  const refused = identity.auth === 'invalid' || (identity.auth === 'none' && !state.anonymous);
+  const refused = identity.auth === 'invalid' || (identity.auth === 'none' && (target.v3 || !state.anonymous));
   let body: RequestBody;
   try {
     body = await readBody(req, state.bodyLimit, refused ? state.logBodyLimit : state.bodyLimit);
@@ -207,12 +223,12 @@ async function answerApi(
     if (error instanceof BodyTooLargeError) outcome.body = { body: undefined, bodyTruncated: true, bodyBytes: error.bytes };
     // The rest of the body is not wanted: the connection closes once the refusal is sent.
     res.setHeader('Connection', 'close');
-    send(toReply(error));
+    send(toReply(error, target.v3));
     return;
   }
   outcome.body = loggedBody(body, state.logBodyLimit);
   if (method === 'OPTIONS') {
-    send(preflightReply());
+    send(preflightReply(target.v3));
     return;
   }
   const slow = state.faults.takeSlow(method, target.path);
@@ -226,7 +242,7 @@ async function answerApi(
   const fault: FaultSpec | undefined = state.faults.takeTerminal(method, target.path);
   if (fault?.kind === 'fail') {
     outcome.faults.push(`fail:${fault.status}`);
-    send(failReply(fault));
+    send(failReply(fault, target.v3));
     return;
   }
   if (fault?.kind === 'drop' && fault.when !== 'after') {
@@ -234,7 +250,11 @@ async function answerApi(
     close(0);
     return;
   }
-  const reply = persisted(state, await route(state, req, method, target, identity, body).catch(toReply));
+  const reply = persisted(
+    state,
+    await route(state, req, method, target, identity, body).catch((error: unknown) => toReply(error, target.v3)),
+    target.v3,
+  );
   if (fault?.kind === 'drop') {
     outcome.faults.push('drop:after');
     close(reply.status);
@@ -268,7 +288,7 @@ async function answerControl(
   } catch (error) {
     reply = toReply(error);
   }
-  sendReply(res, prepareReply(persisted(state, reply)));
+  sendReply(res, prepareReply(persisted(state, reply, false)));
 }
 
 /** The `request` listener of the emulator's HTTP server. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Run, RunUser, World } from '../types.js';
 import type { CompiledFilter } from './matrix.js';
 import { StoreBudget } from './limits.js';
-import { getPath } from './record-paths.js';
+import { getPath, isRecord } from './record-paths.js';
 import { assertSeeds } from './seed-data.js';
 import type { RunsFilter } from './types.js';
 
@@ -27,14 +27,57 @@ export interface CreateRunInput {
   extra?: Record<string, unknown>;
 }
 
-/** Everything the data file holds. */
+/** A v3 group key the emulator learnt from a token, for one group name of one project. */
+export interface GroupKeyRecord {
+  account: string;
+  project: string;
+  name: string;
+  key: string;
+}
+
+/** A project's multiplayer configuration (`GET|PUT|PATCH multiplayer/project/{account}/{project}`). */
+export interface ProjectSettings {
+  roles?: string[];
+  optionalRoles?: string[];
+  minUsers?: number;
+  /** `single`: one world for the whole group; anything else: as many as the roles and `minUsers` call for. */
+  worlds?: string;
+  created?: string;
+  lastModified?: string;
+}
+
+/** The project settings of one project, as the data file holds them. */
+export interface ProjectSettingsRecord {
+  account: string;
+  project: string;
+  settings: ProjectSettings;
+}
+
+/** A user the emulator learnt is in a group (auto-assignment places them when no `userIds` are named). */
+export interface GroupMemberRecord {
+  account: string;
+  project: string;
+  group: string;
+  userId: string;
+}
+
+/**
+ * Everything the data file holds (`groups` is absent in files written before v3 support,
+ * `projects` and `members` in files written before v2 world management).
+ */
 export interface StoreSnapshot {
   version: 1;
   clock: number;
   nextSeq: number;
   runs: Run[];
   worlds: World[];
+  groups?: GroupKeyRecord[];
+  projects?: ProjectSettingsRecord[];
+  members?: GroupMemberRecord[];
 }
+
+/** The v3 key of a group no token named a key for: stable, and the name is recoverable from it. */
+export const DERIVED_GROUP_KEY_PREFIX = 'gk-';
 
 /** Absent keys do not filter. */
 export interface WorldsFilter {
@@ -58,6 +101,11 @@ function userKey(run: Run): string | null {
   return '\u0000object';
 }
 
+function groupScopeKey(account: string, project: string, group: string): string {
+  // JSON, not a separator: no name can make two scopes share a key.
+  return JSON.stringify([account, project, group]);
+}
+
 function hex(value: number, width: number): string {
   return value.toString(16).padStart(width, '0');
 }
@@ -68,6 +116,12 @@ export class RunStore {
   private readonly byProject = new Map<string, StoredRun[]>();
   private readonly byUser = new Map<string, Map<string | null, StoredRun[]>>();
   private readonly worldsById = new Map<string, World>();
+  /** Per project: group name → key and key → name. */
+  private readonly groupKeys = new Map<string, { byName: Map<string, string>; byKey: Map<string, string> }>();
+  /** Keyed by project; each entry names its account and project, so no key is ever split. */
+  private readonly projectSettings = new Map<string, ProjectSettingsRecord>();
+  /** Per project and group: the user ids learnt to be members, in the order learnt. */
+  private readonly members = new Map<string, { account: string; project: string; group: string; users: Set<string> }>();
   private clock = 0;
   private nextSeq = 0;
   dirty = false;
@@ -198,6 +252,14 @@ export class RunStore {
     return candidates.filter((stored) => filter.matches(stored.run));
   }
 
+  /** The runs of the users `accept` picks (by `user.id`; null for runs without one), in creation order. */
+  findByUser(account: string, project: string, accept: (userId: string | null) => boolean): StoredRun[] {
+    const users = this.byUser.get(projectKey(account, project));
+    if (!users) return [];
+    const lists = [...users].filter(([user]) => accept(user)).map(([, stored]) => stored);
+    return lists.length === 1 ? [...(lists[0] as StoredRun[])] : lists.flat().sort((a, b) => a.seq - b.seq);
+  }
+
   list(filter: RunsFilter = {}): Run[] {
     const runs: Run[] = [];
     for (const { run } of this.runsById.values()) {
@@ -235,12 +297,104 @@ export class RunStore {
     this.dirty = true;
   }
 
+  /** Adds a world made by a request, with a new id, `created` and `lastModified`. */
+  createWorld(input: Omit<World, 'id'>): World {
+    const now = this.tick();
+    const world: World = { users: [], ...input, id: this.newId(), created: now, lastModified: now };
+    this.worldsById.set(world.id, world);
+    this.dirty = true;
+    return world;
+  }
+
+  removeWorld(id: string): boolean {
+    const removed = this.worldsById.delete(id);
+    if (removed) this.dirty = true;
+    return removed;
+  }
+
+  touchWorld(world: World): void {
+    world.lastModified = this.tick();
+    this.dirty = true;
+  }
+
+  /** The project's multiplayer settings; undefined when none were set. */
+  getProjectSettings(account: string, project: string): ProjectSettings | undefined {
+    return this.projectSettings.get(JSON.stringify([account, project]))?.settings;
+  }
+
+  /** Replaces (or, with undefined, removes) the project's multiplayer settings. */
+  setProjectSettings(account: string, project: string, settings: ProjectSettings | undefined): void {
+    const key = JSON.stringify([account, project]);
+    if (settings === undefined) this.projectSettings.delete(key);
+    else this.projectSettings.set(key, { account, project, settings });
+    this.dirty = true;
+  }
+
+  /** Records that `userId` is in `group` of the project (known members change nothing). */
+  noteGroupMember(account: string, project: string, group: string, userId: string): void {
+    const key = groupScopeKey(account, project, group);
+    let entry = this.members.get(key);
+    if (!entry) this.members.set(key, (entry = { account, project, group, users: new Set() }));
+    if (entry.users.has(userId)) return;
+    entry.users.add(userId);
+    this.dirty = true;
+  }
+
+  /** The members of `group` recorded by {@link noteGroupMember}, in the order learnt. */
+  groupMembers(account: string, project: string, group: string): string[] {
+    return [...(this.members.get(groupScopeKey(account, project, group))?.users ?? [])];
+  }
+
+  /** The v3 key of a group: the one learnt for it, else `gk-{name}`. */
+  groupKeyOf(account: string, project: string, name: string): string {
+    return this.groupKeys.get(projectKey(account, project))?.byName.get(name) ?? `${DERIVED_GROUP_KEY_PREFIX}${name}`;
+  }
+
+  /** The group a v3 key names: a learnt key, else the name inside a derived key; undefined for neither. */
+  groupNameOf(account: string, project: string, key: string): string | undefined {
+    const learnt = this.groupKeys.get(projectKey(account, project))?.byKey.get(key);
+    if (learnt !== undefined) return learnt;
+    if (!key.startsWith(DERIVED_GROUP_KEY_PREFIX) || key.length === DERIVED_GROUP_KEY_PREFIX.length) return undefined;
+    const name = key.slice(DERIVED_GROUP_KEY_PREFIX.length);
+    // A name whose key was learnt is no longer reachable by its derived key.
+    return this.groupKeys.get(projectKey(account, project))?.byName.has(name) ? undefined : name;
+  }
+
+  /** Records the key a token names for a group; the first key learnt for a name (or a key for a name) stays. */
+  learnGroupKey(account: string, project: string, name: string, key: string): void {
+    const scope = projectKey(account, project);
+    let groups = this.groupKeys.get(scope);
+    if (!groups) this.groupKeys.set(scope, (groups = { byName: new Map(), byKey: new Map() }));
+    if (groups.byName.has(name) || groups.byKey.has(key)) return;
+    groups.byName.set(name, key);
+    groups.byKey.set(key, name);
+    this.dirty = true;
+  }
+
+  private memberRecords(): GroupMemberRecord[] {
+    return [...this.members.values()].flatMap(({ account, project, group, users }) =>
+      [...users].map((userId) => ({ account, project, group, userId })),
+    );
+  }
+
+  private groupRecords(): GroupKeyRecord[] {
+    const records: GroupKeyRecord[] = [];
+    for (const [scope, groups] of this.groupKeys) {
+      const [account, project] = scope.split('\u0000') as [string, string];
+      for (const [name, key] of groups.byName) records.push({ account, project, name, key });
+    }
+    return records;
+  }
+
   /** The clock keeps running forward. */
   clear(): void {
     this.runsById.clear();
     this.byProject.clear();
     this.byUser.clear();
     this.worldsById.clear();
+    this.groupKeys.clear();
+    this.projectSettings.clear();
+    this.members.clear();
     this.dirty = true;
   }
 
@@ -252,6 +406,9 @@ export class RunStore {
       nextSeq: this.nextSeq,
       runs: [...this.runsById.values()].map((stored) => stored.run),
       worlds: [...this.worldsById.values()],
+      groups: this.groupRecords(),
+      projects: [...this.projectSettings.values()],
+      members: this.memberRecords(),
     };
   }
 
@@ -259,6 +416,20 @@ export class RunStore {
     this.clear();
     for (const run of snapshot.runs) this.insert(run);
     for (const world of snapshot.worlds) this.worldsById.set(world.id, world);
+    for (const group of snapshot.groups ?? []) this.learnGroupKey(group.account, group.project, group.name, group.key);
+    // Written by this class, but the file may have been edited: malformed entries are skipped, never trusted.
+    for (const record of Array.isArray(snapshot.projects) ? (snapshot.projects as unknown[]) : []) {
+      if (!isRecord(record) || typeof record.account !== 'string' || typeof record.project !== 'string' || !isRecord(record.settings))
+        continue;
+      this.setProjectSettings(record.account, record.project, record.settings);
+    }
+    for (const record of Array.isArray(snapshot.members) ? (snapshot.members as unknown[]) : []) {
+      if (!isRecord(record)) continue;
+      const { account, project, group, userId } = record;
+      if (typeof account === 'string' && typeof project === 'string' && typeof group === 'string' && typeof userId === 'string') {
+        this.noteGroupMember(account, project, group, userId);
+      }
+    }
     this.clock = Math.max(this.clock, snapshot.clock);
     this.nextSeq = Math.max(this.nextSeq, snapshot.nextSeq);
     this.dirty = false;

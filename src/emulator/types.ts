@@ -22,11 +22,16 @@ export interface FaultTarget {
   times?: number;
 }
 
-/** Answer matching requests with `status` (and `body`, `headers`) without processing them. */
+/**
+ * Answer matching requests with `status` (and `body`, `headers`) without processing them. Without a
+ * `body`, the answer is `{ status, message }`, plus `information: { code }` on v3 paths (`code`,
+ * default `INJECTED_FAULT`) and on v2 paths when `code` is given.
+ */
 export interface FailFault extends FaultTarget {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  code?: string;
 }
 
 /** Destroy the socket without answering, `before` processing (default) or `after` it (the change is made, the answer lost). */
@@ -95,9 +100,13 @@ export interface EmulatorOptions {
   host?: string;
   /** Delay in ms before every API request is processed; default 0. */
   latency?: number;
-  /** Accept requests without a token (the run's `user` is then null); default false (401). */
+  /** Accept v2 requests without a token (the run's `user` is then null); default false (401). v3 always needs a token. */
   anonymous?: boolean;
-  /** Dev token table: bearer token → user. Other tokens must be JWTs with a `user_id` claim. */
+  /**
+   * Dev token table: bearer token → user. Other tokens must be JWTs with a `user_id` claim. For v3, a
+   * user's `groupName` and `groupKey` fields (like the JWT claims `group_name`, `group_key`) name its
+   * group; without a key the group's is the one a token named before, else `gk-{groupName}`.
+   */
   tokens?: Record<string, RunUser>;
   /** Added to (or replacing) the built-ins `echo`, `add`, `step`, `init`, `fail`. */
   operations?: Record<string, OperationHandler>;
@@ -116,6 +125,24 @@ export interface EmulatorOptions {
   logByteLimit?: number;
   /** Largest request body accepted on every route, in bytes; a larger one is answered 413 and its connection closed. Default 8 MiB. */
   bodyLimit?: number;
+  /**
+   * v3: the project flag of the same name, for every project. When false, `POST world/selfassign/{group}`
+   * answers 403 `WORLD_SELF_ASSIGN_DISABLED`. Default true; `emulator.configure` changes it later.
+   */
+  allowWorldSelfAssign?: boolean;
+  /**
+   * v3: a change of a user's world assignments (self-assignment, the facilitator assignment routes,
+   * deleting a world; over v2 too: adding, re-roling or removing world users, auto-assignment,
+   * deleting a world) invalidates the user's tokens seen so far: v3 requests with them answer 401
+   * `AUTHENTICATION_INVALIDATED` until `PATCH authentication` issues a new one. Default false; `emulator.configure` changes it later.
+   */
+  invalidateTokensOnAssignment?: boolean;
+}
+
+/** The switches of `emulator.settings()`, `emulator.configure()` and `GET|PUT /_emulator/settings`. */
+export interface EmulatorSettings {
+  allowWorldSelfAssign: boolean;
+  invalidateTokensOnAssignment: boolean;
 }
 
 /** Counters of `emulator.stats()` and `GET /_emulator/stats`. */
@@ -137,6 +164,8 @@ export interface EmulatorStats {
 export interface Emulator {
   /** API root with trailing slash, e.g. `http://127.0.0.1:8080/v2/`. */
   readonly baseURL: string;
+  /** v3 API root with trailing slash, e.g. `http://127.0.0.1:8080/api/v3/` (followed by `{account}/{project}/…`). */
+  readonly v3BaseURL: string;
   readonly origin: string;
   readonly port: number;
   /** Delay in ms before every API request is processed (settable). */
@@ -163,4 +192,10 @@ export interface Emulator {
   truncate(fault?: TruncateFault): void;
   clearFaults(): void;
   stats(): EmulatorStats;
+  /** The current switches. */
+  settings(): EmulatorSettings;
+  /** Changes the switches `changes` names (a non-boolean throws TypeError) and returns them all. */
+  configure(changes: Partial<EmulatorSettings>): EmulatorSettings;
+  /** v3: invalidates every token of `userId` seen so far (as an assignment change would); returns how many. */
+  invalidateTokens(userId: string): number;
 }
