@@ -29,6 +29,8 @@ export interface RunManagerErrorDetails {
   status?: number;
   /** The underlying error, already scrubbed of secrets. */
   cause?: unknown;
+  /** The server's own error code, when it sent one. */
+  code?: string;
 }
 
 /** The error every `RunManager` promise rejects with, and the constructor's only throw (`INVALID_OPTIONS`). */
@@ -36,21 +38,25 @@ export class RunManagerError extends Error {
   override readonly name = 'RunManagerError';
   readonly type: RunManagerErrorType;
   readonly status?: number;
+  /** The server's own error code, when it sent one (Epicenter v3: `information.code`, e.g. `AUTHENTICATION_EXPIRED`). */
+  readonly code?: string;
 
   constructor(type: RunManagerErrorType, message: string, details: RunManagerErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.type = type;
     if (details.status !== undefined) this.status = details.status;
+    if (details.code !== undefined) this.code = details.code;
   }
 
   /** A plain, secret-free form for logs and inspection events. */
-  toJSON(): { name: string; type: RunManagerErrorType; message: string; status?: number } {
-    const json: { name: string; type: RunManagerErrorType; message: string; status?: number } = {
+  toJSON(): { name: string; type: RunManagerErrorType; message: string; status?: number; code?: string } {
+    const json: { name: string; type: RunManagerErrorType; message: string; status?: number; code?: string } = {
       name: this.name,
       type: this.type,
       message: this.message,
     };
     if (this.status !== undefined) json.status = this.status;
+    if (this.code !== undefined) json.code = this.code;
     return json;
   }
 }

@@ -2,6 +2,7 @@
 import { namedStrategies, STRATEGY, strategies, type StrategyLike, type StrategyName } from './machines/strategies/registry.js';
 import { RunManager as CoreRunManager, type CoreRunManagerOptions, type RunManagerBaseOptions } from './run-manager.js';
 import type { StrategyResolver } from './run-manager-options.js';
+import { RunService } from './services/run-service-v3.js';
 
 /** Options of {@link RunManager}. */
 export interface RunManagerOptions extends RunManagerBaseOptions {
@@ -32,6 +33,7 @@ export class RunManager extends CoreRunManager {
   /** Built-in strategy names. */
   static readonly STRATEGY = STRATEGY;
   protected static override strategyResolver: StrategyResolver = namedStrategies;
+  protected static override runServiceClass = RunService;
 
   constructor(options: RunManagerOptions) {
     // Only the strategy's form differs; the core constructor checks it with this class's resolver.

@@ -19,7 +19,7 @@ import { isDefinition, normaliseDefinition } from './machines/strategies/definit
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
-import type { RunOptions, UserSession } from './types.js';
+import type { RunOptions } from './types.js';
 
 export interface ValidOptions {
   strategy: StrategyDefinition;
@@ -44,6 +44,7 @@ const OPTION_KEYS = [
   'timeout',
   'retry',
   'coordinator',
+  'onSession',
 ] as const;
 const RUN_KEYS = [
   'account',
@@ -57,6 +58,7 @@ const RUN_KEYS = [
   'server',
   'baseURL',
   'token',
+  'apiVersion',
 ] as const;
 const SERVER_KEYS = ['host', 'protocol', 'versionPath'] as const;
 const RETRY_KEYS = ['retries', 'baseDelayMs', 'maxDelayMs'] as const;
@@ -115,6 +117,23 @@ function checkVersionPath(value: unknown): void {
   if (!ok) throw invalidOption(path, `must be URL path segments such as 'v2' or 'v2/' (letters, digits, . _ ~ -), got ${describe(value)}`);
 }
 
+/** What Epicenter v3 has no place for, refused before anything is sent rather than dropped. */
+function checkV3Run(given: Record<string, unknown>): void {
+  for (const key of ['files', 'cinFiles', 'sensitivityMode'] as const) {
+    if (given[key] !== undefined) throw invalidOption(`run.${key}`, 'has no Epicenter v3 equivalent (run.apiVersion is 3)');
+  }
+  if (isPlainObject(given.scope)) {
+    for (const key of Object.keys(given.scope)) {
+      if (key !== 'group' && key !== 'trackingKey') {
+        throw invalidOption(`run.scope.${key}`, 'has no Epicenter v3 equivalent: v3 runs are scoped by group, world or episode only');
+      }
+    }
+  }
+  if (isPlainObject(given.server) && given.server.versionPath !== undefined) {
+    throw invalidOption('run.server.versionPath', 'is for Epicenter v2; with run.apiVersion 3 the path is api/v3/');
+  }
+}
+
 function checkRunOptions(run: unknown, reading: Reading): RunOptions {
   reading.path = 'run';
   if (run instanceof RunService) return { ...(run.config as RunOptions) };
@@ -161,6 +180,11 @@ function checkRunOptions(run: unknown, reading: Reading): RunOptions {
       throw invalidOption('run.baseURL', `must be an absolute http(s) URL, got ${describe(given.baseURL)}`);
     }
   }
+  reading.path = 'run.apiVersion';
+  if (given.apiVersion !== undefined && given.apiVersion !== 2 && given.apiVersion !== 3) {
+    throw invalidOption('run.apiVersion', `must be 2 or 3 (Epicenter v3), got ${describe(given.apiVersion)}`);
+  }
+  if (given.apiVersion === 3) checkV3Run(given);
   reading.path = 'run.server';
   if (given.server !== undefined) {
     if (!isPlainObject(given.server)) throw invalidOption('run.server', `must be an object, got ${describe(given.server)}`);
@@ -251,6 +275,10 @@ function resolveSessionKey(option: unknown, config: RunConfig): string | false {
 }
 
 function checkServices(given: Record<string, unknown>, reading: Reading): void {
+  reading.path = 'onSession';
+  if (given.onSession !== undefined && typeof given.onSession !== 'function') {
+    throw invalidOption('onSession', `must be a function (session) => void, got ${describe(given.onSession)}`);
+  }
   reading.path = 'session';
   const { session } = given;
   if (session !== undefined && session !== null && typeof session !== 'function' && !isPlainObject(session)) {
@@ -335,6 +363,9 @@ function checkOptions(options: unknown, reading: Reading, resolver: StrategyReso
   reading.path = 'strategy';
   const strategy = resolver.resolve(given.strategy, rawStrategyOptions ? userStrategyOptions : undefined);
   const strategyOptions = prepareStrategyOptions(strategy, userStrategyOptions, reading, resolver);
+  if (strategyOptions.selfAssign !== undefined && runOptions.apiVersion !== 3) {
+    throw invalidOption('strategyOptions.selfAssign', 'needs run.apiVersion 3: self-assignment is an Epicenter v3 feature');
+  }
 
   const { token: _token, server: _server, baseURL: _baseURL, ...config } = runOptions;
   reading.path = 'sessionKey';
@@ -363,21 +394,4 @@ export function validateOptions(options: unknown, resolver: StrategyResolver = d
     if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
     throw new RunManagerError('INVALID_OPTIONS', `${reading.path} could not be read: ${describeThrown(error)}`, { cause: error });
   }
-}
-
-/** The browser's `epicenterjs.session` cookie (Epicenter.js's user session), or `undefined` outside a browser or when unreadable. */
-export function readSessionCookie(): UserSession | undefined {
-  const cookie = (globalThis as { document?: { cookie?: unknown } }).document?.cookie;
-  if (typeof cookie !== 'string' || cookie === '') return undefined;
-  for (const part of cookie.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name !== 'epicenterjs.session') continue;
-    try {
-      const value: unknown = JSON.parse(decodeURIComponent(rest.join('=')));
-      return isPlainObject(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }

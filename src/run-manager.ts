@@ -13,7 +13,9 @@ import { defaultCoordinator, trackLocks, type Coordinator } from './services/coo
 import { settleWithin } from './services/deadline.js';
 import { HTTP_DEFAULTS } from './services/http.js';
 import { RunService } from './services/run-service.js';
-import { definitionsOnly, readSessionCookie, validateOptions, type StrategyResolver } from './run-manager-options.js';
+import { definitionsOnly, validateOptions, type StrategyResolver } from './run-manager-options.js';
+import { readSessionCookie, writeV3SessionCookie } from './services/session-cookie.js';
+import type { V3Session, V3SessionView } from './services/v3.js';
 import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
 
@@ -28,8 +30,18 @@ export interface RunManagerBaseOptions {
   strategyOptions?: Record<string, unknown>;
   /** The session-store key, or a function of `{ account, project, model }`; `false` disables caching. */
   sessionKey?: string | false | ((config: { account: string; project: string; model: string }) => string | false);
-  /** The logged-in user; default: the browser's `epicenterjs.session` cookie when there is one. */
+  /**
+   * The logged-in user; default: the browser's session cookie when there is one (`epicenterjs.session`,
+   * or `com.forio.epicenter.session` with `run.apiVersion: 3`). On v3, `userId` is the user's key and
+   * `groupKey`/`groupName` name the group.
+   */
   session?: SessionSource;
+  /**
+   * Epicenter v3: called with the new session when the server invalidated the token (a world
+   * assignment changed it) and the manager renewed it. Store it where your `session` comes from; in a
+   * browser on the default cookie session the manager also writes the v3 session cookie.
+   */
+  onSession?: (session: V3Session) => void;
   /** Where session records live; default IndexedDB (memory without it). */
   sessionStore?: SessionStore;
   /** A custom ofetch instance (interceptors, auth refresh). */
@@ -90,6 +102,8 @@ interface Pending {
 export class RunManager {
   /** How the `strategy` option becomes a definition; the root entry's subclass also resolves names. */
   protected static strategyResolver: StrategyResolver = definitionsOnly;
+  /** The RunService made from plain run options; the root entry's speaks Epicenter v3 too. */
+  protected static runServiceClass: typeof RunService = RunService;
 
   /** The RunService bound to the current run. */
   readonly run: RunService;
@@ -103,6 +117,11 @@ export class RunManager {
   /** Set when the actor itself failed: the manager cannot resolve anything any more. */
   #broken: RunManagerError | undefined;
   #sessionToken: string | undefined;
+  /** The session of the last getRun/reset, without its token. */
+  #lastSession: UserSession | undefined;
+  /** Tokens a v3 renewal handed out (the latest few), kept out of inspection events too. */
+  #renewedTokens: string[] = [];
+  #apiVersion: 2 | 3 = 2;
   #locks: ReturnType<typeof trackLocks>;
 
   constructor(options: CoreRunManagerOptions) {
@@ -114,16 +133,22 @@ export class RunManager {
       this.run =
         given.run instanceof RunService
           ? given.run
-          : new RunService({
+          : new new.target.runServiceClass({
               ...valid.runOptions,
               token: valid.runOptions.token,
               ...(given.fetch ? { fetch: given.fetch } : {}),
               ...(given.timeout !== undefined ? { timeout: given.timeout } : {}),
               ...(given.retry ? { retry: given.retry } : {}),
             });
-      this.run.attachManager(() => this.#currentToken(given.session), {
-        reset: (createOptions) => this.reset(createOptions as Record<string, unknown>),
-      });
+      this.#apiVersion = this.run.config.apiVersion === 3 ? 3 : 2;
+      this.run.attachManager(
+        () => this.#currentToken(given.session),
+        { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) },
+        {
+          view: () => this.#v3SessionView(given.session),
+          renewed: (session) => this.#sessionRenewed(session, given.session, given.onSession),
+        },
+      );
 
       const sessionStore = given.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
       const model = valid.config.model;
@@ -137,7 +162,8 @@ export class RunManager {
         ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(given as unknown as Record<string, unknown>) } : {}),
         coordinator: this.#locks,
         sessionStore,
-        loadSession: () => settleWithin(() => this.#loadSession(given.session), patience, 'The session provider'),
+        loadSession: async () =>
+          this.#checkV3Session(await settleWithin(() => this.#loadSession(given.session), patience, 'The session provider')),
         readRecord: async (key, session): Promise<CachedRun | undefined> => {
           const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
           const record = parseSessionRecord(stored, { userId: session.userId, model });
@@ -296,9 +322,10 @@ export class RunManager {
   }
 
   async #loadSession(source: SessionSource | undefined): Promise<UserSession> {
-    const raw = typeof source === 'function' ? await source() : source === undefined ? readSessionCookie() : source;
+    const raw = typeof source === 'function' ? await source() : source === undefined ? readSessionCookie(this.#apiVersion) : source;
     if (raw === undefined || raw === null) {
       this.#sessionToken = undefined;
+      this.#lastSession = {};
       return {};
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -314,23 +341,81 @@ export class RunManager {
     else if (userId !== undefined && userId !== null && typeof userId !== 'string') {
       throw new RunManagerError('INVALID_OPTIONS', `session.userId must be a string, got ${typeof userId}`);
     }
+    this.#lastSession = session;
     return session;
+  }
+
+  /** On Epicenter v3, a strategy whose runs belong to a group (or its worlds) cannot work without naming it. */
+  #checkV3Session(session: UserSession): UserSession {
+    if (this.#apiVersion !== 3) return session;
+    const { scopedBy, name } = this.strategy;
+    if (scopedBy === 'group' && !isKey(session.groupKey)) {
+      throw new RunManagerError('UNAUTHORIZED', `Strategy '${name}' on Epicenter v3 needs session.groupKey: runs belong to a group`);
+    }
+    // Without a user, the strategy itself reports it, as on v2.
+    if (scopedBy === 'world' && session.userId && !isKey(session.groupName)) {
+      throw new RunManagerError('UNAUTHORIZED', `Strategy '${name}' on Epicenter v3 needs session.groupName: worlds are listed by group`);
+    }
+    return session;
+  }
+
+  /**
+   * The session keys a v3 request is scoped by, read when it is sent: a browser's cookie as it is now,
+   * or the session as last loaded (the object as given, before the first load).
+   */
+  #v3SessionView(source: SessionSource | undefined): V3SessionView {
+    const session =
+      source === undefined ? readSessionCookie(3) : (this.#lastSession ?? (typeof source === 'function' ? undefined : source));
+    const view: V3SessionView = {};
+    if (!session) return view;
+    if (isKey(session.userId)) view.userKey = session.userId;
+    if (isKey(session.groupKey)) view.groupKey = session.groupKey;
+    if (isKey(session.groupName)) view.groupName = session.groupName;
+    return view;
+  }
+
+  /**
+   * A v3 token the server invalidated was renewed. The client already uses the new token in place of
+   * the old; this stores it where the session came from (the browser's cookie, by default) and hands
+   * it to `onSession`. A failing `onSession` is reported, never a failed request: the renewal worked.
+   */
+  #sessionRenewed(session: V3Session, source: SessionSource | undefined, onSession: ((session: V3Session) => void) | undefined): void {
+    this.#renewedTokens = [session.token, ...this.#renewedTokens.slice(0, 7)];
+    if (source === undefined || typeof source === 'function') this.#sessionToken = session.token;
+    if (source === undefined) {
+      try {
+        writeV3SessionCookie(session, this.run.config);
+      } catch (error) {
+        console.error(`run-lifecycle: could not store the renewed Epicenter v3 session: ${describeThrown(error)}`);
+      }
+    }
+    callBack(onSession, session, 'onSession');
   }
 
   /** The bearer tokens this manager knows of, redacted from inspection events. */
   #secrets(runToken: string | undefined, source: SessionSource | undefined): (string | undefined)[] {
     const given = source && typeof source === 'object' ? (source as { auth_token?: unknown }).auth_token : undefined;
-    return [runToken, this.run.ownToken(), this.#currentToken(source), typeof given === 'string' ? given : undefined];
+    return [
+      runToken,
+      this.run.ownToken(),
+      this.#currentToken(source),
+      typeof given === 'string' ? given : undefined,
+      ...this.#renewedTokens,
+    ];
   }
 
   #currentToken(source: SessionSource | undefined): string | undefined {
     // A browser's session cookie is read per request, so a later login is seen at once.
     if (source === undefined) {
-      const token = readSessionCookie()?.auth_token;
+      const token = readSessionCookie(this.#apiVersion)?.auth_token;
       if (typeof token === 'string' && token !== '') return token;
     }
     return this.#sessionToken;
   }
+}
+
+function isKey(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }
 
 function checkVariableNames(variables: unknown): string[] | undefined {

@@ -106,6 +106,8 @@ export interface RunOptions {
   baseURL?: string;
   /** Bearer token; when absent the session's `auth_token` is read per request. */
   token?: string;
+  /** `2` (default) or `3`: Epicenter v3, Forio's current platform (`https://forio.com/api/v3/`). */
+  apiVersion?: 2 | 3;
 }
 
 /**

@@ -7,6 +7,7 @@ import { createDevToken, startEmulator, type Emulator } from '../src/emulator/in
 import * as core from '../src/core.js';
 import * as root from '../src/index.js';
 import * as kit from '../src/strategies.js';
+import * as v3 from '../src/v3.js';
 import { expectThrow } from './reliability/helpers.js';
 
 const session = { userId: 'u1', groupName: 'g1', auth_token: createDevToken({ userId: 'u1' }) };
@@ -103,6 +104,34 @@ describe('run-lifecycle/core', () => {
     try {
       expect((await rm.getRun()).freshlyCreated).toBe(true);
       expect(rm.strategy.name).toBe('custom-never');
+    } finally {
+      rm.stop();
+    }
+  });
+
+  it('speaks Epicenter v3 through a RunService from run-lifecycle/v3, and says so when given plain v3 run options', async () => {
+    const run = { account: 'acme', project: 'sim', model: 'model.py', apiVersion: 3 as const, baseURL: emulator.v3BaseURL };
+    expectThrow(() => new core.RunManager({ run, session, strategy: kit.reuseNever }), 'INVALID_OPTIONS', /run-lifecycle\/v3/);
+    const v3Session = {
+      userId: 'u1',
+      groupName: 'g1',
+      groupKey: 'key-g1',
+      auth_token: createDevToken({ userId: 'u1', groupName: 'g1', groupKey: 'key-g1' }),
+    };
+    const rm = new core.RunManager({
+      run: new v3.RunService(run),
+      session: v3Session,
+      sessionStore: core.createMemorySessionStore(),
+      strategy: kit.reusePerSession,
+    });
+    try {
+      const first = await rm.getRun();
+      expect(first).toMatchObject({ id: first.runKey, freshlyCreated: true, scope: { scopeBoundary: 'GROUP', scopeKey: 'key-g1' } });
+      expect((await rm.getRun()).id).toBe(first.id);
+      expect(emulator.requests.map((entry) => `${entry.method} ${entry.path}`)).toEqual([
+        'POST /api/v3/acme/sim/run',
+        `GET /api/v3/acme/sim/run/${first.id}`,
+      ]);
     } finally {
       rm.stop();
     }

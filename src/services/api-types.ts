@@ -63,14 +63,31 @@ export interface RunApi {
 export interface WorldRunId {
   runId: string;
   freshlyCreated: boolean;
+  /** The whole run, when the world-run call answers it (Epicenter v3 does): no load is needed then. */
+  run?: Run;
+}
+
+/** Epicenter v3 only: how a user in no world is put in one (`POST world/selfassign/{groupName}`). */
+export interface SelfAssignOptions {
+  role?: string;
+  /** `MINIMUM` (the server's default), `MAXIMUM`, `MARGINAL` or `OPTIMAL`. */
+  objective?: string;
+  populace?: Array<{ role: string; minimum?: number; maximum?: number; marginal?: number }>;
+}
+
+/** Whose world to find: the user, their group, and (v3) whether to self-assign when there is none. */
+export interface WorldUser {
+  userId: string;
+  groupName?: string;
+  selfAssign?: SelfAssignOptions;
 }
 
 /** The World API client of the multiplayer strategies. */
 export interface WorldApi {
   /** `GET multiplayer/world/?account&project&group&userId`. */
-  worldsForUser(user: { userId: string; groupName?: string }, options?: RequestOptions): Promise<World[]>;
+  worldsForUser(user: WorldUser, options?: RequestOptions): Promise<World[]>;
   /** The user's world with the newest `lastModified`, or `undefined` when the user has none. */
-  currentWorldForUser(user: { userId: string; groupName?: string }, options?: RequestOptions): Promise<World | undefined>;
+  currentWorldForUser(user: WorldUser, options?: RequestOptions): Promise<World | undefined>;
   /** `POST multiplayer/world/{id}/run`: 201 = created now, 200 = existing. */
   currentRunId(worldId: string, params: CreateRunParams, options?: RequestOptions): Promise<WorldRunId>;
   /** `DELETE multiplayer/world/{id}/run`: detaches the world's current run. */

@@ -20,10 +20,39 @@ export interface HttpRequestSpec {
   headers?: Record<string, string>;
   /** Aborts the request and any retry wait (`ABORTED`). */
   signal?: AbortSignal;
-  /** `json`: the 2xx body must be JSON (else `INVALID_RESPONSE`); `text`: the raw body. */
-  parse: 'json' | 'text';
+  /**
+   * `json`: the 2xx body must be JSON (else `INVALID_RESPONSE`); `text`: the raw body; `json-or-none`:
+   * like `json`, but a 204 has no body (`undefined`).
+   */
+  parse: 'json' | 'text' | 'json-or-none';
   /** Error type for a 404 of a request about one specific run. */
   notFoundType?: 'RUN_NOT_FOUND';
+  /** `false`: a 401 never calls {@link HttpClientExtensions.onUnauthorized} (the request that renews the session itself). */
+  reauthenticate?: boolean;
+}
+
+/** What a failed response said, as far as the client could read it. */
+export interface HttpFault {
+  status: number;
+  /** The server's error code (a JSON fault's `information.code`, or its `code`). */
+  code?: string;
+  /** The server's message, secret-free and clipped. */
+  message?: string;
+}
+
+/** Opt-in behaviour beyond the v2 clients'; without it a client behaves exactly as before. */
+export interface HttpClientExtensions {
+  /**
+   * Error bodies are JSON faults `{ message, information: { code } }`: the message joins the error's
+   * message and the code becomes `RunManagerError.code`.
+   */
+  jsonFaults?: boolean;
+  /**
+   * Called on a 401 at most once per request (the token the attempt carried is given). Resolving
+   * `true` sends the request once more, with a freshly read token; `false` fails as usual. A rejection
+   * fails the request `UNAUTHORIZED` (an `ABORTED` one passes through).
+   */
+  onUnauthorized?: (fault: HttpFault, context: { token: string | undefined; signal?: AbortSignal }) => Promise<boolean>;
 }
 
 export interface HttpResponse<T> {
@@ -72,7 +101,7 @@ type AttemptFailure =
   | { kind: 'aborted'; cause: unknown }
   | { kind: 'timeout'; cause: unknown }
   | { kind: 'network'; cause: unknown }
-  | { kind: 'status'; status: number; headers: Headers; cause: unknown }
+  | { kind: 'status'; status: number; headers: Headers; cause: unknown; body?: unknown }
   | { kind: 'error'; error: RunManagerError };
 
 function isRetryable(failure: AttemptFailure): boolean {
@@ -108,7 +137,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function redact(text: string, token: string | undefined): string {
+/** One token, or every token a request carried (a renewed session means two). */
+type Secrets = string | undefined | ReadonlyArray<string | undefined>;
+
+function redact(text: string, token: Secrets): string {
+  if (typeof token !== 'string' && token !== undefined) return token.reduce<string>((out, one) => redact(out, one), text);
   return token ? text.split(token).join('[redacted]') : text;
 }
 
@@ -116,7 +149,7 @@ function redact(text: string, token: string | undefined): string {
  * A secret-free stand-in for an error: name, redacted message, `status`/`code`, one level of
  * `cause`. ofetch's `FetchError` references the request options (with `Authorization`), so it is never kept.
  */
-function scrubError(value: unknown, token: string | undefined, depth = 0): Error {
+function scrubError(value: unknown, token: Secrets, depth = 0): Error {
   try {
     const source = value as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; cause?: unknown } | null;
     const name = typeof source?.name === 'string' ? source.name : 'Error';
@@ -158,6 +191,28 @@ function checkDuration(name: string, value: number, min: number): void {
   }
 }
 
+/** The `message` and `information.code` (or `code`) of a JSON fault body; nothing when it is not one. */
+export function readJsonFault(body: unknown, token: Secrets): { code?: string; message?: string } {
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return {};
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  const fault = value as { message?: unknown; code?: unknown; information?: unknown };
+  const information = fault.information as { code?: unknown } | null | undefined;
+  const code = typeof information?.code === 'string' ? information.code : typeof fault.code === 'string' ? fault.code : undefined;
+  const message =
+    typeof fault.message === 'string' && fault.message.trim() !== '' ? describeThrown(redact(fault.message, token)) : undefined;
+  const read: { code?: string; message?: string } = {};
+  if (code !== undefined && code !== '') read.code = redact(code, token).slice(0, 100);
+  if (message !== undefined) read.message = message;
+  return read;
+}
+
 /** Checked by shape, not class, to match any copy of ofetch. */
 function responseOf(error: unknown): Response | undefined {
   if (!(error instanceof Error) || error.name !== 'FetchError') return undefined;
@@ -171,7 +226,7 @@ function responseOf(error: unknown): Response | undefined {
  * so a create is never sent twice. Failures are typed (`UNAUTHORIZED` for 401/403, `notFoundType` for
  * 404, `HTTP_ERROR`, `NETWORK_ERROR`, `TIMEOUT`, `ABORTED`, `INVALID_RESPONSE`) and never contain the token.
  */
-export function createHttpClient(options: ApiClientOptions): HttpClient {
+export function createHttpClient(options: ApiClientOptions, extensions: HttpClientExtensions = {}): HttpClient {
   const baseURL = resolveBaseURL({ baseURL: options.baseURL });
   const $fetch: $Fetch = options.fetch ?? ofetch.create({});
   const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
@@ -231,7 +286,8 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
       if (error instanceof RunManagerError) return { ok: false, failure: { kind: 'error', error } };
       const response = responseOf(error);
       if (response) {
-        return { ok: false, failure: { kind: 'status', status: response.status, headers: response.headers, cause: error } };
+        const body = (response as { _data?: unknown })._data;
+        return { ok: false, failure: { kind: 'status', status: response.status, headers: response.headers, cause: error, body } };
       }
       // ofetch wraps fetch() rejections in a FetchError; keep the underlying error instead.
       const underlying = error instanceof Error && error.name === 'FetchError' && error.cause !== undefined ? error.cause : error;
@@ -243,7 +299,11 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     }
   }
 
-  function toError(spec: HttpRequestSpec, failure: AttemptFailure, attempts: number, token: string | undefined): RunManagerError {
+  function faultOf(failure: AttemptFailure & { kind: 'status' }, token: Secrets): HttpFault {
+    return { status: failure.status, ...(extensions.jsonFaults ? readJsonFault(failure.body, token) : {}) };
+  }
+
+  function toError(spec: HttpRequestSpec, failure: AttemptFailure, attempts: number, token: Secrets): RunManagerError {
     const what = `${spec.method} ${spec.path}`;
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     switch (failure.kind) {
@@ -263,6 +323,18 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
       case 'status': {
         const { status } = failure;
         const cause = scrubError(failure.cause, token);
+        if (extensions.jsonFaults) {
+          const { code, message: said } = faultOf(failure, token);
+          const detail =
+            said === undefined && code === undefined ? '' : `: ${code !== undefined ? `[${code}] ` : ''}${said ?? ''}`.trimEnd();
+          const message = `${what} failed: HTTP ${status}${tries}${detail}`;
+          const details = code === undefined ? { status, cause } : { status, cause, code };
+          if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message, details);
+          if (status === 404 && spec.notFoundType) {
+            return new RunManagerError(spec.notFoundType, `${message} (run not found)`, details);
+          }
+          return new RunManagerError('HTTP_ERROR', message, details);
+        }
         const message = `${what} failed: HTTP ${status}${tries}`;
         if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message, { status, cause });
         if (status === 404 && spec.notFoundType) {
@@ -282,22 +354,34 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
     const maxAttempts = spec.method === 'GET' ? retry.retries + 1 : 1;
     if (spec.body !== undefined) assertSerializable(spec);
 
+    // Every token this request carried: after a renewed session the error may mention either.
+    const tokens: Array<string | undefined> = [];
+    let reauthenticated = false;
     for (let attemptIndex = 0; ; attemptIndex += 1) {
       const token = readToken();
+      if (!tokens.includes(token)) tokens.push(token);
+      const secrets = tokens.length === 1 ? token : tokens;
       const outcome = await attempt(spec, url, token);
+      let failure: AttemptFailure;
       if (outcome.ok) {
-        if (outcome.status < 200 || outcome.status >= 300) {
-          throw toError(
-            spec,
-            { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}` },
-            attemptIndex + 1,
-            token,
-          );
+        if (outcome.status >= 200 && outcome.status < 300) {
+          return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
         }
-        return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
+        failure = { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}`, body: outcome.data };
+        if (!mayReauthenticate(spec, failure, reauthenticated)) throw toError(spec, failure, attemptIndex + 1, secrets);
+      } else {
+        failure = outcome.failure;
       }
-      const { failure } = outcome;
-      if (attemptIndex + 1 >= maxAttempts || !isRetryable(failure)) throw toError(spec, failure, attemptIndex + 1, token);
+      if (failure.kind === 'status' && mayReauthenticate(spec, failure, reauthenticated)) {
+        reauthenticated = true;
+        if (await reauthenticate(spec, failure, token, secrets)) {
+          // The refused attempt did nothing, so even a POST may be sent again; it uses no GET retry.
+          attemptIndex -= 1;
+          continue;
+        }
+        throw toError(spec, failure, attemptIndex + 1, secrets);
+      }
+      if (attemptIndex + 1 >= maxAttempts || !isRetryable(failure)) throw toError(spec, failure, attemptIndex + 1, secrets);
 
       const backoff = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attemptIndex);
       const asked = failure.kind === 'status' ? retryAfterMs(failure.headers) : null;
@@ -306,14 +390,41 @@ export function createHttpClient(options: ApiClientOptions): HttpClient {
         await sleep(delay, spec.signal);
       } catch (reason) {
         throw new RunManagerError('ABORTED', `${what} was aborted while waiting to retry`, {
-          cause: scrubError(reason, token),
+          cause: scrubError(reason, secrets),
         });
       }
     }
   }
 
+  function mayReauthenticate(spec: HttpRequestSpec, failure: AttemptFailure & { kind: 'status' }, done: boolean): boolean {
+    return failure.status === 401 && extensions.onUnauthorized !== undefined && spec.reauthenticate !== false && !done;
+  }
+
+  /** Asks the owner to renew the session; `true`: send the request again. */
+  async function reauthenticate(
+    spec: HttpRequestSpec,
+    failure: AttemptFailure & { kind: 'status' },
+    token: string | undefined,
+    secrets: Secrets,
+  ): Promise<boolean> {
+    const fault = faultOf(failure, secrets);
+    try {
+      return await extensions.onUnauthorized!(fault, spec.signal ? { token, signal: spec.signal } : { token });
+    } catch (error) {
+      if (error instanceof RunManagerError && error.type === 'ABORTED') throw error;
+      const refused = toError(spec, failure, 1, secrets);
+      const reason = redact(describeThrown(error), secrets);
+      throw new RunManagerError('UNAUTHORIZED', `${refused.message}; renewing the session failed: ${reason}`, {
+        status: failure.status,
+        cause: error instanceof RunManagerError ? error : scrubError(error, secrets),
+        ...(refused.code !== undefined ? { code: refused.code } : {}),
+      });
+    }
+  }
+
   /** ofetch hands over raw text; an instance with its own `parseResponse` may hand over a parsed value, kept as it is. */
   function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
+    if (spec.parse === 'json-or-none' && status === 204) return undefined as T;
     if (typeof data !== 'string' && data !== undefined && data !== null) return data as T;
     const text = typeof data === 'string' ? data : '';
     if (spec.parse === 'text') return text as T;

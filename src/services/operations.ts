@@ -1,6 +1,6 @@
 /** Every operation shape `serial()` / `parallel()` accept, normalised to `{ name, args }` calls. */
-import { RunManagerError } from '../errors.js';
-import type { Operations } from '../types.js';
+import { describeThrown, RunManagerError } from '../errors.js';
+import type { OperationResult, Operations } from '../types.js';
 
 export interface NormalizedOperation {
   name: string;
@@ -68,4 +68,43 @@ export function normalizeOperations(operations: Operations, args?: unknown): Nor
     return input.flatMap((item, index) => fromItem(item, `operation ${index}`));
   }
   return fromItem(input, 'operation');
+}
+
+/** One model operation on a run, as a Run API client sends it. */
+export type CallOperation = (name: string, args: unknown[]) => Promise<OperationResult>;
+
+/** The error of the `index`-th of `count` operations, naming it; the server's status and code kept. */
+function operationFailed(error: unknown, index: number, count: number, name: string): RunManagerError {
+  const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', describeThrown(error));
+  return new RunManagerError(failure.type, `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`, {
+    status: failure.status,
+    cause: failure,
+    ...(failure.code !== undefined ? { code: failure.code } : {}),
+  });
+}
+
+/** Calls the operations one at a time, in order; the first failure stops the rest. */
+export async function callInSeries(operations: Operations, call: CallOperation): Promise<OperationResult[]> {
+  const calls = normalizeOperations(operations);
+  const results: OperationResult[] = [];
+  for (const [index, { name, args }] of calls.entries()) {
+    try {
+      results.push(await call(name, args));
+    } catch (error) {
+      throw operationFailed(error, index, calls.length, name);
+    }
+  }
+  return results;
+}
+
+/** Calls the operations all at once; results in order. */
+export function callInParallel(operations: Operations, call: CallOperation): Promise<OperationResult[]> {
+  const calls = normalizeOperations(operations);
+  return Promise.all(
+    calls.map(({ name, args }, index) =>
+      call(name, args).catch((error: unknown) => {
+        throw operationFailed(error, index, calls.length, name);
+      }),
+    ),
+  );
 }

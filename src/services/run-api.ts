@@ -1,10 +1,10 @@
 /** The stateless Run API client: every method takes the run id (or filter) it acts on, so one client serves any number of runs. */
-import { describeThrown, RunManagerError } from '../errors.js';
+import { RunManagerError } from '../errors.js';
 import type { OperationResult, Operations, QueryModifiers, Run, RunFilter } from '../types.js';
 import type { ApiClientOptions, CreateRunParams, LoadedRun, RequestOptions, RunApi, RunQueryResult } from './api-types.js';
 import { flattenScope, parseContentRange, toMatrix, toQueryString } from './filter.js';
 import { createHttpClient, pathSegment, type HttpClient, type HttpRequestSpec } from './http.js';
-import { normalizeOperations } from './operations.js';
+import { callInParallel, callInSeries } from './operations.js';
 
 /** The run fields a create (and a world-run request) sends, in this order. */
 export const CREATE_RUN_FIELDS = ['model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode'] as const;
@@ -86,14 +86,6 @@ export function createRunApi(options: ApiClientOptions): RunApi {
     return response.data as OperationResult;
   }
 
-  function operationFailed(error: unknown, index: number, count: number, name: string): RunManagerError {
-    const failure = error instanceof RunManagerError ? error : new RunManagerError('HTTP_ERROR', describeThrown(error));
-    return new RunManagerError(failure.type, `Operation ${index + 1} of ${count} ('${name}') failed: ${failure.message}`, {
-      status: failure.status,
-      cause: failure,
-    });
-  }
-
   return {
     async create(params: CreateRunParams, requestOptions?: RequestOptions): Promise<Run> {
       if (!isObject(params)) throw new RunManagerError('INVALID_OPTIONS', 'Run create parameters must be an object');
@@ -167,28 +159,12 @@ export function createRunApi(options: ApiClientOptions): RunApi {
 
     async serial(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
       runPath(runId);
-      const calls = normalizeOperations(operations);
-      const results: OperationResult[] = [];
-      for (const [index, call] of calls.entries()) {
-        try {
-          results.push(await operation(runId, call.name, call.args, requestOptions));
-        } catch (error) {
-          throw operationFailed(error, index, calls.length, call.name);
-        }
-      }
-      return results;
+      return callInSeries(operations, (name, args) => operation(runId, name, args, requestOptions));
     },
 
     async parallel(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
       runPath(runId);
-      const calls = normalizeOperations(operations);
-      return Promise.all(
-        calls.map((call, index) =>
-          operation(runId, call.name, call.args, requestOptions).catch((error: unknown) => {
-            throw operationFailed(error, index, calls.length, call.name);
-          }),
-        ),
-      );
+      return callInParallel(operations, (name, args) => operation(runId, name, args, requestOptions));
     },
 
     variables: {

@@ -4,10 +4,11 @@
  */
 import type { $Fetch } from 'ofetch';
 import { RunManagerError } from '../errors.js';
-import type { CreateRunParams, RequestOptions, RunApi, RunQueryResult, WorldApi } from './api-types.js';
+import type { ApiClientOptions, CreateRunParams, RequestOptions, RunApi, RunQueryResult, WorldApi } from './api-types.js';
 import { resolveBaseURL } from './http.js';
 import { normalizeOperations } from './operations.js';
 import { createRunApi } from './run-api.js';
+import type { V3Session, V3SessionView } from './v3.js';
 import { createWorldApi } from './world-api.js';
 import type { OperationResult, Operations, QueryModifiers, RetryOptions, Run, RunFilter, RunOptions } from '../types.js';
 
@@ -25,14 +26,52 @@ export interface RunServiceOptions extends Omit<RunOptions, 'token'> {
 /** Operations the manager handles itself instead of sending them (`reset`). */
 export type SpecialOperations = Partial<Record<string, (options?: unknown) => Promise<unknown>>>;
 
+/** What an Epicenter v3 client asks of its owner: the session's keys, and where a renewed session goes. */
+export interface V3SessionLink {
+  view: () => V3SessionView;
+  renewed: (session: V3Session) => void;
+}
+
+/** Builds a service's Run and World API clients for its API version. */
+export type ApiClients = (
+  config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>,
+  options: ApiClientOptions,
+  v3Session: V3SessionLink,
+) => { api: RunApi; worlds: WorldApi };
+
+/** The Epicenter v2 clients; v3's live in their own module so a v2-only bundle leaves them out. */
+export const v2Clients: ApiClients = (config, options) => {
+  if (config.apiVersion === 3) {
+    throw new RunManagerError(
+      'INVALID_OPTIONS',
+      "run.apiVersion 3 needs the Epicenter v3 clients, which run-lifecycle/core leaves out: pass run: new RunService({ ... }) from 'run-lifecycle/v3', or use the root entry",
+    );
+  }
+  return { api: createRunApi(options), worlds: createWorldApi(options) };
+};
+
+/**
+ * The API root: `baseURL` as given, else `{protocol}://{host}/` plus `v2/` (or `server.versionPath`),
+ * or `api/v3/` for Epicenter v3. The default host is `api.forio.com` on v2 and `forio.com` on v3.
+ */
+export function apiRoot(options: Pick<RunOptions, 'baseURL' | 'server' | 'apiVersion'>): string {
+  if (options.apiVersion !== 3 || options.baseURL) return resolveBaseURL(options);
+  const protocol = options.server?.protocol ?? 'https';
+  return `${protocol}://${options.server?.host ?? 'forio.com'}/api/v3/`;
+}
+
 /** A Run API client bound to a current run, as `rm.run`. */
 export class RunService {
+  /** How the clients are made; the root entry's (and `run-lifecycle/v3`'s) RunService also speaks Epicenter v3. */
+  protected static clients: ApiClients = v2Clients;
+
   readonly api: RunApi;
   readonly worlds: WorldApi;
   /** The run options, without the token. */
   readonly config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>;
   id: string | undefined;
   #sessionToken: () => string | undefined = () => undefined;
+  #v3Session: V3SessionLink = { view: () => ({}), renewed: () => {} };
   #ownToken: () => string | undefined;
   #special: SpecialOperations = {};
   /** Ids this service created lately (id → creation number), so a legacy strategy's run can be told new from reused. */
@@ -44,7 +83,7 @@ export class RunService {
     const ownToken = typeof token === 'function' ? token : () => token;
     this.#ownToken = ownToken;
     const clientOptions = {
-      baseURL: resolveBaseURL(config),
+      baseURL: apiRoot(config),
       account: config.account,
       project: config.project,
       // The service's own token wins; otherwise the logged-in user's, read per request.
@@ -53,8 +92,14 @@ export class RunService {
       ...(config.timeout !== undefined ? { timeout: config.timeout } : {}),
       ...(config.retry ? { retry: config.retry } : {}),
     };
-    this.api = createRunApi(clientOptions);
-    this.worlds = createWorldApi(clientOptions);
+    const { api, worlds } = new.target.clients(config, clientOptions, {
+      view: () => this.#v3Session.view(),
+      renewed: (session) => {
+        this.#v3Session.renewed(session);
+      },
+    });
+    this.api = api;
+    this.worlds = worlds;
     this.config = config;
     this.id = id;
   }
@@ -64,9 +109,10 @@ export class RunService {
    *
    * @internal
    */
-  attachManager(sessionToken: () => string | undefined, special: SpecialOperations): void {
+  attachManager(sessionToken: () => string | undefined, special: SpecialOperations, v3Session?: V3SessionLink): void {
     this.#sessionToken = sessionToken;
     this.#special = special;
+    if (v3Session) this.#v3Session = v3Session;
   }
 
   /**

@@ -183,6 +183,8 @@ export async function replayPath<TScript = unknown>(
       const what =
         step.kind === 'after' ? `${step.eventType} (the actor takes it when its delay '${step.variant}' elapses)` : step.eventType;
       const record = await nextRecord(what, step);
+      // The services' own account of a wrong request explains an unexpected event best.
+      if (record.event.type !== step.eventType && script.failures.length > 0) fail(`${where}: ${script.failures.join('; ')}`, step);
       if (record.event.type !== step.eventType) fail(`${where}: the machine received ${record.event.type} instead`, step);
       check(record.snapshot, step, where, step);
       const left = script.close();

@@ -15,6 +15,7 @@ import {
   loadListedRunOutcomes,
   loadWorldRunOutcomes,
   replaceWorldRunOutcomes,
+  WORLD_RUN_CARRIES_RUN,
 } from './support/worlds.js';
 
 const anonymous: StrategyInput = {
@@ -39,4 +40,6 @@ const model = createStrategyModel<ModelItem>(multiplayerMachine, {
   },
 });
 
-modelSuite('multiplayer', model, (h, script, path) => ({ input: { ...(path.input as object), services: liveServices(h, script) } }));
+modelSuite('multiplayer', model, (h, script, path) => ({ input: { ...(path.input as object), services: liveServices(h, script) } }), {
+  unreachable: WORLD_RUN_CARRIES_RUN,
+});

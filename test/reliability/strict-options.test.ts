@@ -79,7 +79,10 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
       { ...options(), session_store: createMemorySessionStore() },
       /^session_store is not an option \(did you mean sessionStore\?\)$/,
     );
-    refused({ ...options(), colour: 'blue' }, /^colour is not an option \(options: run, strategy, strategyOptions, .*coordinator\)$/);
+    refused(
+      { ...options(), colour: 'blue' },
+      /^colour is not an option \(options: run, strategy, strategyOptions, .*coordinator, onSession\)$/,
+    );
   });
 
   it('item 14: unknown keys of run, run.server and retry are refused with their full path', () => {
@@ -162,8 +165,8 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
       'reuse-across-sessions': ['filter'],
       'reuse-last-initialized': ['initOperation', 'flag', 'scope'],
       'reuse-by-tracking-key': ['settings', 'filter', 'onCreate'],
-      'reuse-by-tracking-key-multiplayer': ['settings', 'filter', 'onCreate'],
-      multiplayer: [],
+      'reuse-by-tracking-key-multiplayer': ['settings', 'filter', 'onCreate', 'selfAssign'],
+      multiplayer: ['selfAssign'],
       'use-specific-run': ['runId'],
       none: [],
       'conditional-creation': ['condition'],

@@ -3,7 +3,7 @@
  * the actor aborts the request; swap them with `machine.provide({ actors })` in tests.
  */
 import { fromPromise } from 'xstate';
-import type { CreateRunParams, LoadedRun, RunQueryResult, WorldRunId } from '../../services/api-types.js';
+import type { CreateRunParams, LoadedRun, RunQueryResult, WorldRunId, WorldUser } from '../../services/api-types.js';
 import type { Operations, QueryModifiers, Run, RunFilter, World } from '../../types.js';
 import type { StrategyServices } from './types.js';
 
@@ -42,9 +42,9 @@ export const saveRun = fromPromise<Run, WithServices & { runId: string; attribut
 );
 
 /** The user's current world (newest `lastModified`), or `undefined`. */
-export const findWorld = fromPromise<World | undefined, WithServices & { userId: string; groupName?: string }>(({ input, signal }) => {
-  const user = input.groupName ? { userId: input.userId, groupName: input.groupName } : { userId: input.userId };
-  return input.services.worldApi.currentWorldForUser(user, { signal });
+export const findWorld = fromPromise<World | undefined, WithServices & WorldUser>(({ input, signal }) => {
+  const { services, ...user } = input;
+  return services.worldApi.currentWorldForUser(user, { signal });
 });
 
 /** `POST multiplayer/world/{id}/run`: the world's current run id (201: created now). */

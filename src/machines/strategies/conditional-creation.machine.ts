@@ -149,6 +149,7 @@ export const conditionalCreationStrategy: StrategyDefinition = {
   machine: conditionalCreationMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'group',
   prepareOptions: (strategyOptions) => ({ ...prepareConditionalCreationOptions(strategyOptions) }),
   optionKeys: ['condition'],
 };
@@ -187,6 +188,7 @@ export const ConditionalCreation: ConditionalCreationConstructor = Object.assign
     machine: conditionalCreationStrategy.machine,
     requiresAuth: conditionalCreationStrategy.requiresAuth,
     cachesRun: conditionalCreationStrategy.cachesRun,
+    scopedBy: conditionalCreationStrategy.scopedBy,
     prepareOptions: conditionalCreationStrategy.prepareOptions,
     optionKeys: conditionalCreationStrategy.optionKeys,
   },

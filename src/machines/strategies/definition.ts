@@ -41,6 +41,7 @@ export function normaliseDefinition(name: string, strategy: StrategyDefinition, 
     requiresAuth: options.requiresAuth ?? strategy.requiresAuth,
     cachesRun: strategy.cachesRun,
   };
+  if (strategy.scopedBy === 'group' || strategy.scopedBy === 'world') definition.scopedBy = strategy.scopedBy;
   if (strategy.prepareOptions) definition.prepareOptions = strategy.prepareOptions;
   if (strategy.boundOptions) definition.boundOptions = strategy.boundOptions;
   if (strategy.optionKeys !== undefined) definition.optionKeys = checkOptionKeys(strategy.optionKeys, name);

@@ -4,9 +4,10 @@
  */
 import { assign, setup } from 'xstate';
 import { isRunManagerError, RunManagerError } from '../../errors.js';
-import type { WorldRunId } from '../../services/api-types.js';
+import type { SelfAssignOptions, WorldRunId, WorldUser } from '../../services/api-types.js';
 import type { Run, UserSession, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
+import { optionalSelfAssign } from './options.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
@@ -23,10 +24,12 @@ export function noWorldError(userId: string | undefined): RunManagerError {
   return new RunManagerError('NO_WORLD_FOR_USER', `User ${userId} is not part of a world`);
 }
 
-/** The `findWorld` input for a session: its user id and, when known, its group name. */
-export function worldLookup<S>(services: S, session: UserSession): { services: S; userId: string; groupName?: string } {
-  const userId = session.userId ?? '';
-  return session.groupName ? { services, userId, groupName: session.groupName } : { services, userId };
+/** The `findWorld` input for a session: its user id, its group name when known, and how to self-assign (v3). */
+export function worldLookup<S>(services: S, session: UserSession, selfAssign?: SelfAssignOptions): { services: S } & WorldUser {
+  const user: WorldUser = { userId: session.userId ?? '' };
+  if (session.groupName) user.groupName = session.groupName;
+  if (selfAssign) user.selfAssign = selfAssign;
+  return { services, ...user };
 }
 
 /**
@@ -44,9 +47,15 @@ export function listedRunId(world: World | null | undefined): string | undefined
   return typeof run === 'string' && run !== '' ? run : undefined;
 }
 
-/** A loaded world run as the strategy returns it: marked fresh or reused, with a copy of its world attached. */
+/**
+ * A loaded world run as the strategy returns it: marked fresh or reused, with a copy of its world
+ * attached that names this run as the world's current one (the list was read before a reset or create).
+ */
 export function worldRun(run: Run, world: World | null, freshlyCreated: boolean): Run {
-  return world ? { ...markRun(run, freshlyCreated), world: { ...world } } : markRun(run, freshlyCreated);
+  if (!world) return markRun(run, freshlyCreated);
+  // An Epicenter v3 world also names it `runKey`.
+  const current = typeof world.worldKey === 'string' ? { run: run.id, runKey: run.id } : { run: run.id };
+  return { ...markRun(run, freshlyCreated), world: { ...world, ...current } };
 }
 
 /** Context of {@link multiplayerMachine}. */
@@ -65,7 +74,8 @@ export interface MultiplayerContext extends StrategyInput {
  * answer the same id. `checkingSession → findingWorld → gettingWorldRun → loadingRun → ready` when
  * the list names none, and `loadingListedRun → gettingWorldRun` when the named run answers 404 (gone
  * since the list was read): the world-run call then gets or makes the world's current run, whose
- * answer (201 created now / 200 existing) sets `freshlyCreated`.
+ * answer (201 created now / 200 existing) sets `freshlyCreated`. On Epicenter v3 that answer is the
+ * whole run, so `gettingWorldRun` and `replacingWorldRun` go straight to `ready`, with no `loadingRun`.
  * reset: `checkingSession → findingWorld → replacingWorldRun → loadingRun → ready`.
  * No `session.userId` fails `UNAUTHORIZED` before any request, and no world fails
  * `NO_WORLD_FOR_USER`, on reset too. The world-run body is built from the config, the session and
@@ -101,12 +111,18 @@ export const multiplayerMachine = setup({
     foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
     worldNamesRun: ({ event }) => listedRunId(doneOutput<World>(event)) !== undefined,
     runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    // Epicenter v3 answers the world-run call with the whole run: nothing left to load.
+    worldRunCameWithRun: ({ event }) => doneOutput<WorldRunId>(event).run !== undefined,
   },
   actions: {
     rememberNoUser: assign({ error: () => noUserError() }),
     rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
     keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
     keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    keepAnsweredWorldRun: assign(({ context, event }) => {
+      const answer = doneOutput<WorldRunId>(event);
+      return { worldRun: answer, run: worldRun(answer.run!, context.world, context.mode === 'reset' || answer.freshlyCreated) };
+    }),
     // The world already had this run when its list was read: nothing was created for this user.
     keepListedRun: assign(({ context, event }) => ({ run: worldRun(doneOutput<Run>(event), context.world, false) })),
     // A reset always makes a new run; getRun's world-run call says whether it made one (201).
@@ -130,7 +146,7 @@ export const multiplayerMachine = setup({
       invoke: {
         id: 'findWorld',
         src: 'findWorld',
-        input: ({ context }) => worldLookup(context.services, context.session),
+        input: ({ context }) => worldLookup(context.services, context.session, context.options.selfAssign as SelfAssignOptions | undefined),
         onDone: [
           { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
           { guard: 'isReset', target: 'replacingWorldRun', actions: 'keepWorld' },
@@ -164,7 +180,10 @@ export const multiplayerMachine = setup({
           worldId: context.world!.id,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+        onDone: [
+          { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
+          { target: 'loadingRun', actions: 'keepWorldRunId' },
+        ],
         onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
@@ -178,7 +197,10 @@ export const multiplayerMachine = setup({
           worldId: context.world!.id,
           params: createParams(context.config, context.session, undefined, context.createOptions),
         }),
-        onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+        onDone: [
+          { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
+          { target: 'loadingRun', actions: 'keepWorldRunId' },
+        ],
         onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
@@ -211,5 +233,10 @@ export const multiplayerStrategy: StrategyDefinition = {
   machine: multiplayerMachine,
   requiresAuth: false,
   cachesRun: true,
-  optionKeys: [],
+  scopedBy: 'world',
+  prepareOptions: (strategyOptions) => {
+    const selfAssign = optionalSelfAssign(strategyOptions.selfAssign);
+    return selfAssign ? { selfAssign } : {};
+  },
+  optionKeys: ['selfAssign'],
 };

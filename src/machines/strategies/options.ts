@@ -3,6 +3,7 @@
  * (unknown keys, near misses, prototype keys) and what values must be to survive JSON to the server.
  */
 import { describeThrown, RunManagerError } from '../../errors.js';
+import type { SelfAssignOptions } from '../../services/api-types.js';
 
 export function invalidOption(path: string, problem: string): RunManagerError {
   return new RunManagerError('INVALID_OPTIONS', `${path} ${problem}`);
@@ -341,4 +342,38 @@ export function optionalFilter(value: unknown, path: string): Record<string, unk
   const filter = optionalObject(value, path);
   if (filter) checkFilterValue(filter, path, []);
   return filter;
+}
+
+const OBJECTIVES = ['MINIMUM', 'MAXIMUM', 'MARGINAL', 'OPTIMAL'];
+
+/**
+ * Checks `strategyOptions.selfAssign` of the multiplayer strategies (Epicenter v3: a user in no world
+ * is put in one): `{ role?, objective?, populace? }`, or `undefined`.
+ */
+export function optionalSelfAssign(value: unknown, path = 'strategyOptions.selfAssign'): SelfAssignOptions | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw invalidOption(path, `must be an object { role?, objective?, populace? }, got ${describe(value)}`);
+  rejectUnknownKeys(value, ['role', 'objective', 'populace'], path);
+  const { role, objective, populace } = value;
+  if (role !== undefined && (typeof role !== 'string' || role === ''))
+    throw invalidOption(`${path}.role`, `must be a non-empty string, got ${describe(role)}`);
+  if (objective !== undefined && (typeof objective !== 'string' || !OBJECTIVES.includes(objective))) {
+    throw invalidOption(`${path}.objective`, `must be one of ${OBJECTIVES.join(', ')}, got ${describe(objective)}`);
+  }
+  if (populace !== undefined) {
+    if (!Array.isArray(populace)) throw invalidOption(`${path}.populace`, `must be an array, got ${describe(populace)}`);
+    populace.forEach((entry: unknown, index) => {
+      const at = `${path}.populace[${index}]`;
+      if (!isPlainObject(entry) || typeof entry.role !== 'string' || entry.role === '')
+        throw invalidOption(at, 'must be { role, minimum?, maximum?, marginal? }');
+      rejectUnknownKeys(entry, ['role', 'minimum', 'maximum', 'marginal'], at);
+      for (const key of ['minimum', 'maximum', 'marginal'] as const) {
+        const count = entry[key];
+        if (count !== undefined && !(typeof count === 'number' && Number.isInteger(count) && count >= 0)) {
+          throw invalidOption(`${at}.${key}`, `must be a non-negative integer, got ${describe(count)}`);
+        }
+      }
+    });
+  }
+  return { ...value };
 }

@@ -152,6 +152,7 @@ export const reuseAcrossSessionsStrategy: StrategyDefinition = {
   machine: reuseAcrossSessionsMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'group',
   prepareOptions: (strategyOptions) => ({ ...prepareReuseAcrossSessionsOptions(strategyOptions) }),
   optionKeys: ['filter'],
 };

@@ -83,6 +83,7 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
  * reset: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
  * [locked.countingRuns → locked.checkingLimit] → locked.replacingWorldRun → locked.loadingRun →
  * locked.applyingSettings → ready`.
+ * On Epicenter v3 the world-run call answers the whole run: `locked.loadingRun` is skipped.
  * A created run gets the tracking key (`PATCH` when the server did not set it) and `onCreate`; every
  * run, reused ones too, gets `settings` and `world`. No `userId` fails `UNAUTHORIZED` before any
  * request; no world fails `NO_WORLD_FOR_USER` (never a TypeError).
@@ -131,6 +132,12 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
+    // Epicenter v3 answers the world-run call with the whole run: nothing left to load.
+    worldRunCameWithRun: ({ event }) => doneOutput<WorldRunId>(event).run !== undefined,
+    answeredCreatedRun: ({ event }) => {
+      const answer = doneOutput<WorldRunId>(event);
+      return answer.run !== undefined && answer.freshlyCreated;
+    },
   },
   actions: {
     rememberNoUser: assign({ error: () => noUserError() }),
@@ -150,6 +157,14 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     rememberLimitUncheckable: assign({ error: () => limitUncheckableError() }),
     rememberLimitReached: assign({ error: () => runLimitReachedError() }),
     keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    keepAnsweredCreatedRun: assign(({ context, event }) => {
+      const answer = doneOutput<WorldRunId>(event);
+      return { worldRun: answer, run: worldRun(answer.run!, context.world, true) };
+    }),
+    keepAnsweredReusedRun: assign(({ context, event }) => {
+      const answer = doneOutput<WorldRunId>(event);
+      return { worldRun: answer, run: attachSettings(worldRun(answer.run!, context.world, false), context.settings) };
+    }),
     // Settings are attached once `applyingSettings` has tagged the run and run onCreate.
     keepCreatedWorldRun: assign(({ context, event }) => ({ run: worldRun(doneOutput<Run>(event), context.world, true) })),
     keepReusedWorldRun: assign(({ context, event }) => ({
@@ -202,7 +217,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
       invoke: {
         id: 'findWorld',
         src: 'findWorld',
-        input: ({ context }) => worldLookup(context.services, context.session),
+        input: ({ context }) => worldLookup(context.services, context.session, context.options.selfAssign),
         onDone: [
           { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
           { target: 'locked', actions: 'keepWorld' },
@@ -282,7 +297,11 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               worldId: context.world!.id,
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
-            onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+            onDone: [
+              { guard: 'answeredCreatedRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
+              { guard: 'worldRunCameWithRun', target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepAnsweredReusedRun' },
+              { target: 'loadingRun', actions: 'keepWorldRunId' },
+            ],
             onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
@@ -296,7 +315,11 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
               worldId: context.world!.id,
               params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
             }),
-            onDone: { target: 'loadingRun', actions: 'keepWorldRunId' },
+            onDone: [
+              // A reset always makes the run, so a whole-run answer is always a created one.
+              { guard: 'worldRunCameWithRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
+              { target: 'loadingRun', actions: 'keepWorldRunId' },
+            ],
             onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
           },
         },
@@ -350,6 +373,7 @@ export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition = {
   machine: reuseByTrackingKeyMultiplayerMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'world',
   prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
-  optionKeys: ['settings', 'filter', 'onCreate'],
+  optionKeys: ['settings', 'filter', 'onCreate', 'selfAssign'],
 };

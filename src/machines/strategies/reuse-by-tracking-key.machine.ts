@@ -303,6 +303,7 @@ export const reuseByTrackingKeyStrategy: StrategyDefinition = {
   machine: reuseByTrackingKeyMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'group',
   prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
   optionKeys: ['settings', 'filter', 'onCreate'],
 };

@@ -97,11 +97,11 @@ export function initFailedError(initFailure: { step: InitStep; error: unknown },
   const original = failure(initFailure.error);
   const outcome = trashError === null ? 'the run was trashed' : `trashing the run also failed: ${failure(trashError).message}`;
   const message = `reuse-last-initialized: ${STEP_DESCRIPTIONS[initFailure.step]} on run ${runId}: ${original.message}; ${outcome}`;
-  return new RunManagerError(
-    'INIT_FAILED',
-    message,
-    original.status === undefined ? { cause: initFailure.error } : { cause: initFailure.error, status: original.status },
-  );
+  return new RunManagerError('INIT_FAILED', message, {
+    cause: initFailure.error,
+    ...(original.status === undefined ? {} : { status: original.status }),
+    ...(original.code === undefined ? {} : { code: original.code }),
+  });
 }
 
 function newestUntrashed(result: RunQueryResult): Run | undefined {
@@ -349,6 +349,7 @@ export const reuseLastInitializedStrategy: StrategyDefinition = {
   machine: reuseLastInitializedMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'group',
   prepareOptions: (strategyOptions) => ({ ...prepareReuseLastInitializedOptions(strategyOptions) }),
   optionKeys: ['initOperation', 'flag', 'scope'],
 };

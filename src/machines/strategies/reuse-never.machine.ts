@@ -58,5 +58,6 @@ export const reuseNeverStrategy: StrategyDefinition = {
   machine: reuseNeverMachine,
   requiresAuth: false,
   cachesRun: false,
+  scopedBy: 'group',
   optionKeys: [],
 };

@@ -90,5 +90,6 @@ export const reusePerSessionStrategy: StrategyDefinition = {
   machine: reusePerSessionMachine,
   requiresAuth: false,
   cachesRun: true,
+  scopedBy: 'group',
   optionKeys: [],
 };

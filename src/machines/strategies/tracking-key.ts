@@ -1,7 +1,7 @@
 /** What the two tracking-key strategies share: options, settings and run-limit rules, the create body, their actors. */
 import { fromPromise } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
-import type { CreateRunParams } from '../../services/api-types.js';
+import type { CreateRunParams, SelfAssignOptions } from '../../services/api-types.js';
 import type { Run, RunFilter, UserSession } from '../../types.js';
 import type { WithServices } from './actors.js';
 import {
@@ -12,6 +12,7 @@ import {
   isPlainObject,
   optionalFilter,
   optionalFunction,
+  optionalSelfAssign,
   optionPath,
   readSafely,
   rejectNearMisses,
@@ -41,6 +42,8 @@ export interface TrackingKeyOptions {
   /** Always contains `trashed: false`. */
   filter: RunFilter;
   onCreate?: OnCreate;
+  /** reuse-by-tracking-key-multiplayer on Epicenter v3: a user in no world is put in one. */
+  selfAssign?: SelfAssignOptions;
 }
 
 /** Resolved settings: a copy of the object, the tracking key (`null` when missing) and the numeric limit (`Infinity`: none). */
@@ -141,7 +144,8 @@ export function trackingKeyOptions(strategyOptions: Record<string, unknown>): Tr
   const filter = deepMerge<RunFilter>({ trashed: false }, userFilter);
 
   const onCreate = optionalFunction<OnCreate>(strategyOptions.onCreate, 'strategyOptions.onCreate');
-  return onCreate ? { settings, filter, onCreate } : { settings, filter };
+  const selfAssign = optionalSelfAssign(strategyOptions.selfAssign);
+  return { settings, filter, ...(onCreate ? { onCreate } : {}), ...(selfAssign ? { selfAssign } : {}) };
 }
 
 export function isLimited(runLimit: number): boolean {

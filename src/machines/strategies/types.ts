@@ -66,6 +66,12 @@ export interface StrategyDefinition {
   requiresAuth: boolean;
   /** Whether the manager writes the session record (false for reuse-never and none). */
   cachesRun: boolean;
+  /**
+   * What the strategy's runs belong to. On Epicenter v3 a `group` strategy needs `session.groupKey`
+   * and a `world` strategy `session.groupName` (to list the group's worlds); without it the manager
+   * rejects `UNAUTHORIZED` before any request.
+   */
+  scopedBy?: 'group' | 'world';
   /** Validates and normalises `strategyOptions` at construction; throws `INVALID_OPTIONS` naming the bad option. */
   prepareOptions?: (strategyOptions: Record<string, unknown>) => Record<string, unknown>;
   /**

@@ -239,9 +239,17 @@ describe('multiplayerMachine — stopping', () => {
 });
 
 describe('multiplayerStrategy', () => {
-  it('is registered with a session record, no options and its own user check', () => {
-    expect(multiplayerStrategy).toMatchObject({ name: 'multiplayer', cachesRun: true, requiresAuth: false });
+  it('is registered with a session record, its own user check, world scope and only the selfAssign option', () => {
+    expect(multiplayerStrategy).toMatchObject({ name: 'multiplayer', cachesRun: true, requiresAuth: false, scopedBy: 'world' });
     expect(multiplayerStrategy.machine).toBe(multiplayerMachine);
-    expect(multiplayerStrategy.prepareOptions).toBeUndefined();
+    expect(multiplayerStrategy.optionKeys).toEqual(['selfAssign']);
+    const prepare = multiplayerStrategy.prepareOptions!;
+    expect(prepare({})).toEqual({});
+    expect(prepare({ selfAssign: { role: 'buyer', objective: 'MAXIMUM' } })).toEqual({
+      selfAssign: { role: 'buyer', objective: 'MAXIMUM' },
+    });
+    expect(() => prepare({ selfAssign: { role: 'buyer', objectve: 'MAXIMUM' } })).toThrow(/objectve/);
+    expect(() => prepare({ selfAssign: { objective: 'MOST' } })).toThrow(/strategyOptions\.selfAssign\.objective must be one of/);
+    expect(() => prepare({ selfAssign: { populace: [{ role: 'buyer', maximum: -1 }] } })).toThrow(/populace\[0\]\.maximum/);
   });
 });

@@ -27,6 +27,19 @@ export interface SuiteOptions {
    * that a lock held or waited for is given back). Not for states a delay leaves on its own.
    */
   stopIn?: (value: StateValue) => boolean;
+  /**
+   * Transitions this API generation cannot take (e.g. a world-run answer that carries the whole run,
+   * which only Epicenter v3 sends), with the reason. They must be exactly the ones left uncovered, so
+   * the list can neither hide a gap nor go stale; the other generation's suite covers them.
+   */
+  unreachable?: {
+    transitions: string[];
+    /** States (dotted paths) that are unreachable the same way: only the transitions into and out of them lead there. */
+    states?: string[];
+    why: string;
+  };
+  /** Starts the scripted server the clients talk to (default: the v2 one, `startModelHttp`; `startModelHttpV3` for Epicenter v3). */
+  http?: () => Promise<ModelHttp>;
 }
 
 /**
@@ -44,7 +57,7 @@ export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire
   describe(`${name} model`, () => {
     let http: ModelHttp;
     beforeAll(async () => {
-      http = await startModelHttp();
+      http = await (options.http ?? startModelHttp)();
     });
     afterAll(async () => {
       await http?.close();
@@ -72,11 +85,15 @@ export function modelSuite(name: string, model: PathModel<ModelItem>, wire: Wire
       console.info(
         `[model] ${name}: ${distinct.length} paths replayed (${model.paths.length - distinct.length} with a duplicate script dropped), ${stopped.length} stopped part-way | planned ${formatCoverage(planned)} | replayed ${formatCoverage(replayed)}`,
       );
-      expect(planned.states.uncovered, `${name}: states no path plans`).toEqual([]);
-      expect(planned.transitions.uncovered, `${name}: transitions no path plans`).toEqual([]);
-      expect(replayed.states.uncovered, `${name}: states no replay reached`).toEqual([]);
-      expect(replayed.transitions.uncovered, `${name}: transitions no replay took`).toEqual([]);
-      expect([replayed.states.percent, replayed.transitions.percent], `${name}: state and transition coverage (%)`).toEqual([100, 100]);
+      const unreachable = [...(options.unreachable?.transitions ?? [])].sort();
+      const unreachableStates = [...(options.unreachable?.states ?? [])].sort();
+      expect([...planned.states.uncovered].sort(), `${name}: states no path plans`).toEqual(unreachableStates);
+      expect([...planned.transitions.uncovered].sort(), `${name}: transitions no path plans`).toEqual(unreachable);
+      expect([...replayed.states.uncovered].sort(), `${name}: states no replay reached`).toEqual(unreachableStates);
+      expect([...replayed.transitions.uncovered].sort(), `${name}: transitions no replay took`).toEqual(unreachable);
+      if (unreachable.length === 0 && unreachableStates.length === 0) {
+        expect([replayed.states.percent, replayed.transitions.percent], `${name}: state and transition coverage (%)`).toEqual([100, 100]);
+      }
     });
   });
 }

@@ -52,3 +52,24 @@ export const loadListedRunOutcomes: OutcomeVariant<ModelItem>[] = [
   done('found', worldRunTagged, http('GET', LOAD, { status: 200, json: worldRunTagged })),
   ...requestFailures('GET', LOAD, ['notFound', 'unavailable']),
 ];
+
+const CARRIES_RUN_WHY = 'the v2 world-run call answers only the run id (Epicenter v3 answers the whole run): covered by the v3 suite';
+
+/** multiplayer's transitions that follow a world-run answer carrying the whole run. */
+export const WORLD_RUN_CARRIES_RUN = {
+  transitions: [
+    'gettingWorldRun --xstate.done.actor.getWorldRun [worldRunCameWithRun]--> ready',
+    'replacingWorldRun --xstate.done.actor.replaceWorldRun [worldRunCameWithRun]--> ready',
+  ],
+  why: CARRIES_RUN_WHY,
+};
+
+/** reuse-by-tracking-key-multiplayer's transitions that follow a world-run answer carrying the whole run. */
+export const TRACKED_WORLD_RUN_CARRIES_RUN = {
+  transitions: [
+    'locked.gettingWorldRun --xstate.done.actor.getWorldRun [answeredCreatedRun]--> locked.applyingSettings',
+    'locked.gettingWorldRun --xstate.done.actor.getWorldRun [worldRunCameWithRun]--> ready',
+    'locked.replacingWorldRun --xstate.done.actor.replaceWorldRun [worldRunCameWithRun]--> locked.applyingSettings',
+  ],
+  why: CARRIES_RUN_WHY,
+};
