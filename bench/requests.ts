@@ -3,11 +3,33 @@
  * library sends (counted in the emulator's request log), beside the original's count and the
  * floor. Goal: never above the original; at the floor wherever the API allows.
  *
+ * Then the same paths on Epicenter v3 (`run.apiVersion: 3`, the emulator's `/api/v3/` routes),
+ * beside the v2 count, the official v3 client's count for the two strategies it has (measured with
+ * `baseline/official-v3.ts`) and the v3 floor. Goal: never above the official v3 client; at the v3
+ * floor wherever the API allows.
+ *
  * Run alone: `npx tsx bench/requests.ts`.
  */
 import { startEmulator, type RequestLogEntry } from '../src/emulator/index.js';
+import { OfficialV3Client, type OfficialV3Scope } from './baseline/official-v3.js';
 import { runAsScript, type Goal, type PartResult, type Table } from './lib/report.js';
-import { EMULATOR_VARIABLES, expectedOutcome, PATHS, SCENARIOS, ScenarioRunner, type PathId, type Scenario } from './lib/scenarios.js';
+import {
+  ACCOUNT,
+  EMULATOR_VARIABLES,
+  expectedOutcome,
+  GROUP_KEY,
+  MODEL,
+  PATHS,
+  PROJECT,
+  SCENARIOS,
+  ScenarioRunner,
+  SESSION_U1_V3,
+  TOKEN_U1_V3,
+  v3FloorOf,
+  VARIABLES,
+  type PathId,
+  type Scenario,
+} from './lib/scenarios.js';
 
 /** One measured path. */
 export interface RequestCount {
@@ -186,11 +208,206 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
   };
 }
 
-/** Figure 1 as a part. */
+/** One path measured on Epicenter v3: this library, and the official v3 client where it has the strategy. */
+export interface V3RequestCount {
+  scenario: string;
+  strategy: string;
+  path: PathId;
+  /** This library with `run.apiVersion: 3`. */
+  requests: number;
+  /** This library on v2, the same path (the v2 table of the same run); null when not measured. */
+  v2Requests: number | null;
+  /** The fewest requests over v3. */
+  floor: number;
+  /** The v2 floor of the path, for comparison. */
+  v2Floor: number;
+  /** The official v3 client's requests; null when it has no such strategy or no reset. */
+  official: number | null;
+  /** `official` as printed, or why there is none (`no such strategy`, `no reset`). */
+  officialText: string;
+  outcome: string;
+  /** `METHOD path?query → status` of every request of this library, in order. */
+  trace: string[];
+  /** The same for the official v3 client (empty when it was not measured). */
+  officialTrace: string[];
+}
+
+/** The official client's scope for user u1: the group by key, as in its `getWithStrategy` JSDoc (no `userKey`: no user filter). */
+const OFFICIAL_SCOPE: OfficialV3Scope = { scopeBoundary: 'GROUP', scopeKey: GROUP_KEY };
+
+/** The values a `+vars` path must hand back (the emulator is started with them). */
+function checkVariables(label: string, variables: unknown): void {
+  const got = variables !== null && typeof variables === 'object' ? (variables as Record<string, unknown>) : {};
+  for (const name of VARIABLES) {
+    const expected = (EMULATOR_VARIABLES as Record<string, unknown>)[name];
+    if (got[name] !== expected)
+      throw new Error(`${label}: expected variable ${name} = ${String(expected)}, got ${JSON.stringify(got[name])}`);
+  }
+}
+
+async function logged(emulator: { requests: readonly RequestLogEntry[] }): Promise<RequestLogEntry[]> {
+  // The log is written before each response is sent; wait a little in case anything straggles.
+  await sleep(10);
+  return [...emulator.requests];
+}
+
+/**
+ * Counts the requests of every scenario and path on Epicenter v3 against an in-process emulator (no
+ * latency): this library with `run.apiVersion: 3`, and for reuse-never and reuse-across-sessions the
+ * official v3 client's `getWithStrategy` (+ `getVariables` for `+vars`), whose `steady` starts from
+ * its own first call. `v2` (the v2 counts of the same run) fills the `v2Requests` column.
+ *
+ * @example
+ * ```ts
+ * const v3 = await countRequestsV3(SCENARIOS, await countRequests());
+ * ```
+ */
+export async function countRequestsV3(
+  scenarios: readonly Scenario[] = SCENARIOS,
+  v2: readonly RequestCount[] = [],
+): Promise<V3RequestCount[]> {
+  const emulator = await startEmulator({ variables: EMULATOR_VARIABLES });
+  const runner = new ScenarioRunner(emulator, 3);
+  const official = new OfficialV3Client({
+    baseURL: emulator.v3BaseURL,
+    account: ACCOUNT,
+    project: PROJECT,
+    session: { token: TOKEN_U1_V3, userKey: SESSION_U1_V3.userId as string },
+  });
+  const counts: V3RequestCount[] = [];
+  try {
+    for (const scenario of scenarios) {
+      for (const path of PATHS) {
+        const label = `v3 ${scenario.label} ${path}`;
+        const withVariables = path.endsWith('+vars');
+        const act = await runner.prepare(scenario, path);
+        emulator.clearLog();
+        const { outcome, run } = await act();
+        const entries = await logged(emulator);
+        const expected = expectedOutcome(scenario, path);
+        if (outcome !== expected) throw new Error(`${label}: expected ${expected}, got ${outcome}`);
+        if (withVariables && run !== undefined) checkVariables(label, run.variables);
+
+        let officialCount: number | null = null;
+        let officialText = 'no such strategy';
+        let officialTrace: string[] = [];
+        const strategy = scenario.officialV3;
+        if (strategy !== undefined && path === 'reset') officialText = 'no reset';
+        else if (strategy !== undefined) {
+          runner.fresh(scenario);
+          // steady: the user's previous page load made its run with the same client.
+          if (path.startsWith('steady')) await official.getRun(strategy, MODEL, OFFICIAL_SCOPE);
+          emulator.clearLog();
+          const officialRun = await official.getRun(strategy, MODEL, OFFICIAL_SCOPE, withVariables ? VARIABLES : undefined);
+          const officialEntries = await logged(emulator);
+          if (typeof officialRun.runKey !== 'string') throw new Error(`${label}: the official client returned no run`);
+          if (withVariables) checkVariables(`${label} (official)`, officialRun.variables);
+          officialCount = officialEntries.length;
+          officialText = String(officialCount);
+          officialTrace = officialEntries.map(traceLine);
+        }
+
+        const v2Count = v2.find((count) => count.scenario === scenario.label && count.path === path);
+        counts.push({
+          scenario: scenario.label,
+          strategy: scenario.strategy,
+          path,
+          requests: entries.length,
+          v2Requests: v2Count?.requests ?? null,
+          floor: v3FloorOf(scenario, path),
+          v2Floor: scenario.expect[path].floor,
+          official: officialCount,
+          officialText,
+          outcome,
+          trace: entries.map(traceLine),
+          officialTrace,
+        });
+      }
+    }
+  } finally {
+    await emulator.close();
+  }
+  return counts;
+}
+
+function verdictV3(count: V3RequestCount): string {
+  const marks: string[] = [];
+  if (count.official !== null && count.requests > count.official) marks.push(`ABOVE OFFICIAL +${count.requests - count.official}`);
+  if (count.requests > count.floor) marks.push(`above floor +${count.requests - count.floor}`);
+  else if (count.requests < count.floor) marks.push('BELOW FLOOR?');
+  return marks.length === 0 ? 'at floor' : marks.join(', ');
+}
+
+/**
+ * Builds the v3 table of figure 1 and its goals.
+ *
+ * @example
+ * ```ts
+ * const { tables, goals } = requestsV3Report(await countRequestsV3());
+ * ```
+ */
+export function requestsV3Report(counts: readonly V3RequestCount[]): { tables: Table[]; goals: Goal[] } {
+  const rows = counts.map((count) => [
+    count.scenario,
+    count.path,
+    count.requests,
+    count.v2Requests ?? '–',
+    count.officialText,
+    count.floor === count.v2Floor ? String(count.floor) : `${count.floor} (v2: ${count.v2Floor})`,
+    verdictV3(count),
+  ]);
+  const notes = [
+    `ours v3 = requests in the emulator request log with run.apiVersion 3 (/api/v3/${ACCOUNT}/${PROJECT}/…; user u1 of group g1, groupKey ${GROUP_KEY}; retries off; no latency). ours v2 = the same path in the table above.`,
+    'official v3 = bench/baseline/official-v3.ts, a reproduction of epicenter-libs 3.34.1 runAdapter.getWithStrategy (plain fetch, same emulator, scope GROUP/{groupKey}), then getVariables (POST run/variable/{runKey}) for +vars; its steady starts from its own first call.',
+    '"no such strategy": getWithStrategy has only reuse-never and reuse-across-sessions (reuse-by-tracking-key and multiplayer throw "Invalid run strategy."); "no reset": it has no reset.',
+    'The official reuse-across-sessions sends no user filter and no hidden check (ours: run.userKey, and a hidden newest run is replaced), so equal counts are not equal behaviour.',
+    'v3 floor = fewest requests over v3; "(v2: n)" where the v2 floor differs: a v3 load (GET run/{runKey}) and the world-run POST take no include, so a +vars path that ends with one needs POST run/variable/{runKey}; the world-run POST answers the whole run, so no load follows it (bench/README.md).',
+  ];
+  const aboveOfficial = counts.filter((count) => count.official !== null && count.requests > count.official);
+  const aboveFloor = counts.filter((count) => count.requests > count.floor);
+  const compared = counts.filter((count) => count.official !== null);
+  const goals: Goal[] = [
+    {
+      figure: 'fig 1 (v3)',
+      goal: 'never above the official v3 client (reuse-never, reuse-across-sessions)',
+      met: aboveOfficial.length === 0,
+      detail:
+        aboveOfficial.length === 0
+          ? `${compared.length} paths compared, none above the official client; ${compared.filter((count) => count.requests < (count.official as number)).length} below it`
+          : aboveOfficial.map((count) => `${count.scenario} ${count.path}: ${count.requests} vs ${count.official as number}`).join('; '),
+    },
+    {
+      figure: 'fig 1 (v3)',
+      goal: 'at the v3 floor wherever the API allows',
+      met: aboveFloor.length === 0,
+      detail:
+        aboveFloor.length === 0
+          ? `every path at its v3 floor (${counts.length} paths)`
+          : `${aboveFloor.length} of ${counts.length} paths above the v3 floor: ${aboveFloor
+              .map((count) => `${count.scenario} ${count.path} (+${count.requests - count.floor}: ${count.trace.join(', ')})`)
+              .join('; ')}`,
+    },
+  ];
+  return {
+    tables: [
+      {
+        title: 'Figure 1 (v3) — requests per path on Epicenter v3 (ours v3 vs ours v2 vs official v3 client vs v3 floor)',
+        columns: ['strategy', 'path', 'ours v3', 'ours v2', 'official v3', 'v3 floor', 'verdict'],
+        rows,
+        notes,
+      },
+    ],
+    goals,
+  };
+}
+
+/** Figure 1 as a part: the v2 table, then the v3 one; `data.v2` and `data.v3` hold every count and trace. */
 export async function main(): Promise<PartResult> {
   const counts = await countRequests();
   const { tables, goals } = requestsReport(counts);
-  return { part: 'requests', tables, goals, data: counts };
+  const v3Counts = await countRequestsV3(SCENARIOS, counts);
+  const v3 = requestsV3Report(v3Counts);
+  return { part: 'requests', tables: [...tables, ...v3.tables], goals: [...goals, ...v3.goals], data: { v2: counts, v3: v3Counts } };
 }
 
 await runAsScript(import.meta.url, main);

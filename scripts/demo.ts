@@ -9,7 +9,8 @@
  *             or the typed rejection the step is meant to show.
  * It ends with a summary of request counts next to the original Epicenter.js's (spec §8.12).
  *
- *   npm run demo                          full walkthrough
+ *   npm run demo                          full walkthrough, Epicenter v2 (`/v2/…`)
+ *   npm run demo -- --v3                  the same on Epicenter v3 (`/api/v3/…`), plus self-assignment
  *   npm run demo -- --quiet               summary only
  *   npm run demo -- --trace trace.jsonl   also write a trace of every actor (one JSON line per
  *                                         actor, event and snapshot; sanitized, no token)
@@ -22,6 +23,7 @@ import type { Run, RunManagerOptions, RunService, UserSession } from '../src/ind
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/index.js';
 
 const quiet = process.argv.includes('--quiet');
+const v3 = process.argv.includes('--v3');
 const traceIndex = process.argv.indexOf('--trace');
 const traceFile = traceIndex === -1 ? undefined : process.argv[traceIndex + 1];
 if (traceIndex !== -1 && (!traceFile || traceFile.startsWith('--'))) {
@@ -139,6 +141,10 @@ interface Step {
 }
 interface Walk {
   name: string;
+  /** The strategy, when the walk's name is not one. */
+  strategy?: string;
+  /** Another user than alice. */
+  session?: UserSession;
   about: string;
   options?: () => Record<string, unknown>; // strategyOptions, read when the manager is made
   setup?: () => string; // what was prepared on the emulator
@@ -147,11 +153,12 @@ interface Walk {
 }
 
 // A custom strategy in Epicenter.js's `{ getRun, reset }` form: the whole group shares one sandbox
-// run (its newest); reset starts a new sandbox. The library wraps it in a generic statechart, and
-// sets `freshlyCreated` from whether the strategy created the run through `rm.run`.
+// run (its newest run tracked as `team-sandbox`); reset starts a new sandbox. The library wraps it in
+// a generic statechart, and sets `freshlyCreated` from whether the strategy created the run through
+// `rm.run`. The same code runs on v2 and v3: the v3 client translates the v2 vocabulary.
 strategies.register('team-sandbox', {
   async getRun(runService: RunService, session: UserSession) {
-    const scope = { group: session.groupName, sandbox: 'team' };
+    const scope = { group: session.groupName, trackingKey: 'team-sandbox' };
     const [newest] = await runService.query(
       { scope, trashed: false },
       { sort: 'created', direction: 'desc', startRecord: 0, endRecord: 0 },
@@ -159,9 +166,16 @@ strategies.register('team-sandbox', {
     return newest ?? runService.create({ scope });
   },
   async reset(runService: RunService, session: UserSession) {
-    return runService.create({ scope: { group: session.groupName, sandbox: 'team' } });
+    return runService.create({ scope: { group: session.groupName, trackingKey: 'team-sandbox' } });
   },
 });
+
+const GROUP_KEY = 'key-g1';
+/** A user of group g1: on v3 the session also names the group's key, and `userId` is the user's key. */
+function userSession(userId: string, userName: string): UserSession {
+  const group = v3 ? { groupName: 'g1', groupKey: GROUP_KEY } : { groupName: 'g1' };
+  return { userId, userName, ...group, auth_token: createDevToken({ userId, userName, ...group }) };
+}
 
 const resetAgainHitsLimit: Walk['extra'] = () => [
   { label: 'reset() again — 2 runs with week-1 exist, runLimit is 2', act: (rm) => rm.reset(), expectError: 'RUN_LIMIT_REACHED' },
@@ -219,6 +233,17 @@ function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
       options: () => ({ runId: resetRunId() }),
       resetError: 'RESET_NOT_SUPPORTED',
     },
+    ...(v3
+      ? [
+          {
+            name: 'multiplayer (self-assign)',
+            strategy: 'multiplayer',
+            about: 'carol is in no world: strategyOptions.selfAssign puts her in one (v3 only), then joins its run',
+            session: userSession('u3', 'carol'),
+            options: () => ({ selfAssign: { objective: 'MINIMUM' } }),
+          },
+        ]
+      : []),
     { name: 'none', about: 'resolve no run at all: getRun hands back the RunService; no requests' },
     {
       name: 'conditional-creation',
@@ -237,7 +262,7 @@ function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
 }
 
 // Request counts of the original library (spec §8.12; conditional-creation from §8.1, N = 2 init ops).
-const ORIGINAL: Record<string, [string, string, string]> = {
+const ORIGINAL_V2: Record<string, [string, string, string]> = {
   'reuse-never': ['1', '1–2', '1'],
   'reuse-per-session': ['1', '1', '1'],
   'reuse-across-sessions': ['2', '1', '1'],
@@ -250,25 +275,33 @@ const ORIGINAL: Record<string, [string, string, string]> = {
   'conditional-creation': ['1', '1', '1'],
   'team-sandbox': ['–', '–', '–'],
 };
+// The official v3 client (epicenter-libs getWithStrategy) has two strategies and no reset; the rest
+// are "Invalid run strategy" or missing.
+const OFFICIAL_V3: Record<string, [string, string, string]> = {
+  'reuse-never': ['1', '1', 'none'],
+  'reuse-across-sessions': ['2', '1', 'none'],
+};
+const ORIGINAL = v3 ? OFFICIAL_V3 : ORIGINAL_V2;
 
 async function main(): Promise<void> {
   const emulator = await startEmulator({ port: 0, variables: { price: 42 } });
   const managers: RunManager[] = [];
   const counts = new Map<string, Partial<Record<Kind, string>>>();
   try {
-    say(`${bold('run-lifecycle demo')} — Run API emulator at ${cyan(emulator.baseURL)}`);
+    const baseURL = v3 ? emulator.v3BaseURL : emulator.baseURL;
+    say(`${bold('run-lifecycle demo')} — Epicenter ${v3 ? 'v3' : 'v2'} Run API emulator at ${cyan(baseURL)}`);
     say(dim('user alice (u1) in group g1, model acme/sim/model.py; new runs start with variables {price: 42};'));
     say(dim('one server for the whole demo, a fresh session store per strategy; run ids shortened to …last 6'));
-    const session = { userId: 'u1', userName: 'alice', groupName: 'g1', auth_token: createDevToken({ userId: 'u1', userName: 'alice' }) };
+    const alice = userSession('u1', 'alice');
     let perSessionReset: Run | undefined;
 
     for (const walk of walks(emulator, () => perSessionReset?.id ?? '')) {
       const store = createMemorySessionStore(); // a fresh "browser" per strategy
       const manager = () => {
         const options: RunManagerOptions = {
-          run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL },
-          strategy: walk.name,
-          session,
+          run: { account: 'acme', project: 'sim', model: 'model.py', baseURL, ...(v3 ? { apiVersion: 3 as const } : {}) },
+          strategy: walk.strategy ?? walk.name,
+          session: walk.session ?? alice,
           sessionStore: store,
           inspect: observe,
           timeout: 5_000, // a demo should fail fast, not wait out the 15 s default
@@ -319,7 +352,7 @@ async function main(): Promise<void> {
 
         if (step.kind) {
           // Summary counts leave out the variables GET that getRun(['price']) adds (the original sends it too).
-          const strategyRequests = requests.filter((r) => !r.path.includes('/variables/')).length;
+          const strategyRequests = requests.filter((r) => !r.path.includes('/variables/') && !r.path.includes('/run/variable/')).length;
           const earlierRun = (result as Run | undefined)?.id !== undefined && seen((result as Run).id).by !== walk.name;
           const mark = failure ? '✗' : step.kind === 'first' && earlierRun ? '*' : '';
           counts.set(walk.name, { ...counts.get(walk.name), [step.kind]: `${strategyRequests}${mark}` });
@@ -332,20 +365,34 @@ async function main(): Promise<void> {
     const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
     const widths = [34, 16, 16, 16];
     console.log();
-    console.log(bold(`Requests per step: this library / original (spec §8.12)`));
+    console.log(
+      bold(
+        v3
+          ? 'Requests per step on Epicenter v3: this library / the official v3 client (epicenter-libs getWithStrategy)'
+          : 'Requests per step: this library / original (spec §8.12)',
+      ),
+    );
     console.log(bold(row(['strategy', 'first getRun', 'steady getRun', 'reset'], widths)));
     for (const [name, ours] of counts) {
-      const original = ORIGINAL[name] ?? ['?', '?', '?'];
+      const original = ORIGINAL[name] ?? (v3 ? ['–', '–', '–'] : ['?', '?', '?']);
       const cells = (['first', 'steady', 'reset'] as const).map((kind, i) => `${ours[kind] ?? '?'} / ${original[i]}`);
       console.log(row([name, ...cells], widths));
     }
     console.log(dim(`✗ rejected with a typed error   * got a run made earlier in the demo, so nothing was created`));
     console.log(
       dim(
-        `Counts leave out a separate GET …/variables/ (needed only after a create or by a custom strategy: loads and queries carry include=). Original: a–b depends on cookies/limits;`,
+        v3
+          ? `Counts leave out the POST …/run/variable/ that getRun(['price']) adds (a v3 run load carries no variables).`
+          : `Counts leave out a separate GET …/variables/ (needed only after a create or by a custom strategy: loads and queries carry include=). Original: a–b depends on cookies/limits;`,
       ),
     );
-    console.log(dim(`"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`));
+    console.log(
+      dim(
+        v3
+          ? `Official v3 client: "none" = it has no reset; "–" = it has no such strategy (reuse-by-tracking-key and multiplayer throw "Invalid run strategy").`
+          : `"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`,
+      ),
+    );
     console.log(
       green(`all ${counts.size} strategies walked through (${seenRuns.size} runs seen, ${emulator.runs().length} on the emulator)`),
     );

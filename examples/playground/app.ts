@@ -1,7 +1,7 @@
 /**
- * The playground page: one RunManager at a time (strategy × user), built through the public API,
- * with its statecharts drawn live from inspection events, the last call's result, and the
- * emulator's request log and fault controls beside it.
+ * The playground page: one RunManager at a time (Epicenter API version × strategy × user), built
+ * through the public API, with its statecharts drawn live from inspection events, the last call's
+ * result, and the emulator's request log and fault controls beside it.
  */
 import type { InspectionEvent } from 'xstate';
 import {
@@ -17,17 +17,21 @@ import {
 import { runManagerMachine } from '../../src/machines/run-manager.machine.js';
 import { $, el } from './dom.js';
 import { startEmulatorPanel } from './emulator-panel.js';
-import { PRESETS, RUN_TARGET, USERS } from './presets.js';
+import { PRESETS, RUN_TARGET, SELF_ASSIGN, SELF_ASSIGN_STRATEGIES, USERS, type ApiVersion } from './presets.js';
 import { createChart, type Chart } from './statechart.js';
 
 /** What the server tells the page (`/config.json`). */
 interface PlaygroundConfig {
   /** The emulator's API root, e.g. `http://127.0.0.1:8080/v2/`. */
   baseURL: string;
+  /** The emulator's Epicenter v3 root, e.g. `http://127.0.0.1:8080/api/v3/` (same store as v2). */
+  v3BaseURL: string;
   /** The emulator's control API, e.g. `http://127.0.0.1:8080/_emulator/`. */
   controlURL: string;
   /** Dev token per user id. */
   tokens: Record<string, string>;
+  /** Dev token per user id for v3: also names the group's key (claim `group_key`). */
+  v3Tokens: Record<string, string>;
 }
 
 const SESSION_KEY = `epicenter-scenario-${RUN_TARGET.account}-${RUN_TARGET.project}-${RUN_TARGET.model}`;
@@ -35,7 +39,6 @@ const STRATEGIES = Object.values(STRATEGY) as StrategyName[];
 
 const config = (await (await fetch('/config.json')).json()) as PlaygroundConfig;
 const emulatorPanel = startEmulatorPanel(config.controlURL);
-$('emulator-url').textContent = config.baseURL;
 
 // ── Statecharts ──────────────────────────────────────────────────────────────────────────────────
 const svgCache = new Map<string, Promise<string | undefined>>();
@@ -115,9 +118,32 @@ function revealActive(holder: HTMLElement | null): void {
 }
 
 // ── The manager ──────────────────────────────────────────────────────────────────────────────────
+let apiVersion: ApiVersion = 2;
 let strategy: StrategyName = 'reuse-per-session';
 let userId = USERS[0]!.userId;
+/** The selfAssign box: applies on v3 to the strategies that take `selfAssign`. */
+let selfAssignChecked = false;
 let manager: { key: string; rm: RunManager; unsubscribe(): void } | undefined;
+
+const offersSelfAssign = () => apiVersion === 3 && SELF_ASSIGN_STRATEGIES.includes(strategy);
+
+/** The preset's strategyOptions, plus `selfAssign` when it is offered and ticked. */
+function strategyOptions(): Record<string, unknown> | undefined {
+  const preset = PRESETS[strategy].strategyOptions;
+  if (offersSelfAssign() && selfAssignChecked) return { ...preset, selfAssign: SELF_ASSIGN };
+  return preset;
+}
+
+/**
+ * The user's session: on v3 `userId` is the user's key, the session names the group's key too, and
+ * the token carries it.
+ */
+function sessionOf(user: (typeof USERS)[number]) {
+  const { userId: id, userName, groupName, groupKey } = user;
+  return apiVersion === 3
+    ? { userId: id, userName, groupName, groupKey, auth_token: config.v3Tokens[id] }
+    : { userId: id, userName, groupName, auth_token: config.tokens[id] };
+}
 
 function stopManager(): void {
   manager?.unsubscribe();
@@ -126,15 +152,18 @@ function stopManager(): void {
 }
 
 function currentManager(): RunManager {
-  const key = `${strategy}|${userId}`;
+  const options = strategyOptions();
+  const key = `v${apiVersion}|${strategy}|${userId}|${JSON.stringify(options?.selfAssign ?? null)}`;
   if (manager?.key === key) return manager.rm;
   stopManager();
   const user = USERS.find((candidate) => candidate.userId === userId)!;
+  // Both versions keep the same session record (one key per account/project/model): run ids are
+  // shared by the emulator's one store, so a run remembered on v2 is loaded on v3 and the other way.
   const rm = new RunManager({
-    run: { ...RUN_TARGET, baseURL: config.baseURL },
+    run: apiVersion === 3 ? { ...RUN_TARGET, apiVersion: 3, baseURL: config.v3BaseURL } : { ...RUN_TARGET, baseURL: config.baseURL },
     strategy,
-    ...(PRESETS[strategy].strategyOptions ? { strategyOptions: PRESETS[strategy].strategyOptions } : {}),
-    session: { userId: user.userId, userName: user.userName, groupName: user.groupName, auth_token: config.tokens[user.userId] },
+    ...(options ? { strategyOptions: options } : {}),
+    session: sessionOf(user),
     inspect,
   });
   const subscription = rm.actor.subscribe((snapshot) => {
@@ -158,8 +187,14 @@ function statePath(value: unknown): string {
 // ── The result panel ─────────────────────────────────────────────────────────────────────────────
 let calls = 0;
 
-function showResult(call: string, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, ms: number): void {
+function showResult(
+  call: string,
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+  ms: number,
+  version: ApiVersion,
+): void {
   const result = $('result');
+  result.dataset.api = `v${version}`;
   delete result.dataset.runId;
   delete result.dataset.errorType;
   let badge: HTMLElement;
@@ -193,7 +228,7 @@ function showResult(call: string, outcome: { ok: true; value: unknown } | { ok: 
     body.push(el('p', 'run-id', `run ${run.id}`), el('pre', 'json', JSON.stringify(run, null, 2)));
   }
   const head = el('div', 'result-head');
-  head.append(badge, el('code', undefined, call), el('span', 'muted', `${ms} ms`));
+  head.append(badge, el('code', undefined, call), el('span', 'muted', `${ms} ms`), el('span', 'api-tag', `Epicenter v${version}`));
   calls += 1;
   result.dataset.seq = String(calls);
   result.replaceChildren(head, ...body);
@@ -204,13 +239,14 @@ async function call(label: string, action: (rm: RunManager) => Promise<unknown>)
   managerChart?.clear();
   renderTrail();
   const started = performance.now();
+  const version = apiVersion;
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
     outcome = { ok: true, value: await action(currentManager()) };
   } catch (error) {
     outcome = { ok: false, error };
   }
-  showResult(label, outcome, Math.round(performance.now() - started));
+  showResult(label, outcome, Math.round(performance.now() - started), version);
   await emulatorPanel.refresh().catch(() => undefined);
 }
 
@@ -226,8 +262,19 @@ $<HTMLSelectElement>('strategy').replaceChildren(
 function describeStrategy(): void {
   const preset = PRESETS[strategy];
   $('strategy-summary').textContent = preset.summary;
-  const shown = preset.shownOptions ?? (preset.strategyOptions ? JSON.stringify(preset.strategyOptions) : undefined);
+  const note = $('strategy-v3-note');
+  note.hidden = apiVersion !== 3 || preset.v3Note === undefined;
+  note.textContent = note.hidden ? '' : preset.v3Note!;
+  $('self-assign-field').hidden = !offersSelfAssign();
+  const options = strategyOptions();
+  const shown = preset.shownOptions ?? (options ? JSON.stringify(options) : undefined);
   $('strategy-options').textContent = shown ? `strategyOptions: ${shown}` : 'no strategyOptions';
+}
+
+/** Shows the chosen API version: the emulator root in the header and `data-api` on the body. */
+function describeApi(): void {
+  $('emulator-url').textContent = apiVersion === 3 ? config.v3BaseURL : config.baseURL;
+  document.body.dataset.api = `v${apiVersion}`;
 }
 
 $('users').replaceChildren(
@@ -247,6 +294,25 @@ $('users').replaceChildren(
     return label;
   }),
 );
+
+// Switching the version stops the manager: the next call builds one for the other API.
+for (const input of document.querySelectorAll<HTMLInputElement>('input[name="api"]')) {
+  input.checked = Number(input.value) === apiVersion;
+  input.addEventListener('change', () => {
+    if (!input.checked) return;
+    apiVersion = Number(input.value) as ApiVersion;
+    stopManager();
+    describeApi();
+    describeStrategy();
+  });
+}
+const selfAssignBox = $<HTMLInputElement>('self-assign');
+selfAssignBox.checked = selfAssignChecked;
+selfAssignBox.addEventListener('change', () => {
+  selfAssignChecked = selfAssignBox.checked;
+  stopManager();
+  describeStrategy();
+});
 
 $<HTMLSelectElement>('strategy').addEventListener('change', (event) => {
   strategy = (event.target as HTMLSelectElement).value as StrategyName;
@@ -276,6 +342,7 @@ $('forget').addEventListener('click', () => {
     });
 });
 
+describeApi();
 describeStrategy();
 managerChart = createChart(runManagerMachine, await generatedSvg(runManagerMachine.id));
 $('manager-chart').replaceChildren(managerChart.element);

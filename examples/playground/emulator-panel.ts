@@ -1,7 +1,7 @@
 /**
  * The emulator side of the playground, over its control API (`/_emulator/…`): the request list
- * (polled), the latency slider, fault injection (fail next request with 503, drop next
- * connection) and reset-and-reseed.
+ * (polled; `/v2/…` and `/api/v3/…` requests alike, only CORS preflights can be hidden), the latency
+ * slider, fault injection (fail next request with 503, drop next connection) and reset-and-reseed.
  */
 import type { EmulatorStats, RequestLogEntry } from '../../src/emulator/index.js';
 import { $, el } from './dom.js';
@@ -9,6 +9,12 @@ import { SEED } from './presets.js';
 
 /** Short run ids in paths: `…` and the last six characters. */
 const shortIds = (text: string) => text.replace(/\b[0-9a-f]{20,}\b/gi, (id) => `…${id.slice(-6)}`);
+
+/** Which API a request went to: `v2` (`/v2/…`), `v3` (`/api/v3/…`) or `other` (e.g. an unknown path). */
+function apiOf(path: string): 'v2' | 'v3' | 'other' {
+  if (path.startsWith('/api/v3/')) return 'v3';
+  return path.startsWith('/v2/') ? 'v2' : 'other';
+}
 
 function decodePath(path: string): string {
   try {
@@ -76,6 +82,7 @@ export function startEmulatorPanel(controlURL: string): { refresh(): Promise<voi
           const item = el('li', `request${entry.status >= 400 || entry.status === 0 ? ' failed' : ''}`);
           item.dataset.method = entry.method;
           item.dataset.status = String(entry.status);
+          item.dataset.api = apiOf(entry.path);
           item.title = `${entry.method} ${decodePath(entry.url)}`;
           const meta = [entry.user ?? 'anonymous', `${Math.round(entry.durationMs)} ms`, entry.fault ? `fault ${entry.fault}` : '']
             .filter(Boolean)

@@ -8,20 +8,39 @@ import type { Run, StrategyName } from '../../src/index.js';
 /** The account, project and model every playground run belongs to. */
 export const RUN_TARGET = { account: 'acme', project: 'sim', model: 'model.py' } as const;
 
+/** The Epicenter API versions the playground switches between. */
+export type ApiVersion = 2 | 3;
+
+/** The v3 key of group g1 (v3 sessions and tokens name the group by key as well as by name). */
+export const GROUP_KEY = 'key-g1';
+
 /** A user to log in as. */
 export interface PlaygroundUser {
+  /** On v3 also the user's key. */
   userId: string;
   userName: string;
   groupName: string;
+  /** The group's v3 key (sent on v3 only). */
+  groupKey: string;
   /** What makes this user interesting. */
   note: string;
 }
 
 export const USERS: readonly PlaygroundUser[] = [
-  { userId: 'u1', userName: 'alice', groupName: 'g1', note: 'in world w1' },
-  { userId: 'u2', userName: 'bob', groupName: 'g1', note: 'in world w1' },
-  { userId: 'u3', userName: 'carol', groupName: 'g1', note: 'in no world' },
+  { userId: 'u1', userName: 'alice', groupName: 'g1', groupKey: GROUP_KEY, note: 'in world w1' },
+  { userId: 'u2', userName: 'bob', groupName: 'g1', groupKey: GROUP_KEY, note: 'in world w1' },
+  { userId: 'u3', userName: 'carol', groupName: 'g1', groupKey: GROUP_KEY, note: 'in no world' },
 ];
+
+/**
+ * `strategyOptions.selfAssign` of the multiplayer strategies when the playground's selfAssign box is
+ * ticked (Epicenter v3 only): a user in no world is placed by `POST world/selfassign/g1` in the
+ * emptiest world of the group (w1 while it is the only one) and then gets that world's run.
+ */
+export const SELF_ASSIGN = { objective: 'MINIMUM' } as const;
+
+/** The strategies that take `strategyOptions.selfAssign`. */
+export const SELF_ASSIGN_STRATEGIES: readonly StrategyName[] = ['multiplayer', 'reuse-by-tracking-key-multiplayer'];
 
 /** The run use-specific-run always loads. */
 export const SPECIFIC_RUN_ID = 'playground-specific-run';
@@ -36,6 +55,8 @@ export interface StrategyPreset {
   strategyOptions?: Record<string, unknown>;
   /** The options as shown to the person (functions written out). */
   shownOptions?: string;
+  /** What is different on Epicenter v3, shown after the summary when v3 is chosen. */
+  v3Note?: string;
 }
 
 export const PRESETS: Record<StrategyName, StrategyPreset> = {
@@ -57,9 +78,11 @@ export const PRESETS: Record<StrategyName, StrategyPreset> = {
   'reuse-by-tracking-key-multiplayer': {
     summary: "The tracking-key run of the user's world (u1 and u2 share w1); up to 3 runs; u3 gets NO_WORLD_FOR_USER.",
     strategyOptions: { settings: { trackingKey: 'playground-world', runLimit: 3 } },
+    v3Note: 'On v3, tick selfAssign and u3 is put in a world first (POST world/selfassign/g1).',
   },
   multiplayer: {
     summary: "The current run of the user's world: u1 and u2 share world w1 and so the run; u3 is in no world.",
+    v3Note: "On v3, tick selfAssign and u3 is put in a world first (POST world/selfassign/g1), then shares that world's run.",
   },
   'use-specific-run': {
     summary: `Always loads run "${SPECIFIC_RUN_ID}"; reset() is not supported (RESET_NOT_SUPPORTED).`,

@@ -15,6 +15,7 @@ try {
   const playground = await startPlayground({ port: portArgument(argv, 'port') ?? 0, webPort: portArgument(argv, 'web-port') ?? 0 });
   console.log(`run-lifecycle playground: ${playground.url}`);
   console.log(`Run API emulator:         ${playground.emulator.baseURL} (control API ${playground.emulator.origin}/_emulator/)`);
+  console.log(`  Epicenter v3:           ${playground.emulator.v3BaseURL}{account}/{project}/… (the same store)`);
   console.log('Press Ctrl-C to stop.');
   const stop = () => {
     void playground.close().then(() => process.exit(0));

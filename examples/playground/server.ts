@@ -1,8 +1,8 @@
 /**
  * The playground's servers: the Run API emulator (seeded so every strategy has something to find)
  * and, on another 127.0.0.1 port, the page — `index.html`, `style.css`, `app.js` (bundled from
- * `app.ts` with esbuild at start), `config.json` (the emulator's URLs and a dev token per user) and
- * `visualizations/<machine-id>.svg` when `npm run visualize` has made them.
+ * `app.ts` with esbuild at start), `config.json` (the emulator's v2 and v3 URLs and a v2 and a v3
+ * dev token per user) and `visualizations/<machine-id>.svg` when `npm run visualize` has made them.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -57,9 +57,17 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   ]);
   const config = {
     baseURL: emulator.baseURL,
+    v3BaseURL: emulator.v3BaseURL,
     controlURL: `${emulator.origin}/_emulator/`,
     tokens: Object.fromEntries(
       USERS.map((user) => [user.userId, createDevToken({ userId: user.userId, userName: user.userName, groupName: user.groupName })]),
+    ),
+    // v3 tokens also carry the group's key (claim group_key), as Epicenter v3 session tokens do.
+    v3Tokens: Object.fromEntries(
+      USERS.map((user) => [
+        user.userId,
+        createDevToken({ userId: user.userId, userName: user.userName, groupName: user.groupName, groupKey: user.groupKey }),
+      ]),
     ),
   };
   const visualizations = options.visualizationsDir ?? join(HERE, '..', '..', 'visualizations');
