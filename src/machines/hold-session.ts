@@ -8,7 +8,7 @@ import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import type { Coordinator, ReleaseLock } from '../services/coordination.js';
 import type { Run, UserSession } from '../types.js';
-import { callRelease, lockFailure } from './lock.js';
+import { callRelease, requestLock } from './lock.js';
 import type { CachedRun } from './strategies/types.js';
 
 export interface SessionServices {
@@ -72,19 +72,16 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
         new RunManagerError('UNAUTHORIZED', `No user-session available: strategy '${input.strategyName}' requires a logged-in user`),
       );
     }
-    let granted: unknown;
+    let granted: ReleaseLock;
     try {
-      granted = await services.coordinator.acquire(`run-lifecycle:${input.lockKey}:${session.userId ?? ''}`, waiting.signal);
+      granted = await requestLock(services.coordinator, `run-lifecycle:${input.lockKey}:${session.userId ?? ''}`, waiting.signal);
     } catch (error) {
       // Rejections after a stop are the abort asked for.
-      return fail(lockFailure(error));
-    }
-    if (typeof granted !== 'function') {
-      return fail(new RunManagerError('INVALID_OPTIONS', 'coordinator.acquire must resolve to a release function'));
+      return fail(error as RunManagerError);
     }
     // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-    if (stopped) return callRelease(granted as ReleaseLock);
-    release = granted as ReleaseLock;
+    if (stopped) return callRelease(granted);
+    release = granted;
     let cachedRun: CachedRun | undefined;
     let warning: StoreWarning | undefined;
     if (input.recordKey) {

@@ -26,36 +26,36 @@ export function lockFailure(error: unknown): RunManagerError {
   return toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.acquire failed');
 }
 
+/**
+ * Asks the coordinator for a lock: its release function, or a rejection as a `RunManagerError`
+ * (a coordinator that throws, rejects or grants no function is `INVALID_OPTIONS`).
+ */
+export async function requestLock(coordinator: Coordinator, name: string, signal: AbortSignal): Promise<ReleaseLock> {
+  let granted: unknown;
+  try {
+    granted = await coordinator.acquire(name, signal);
+  } catch (error) {
+    throw lockFailure(error);
+  }
+  if (typeof granted !== 'function') throw new RunManagerError('INVALID_OPTIONS', 'coordinator.acquire must resolve to a release function');
+  return granted as ReleaseLock;
+}
+
 /** Holds the named lock while the invoking state is active. */
 export const holdLock = fromCallback<{ type: string }, HoldLockInput>(({ input, sendBack }) => {
   const controller = new AbortController();
   let release: ReleaseLock | undefined;
   let stopped = false;
-  let acquiring: Promise<unknown>;
-  try {
-    acquiring = Promise.resolve((input.coordinator ?? defaultCoordinator()).acquire(input.name, controller.signal));
-  } catch (error) {
-    acquiring = Promise.reject(error);
-  }
-  acquiring.then(
+  requestLock(input.coordinator ?? defaultCoordinator(), input.name, controller.signal).then(
     (granted) => {
-      if (typeof granted !== 'function') {
-        if (!stopped) {
-          sendBack({
-            type: 'LOCK_FAILED',
-            error: new RunManagerError('INVALID_OPTIONS', 'coordinator.acquire must resolve to a release function'),
-          });
-        }
-        return;
-      }
       // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-      if (stopped) return callRelease(granted as ReleaseLock);
-      release = granted as ReleaseLock;
+      if (stopped) return callRelease(granted);
+      release = granted;
       sendBack({ type: 'LOCK_ACQUIRED' });
     },
     (error: unknown) => {
       // Rejections after a stop are the abort this actor asked for.
-      if (!stopped) sendBack({ type: 'LOCK_FAILED', error: lockFailure(error) });
+      if (!stopped) sendBack({ type: 'LOCK_FAILED', error: error as RunManagerError });
     },
   );
   return () => {

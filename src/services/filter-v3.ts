@@ -6,6 +6,7 @@
  */
 import { RunManagerError } from '../errors.js';
 import type { QueryModifiers, RunFilter } from '../types.js';
+import { isPlainObject } from './values.js';
 
 /** Operator prefixes a plain filter string may carry, as on v2 (longest first). */
 const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
@@ -74,12 +75,6 @@ function invalid(message: string): RunManagerError {
 function show(value: unknown): string {
   const text = typeof value === 'string' ? value : String(value);
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** `{ $eq: value }`, the spelling of a value that must match as it is. */

@@ -5,6 +5,7 @@
  */
 import { RunManagerError } from '../errors.js';
 import type { ContentRange, FilterValue, RunFilter } from '../types.js';
+import { isPlainObject } from './values.js';
 
 /** Longest first. */
 const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
@@ -35,12 +36,6 @@ function encodeKey(key: string): string {
   if (/[<>]/.test(key))
     throw new RunManagerError('INVALID_OPTIONS', `filter key ${JSON.stringify(key.slice(0, 40))} cannot contain '<' or '>'`);
   return encodeComponent(key);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function matrixCondition(key: string, value: string | number | boolean | null): string {

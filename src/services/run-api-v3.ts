@@ -14,7 +14,6 @@ import {
   defineOwn,
   hasRunKey,
   invalidResponse,
-  isObject,
   isSafeKey,
   JSON_HEADERS,
   runBodyHeaders,
@@ -24,6 +23,7 @@ import {
   type V3ClientOptions,
   type V3Core,
 } from './v3.js';
+import { isObject } from './values.js';
 
 export type { V3ClientOptions, V3Session } from './v3.js';
 

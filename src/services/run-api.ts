@@ -5,6 +5,7 @@ import type { ApiClientOptions, CreateRunParams, LoadedRun, RequestOptions, RunA
 import { flattenScope, parseContentRange, toMatrix, toQueryString } from './filter.js';
 import { createHttpClient, pathSegment, type HttpClient, type HttpRequestSpec } from './http.js';
 import { callInParallel, callInSeries } from './operations.js';
+import { isObject } from './values.js';
 
 /** The run fields a create (and a world-run request) sends, in this order. */
 export const CREATE_RUN_FIELDS = ['model', 'scope', 'files', 'cinFiles', 'ephemeral', 'sensitivityMode'] as const;
@@ -16,10 +17,6 @@ export function pickCreateParams(params: CreateRunParams): Partial<CreateRunPara
     if (params[field] !== undefined) body[field] = params[field];
   }
   return body;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `.` and `..` would name a different path, not the run. */

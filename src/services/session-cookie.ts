@@ -4,6 +4,7 @@
  */
 import type { UserSession } from '../types.js';
 import type { V3Session } from './v3.js';
+import { isObject } from './values.js';
 
 export const V2_SESSION_COOKIE = 'epicenterjs.session';
 export const V3_SESSION_COOKIE = 'com.forio.epicenter.session';
@@ -18,10 +19,6 @@ function browserDocument(): CookieDocument | undefined {
   return document && typeof document.cookie === 'string' ? document : undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function readCookie(name: string): Record<string, unknown> | undefined {
   const cookie = browserDocument()?.cookie;
   if (typeof cookie !== 'string' || cookie === '') return undefined;
@@ -31,7 +28,7 @@ function readCookie(name: string): Record<string, unknown> | undefined {
     try {
       const value: unknown = JSON.parse(decodeURIComponent(rest.join('=')));
       // The first cookie of a name is the one with the most specific path: the one in force.
-      return isRecord(value) ? value : undefined;
+      return isObject(value) ? value : undefined;
     } catch {
       return undefined;
     }

@@ -4,6 +4,7 @@
  * or one that does not parse, is treated as absent, never thrown.
  */
 import { createStore, del, get, set } from 'idb-keyval';
+import { isPlainObject } from './values.js';
 
 /** A key/value store for session records (structured-clone safe plain objects). */
 export interface SessionStore {
@@ -33,12 +34,6 @@ export interface SessionRecordOwner {
 }
 
 const RESERVED = new Set(['v', 'runId', 'userId', 'model', 'savedAt']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /** Survives structured cloning and JSON alike: no functions, symbols, class instances or cycles. */
 function isPortable(value: unknown, depth = 0): boolean {

@@ -7,6 +7,7 @@
 import { describeThrown, RunManagerError } from '../errors.js';
 import type { Run } from '../types.js';
 import type { ApiClientOptions, CreateRunParams } from './api-types.js';
+import { isObject } from './values.js';
 import { createHttpClient, pathSegment, type HttpClient, type HttpFault, type HttpRequestSpec } from './http.js';
 
 /** An Epicenter v3 session, as `PATCH authentication` answers it. */
@@ -58,10 +59,6 @@ export interface V3Core {
   session(): V3SessionView;
   /** The model of the options, checked. */
   model(): string;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Assigning these would change a prototype. */

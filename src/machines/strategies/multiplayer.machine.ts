@@ -32,16 +32,7 @@ export function worldLookup<S>(services: S, session: UserSession, selfAssign?: S
   return { services, ...user };
 }
 
-/**
- * The id of the world's current run as the world list names it (`world.run`), or `undefined` when
- * it names none.
- *
- * @example
- * ```ts
- * listedRunId({ id: 'w1', run: 'r1' }); // 'r1'
- * listedRunId({ id: 'w1' });            // undefined
- * ```
- */
+/** The id of the world's current run as the world list names it (`world.run`), or `undefined` when it names none. */
 export function listedRunId(world: World | null | undefined): string | undefined {
   const run = world?.run;
   return typeof run === 'string' && run !== '' ? run : undefined;

@@ -1,0 +1,13 @@
+/** Shape checks the services share for values read from users and servers. */
+
+/** An object that is not an array (any prototype). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A plain object literal (or `Object.create(null)`): not an array, class instance, Date or Map. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!isObject(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
