@@ -14,22 +14,70 @@
  *   npm run demo -- --quiet               summary only
  *   npm run demo -- --trace trace.jsonl   also write a trace of every actor (one JSON line per
  *                                         actor, event and snapshot; sanitized, no token)
- * Exits 1 with "demo failed: …" when a step does not behave as shown.
+ *   npm run demo -- --help                these options
+ * Exits 1 with "demo failed: …" when a step does not behave as shown, 2 on a usage error.
  */
 import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createMemorySessionStore, createTraceRecorder, RunManager, RunManagerError, strategies } from '../src/index.js';
 import type { Run, RunManagerOptions, RunService, UserSession } from '../src/index.js';
 import { createDevToken, startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/index.js';
 
-const quiet = process.argv.includes('--quiet');
-const v3 = process.argv.includes('--v3');
-const traceIndex = process.argv.indexOf('--trace');
-const traceFile = traceIndex === -1 ? undefined : process.argv[traceIndex + 1];
-if (traceIndex !== -1 && (!traceFile || traceFile.startsWith('--'))) {
-  console.error('usage: npm run demo -- --trace <file.jsonl>');
-  process.exit(2);
+const USAGE = `Usage: npm run demo -- [options]      (or: npx tsx scripts/demo.ts [options])
+
+Walks every run strategy through getRun(), getRun(['price']) and reset() against a local Run API
+emulator, printing each step's statechart path, requests and result, then request counts next to
+the original library's.
+
+Options:
+  --v3              run on Epicenter v3 (/api/v3/…), with world self-assignment
+  --quiet           print the summary only
+  --trace <file>    also write a trace of every actor to <file> (JSON lines, sanitized, no token)
+  -h, --help        show this help
+`;
+
+type DemoArgs = { kind: 'help' } | { kind: 'run'; quiet: boolean; v3: boolean; traceFile?: string } | { kind: 'error'; message: string };
+
+/** Reads the tokens itself so every mistake gets one plain line (Node's own wording is long and odd). */
+function parseDemoArgs(argv: readonly string[]): DemoArgs {
+  const options = {
+    v3: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    trace: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return { kind: 'help' };
+  const parsed: DemoArgs & { kind: 'run' } = { kind: 'run', quiet: false, v3: false };
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') return { kind: 'error', message: `unexpected argument ${JSON.stringify(token.value)}` };
+    const { name, rawName, value } = token;
+    if (name === 'v3' || name === 'quiet') {
+      if (value !== undefined) return { kind: 'error', message: `${rawName} takes no value, got ${JSON.stringify(value)}` };
+      parsed[name] = true;
+    } else if (name === 'trace') {
+      // Without a value Node takes the next argument, even an option: `--trace --v3` is a forgotten file name.
+      if (value === undefined || value === '' || (!token.inlineValue && value.startsWith('-'))) {
+        return { kind: 'error', message: '--trace needs a file name, e.g. --trace trace.jsonl' };
+      }
+      if (parsed.traceFile !== undefined) return { kind: 'error', message: '--trace is given more than once' };
+      parsed.traceFile = value;
+    } else {
+      return { kind: 'error', message: `unknown option ${rawName}` };
+    }
+  }
+  return parsed;
 }
+
+const cli = parseDemoArgs(process.argv.slice(2));
+if (cli.kind === 'help') process.stdout.write(USAGE);
+if (cli.kind === 'error') {
+  process.stderr.write(`demo: ${cli.message}\nRun npm run demo -- --help for the options.\n`);
+  process.exitCode = 2;
+}
+const { quiet = false, v3 = false, traceFile } = cli.kind === 'run' ? cli : {};
 const tty = process.stdout.isTTY;
 const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const [bold, dim, green, yellow, red, cyan] = [paint(1), paint(2), paint(32), paint(33), paint(31), paint(36)];
@@ -403,7 +451,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(red(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
-  process.exitCode = 1;
-});
+// Help and usage errors were printed above; only a run starts the emulator.
+if (cli.kind === 'run') {
+  main().catch((error: unknown) => {
+    console.error(red(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
+    process.exitCode = 1;
+  });
+}

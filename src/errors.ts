@@ -35,8 +35,11 @@ export interface RunManagerErrorDetails {
 
 /** The error every `RunManager` promise rejects with, and the constructor's only throw (`INVALID_OPTIONS`). */
 export class RunManagerError extends Error {
+  /** Always `'RunManagerError'`. */
   override readonly name = 'RunManagerError';
+  /** What went wrong, from a closed list: branch on it. */
   readonly type: RunManagerErrorType;
+  /** HTTP status of the response that failed, when there was one. */
   readonly status?: number;
   /** The server's own error code, when it sent one (Epicenter v3: `information.code`, e.g. `AUTHENTICATION_EXPIRED`). */
   readonly code?: string;

@@ -12,10 +12,16 @@
  * const rm = new RunManager({ run: { account: 'acme', project: 'sim', model: 'model.py' }, strategy: 'reuse-across-sessions' });
  * const run = await rm.getRun();
  * ```
+ *
+ * @module run-lifecycle
  */
 export { RunManager, createRunManager } from './run-manager-by-name.js';
 export type { RunManagerOptions } from './run-manager-by-name.js';
-export type { RunManagerBaseOptions, SessionSource } from './run-manager.js';
+export type { RunManagerActor, RunManagerBaseOptions, SessionSource } from './run-manager.js';
+export type { SessionKeyContext } from './run-manager-options.js';
+export type * from './strategy-options.js';
+export type { TrackingKeySettings } from './machines/strategies/tracking-key.js';
+export type { CreationCondition } from './machines/strategies/conditional-creation.machine.js';
 export { RunManagerError, isRunManagerError, ERROR_TYPES } from './errors.js';
 export type { RunManagerErrorType, RunManagerErrorDetails } from './errors.js';
 export type * from './types.js';
@@ -25,10 +31,9 @@ export type { StrategyDefinition, LegacyStrategy } from './machines/strategies/t
 export { RunService } from './services/run-service-v3.js';
 export type { RunServiceOptions } from './services/run-service.js';
 export type { V3Session } from './services/v3.js';
-export type { SelfAssignOptions } from './services/api-types.js';
+export type { FetchClient, FetchClientRequest, FetchClientResponse, SelfAssignOptions } from './services/api-types.js';
 export { createDefaultSessionStore, createMemorySessionStore } from './services/session-store.js';
 export type { SessionStore, SessionRecord } from './services/session-store.js';
-export { createProcessCoordinator, createWebLocksCoordinator, defaultCoordinator } from './services/coordination.js';
 export type { Coordinator, ReleaseLock } from './services/coordination.js';
 export { createSanitizedInspector } from './inspection.js';
 export type { InspectionObserver, SanitizeOptions } from './inspection.js';

@@ -17,7 +17,7 @@ import { describeThrown, RunManagerError } from './errors.js';
 
 export const REDACTED = '[redacted]';
 
-/** Options of {@link sanitizeInspectionEvent} and {@link createSanitizedInspector}. */
+/** Options of {@link createSanitizedInspector} (and of the sanitizer behind `inspect` and the trace recorder). */
 export interface SanitizeOptions {
   /** The current secrets (bearer tokens), read for every event; each occurrence in a string is redacted. */
   secrets?: () => readonly (string | undefined | null)[];

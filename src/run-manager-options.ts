@@ -19,14 +19,17 @@ import { isDefinition, normaliseDefinition } from './machines/strategies/definit
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
-import type { RunOptions } from './types.js';
+import type { RunOptions, UserSession } from './types.js';
 
 export interface ValidOptions {
   strategy: StrategyDefinition;
   strategyOptions: Record<string, unknown>;
   runOptions: RunOptions;
   config: RunConfig;
+  /** The fixed key, `false` (no caching), or the key function's default key (its records are named per session by `recordKeyFor`). */
   sessionKey: string | false;
+  /** The session record's key for a session: the fixed key, or what the `sessionKey` function returns for it. */
+  recordKeyFor: (session: UserSession) => string | false;
   lockKey: string;
   /** Each option as read here, once: read these, not the caller's object, whose getters may answer differently the second time. */
   snapshot: RunManagerBaseOptions & { strategy?: unknown };
@@ -253,25 +256,48 @@ function defaultSessionKey(config: { account?: string; project?: string; model?:
   return ['epicenter-scenario', config.account, config.project, config.model].filter(Boolean).join('-');
 }
 
-function resolveSessionKey(option: unknown, config: RunConfig): string | false {
-  if (option === undefined) return defaultSessionKey(config);
-  if (option === false) return false;
-  if (typeof option === 'string') return requireText(option, 'sessionKey');
-  if (typeof option !== 'function') throw invalidOption('sessionKey', `must be a string, false or a function, got ${describe(option)}`);
-  let key: unknown;
-  try {
-    key = (option as (config: { account: string; project: string; model: string }) => unknown)({
-      account: config.account,
-      project: config.project,
-      model: config.model,
-    });
-  } catch (error) {
-    throw new RunManagerError('INVALID_OPTIONS', `sessionKey function threw: ${describeThrown(error)}`, { cause: error });
+/** What a `sessionKey` function is called with. */
+export interface SessionKeyContext {
+  /** The run options' account. */
+  account: string;
+  /** The run options' project. */
+  project: string;
+  /** The run options' model. */
+  model: string;
+  /** The session's user, so a server serving many users from one process can keep a record per user. */
+  userId: string | undefined;
+}
+
+type SessionKeyFunction = (context: SessionKeyContext) => unknown;
+
+/**
+ * A fixed key (or `false`) is checked here; a function is called per resolution with the session's
+ * user, since the key may depend on who is asking.
+ */
+function resolveSessionKey(
+  option: unknown,
+  config: RunConfig,
+): { sessionKey: string | false; recordKeyFor: (session: UserSession) => string | false } {
+  if (option === undefined || option === false || typeof option === 'string') {
+    const sessionKey = option === undefined ? defaultSessionKey(config) : option === false ? false : requireText(option, 'sessionKey');
+    return { sessionKey, recordKeyFor: () => sessionKey };
   }
-  if (key === false) return false;
-  if (typeof key !== 'string' || key === '')
-    throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
-  return key;
+  if (typeof option !== 'function') throw invalidOption('sessionKey', `must be a string, false or a function, got ${describe(option)}`);
+  const keyFunction = option as SessionKeyFunction;
+  const recordKeyFor = (session: UserSession): string | false => {
+    let key: unknown;
+    try {
+      key = keyFunction({ account: config.account, project: config.project, model: config.model, userId: session.userId });
+    } catch (error) {
+      throw new RunManagerError('INVALID_OPTIONS', `sessionKey function threw: ${describeThrown(error)}`, { cause: error });
+    }
+    if (key === false) return false;
+    if (typeof key !== 'string' || key === '') {
+      throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
+    }
+    return key;
+  };
+  return { sessionKey: defaultSessionKey(config), recordKeyFor };
 }
 
 function checkServices(given: Record<string, unknown>, reading: Reading): void {
@@ -369,13 +395,14 @@ function checkOptions(options: unknown, reading: Reading, resolver: StrategyReso
 
   const { token: _token, server: _server, baseURL: _baseURL, ...config } = runOptions;
   reading.path = 'sessionKey';
-  const sessionKey = resolveSessionKey(given.sessionKey, config);
+  const { sessionKey, recordKeyFor } = resolveSessionKey(given.sessionKey, config);
   return {
     strategy,
     strategyOptions,
     runOptions,
     config,
     sessionKey,
+    recordKeyFor,
     lockKey: defaultSessionKey(config),
     snapshot: given as unknown as RunManagerBaseOptions & { strategy?: unknown },
   };

@@ -2,7 +2,6 @@
  * The RunManager facade: Epicenter.js's promise API (`getRun`, `reset`, `run`) over the
  * run-manager actor (`actor`), which UIs and the inspector can watch directly.
  */
-import type { $Fetch } from 'ofetch';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { describeThrown, RunManagerError, toRunManagerError } from './errors.js';
 import { createSanitizedInspector } from './inspection.js';
@@ -12,9 +11,11 @@ import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strate
 import { defaultCoordinator, trackLocks, type Coordinator } from './services/coordination.js';
 import { settleWithin } from './services/deadline.js';
 import { HTTP_DEFAULTS } from './services/http.js';
-import { RunService } from './services/run-service.js';
-import { definitionsOnly, validateOptions, type StrategyResolver } from './run-manager-options.js';
+import { RunService, runServiceInternals } from './services/run-service.js';
+import { definitionsOnly, validateOptions, type SessionKeyContext, type StrategyResolver } from './run-manager-options.js';
 import { readSessionCookie, writeV3SessionCookie } from './services/session-cookie.js';
+import type { FetchClient } from './services/api-types.js';
+import type { AnyStrategyDefinition, DefinitionOptions, DefinitionReset, DefinitionRun } from './strategy-options.js';
 import type { V3Session, V3SessionView } from './services/v3.js';
 import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
@@ -26,10 +27,11 @@ export type SessionSource = UserSession | (() => UserSession | undefined | Promi
 export interface RunManagerBaseOptions {
   /** The run options, or an existing RunService. */
   run: RunOptions | RunService;
-  /** Options of the strategy (`filter`, `initOperation`, `flag`, `scope`, `settings`, `onCreate`, `runId`, `condition`). */
-  strategyOptions?: Record<string, unknown>;
-  /** The session-store key, or a function of `{ account, project, model }`; `false` disables caching. */
-  sessionKey?: string | false | ((config: { account: string; project: string; model: string }) => string | false);
+  /**
+   * The session-store key, or a function of `{ account, project, model, userId }` called on every
+   * getRun/reset (a server serving many users keeps a record per user this way); `false` disables caching.
+   */
+  sessionKey?: string | false | ((context: SessionKeyContext) => string | false);
   /**
    * The logged-in user; default: the browser's session cookie when there is one (`epicenterjs.session`,
    * or `com.forio.epicenter.session` with `run.apiVersion: 3`). On v3, `userId` is the user's key and
@@ -45,7 +47,7 @@ export interface RunManagerBaseOptions {
   /** Where session records live; default IndexedDB (memory without it). */
   sessionStore?: SessionStore;
   /** A custom ofetch instance (interceptors, auth refresh). */
-  fetch?: $Fetch;
+  fetch?: FetchClient;
   /** Passed to `createActor` (e.g. the Stately inspector's `inspect`). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Per-request timeout in ms (default 15000). */
@@ -57,12 +59,15 @@ export interface RunManagerBaseOptions {
 }
 
 /** Options of the core {@link RunManager} (`run-lifecycle/core`): the strategy is a definition. */
-export interface CoreRunManagerOptions extends RunManagerBaseOptions {
+export interface CoreRunManagerOptions<TStrategy extends StrategyDefinition = AnyStrategyDefinition> extends RunManagerBaseOptions {
   /** A strategy definition: a built-in one from `run-lifecycle/strategies`, or your own. */
-  strategy: StrategyDefinition;
+  strategy: TStrategy;
+  /** Options of the strategy, typed by its definition (`filter`, `initOperation`, `settings`, `onCreate`, `runId`, `condition`, …). */
+  strategyOptions?: DefinitionOptions<TStrategy>;
 }
 
-type RunManagerActor = Actor<typeof runManagerMachine>;
+/** The type of `rm.actor`: the run-manager statechart's actor, for UI adapters and the inspector. */
+export type RunManagerActor = Actor<typeof runManagerMachine>;
 
 /** Opened once per page (or process) and shared by every manager, like IndexedDB itself. */
 let defaultSessionStore: SessionStore | undefined;
@@ -99,7 +104,7 @@ interface Pending {
  * await rm.run.do('step', [1]);
  * ```
  */
-export class RunManager {
+export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefinition> {
   /** How the `strategy` option becomes a definition; the root entry's subclass also resolves names. */
   protected static strategyResolver: StrategyResolver = definitionsOnly;
   /** The RunService made from plain run options; the root entry's speaks Epicenter v3 too. */
@@ -109,6 +114,7 @@ export class RunManager {
   readonly run: RunService;
   /** The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it. */
   readonly actor: RunManagerActor;
+  /** The definition of the strategy this manager runs. */
   readonly strategy: StrategyDefinition;
 
   #pending = new Map<number, Pending>();
@@ -124,7 +130,7 @@ export class RunManager {
   #apiVersion: 2 | 3 = 2;
   #locks: ReturnType<typeof trackLocks>;
 
-  constructor(options: CoreRunManagerOptions) {
+  constructor(options: CoreRunManagerOptions<TStrategy>) {
     const valid = validateOptions(options, new.target.strategyResolver);
     // Read each option once: a getter may answer differently (or throw) the second time.
     const given = valid.snapshot;
@@ -141,7 +147,7 @@ export class RunManager {
               ...(given.retry ? { retry: given.retry } : {}),
             });
       this.#apiVersion = this.run.config.apiVersion === 3 ? 3 : 2;
-      this.run.attachManager(
+      runServiceInternals(this.run).attachManager(
         () => this.#currentToken(given.session),
         { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) },
         {
@@ -159,6 +165,10 @@ export class RunManager {
         runApi: this.run.api,
         worldApi: this.run.worlds,
         runService: this.run,
+        createdRuns: {
+          count: () => runServiceInternals(this.run).creations(),
+          since: (runId, mark) => runServiceInternals(this.run).hasCreated(runId, mark),
+        },
         ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(given as unknown as Record<string, unknown>) } : {}),
         coordinator: this.#locks,
         sessionStore,
@@ -176,6 +186,7 @@ export class RunManager {
             'sessionStore.set',
           );
         },
+        recordKeyFor: valid.recordKeyFor,
         fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
       };
 
@@ -228,7 +239,7 @@ export class RunManager {
    * `variables` holds their values (`{}` when they could not be fetched). Calls during a resolution
    * in progress join it.
    */
-  getRun(variables?: string[] | string, createOptions?: Record<string, unknown>): Promise<Run> {
+  getRun(variables?: string[] | string, createOptions?: Record<string, unknown>): Promise<DefinitionRun<TStrategy>> {
     let names: string[] | undefined;
     let checked: Record<string, unknown> | undefined;
     try {
@@ -237,7 +248,7 @@ export class RunManager {
     } catch (error) {
       return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'getRun'));
     }
-    return this.#request<Run>('getRun', (requestId) => ({
+    return this.#request<DefinitionRun<TStrategy>>('getRun', (requestId) => ({
       type: 'GET_RUN',
       requestId,
       variables: names ?? [],
@@ -250,8 +261,11 @@ export class RunManager {
    * `success`/`error` callbacks in the options are called as in Epicenter.js.
    */
   reset(
-    createOptions?: Record<string, unknown> & { success?: (run: Run) => void; error?: (error: RunManagerError) => void },
-  ): Promise<Run> {
+    createOptions?: Record<string, unknown> & {
+      success?: (run: DefinitionReset<TStrategy>) => void;
+      error?: (error: RunManagerError) => void;
+    },
+  ): Promise<DefinitionReset<TStrategy>> {
     let callbacks: { success?: unknown; error?: unknown };
     let rest: Record<string, unknown> | undefined;
     try {
@@ -264,7 +278,7 @@ export class RunManager {
     } catch (error) {
       return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'reset'));
     }
-    const promise = this.#request<Run>('reset', (requestId) => ({
+    const promise = this.#request<DefinitionReset<TStrategy>>('reset', (requestId) => ({
       type: 'RESET',
       requestId,
       ...(rest && Object.keys(rest).length ? { createOptions: rest } : {}),
@@ -397,7 +411,7 @@ export class RunManager {
     const given = source && typeof source === 'object' ? (source as { auth_token?: unknown }).auth_token : undefined;
     return [
       runToken,
-      this.run.ownToken(),
+      runServiceInternals(this.run).ownToken(),
       this.#currentToken(source),
       typeof given === 'string' ? given : undefined,
       ...this.#renewedTokens,
@@ -440,7 +454,7 @@ function callBack<T>(callback: unknown, value: T, what: string): void {
 }
 
 /** Same as `new RunManager(options)` (the core entry's). */
-export function createRunManager(options: CoreRunManagerOptions): RunManager {
+export function createRunManager<TStrategy extends StrategyDefinition>(options: CoreRunManagerOptions<TStrategy>): RunManager<TStrategy> {
   return new RunManager(options);
 }
 

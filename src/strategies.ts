@@ -15,6 +15,8 @@
  *   strategyOptions: { settings: { trackingKey: 'week-1', runLimit: 3 } },
  * });
  * ```
+ *
+ * @module run-lifecycle/strategies
  */
 export { reuseNeverStrategy as reuseNever, reuseNeverMachine } from './machines/strategies/reuse-never.machine.js';
 export { reusePerSessionStrategy as reusePerSession, reusePerSessionMachine } from './machines/strategies/reuse-per-session.machine.js';
@@ -73,12 +75,16 @@ export {
   thrownBy,
   withVariables,
 } from './machines/strategies/shared.js';
+export type { ScopeBy, StrategyOutcome } from './machines/strategies/shared.js';
+export { literal } from './services/filter.js';
 export { findCreatedRunMachine, acceptedRun } from './machines/strategies/find-created-run.machine.js';
-export type { CreatedRunRule, FindCreatedRunInput } from './machines/strategies/find-created-run.machine.js';
+export type { CreatedRunRule, FindCreatedRunContext, FindCreatedRunInput } from './machines/strategies/find-created-run.machine.js';
+export type { HoldSessionInput, PersistEvent, SessionEvent, SessionServices, StoreWarning } from './machines/hold-session.js';
 export { holdLock } from './machines/lock.js';
 export type { HoldLockInput, LockEvent } from './machines/lock.js';
 export { runManagerMachine } from './machines/run-manager.machine.js';
 export type {
+  Caller,
   RunManagerInput,
   RunManagerContext,
   RunManagerEvent,
@@ -86,3 +92,15 @@ export type {
   RunManagerServices,
 } from './machines/run-manager.machine.js';
 export type * from './services/api-types.js';
+export type {
+  NoStrategyOptions,
+  ReuseAcrossSessionsStrategyOptions,
+  ReuseLastInitializedStrategyOptions,
+  ReuseByTrackingKeyStrategyOptions,
+  ReuseByTrackingKeyMultiplayerStrategyOptions,
+  TrackingKeySettingsFunction,
+  MultiplayerStrategyOptions,
+  UseSpecificRunStrategyOptions,
+  ConditionalCreationStrategyOptions,
+} from './strategy-options.js';
+export type { TrackingKeySettings } from './machines/strategies/tracking-key.js';

@@ -14,11 +14,17 @@ export interface TraceLine {
   t: number;
   /** The machine id for a root (`run-manager`), else the invoke id (`strategy`, `createRun`, …). */
   actor: string;
+  /** The actor's session id, unique per actor. */
   sessionId: string;
+  /** What the line records. */
   type: 'actor' | 'event' | 'snapshot';
+  /** Snapshot lines: the state value. */
   state?: unknown;
+  /** Snapshot lines: transient states passed on the way. */
   via?: string[];
+  /** The event's type; on a snapshot line, the event that led to it. */
   event?: string;
+  /** Snapshot lines: `active`, `done`, `error` or `stopped`. */
   status?: string;
   /** An errored actor's error, or the context's `error` in a state tagged `error` (sanitized). */
   error?: unknown;
@@ -31,11 +37,14 @@ export interface TraceLine {
 /** A callback that gets each line (without a newline), or a file (Node only). */
 export type TraceTarget = { write: (line: string) => void } | { file: string };
 
+/** Where a trace goes, and extra secrets to redact. */
 export type TraceRecorderOptions = TraceTarget & Pick<SanitizeOptions, 'secrets'>;
 
 /** An inspection observer that writes a trace; pass it as `inspect`. */
 export interface TraceRecorder extends Observer<InspectionEvent> {
+  /** Receives one inspection event. */
   next(event: InspectionEvent): void;
+  /** Lines written so far. */
   readonly lines: number;
   /** Flushes and closes the file; rejects with the first write failure, if any. */
   close(): Promise<void>;
@@ -71,8 +80,9 @@ function fileWriter(file: string): { write(line: string): void; close(): Promise
     | { write(chunk: string): boolean; end(callback: () => void): void; on(event: 'error', listener: (error: Error) => void): void }
     | undefined;
   let failure: unknown;
-  const specifier = 'node:fs'; // not a literal import: bundlers leave it alone
-  const opened = (import(/* @vite-ignore */ specifier) as Promise<typeof import('node:fs')>).then(
+  // Built at run time so no bundler (ours included) can fold it into a literal import it would then resolve.
+  const specifier = ['node', 'fs'].join(':');
+  const opened = (import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<typeof import('node:fs')>).then(
     (fs) => {
       stream = fs.createWriteStream(file, { flags: 'w' });
       stream.on('error', (error) => (failure ??= error));

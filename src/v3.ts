@@ -14,11 +14,10 @@
  *   strategy: reusePerSession,
  * });
  * ```
+ *
+ * @module run-lifecycle/v3
  */
-export { RunService, epicenterClients } from './services/run-service-v3.js';
-export { createRunApiV3 } from './services/run-api-v3.js';
-export { createWorldApiV3, v3WorldView } from './services/world-api-v3.js';
-export { v3RunView } from './services/v3.js';
-export type { V3ClientOptions, V3Session, V3SessionView } from './services/v3.js';
+export { RunService } from './services/run-service-v3.js';
+export type { V3Session } from './services/v3.js';
 export type { SelfAssignOptions } from './services/api-types.js';
 export { readSessionCookie, V3_SESSION_COOKIE } from './services/session-cookie.js';

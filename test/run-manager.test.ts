@@ -52,16 +52,6 @@ describe('RunManager construction', () => {
       },
       /runLimit/,
     ],
-    [
-      'sessionKey that throws',
-      {
-        run: { account: 'a', project: 'p', model: 'm' },
-        sessionKey: () => {
-          throw new Error('boom');
-        },
-      },
-      /sessionKey.*boom/,
-    ],
     ['timeout of 0', { run: { account: 'a', project: 'p', model: 'm' }, timeout: 0 }, /timeout/],
     ['sessionStore without del', { run: { account: 'a', project: 'p', model: 'm' }, sessionStore: { get() {}, set() {} } }, /sessionStore/],
     ['bad baseURL', { run: { account: 'a', project: 'p', model: 'm', baseURL: 'not a url' } }, /run\.baseURL/],
@@ -208,16 +198,29 @@ describe('session records', () => {
     }
   });
 
-  it('a sessionKey function gets { account, project, model }; false disables caching', async () => {
+  it('a sessionKey function gets { account, project, model, userId } on every getRun; false disables caching', async () => {
     const sessionStore = createMemorySessionStore();
     const sessionKey = vi.fn(() => 'my-key');
-    await new RunManager(options({ sessionStore, sessionKey })).getRun();
-    expect(sessionKey).toHaveBeenCalledWith({ account: 'acme', project: 'sim', model: 'model.py' });
+    const rm = new RunManager(options({ sessionStore, sessionKey }));
+    expect(sessionKey).not.toHaveBeenCalled();
+    await rm.getRun();
+    expect(sessionKey).toHaveBeenCalledWith({ account: 'acme', project: 'sim', model: 'model.py', userId: 'u1' });
     expect(await sessionStore.get('my-key')).toMatchObject({ v: 1 });
 
     const silent = createMemorySessionStore();
     await new RunManager(options({ sessionStore: silent, sessionKey: () => false })).getRun();
     expect(silent.size).toBe(0);
+  });
+
+  it('a sessionKey function that throws rejects the getRun with INVALID_OPTIONS', async () => {
+    const rm = new RunManager(
+      options({
+        sessionKey: () => {
+          throw new Error('boom');
+        },
+      }),
+    );
+    await expect(rm.getRun()).rejects.toMatchObject({ type: 'INVALID_OPTIONS', message: 'sessionKey function threw: boom' });
   });
 
   it('a store that fails to read or write does not fail the getRun', async () => {

@@ -22,9 +22,9 @@
 import { ofetch, type $Fetch } from 'ofetch';
 import type { Emulator, RequestLogEntry, Run } from '../../src/emulator/index.js';
 import { createDevToken } from '../../src/emulator/index.js';
+import { createProcessCoordinator } from '../../src/core.js';
 import {
   createMemorySessionStore,
-  createProcessCoordinator,
   ERROR_TYPES,
   RunManager,
   RunManagerError,

@@ -3,7 +3,7 @@
  * `run-lifecycle-emulator`: starts the emulator, prints its base URL and closes cleanly on
  * SIGINT/SIGTERM. Usage errors exit with 2, start failures (port in use, corrupt data file) with 1.
  */
-import { CLI_USAGE, parseCliArgs } from './cli-args.js';
+import { CLI_HELP_HINT, CLI_USAGE, parseCliArgs } from './cli-args.js';
 import { startEmulator } from './emulator.js';
 
 async function main(): Promise<void> {
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'error') {
-    process.stderr.write(`run-lifecycle-emulator: ${parsed.message}\n\n${CLI_USAGE}`);
+    process.stderr.write(`run-lifecycle-emulator: ${parsed.message}\n${CLI_HELP_HINT}\n`);
     process.exitCode = 2;
     return;
   }

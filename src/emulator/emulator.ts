@@ -10,6 +10,7 @@ import { readDataFile, writeDataFile } from './persistence.js';
 import { isRecord } from './record-paths.js';
 import { RequestLog } from './request-log.js';
 import { createRequestListener } from './server.js';
+import { ADD_WORLD_NAMING, BATCH_NAMING, type SeedNaming } from './seed-data.js';
 import { RunStore, type StoreSnapshot } from './store.js';
 import type {
   DropFault,
@@ -221,13 +222,18 @@ class LocalEmulator implements Emulator {
   }
 
   addWorld(world: World): World {
-    return this.seed({ worlds: [world] }).worlds[0] as World;
+    // Problems name the fields of the world passed (`addWorld: users[1].userId …`), not a batch it is not in.
+    return this.seedWith([], [world], ADD_WORLD_NAMING).worlds[0] as World;
   }
 
   seed(data: SeedData): { runs: Run[]; worlds: World[] } {
     const { runs = [], worlds = [] } = data ?? {};
     if (!Array.isArray(runs) || !Array.isArray(worlds)) throw new TypeError('seed runs and worlds must be arrays');
-    const seeded = this.store.seed(runs, worlds);
+    return this.seedWith(runs, worlds, BATCH_NAMING);
+  }
+
+  private seedWith(runs: ReadonlyArray<Partial<Run>>, worlds: readonly World[], naming: SeedNaming): { runs: Run[]; worlds: World[] } {
+    const seeded = this.store.seed(runs, worlds, naming);
     this.persist();
     return structuredClone(seeded);
   }

@@ -83,9 +83,11 @@ export function resolveIdentity(header: string | undefined, tokens: Readonly<Rec
 
 /** Options of {@link createDevToken}; any other field becomes a payload claim as it is. */
 export interface DevTokenOptions {
+  /** The user's id (claim `user_id`); the run's `user.id` and the v3 user key. */
   userId: string;
   /** Defaults to `userId`. */
   userName?: string;
+  /** The user's group (claim `group_name`). */
   groupName?: string;
   /** The v3 group key (claim `group_key`); without it the emulator uses `gk-{groupName}` unless it learnt another key for the group. */
   groupKey?: string;

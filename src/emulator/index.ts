@@ -12,6 +12,8 @@
  * // point a RunManager at emulator.baseURL with this token …
  * await emulator.close();
  * ```
+ *
+ * @module run-lifecycle/emulator
  */
 export { startEmulator } from './emulator.js';
 export { createDevToken, decodeJwtUser, type DevTokenOptions } from './identity.js';

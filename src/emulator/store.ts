@@ -7,7 +7,7 @@ import type { Run, RunUser, World } from '../types.js';
 import type { CompiledFilter } from './matrix.js';
 import { StoreBudget } from './limits.js';
 import { getPath, isRecord } from './record-paths.js';
-import { assertSeeds } from './seed-data.js';
+import { assertSeeds, BATCH_NAMING, seedLabel, type SeedNaming } from './seed-data.js';
 import type { RunsFilter } from './types.js';
 
 /** A stored run and its creation sequence number, the tie-breaker of every sort. */
@@ -188,11 +188,11 @@ export class RunStore {
   }
 
   /** All or nothing: the batch is validated first (also against what a request may store), then filled as a create would. */
-  seed(runs: ReadonlyArray<Partial<Run>>, worlds: readonly World[]): { runs: Run[]; worlds: World[] } {
-    assertSeeds(runs, worlds, { run: (id) => this.runsById.has(id), world: (id) => this.worldsById.has(id) });
-    const refuse = (message: string) => new TypeError(message);
-    runs.forEach((run, index) => new StoreBudget(`runs[${index}]`, refuse).value(run, 0));
-    worlds.forEach((world, index) => new StoreBudget(`worlds[${index}]`, refuse).value(world, 0));
+  seed(runs: ReadonlyArray<Partial<Run>>, worlds: readonly World[], naming: SeedNaming = BATCH_NAMING): { runs: Run[]; worlds: World[] } {
+    assertSeeds(runs, worlds, { run: (id) => this.runsById.has(id), world: (id) => this.worldsById.has(id) }, naming);
+    const refuse = (message: string) => new TypeError(`${naming.prefix}${message}`);
+    runs.forEach((run, index) => new StoreBudget(seedLabel(naming.run(index), 'run'), refuse).value(run, 0));
+    worlds.forEach((world, index) => new StoreBudget(seedLabel(naming.world(index), 'world'), refuse).value(world, 0));
     return { worlds: worlds.map((world) => this.seedWorld(world)), runs: runs.map((run) => this.seedRun(run)) };
   }
 

@@ -3,9 +3,13 @@ import type { Run, RunUser, World } from '../types.js';
 
 /** What an operation handler receives: `run` is the live record; `variables` is created on first access. */
 export interface OperationContext {
+  /** The operation's name. */
   name: string;
+  /** The live run record; changes persist. */
   run: Run;
+  /** The call's arguments. */
   args: unknown[];
+  /** The run's variables, created on first access. */
   readonly variables: Record<string, unknown>;
 }
 
@@ -17,8 +21,11 @@ export type OperationHandler = (context: OperationContext) => unknown;
  * against, the path without the query), and how many (default 1; `Infinity` for all).
  */
 export interface FaultTarget {
+  /** Only requests with this method (any case). */
   method?: string;
+  /** Only paths containing this string, or matching this RegExp. */
   path?: string | RegExp;
+  /** How many requests the fault applies to; default 1, `Infinity` for all. */
   times?: number;
 }
 
@@ -28,19 +35,25 @@ export interface FaultTarget {
  * default `INJECTED_FAULT`) and on v2 paths when `code` is given.
  */
 export interface FailFault extends FaultTarget {
+  /** The HTTP status to answer. */
   status: number;
+  /** The body to answer instead of `{ status, message }`. */
   body?: unknown;
+  /** Extra response headers, e.g. `Retry-After`. */
   headers?: Record<string, string>;
+  /** The error code in `information.code`. */
   code?: string;
 }
 
 /** Destroy the socket without answering, `before` processing (default) or `after` it (the change is made, the answer lost). */
 export interface DropFault extends FaultTarget {
+  /** Drop before processing (default) or after it. */
   when?: 'before' | 'after';
 }
 
 /** Delay matching requests by `delayMs` before processing them. */
 export interface SlowFault extends FaultTarget {
+  /** The extra delay in ms. */
   delayMs: number;
 }
 
@@ -61,35 +74,55 @@ export type AuthKind = 'bearer' | 'none' | 'invalid';
  * bytes keeps only its first bytes, with `bodyTruncated` and `bodyBytes`.
  */
 export interface RequestLogEntry {
+  /** Order of arrival, from 1. */
   seq: number;
+  /** Arrival time (ISO date). */
   time: string;
+  /** The HTTP method, upper case. */
   method: string;
+  /** The path without the query. */
   path: string;
+  /** The path with the query, as sent. */
   url: string;
+  /** The query parameters. */
   query: Record<string, string>;
+  /** The request headers, without `Authorization`, `Proxy-Authorization` and `Cookie`. */
   headers: Record<string, string>;
+  /** The id of the user the token named, or null. */
   user: string | null;
+  /** How the request authenticated. */
   auth: AuthKind;
+  /** The parsed JSON body (or its text), `undefined` when there was none. */
   body: unknown;
+  /** Set when `body` holds only the first `logBodyLimit` bytes. */
   bodyTruncated?: boolean;
   /** Size in bytes of a truncated body, as sent (or declared, for a body refused as too large). */
   bodyBytes?: number;
+  /** The status answered; 0 when nothing was processed. */
   status: number;
+  /** Time from arrival to answer in ms. */
   durationMs: number;
+  /** The faults applied, e.g. `slow:200,fail:503`. */
   fault?: string;
+  /** Whether the connection closed without an answer. */
   aborted: boolean;
 }
 
 /** Seed data: runs (filled as a create would; `account` and `project` required) and worlds (`id`, `account`, `project` required). */
 export interface SeedData {
+  /** Runs to add, filled in as a create would. */
   runs?: Array<Partial<Run>>;
+  /** Worlds to add. */
   worlds?: World[];
 }
 
 /** Narrows `emulator.runs()`. */
 export interface RunsFilter {
+  /** Only runs of this account. */
   account?: string;
+  /** Only runs of this project. */
   project?: string;
+  /** Only runs of this user. */
   userId?: string;
 }
 
@@ -97,6 +130,7 @@ export interface RunsFilter {
 export interface EmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
+  /** Interface to listen on; default `127.0.0.1`. */
   host?: string;
   /** Delay in ms before every API request is processed; default 0. */
   latency?: number;
@@ -116,6 +150,7 @@ export interface EmulatorOptions {
   dataFile?: string;
   /** Runs seeded at start (skipped when `dataFile` already existed). */
   runs?: Array<Partial<Run>>;
+  /** Worlds seeded at start (skipped when `dataFile` already existed). */
   worlds?: World[];
   /** Most request-log entries kept (oldest dropped); default 10000. */
   logLimit?: number;
@@ -141,7 +176,9 @@ export interface EmulatorOptions {
 
 /** The switches of `emulator.settings()`, `emulator.configure()` and `GET|PUT /_emulator/settings`. */
 export interface EmulatorSettings {
+  /** v3: whether `POST world/selfassign/{group}` may assign a user. */
   allowWorldSelfAssign: boolean;
+  /** v3: whether an assignment change invalidates the user's tokens. */
   invalidateTokensOnAssignment: boolean;
 }
 
@@ -149,14 +186,21 @@ export interface EmulatorSettings {
 export interface EmulatorStats {
   /** API requests answered since start (also those no longer in the log). */
   requests: number;
+  /** Entries in the log now. */
   logged: number;
   /** Bytes the logged entries take as JSON (what `logByteLimit` caps). */
   loggedBytes: number;
+  /** Runs in the store. */
   runs: number;
+  /** Worlds in the store. */
   worlds: number;
+  /** The current latency. */
   latencyMs: number;
+  /** Time since start in ms. */
   uptimeMs: number;
+  /** The process's CPU use. */
   cpu: NodeJS.CpuUsage;
+  /** The process's memory use. */
   memory: NodeJS.MemoryUsage;
 }
 
@@ -166,7 +210,9 @@ export interface Emulator {
   readonly baseURL: string;
   /** v3 API root with trailing slash, e.g. `http://127.0.0.1:8080/api/v3/` (followed by `{account}/{project}/…`). */
   readonly v3BaseURL: string;
+  /** `http://host:port`, where the control API lives under `/_emulator/`. */
   readonly origin: string;
+  /** The TCP port it listens on. */
   readonly port: number;
   /** Delay in ms before every API request is processed (settable). */
   latency: number;
@@ -174,23 +220,35 @@ export interface Emulator {
   readonly requests: readonly RequestLogEntry[];
   /** Stops listening, closes every connection, writes the data file. */
   close(): Promise<void>;
+  /** Empties the request log (the `requests` counter of `stats()` keeps counting). */
   clearLog(): void;
   /** Resolves with the log once `n` requests were answered since start or the last `clearLog()`. */
   waitForRequests(n: number, timeoutMs?: number): Promise<RequestLogEntry[]>;
   /** Deep copies of the runs (creation order). */
   runs(filter?: RunsFilter): Run[];
+  /** A deep copy of one run, or `undefined`. */
   getRun(id: string): Run | undefined;
+  /** Deep copies of the worlds. */
   worlds(): World[];
+  /** Adds one world (`id`, `account`, `project` required) and returns its copy. */
   addWorld(world: World): World;
+  /** Adds runs and worlds as {@link SeedData} says and returns copies of what was added. */
   seed(data: SeedData): { runs: Run[]; worlds: World[] };
   /** Clears runs, worlds, the log and faults. */
   reset(): void;
+  /** Adds or replaces a model operation. */
   registerOperation(name: string, handler: OperationHandler): void;
+  /** Answers the next matching requests with an error status. */
   fail(fault: FailFault): void;
+  /** Closes the connection of the next matching requests without an answer. */
   drop(fault: DropFault): void;
+  /** Delays the next matching requests. */
   slow(fault: SlowFault): void;
+  /** Answers the next matching requests with half a JSON body. */
   truncate(fault?: TruncateFault): void;
+  /** Removes every fault not yet used up. */
   clearFaults(): void;
+  /** Counters for dashboards and benchmarks. */
   stats(): EmulatorStats;
   /** The current switches. */
   settings(): EmulatorSettings;

@@ -11,19 +11,27 @@ import type { Run, UserSession } from '../types.js';
 import { callRelease, requestLock } from './lock.js';
 import type { CachedRun } from './strategies/types.js';
 
+/** The I/O of the run-manager's `session` actor: the user session, the session record and the lock. */
 export interface SessionServices {
   /** Without its token: the facade keeps the token to itself. */
   loadSession(): Promise<UserSession>;
   /** `undefined` when absent or not this user's. */
   readRecord(key: string, session: UserSession): Promise<CachedRun | undefined>;
+  /** Writes the session record for `run`. */
   writeRecord(key: string, session: UserSession, run: Run): Promise<void>;
+  /** The record's key for this session, when it depends on the user (a `sessionKey` function); `false`: none. */
+  recordKeyFor?(session: UserSession): string | false;
+  /** Hands out the single-flight lock. */
   coordinator: Coordinator;
 }
 
+/** Input of the run-manager's `session` actor. */
 export interface HoldSessionInput {
+  /** The session, record and lock services. */
   services: SessionServices;
   /** Reject `UNAUTHORIZED` (before any request) when the session has no user. */
   requiresAuth: boolean;
+  /** The strategy's name, for messages. */
   strategyName: string;
   /** `false`: nothing is read or written. */
   recordKey: string | false;
@@ -31,6 +39,7 @@ export interface HoldSessionInput {
   lockKey: string;
 }
 
+/** What the `session` actor sends its parent: the session and cached run once the lock is held, a failure, or `PERSISTED`. */
 export type SessionEvent =
   | { type: 'SESSION_READY'; session: UserSession; cachedRun: CachedRun | undefined; warning?: StoreWarning }
   | { type: 'SESSION_FAILED'; error: RunManagerError }
@@ -38,10 +47,13 @@ export type SessionEvent =
 
 /** A session store that failed: worth a warning, never a failed resolution. */
 export interface StoreWarning {
+  /** What failed. */
   message: string;
+  /** The failure, typed. */
   error: RunManagerError;
 }
 
+/** Asks the `session` actor to write the session record for `run`; it answers `PERSISTED`. */
 export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 
 function storeWarning(message: string, error: unknown): StoreWarning {
@@ -55,6 +67,7 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
   let stopped = false;
   let release: ReleaseLock | undefined;
   let session: UserSession = {};
+  let recordKey = input.recordKey;
 
   const fail = (error: RunManagerError) => {
     if (!stopped) sendBack({ type: 'SESSION_FAILED', error } satisfies SessionEvent);
@@ -72,6 +85,13 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
         new RunManagerError('UNAUTHORIZED', `No user-session available: strategy '${input.strategyName}' requires a logged-in user`),
       );
     }
+    if (recordKey && services.recordKeyFor) {
+      try {
+        recordKey = services.recordKeyFor(session);
+      } catch (error) {
+        return fail(toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey'));
+      }
+    }
     let granted: ReleaseLock;
     try {
       granted = await requestLock(services.coordinator, `run-lifecycle:${input.lockKey}:${session.userId ?? ''}`, waiting.signal);
@@ -84,9 +104,9 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
     release = granted;
     let cachedRun: CachedRun | undefined;
     let warning: StoreWarning | undefined;
-    if (input.recordKey) {
+    if (recordKey) {
       try {
-        cachedRun = await services.readRecord(input.recordKey, session);
+        cachedRun = await services.readRecord(recordKey, session);
       } catch (error) {
         warning = storeWarning('Could not read the session store', error);
       }
@@ -96,9 +116,9 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
 
   const persist = async (run: Run | null) => {
     let warning: StoreWarning | undefined;
-    if (input.recordKey && run?.id) {
+    if (recordKey && run?.id) {
       try {
-        await services.writeRecord(input.recordKey, session, run);
+        await services.writeRecord(recordKey, session, run);
       } catch (error) {
         warning = storeWarning('Could not write the session store', error);
       }

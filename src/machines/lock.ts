@@ -6,11 +6,14 @@ import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import { defaultCoordinator, type Coordinator, type ReleaseLock } from '../services/coordination.js';
 
+/** What {@link holdLock} sends its parent: `LOCK_ACQUIRED`, or `LOCK_FAILED` with the `RunManagerError`. */
 export type LockEvent = { type: 'LOCK_ACQUIRED' } | { type: 'LOCK_FAILED'; error: RunManagerError };
 
 /** The lock's name and who hands locks out (default: the page's or process's coordinator). */
 export interface HoldLockInput {
+  /** Who hands locks out; default: the page's or process's coordinator. */
   coordinator?: Coordinator;
+  /** The lock's name; callers with the same name exclude each other. */
   name: string;
 }
 

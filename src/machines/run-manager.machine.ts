@@ -10,56 +10,82 @@ import { holdSession, type SessionEvent, type SessionServices } from './hold-ses
 import { doneOutput, thrownBy } from './strategies/shared.js';
 import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
+/** A `getRun` or `reset` waiting on the current resolution: its request id and the variables it asked for. */
 export interface Caller {
+  /** Answered by the `settled` event with this id. */
   requestId: number;
+  /** Variable names this caller wants on the run. */
   variables: string[];
 }
 
+/** The I/O of the run-manager machine: the strategy's services plus the session, the record store and variables. */
 export interface RunManagerServices extends Omit<StrategyServices, 'coordinator'>, SessionServices {
+  /** Reads the named variables of a run after a strategy that could not include them. */
   fetchVariables(runId: string, names: string[], signal: AbortSignal): Promise<Record<string, unknown>>;
+  /** Where session records live. */
   sessionStore: SessionStore;
 }
 
 /** Input of the run-manager machine. */
 export interface RunManagerInput {
+  /** The strategy's name, for messages. */
   strategyName: string;
+  /** Reject `UNAUTHORIZED` before any request when there is no `userId`. */
   requiresAuth: boolean;
+  /** Whether a session record is written. */
   cachesRun: boolean;
+  /** The strategy's checked `strategyOptions`. */
   strategyOptions: Record<string, unknown>;
+  /** The run options the strategy sees. */
   config: RunConfig;
   /** `false` when caching is off. */
   sessionKey: string | false;
   /** Names the single-flight lock when `sessionKey` is `false`. */
   lockKey: string;
+  /** The I/O. */
   services: RunManagerServices;
 }
 
+/** The run-manager machine's context; UIs read `run`, `error` and `variables` from it. */
 export interface RunManagerContext extends RunManagerInput {
+  /** Whether the current resolution is a `getRun` or a `reset`. */
   mode: ResolutionMode;
+  /** Create fields of the current resolution. */
   createOptions: Record<string, unknown> | undefined;
+  /** The calls waiting for the current resolution. */
   callers: Caller[];
+  /** A reset asked for while working, run next. */
   queuedReset: { callers: Caller[]; createOptions: Record<string, unknown> | undefined } | null;
+  /** The user session of the current resolution, without its token. */
   session: UserSession | null;
+  /** The run the session record points at. */
   cachedRun: CachedRun | undefined;
   /** Null before the first resolution, or for strategies that return none. */
   run: Run | null;
   /** What a run-less strategy resolved (`none`, some legacy strategies). */
   value: unknown;
+  /** The last resolution's error, while in `error`. */
   error: RunManagerError | null;
+  /** The variables fetched for the current run. */
   variables: Record<string, unknown>;
   /** Already fetched (or given up on) for the current run. */
   attemptedVariables: string[];
+  /** Whether fetching variables failed (the run still resolves). */
   variablesFailed: boolean;
   /** The last resolution lost a create's answer without finding its run, so the next one looks first. */
   createInDoubt: boolean;
 }
 
+/** What the run-manager machine accepts: `GET_RUN` and `RESET` from the facade, and its session actor's events. */
 export type RunManagerEvent =
   | { type: 'GET_RUN'; requestId: number; variables?: string[]; createOptions?: Record<string, unknown> }
   | { type: 'RESET'; requestId: number; createOptions?: Record<string, unknown> }
   | SessionEvent;
 
-/** Listen with `actor.on(type, …)`. */
+/**
+ * What the run-manager machine emits (listen with `actor.on(type, …)`): `settled` once per caller, with its `requestId`
+ * and the run (or a run-less strategy's `value`) or the error; `warning` for a failure that did not fail the call.
+ */
 export type RunManagerEmitted =
   | { type: 'settled'; requestId: number; ok: true; run: Run | null; value: unknown }
   | { type: 'settled'; requestId: number; ok: false; error: RunManagerError }

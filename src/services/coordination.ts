@@ -13,10 +13,13 @@ export type ReleaseLock = () => void;
  * leaves the queue; once the lock is handed over the caller owns it and must call the release.
  */
 export interface Coordinator {
+  /** Resolves with the lock's release once `name` is free for the caller. */
   acquire(name: string, signal?: AbortSignal): Promise<ReleaseLock>;
 }
 
-interface WebLockManager {
+/** What `createWebLocksCoordinator` needs of `navigator.locks`. */
+export interface WebLockManager {
+  /** Runs `callback` holding the lock `name`; waiting ends when `signal` aborts. */
   request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
 }
 
@@ -26,7 +29,9 @@ function abortedError(): RunManagerError {
 
 /** A process coordinator that shows what it holds and who waits, for tests and diagnostics. */
 export interface ProcessCoordinator extends Coordinator {
+  /** Locks held now. */
   readonly held: number;
+  /** Callers waiting for a lock now. */
   readonly waiting: number;
 }
 

@@ -2,10 +2,10 @@
  * The request core of the Run API and World API clients: a timeout per attempt, full-jitter
  * retries for GETs only, the token read per request, every failure a secret-free `RunManagerError`.
  */
-import { ofetch, type $Fetch } from 'ofetch';
+import { ofetch } from 'ofetch';
 import { describeThrown, RunManagerError } from '../errors.js';
 import type { RetryOptions, ServerOptions } from '../types.js';
-import type { ApiClientOptions } from './api-types.js';
+import type { ApiClientOptions, FetchClient } from './api-types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -167,6 +167,21 @@ function scrubError(value: unknown, token: Secrets, depth = 0): Error {
   }
 }
 
+/**
+ * Added to a 401/403 when no attempt carried a token: the usual cause is a missing session, not a
+ * bad one, and the status alone does not say where the token comes from.
+ */
+function noTokenHint(token: Secrets, customFetch: boolean): string {
+  const sent = typeof token === 'string' || (token !== undefined && token.some((one) => one !== undefined));
+  if (sent) return '';
+  // A custom fetch instance may add its own Authorization header, which the library cannot see.
+  const given = customFetch ? 'the library was given no token (your fetch instance may have sent its own)' : 'no token was sent';
+  return (
+    `; ${given}: pass run.token, or a session with auth_token (by default the session comes from the ` +
+    'epicenterjs.session cookie, on Epicenter v3 from the com.forio.epicenter.session cookie)'
+  );
+}
+
 /** A body JSON cannot encode would fail inside fetch and look like a network error: say so before any request. */
 function assertSerializable(spec: HttpRequestSpec): void {
   try {
@@ -228,7 +243,7 @@ function responseOf(error: unknown): Response | undefined {
  */
 export function createHttpClient(options: ApiClientOptions, extensions: HttpClientExtensions = {}): HttpClient {
   const baseURL = resolveBaseURL({ baseURL: options.baseURL });
-  const $fetch: $Fetch = options.fetch ?? ofetch.create({});
+  const $fetch: FetchClient = options.fetch ?? ofetch.create({});
   const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
   const retry: Required<RetryOptions> = {
     retries: options.retry?.retries ?? HTTP_DEFAULTS.retry.retries,
@@ -329,14 +344,16 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
             said === undefined && code === undefined ? '' : `: ${code !== undefined ? `[${code}] ` : ''}${said ?? ''}`.trimEnd();
           const message = `${what} failed: HTTP ${status}${tries}${detail}`;
           const details = code === undefined ? { status, cause } : { status, cause, code };
-          if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message, details);
+          if (status === 401 || status === 403)
+            return new RunManagerError('UNAUTHORIZED', message + noTokenHint(token, options.fetch !== undefined), details);
           if (status === 404 && spec.notFoundType) {
             return new RunManagerError(spec.notFoundType, `${message} (run not found)`, details);
           }
           return new RunManagerError('HTTP_ERROR', message, details);
         }
         const message = `${what} failed: HTTP ${status}${tries}`;
-        if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message, { status, cause });
+        if (status === 401 || status === 403)
+          return new RunManagerError('UNAUTHORIZED', message + noTokenHint(token, options.fetch !== undefined), { status, cause });
         if (status === 404 && spec.notFoundType) {
           return new RunManagerError(spec.notFoundType, `${message} (run not found)`, { status, cause });
         }

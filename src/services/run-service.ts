@@ -2,9 +2,8 @@
  * The RunService (`rm.run`): the Epicenter.js-style, run-bound face of the Run API. The current
  * run id is read once per call, so a call started for one run never lands on another.
  */
-import type { $Fetch } from 'ofetch';
 import { RunManagerError } from '../errors.js';
-import type { ApiClientOptions, CreateRunParams, RequestOptions, RunApi, RunQueryResult, WorldApi } from './api-types.js';
+import type { ApiClientOptions, CreateRunParams, FetchClient, RequestOptions, RunApi, RunQueryResult, WorldApi } from './api-types.js';
 import { resolveBaseURL } from './http.js';
 import { normalizeOperations } from './operations.js';
 import { createRunApi } from './run-api.js';
@@ -18,8 +17,11 @@ export interface RunServiceOptions extends Omit<RunOptions, 'token'> {
   token?: string | (() => string | undefined);
   /** The run this service starts bound to. */
   id?: string;
-  fetch?: $Fetch;
+  /** Your own ofetch instance; its hooks and defaults are kept. */
+  fetch?: FetchClient;
+  /** Ms per request, default 15000. */
   timeout?: number;
+  /** Retry policy for GETs. */
   retry?: RetryOptions;
 }
 
@@ -60,15 +62,50 @@ export function apiRoot(options: Pick<RunOptions, 'baseURL' | 'server' | 'apiVer
   return `${protocol}://${options.server?.host ?? 'forio.com'}/api/v3/`;
 }
 
+/** What the RunManager reaches inside the RunService it drives; not part of the service's public face. */
+export interface RunServiceInternals {
+  /** The session token to fall back on, the operations the manager answers itself (`reset`), and the v3 session link. */
+  attachManager(sessionToken: () => string | undefined, special: SpecialOperations, v3Session?: V3SessionLink): void;
+  /** The service's own token (not the session's), kept out of inspection events. */
+  ownToken(): string | undefined;
+  /** How many runs `create()` has made so far: a mark for `hasCreated`. */
+  creations(): number;
+  /** Whether `create()` made the run with this id after the mark `since` (among its last 32 creates). */
+  hasCreated(runId: string, since: number): boolean;
+}
+
+let internalsOf: (service: RunService) => RunServiceInternals;
+
+/** The internals of a RunService, for the RunManager only. */
+export function runServiceInternals(service: RunService): RunServiceInternals {
+  return internalsOf(service);
+}
+
 /** A Run API client bound to a current run, as `rm.run`. */
 export class RunService {
+  static {
+    internalsOf = (service) => ({
+      attachManager(sessionToken, special, v3Session) {
+        service.#sessionToken = sessionToken;
+        service.#special = special;
+        if (v3Session) service.#v3Session = v3Session;
+      },
+      ownToken: () => service.#ownToken(),
+      creations: () => service.#creations,
+      hasCreated: (runId, since) => (service.#createdIds.get(runId) ?? 0) > since,
+    });
+  }
+
   /** How the clients are made; the root entry's (and `run-lifecycle/v3`'s) RunService also speaks Epicenter v3. */
   protected static clients: ApiClients = v2Clients;
 
+  /** The stateless Run API client this service calls (the run id is an argument). */
   readonly api: RunApi;
+  /** The World API client. */
   readonly worlds: WorldApi;
   /** The run options, without the token. */
   readonly config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>;
+  /** The id of the run the service is bound to. */
   id: string | undefined;
   #sessionToken: () => string | undefined = () => undefined;
   #v3Session: V3SessionLink = { view: () => ({}), renewed: () => {} };
@@ -102,26 +139,6 @@ export class RunService {
     this.worlds = worlds;
     this.config = config;
     this.id = id;
-  }
-
-  /**
-   * For the RunManager: the session token to fall back on, and the operations it answers itself.
-   *
-   * @internal
-   */
-  attachManager(sessionToken: () => string | undefined, special: SpecialOperations, v3Session?: V3SessionLink): void {
-    this.#sessionToken = sessionToken;
-    this.#special = special;
-    if (v3Session) this.#v3Session = v3Session;
-  }
-
-  /**
-   * The service's own token (not the session's), so the manager can keep it out of inspection events.
-   *
-   * @internal
-   */
-  ownToken(): string | undefined {
-    return this.#ownToken();
   }
 
   /** The current configuration with the bound run id (Epicenter.js `getCurrentConfig`). */
@@ -161,16 +178,6 @@ export class RunService {
     return run;
   }
 
-  /** How many runs `create()` has made so far (a mark for {@link RunService.hasCreated}). */
-  get creations(): number {
-    return this.#creations;
-  }
-
-  /** Whether `create()` made the run with this id after the mark `since` (among its last 32 creates). */
-  hasCreated(runId: string, since = 0): boolean {
-    return (this.#createdIds.get(runId) ?? 0) > since;
-  }
-
   /** Loads a run (default: the current one) and binds to it. */
   async load(runId?: string, options?: RequestOptions & { include?: string[] }): Promise<Run> {
     const id = runId ?? this.#runId();
@@ -185,6 +192,7 @@ export class RunService {
     return result.runs;
   }
 
+  /** Saves attributes (`saved`, `trashed`, metadata) on the current run. */
   save(attributes: Record<string, unknown>, options?: RequestOptions): Promise<Run> {
     return this.#bound((runId) => this.api.save(runId, attributes, options));
   }
@@ -213,9 +221,13 @@ export class RunService {
     return this.#bound((runId) => this.api.parallel(runId, operations, options));
   }
 
+  /** The current run's variables: `query(names)`, `load(name)`, `save(values)` or `save(name, value)`. */
   variables(): {
+    /** The named variables. */
     query(names: string[] | { include: string[] }, options?: RequestOptions): Promise<Record<string, unknown>>;
+    /** One variable's value. */
     load(name: string, options?: RequestOptions): Promise<unknown>;
+    /** Sets variables and returns them. */
     save(values: Record<string, unknown> | string, value?: unknown, options?: RequestOptions): Promise<Record<string, unknown>>;
   } {
     return {

@@ -7,6 +7,7 @@ import type { V3Session } from './v3.js';
 import { isObject } from './values.js';
 
 export const V2_SESSION_COOKIE = 'epicenterjs.session';
+/** The cookie that holds the Epicenter v3 session in the browser. */
 export const V3_SESSION_COOKIE = 'com.forio.epicenter.session';
 
 interface CookieDocument {

@@ -8,8 +8,11 @@ import { isPlainObject } from './values.js';
 
 /** A key/value store for session records (structured-clone safe plain objects). */
 export interface SessionStore {
+  /** The value under `key`, or `undefined`. */
   get(key: string): Promise<unknown>;
+  /** Stores `value` under `key`. */
   set(key: string, value: unknown): Promise<void>;
+  /** Removes `key`. */
   del(key: string): Promise<void>;
 }
 
@@ -17,10 +20,13 @@ export const SESSION_RECORD_VERSION = 1;
 
 /** What the manager stores per session key: the run, whose it is, for which model, when. Never the token or variables. */
 export interface SessionRecord {
+  /** The record format's version. */
   v: 1;
+  /** The run the user works with. */
   runId: string;
   /** `null` when there was no logged-in user. */
   userId: string | null;
+  /** The model the run executes; a record for another model is ignored. */
   model: string;
   /** Epoch ms. */
   savedAt: number;
@@ -91,8 +97,11 @@ export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): S
   }
 }
 
-/** A store that keeps records in this process only. */
-export function createMemorySessionStore(): SessionStore & { readonly size: number } {
+/** A store that keeps records in this process only; `size` is how many it holds. */
+export function createMemorySessionStore(): SessionStore & {
+  /** How many records it holds. */
+  readonly size: number;
+} {
   const entries = new Map<string, unknown>();
   return {
     // Promise-returning like every store; a clone that fails rejects instead of throwing.
@@ -107,8 +116,8 @@ export function createMemorySessionStore(): SessionStore & { readonly size: numb
 
 let warnedNoIndexedDB = false;
 
-/** The default store: IndexedDB database `run-lifecycle`, object store `sessions`; memory (with one warning) without IndexedDB. */
-export function createDefaultSessionStore(options: { dbName?: string; storeName?: string } = {}): SessionStore {
+/** IndexedDB when the environment has it, else memory with a warning (once per process). */
+function openDefaultStore(dbName: string, storeName: string): SessionStore {
   // idb-keyval throws synchronously on first use when indexedDB is absent, so look first.
   const idb = (globalThis as { indexedDB?: unknown }).indexedDB;
   if (!idb) {
@@ -118,10 +127,29 @@ export function createDefaultSessionStore(options: { dbName?: string; storeName?
     }
     return createMemorySessionStore();
   }
-  const idbStore = createStore(options.dbName ?? 'run-lifecycle', options.storeName ?? 'sessions');
+  const idbStore = createStore(dbName, storeName);
   return {
     get: (key) => get(key, idbStore),
     set: (key, value) => set(key, value, idbStore),
     del: (key) => del(key, idbStore),
+  };
+}
+
+/**
+ * The default store: IndexedDB database `run-lifecycle`, object store `sessions`; memory (with one
+ * warning) without IndexedDB. Nothing is opened, and nothing warned, until the first `get`, `set` or
+ * `del`, so a manager that keeps no record (`reuse-never`, `none`, `sessionKey: false`) never touches storage.
+ */
+export function createDefaultSessionStore(options: { dbName?: string; storeName?: string } = {}): SessionStore {
+  const dbName = options.dbName ?? 'run-lifecycle';
+  const storeName = options.storeName ?? 'sessions';
+  let store: SessionStore | undefined;
+  // A synchronous throw while opening (a browser refusing storage) becomes this call's rejection.
+  const using = <T>(use: (opened: SessionStore) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve) => resolve(use((store ??= openDefaultStore(dbName, storeName)))));
+  return {
+    get: (key) => using((opened) => opened.get(key)),
+    set: (key, value) => using((opened) => opened.set(key, value)),
+    del: (key) => using((opened) => opened.del(key)),
   };
 }

@@ -12,9 +12,13 @@ import { createHttpClient, pathSegment, type HttpClient, type HttpFault, type Ht
 
 /** An Epicenter v3 session, as `PATCH authentication` answers it. */
 export interface V3Session {
+  /** The bearer token. */
   token: string;
+  /** The user's key. */
   userKey?: string;
+  /** The key of the user's group; runs belong to it. */
   groupKey?: string;
+  /** The user's group name; worlds are listed by it. */
   groupName?: string;
   [k: string]: unknown;
 }

@@ -3,7 +3,6 @@
  * differs from a planned one), everything else by value, keys sorted, `undefined` fields dropped.
  */
 
-/**
 /** A plain, order-independent form of a value for comparison. */
 export function comparable(value: unknown): unknown {
   if (value instanceof Error) {
@@ -27,7 +26,6 @@ export function comparable(value: unknown): unknown {
   return value;
 }
 
-/**
 /** Throws when `actual` and `expected` differ (by {@link comparable}), naming `what`. */
 export function assertComparable(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(comparable(actual));

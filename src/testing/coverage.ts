@@ -26,7 +26,9 @@ export interface MachineTransition {
 
 /** Coverage of states or of transitions. */
 export interface CoverageFigure {
+  /** How many were reached. */
   covered: number;
+  /** How many there are. */
   total: number;
   /** Two decimals; `100` when there is nothing to cover. */
   percent: number;
@@ -36,12 +38,15 @@ export interface CoverageFigure {
 
 /** State and transition coverage of a machine. */
 export interface CoverageReport {
+  /** State coverage. */
   states: CoverageFigure;
+  /** Transition coverage. */
   transitions: CoverageFigure;
 }
 
 /** Collects covered states and transitions (by key) from snapshots and microsteps. */
 export interface CoverageTracker {
+  /** Marks the snapshot's active states as covered. */
   addSnapshot(snapshot: AnyMachineSnapshot): void;
   /** Marks transitions (and their sources) as taken. */
   addTransitions(transitions: readonly AnyTransitionDefinition[]): void;
@@ -51,8 +56,11 @@ export interface CoverageTracker {
   observe(event: InspectionEvent, actorRef: unknown): void;
   /** Adds what another tracker of the same machine has seen. */
   merge(other: CoverageTracker): void;
+  /** Ids of the covered states. */
   readonly stateIds: ReadonlySet<string>;
+  /** Keys of the covered transitions. */
   readonly transitionKeys: ReadonlySet<string>;
+  /** What is covered and what is not. */
   report(): CoverageReport;
 }
 

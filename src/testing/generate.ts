@@ -24,7 +24,9 @@ export interface GenerateOptions {
 
 /** A path to include as told: an input label and step labels (`GET_RUN: plain`, `done: user`), completed to a complete state. */
 export interface Scenario {
+  /** The input label. */
   input: string;
+  /** Step labels in order (`GET_RUN: plain`, `done: user`). */
   steps: readonly string[];
 }
 

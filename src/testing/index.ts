@@ -24,6 +24,8 @@
  * for (const path of model.paths) test(path.name, () => model.replay(path));
  * test('covers the machine', () => expect(model.coverage.transitions.uncovered).toEqual([]));
  * ```
+ *
+ * @module run-lifecycle/testing
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import type { ResolutionMode, StrategyInput, StrategyServices } from '../machines/strategies/types.js';
@@ -75,7 +77,9 @@ export interface PathModelOptions<TScript = unknown> {
 
 /** Generated paths of a machine, their coverage, and a replay. */
 export interface PathModel<TScript = unknown> {
+  /** The machine the paths were generated from. */
   readonly machine: AnyStateMachine;
+  /** The generated paths. */
   readonly paths: readonly ModelPath[];
   /** What the paths cover as planned (before any replay). */
   readonly coverage: CoverageReport;

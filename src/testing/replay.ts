@@ -29,26 +29,33 @@ export interface ReplayOptions<TScript = unknown> {
   stepTimeoutMs?: number;
   /** Throws when produced and planned values differ (default: `assertComparable`). */
   compare?: (actual: unknown, expected: unknown, what: string) => void;
+  /** Receives every inspection event of the replayed actor. */
   inspect?: (event: InspectionEvent) => void;
 }
 
 /** What a replay saw. */
 export interface ReplayResult {
+  /** The path replayed. */
   path: ModelPath;
   /** Stable snapshots, from the initial one on. */
   snapshots: AnyMachineSnapshot[];
   /** `undefined` unless the machine finished. */
   output: unknown;
+  /** Events the machine emitted. */
   emitted: EventObject[];
+  /** What the replay covered. */
   coverage: CoverageTracker;
 }
 
 /** A replay that did not go as planned; names the path and the step. */
 export class ReplayError extends Error {
+  /** Always `'ReplayError'`. */
   override readonly name = 'ReplayError';
   constructor(
     message: string,
+    /** The path that failed. */
     readonly path: ModelPath,
+    /** The step that failed; `undefined` for the start or the end. */
     readonly step: ModelStep | undefined,
   ) {
     super(`${message}\n  path ${path.name}`);

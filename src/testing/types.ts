@@ -11,6 +11,7 @@ export type FromSnapshot<T> = (snapshot: AnyMachineSnapshot) => T;
 export interface OutcomeVariant<TScript = unknown> {
   /** Names the outcome in path descriptions (`done: found`); default `done #n` / `error #n`. Unique per actor. */
   label?: string;
+  /** The actor's output, for a `done` outcome. */
   output?: unknown;
   /** The actor's output computed from the snapshot where it runs (when it depends on context). */
   outputFrom?: FromSnapshot<unknown>;
@@ -33,14 +34,19 @@ export interface EventVariant<TScript = unknown> {
    * replay with your own services releases its `script` instead of sending it.
    */
   produced?: boolean;
+  /** Offer this variant only where it can really happen. */
   when?: (snapshot: AnyMachineSnapshot) => boolean;
+  /** What your own services consume to produce this event, in order. */
   script?: readonly TScript[] | FromSnapshot<readonly TScript[]>;
 }
 
 /** One planned macrostep: the states passed through and the stable snapshot reached. */
 export interface PlannedMacrostep {
+  /** The stable snapshot reached. */
   snapshot: AnyMachineSnapshot;
+  /** Its state value. */
   value: StateValue;
+  /** Its status (`active`, `done`, …). */
   status: AnyMachineSnapshot['status'];
   /** States entered on the way, as dotted paths, transient ones included, ending with the stable one(s). */
   passedThrough: string[];
@@ -48,19 +54,24 @@ export interface PlannedMacrostep {
   transitions: string[];
   /** Ids of the state nodes active in any microstep or left by a transition (the coverage rule). */
   states: string[];
+  /** Events the machine emitted on the way. */
   emitted: EventObject[];
 }
 
 /** One step of a path: the event, where it comes from, and what it leads to. */
 export interface ModelStep extends PlannedMacrostep {
+  /** Position in the path, from 0. */
   index: number;
+  /** The event sent, or expected from the system under test. */
   event: EventObject;
+  /** The event's type. */
   eventType: string;
   /**
    * `after` is a delayed transition's event, which the actor raises itself (the replay waits for it,
    * never sends it); `done` / `error` an invoked actor's end; `event` any other.
    */
   kind: 'done' | 'error' | 'after' | 'event';
+  /** The invoked actor a `done`/`error` step ends. */
   invokeId: string | undefined;
   /** The variant's label (`empty`, `503`, `join`; for an `after` step, the delay: `recoveryDelay`). */
   variant: string;
@@ -74,26 +85,35 @@ export interface ModelStep extends PlannedMacrostep {
 
 /** A generated path: an input, the initial macrostep, then steps, each with the state it must reach. */
 export interface ModelPath {
+  /** Unique per model, from 1. */
   id: number;
   /** `#id [input] description`: unique, for test names. */
   name: string;
   /** E.g. `checkingSession → fetchingLatest (done: empty) → creating (done: created) → ready`. */
   description: string;
+  /** The label of the input the path starts from (`getRun`, `reset`, …). */
   inputLabel: string;
+  /** That input. */
   input: unknown;
+  /** The initial macrostep. */
   start: PlannedMacrostep;
+  /** The steps, in order. */
   steps: ModelStep[];
+  /** The last macrostep, with the machine's `output` and whether the path is `complete`. */
   end: PlannedMacrostep & { output: unknown; complete: boolean };
 }
 
 /** One item a replay hands to the services under test. */
 export interface ScriptTake<TScript = unknown> {
+  /** The script item to answer with. */
   item: TScript;
+  /** The step it belongs to. */
   step: ModelStep;
 }
 
 /** The script of one replay: services under test call `take()` to learn what to answer next. */
 export interface PathScript<TScript = unknown> {
+  /** The path being replayed. */
   readonly path: ModelPath;
   /**
    * Waits until the replay reaches a step the services must produce, then hands over its next item

@@ -86,6 +86,26 @@ describe('parseCliArgs', () => {
       expect(parseCliArgs(args), args.join(' ')).toMatchObject({ kind: 'error', message: expect.any(String) });
     }
   });
+
+  it('words every usage error itself, on one line, naming what was wrong', () => {
+    const cases: Array<[string[], string]> = [
+      [['--bogus'], 'unknown option --bogus'],
+      [['--prot', '80'], 'unknown option --prot (did you mean --port?)'],
+      [['-x'], 'unknown option -x'],
+      [['--port'], '--port needs a value'],
+      [['--port='], '--port needs a value'],
+      [['--port', '--anonymous'], '--port needs a value, got the option --anonymous'],
+      [['--anonymous=yes'], '--anonymous takes no value, got "yes"'],
+      [['--port', '1', '--port', '2'], '--port is given more than once'],
+      [['--port', 'x'], '--port must be an integer from 0 to 65535, not "x"'],
+      [['stray'], 'unexpected argument "stray"'],
+      [['--', '--port'], 'unexpected argument "--port"'],
+    ];
+    for (const [args, message] of cases) expect(parseCliArgs(args), args.join(' ')).toEqual({ kind: 'error', message });
+    // Several values of --token are fine; help wins over any mistake beside it.
+    expect(parseCliArgs(['--token', 'a=u1', '--token=b=u2'])).toMatchObject({ kind: 'run', options: { tokens: { a: {}, b: {} } } });
+    expect(parseCliArgs(['--bogus', '--help'])).toEqual({ kind: 'help' });
+  });
 });
 
 describe('run-lifecycle-emulator', () => {
@@ -131,8 +151,16 @@ describe('run-lifecycle-emulator', () => {
     const help = await exited(startCli(['--help']));
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: run-lifecycle-emulator');
-    const bad = await exited(startCli(['--bogus']));
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--bogus');
+    expect(help.stderr).toBe('');
+    for (const args of [['--bogus'], ['--port']]) {
+      const bad = await exited(startCli(args));
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stdout).toBe('');
+      // One line saying what is wrong, one pointing at --help; not Node's wording, not the whole usage.
+      const [problem, hint, ...rest] = bad.stderr.split('\n');
+      expect(problem).toBe(`run-lifecycle-emulator: ${args[0] === '--bogus' ? 'unknown option --bogus' : '--port needs a value'}`);
+      expect(hint).toBe('Run run-lifecycle-emulator --help for the options.');
+      expect(rest).toEqual(['']);
+    }
   });
 });

@@ -108,4 +108,28 @@ describe('world run', () => {
     expect(added).toMatchObject({ id: 'w9', users: [], created: expect.any(String) });
     expect(emu.current.worlds().map((world) => world.id)).toContain('w9');
   });
+
+  it("addWorld's errors name the fields of the world passed; seed's name the world's place in the batch", () => {
+    const valid = { id: 'w9', account: 'a', project: 'p' };
+    const cases: Array<[unknown, string]> = [
+      [{ ...valid, users: [{ userId: 'u1' }, { userId: 5 }] }, 'addWorld: users[1].userId must be a string, got a number'],
+      [{ ...valid, users: [{ userId: 'u1' }, 'u2'] }, 'addWorld: users[1] must be an object { userId: string }, got a string'],
+      [{ ...valid, users: { userId: 'u1' } }, 'addWorld: users must be an array of { userId: string }, got an object'],
+      [{ account: 'a', project: 'p' }, 'addWorld: id must be a non-empty string, got undefined'],
+      [{ ...valid, project: '' }, 'addWorld: project must be a non-empty string, got an empty string'],
+      [{ ...valid, group: 7 }, 'addWorld: group must be a string, got a number'],
+      ['w9', 'addWorld: the world must be an object, got a string'],
+      [{ ...valid, id: 'w1', account: 'acme', project: 'sim' }, 'addWorld: world w1 already exists'],
+    ];
+    for (const [world, message] of cases) {
+      expect(() => emu.current.addWorld(world as never), message).toThrow(new TypeError(message));
+    }
+    expect(() => emu.current.seed({ worlds: [valid, { ...valid, id: 'w8', users: [{ userId: null }] } as never] })).toThrow(
+      new TypeError('worlds[1].users[0].userId must be a string, got null'),
+    );
+    expect(() => emu.current.seed({ runs: [{ account: 'acme' }] })).toThrow(
+      new TypeError('runs[0].project must be a non-empty string, got undefined'),
+    );
+    expect(emu.current.worlds().map((world) => world.id)).not.toContain('w9');
+  });
 });

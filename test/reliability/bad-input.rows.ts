@@ -164,21 +164,6 @@ export const optionRows: OptionRow[] = [
     message: /^sessionKey is required and must be a non-empty string, got an empty string/,
     options: (v) => ({ ...v, sessionKey: '' }),
   },
-  {
-    input: 'sessionKey: a function that throws',
-    message: /^sessionKey function threw: no key for you/,
-    options: (v) => ({
-      ...v,
-      sessionKey: () => {
-        throw new Error('no key for you');
-      },
-    }),
-  },
-  {
-    input: 'sessionKey: a function returning 42',
-    message: /^sessionKey function must return a non-empty string or false, returned the number 42/,
-    options: (v) => ({ ...v, sessionKey: () => 42 }),
-  },
   { input: 'inspect: 42', message: /^inspect must be an inspection observer, got the number 42/, options: (v) => ({ ...v, inspect: 42 }) },
   {
     input: 'reuse-last-initialized without initOperation',
@@ -373,6 +358,24 @@ export interface CallRow {
 }
 
 export const callRows: CallRow[] = [
+  {
+    input: 'sessionKey: a function that throws',
+    type: 'INVALID_OPTIONS',
+    message: /^sessionKey function threw: no key for you/,
+    strategy: 'reuse-per-session',
+    options: {
+      sessionKey: () => {
+        throw new Error('no key for you');
+      },
+    },
+  },
+  {
+    input: 'sessionKey: a function returning 42',
+    type: 'INVALID_OPTIONS',
+    message: /^sessionKey function must return a non-empty string or false, returned the number 42/,
+    strategy: 'reuse-per-session',
+    options: { sessionKey: () => 42 as unknown as string },
+  },
   {
     input: 'session provider that throws',
     type: 'UNAUTHORIZED',

@@ -7,9 +7,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDevToken, startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createProcessCoordinator } from '../../src/core.js';
 import {
   createMemorySessionStore,
-  createProcessCoordinator,
   RunManager,
   RunManagerError,
   type Coordinator,

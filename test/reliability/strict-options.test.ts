@@ -566,7 +566,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     }
   });
 
-  it('item 11: a throwing sessionKey function gives INVALID_OPTIONS with a message, whatever it throws', () => {
+  it('item 11: a throwing sessionKey function rejects getRun with INVALID_OPTIONS and a message, whatever it throws, before any request', async () => {
     const unprintable = {
       toString() {
         throw new Error('no');
@@ -574,25 +574,23 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     };
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
+    const rejected = async (sessionKey: () => unknown, message: RegExp) => {
+      emulator.clearLog();
+      const manager = track(new RunManager(options({ sessionKey })));
+      const error = await expectRejection(manager.getRun(), 'INVALID_OPTIONS', message);
+      expect(emulator.requests).toEqual([]);
+      return error;
+    };
     for (const thrown of [Object.create(null), unprintable, revoked.proxy, Symbol('s'), undefined, 42]) {
-      const error = refused(
-        options({
-          sessionKey: () => {
-            throw thrown;
-          },
-        }),
-        /^sessionKey function threw: /,
-      );
+      const error = await rejected(() => {
+        throw thrown;
+      }, /^sessionKey function threw: /);
       expect(error.message.length).toBeGreaterThan('sessionKey function threw: '.length);
     }
-    refused(
-      options({
-        sessionKey: () => {
-          throw new Error('no key for you');
-        },
-      }),
-      /^sessionKey function threw: no key for you$/,
-    );
+    await rejected(() => {
+      throw new Error('no key for you');
+    }, /^sessionKey function threw: no key for you$/);
+    await rejected(() => '', /^sessionKey function must return a non-empty string or false, returned /);
   });
 
   it("item 11: a filter key the encoder refuses ('<', '>') is refused at construction", () => {

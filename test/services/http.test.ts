@@ -297,6 +297,30 @@ describe('createHttpClient: error mapping', () => {
     expectNoToken(error);
   });
 
+  it.each([401, 403])('HTTP %i to a request without a token says how to pass one', async (status) => {
+    server.setHandler(() => ({ status, json: { status, message: 'nope' } }));
+    for (const token of [undefined, () => undefined, () => '  ']) {
+      const error = await failure(client({ token }).request(GET_RUN));
+      expect(error).toMatchObject({ type: 'UNAUTHORIZED', status });
+      expect(error.message).toBe(
+        `GET run/acme/sim/abc/ failed: HTTP ${status}; no token was sent: pass run.token, or a session with auth_token ` +
+          '(by default the session comes from the epicenterjs.session cookie, on Epicenter v3 from the com.forio.epicenter.session cookie)',
+      );
+    }
+    // With a token the hint would mislead: the token was sent and refused.
+    const refused = await failure(client().request(GET_RUN));
+    expect(refused.message).toBe(`GET run/acme/sim/abc/ failed: HTTP ${status}`);
+    expectNoToken(refused);
+  });
+
+  it('HTTP 401 without a token through a custom fetch instance: the hint allows for a header the instance added', async () => {
+    server.setHandler(() => ({ status: 401, json: {} }));
+    const error = await failure(client({ token: undefined, fetch: ofetch.create({}) }).request(GET_RUN));
+    expect(error.message).toMatch(
+      /^GET run\/acme\/sim\/abc\/ failed: HTTP 401; the library was given no token \(your fetch instance may have sent its own\): pass run\.token, or a session with auth_token/,
+    );
+  });
+
   it('404 without notFoundType → HTTP_ERROR 404', async () => {
     server.setHandler(() => ({ status: 404, json: {} }));
     expect(await failure(client().request({ ...GET_RUN, notFoundType: undefined }))).toMatchObject({ type: 'HTTP_ERROR', status: 404 });

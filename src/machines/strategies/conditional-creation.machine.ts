@@ -10,6 +10,7 @@ import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { CachedRun, StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { ConditionalCreationStrategyOptions } from '../../strategy-options.js';
 
 /** `true` creates a new run instead of the loaded one; gets the run, its response headers, the user session and the cached run. */
 export type CreationCondition = (run: Run, headers: Headers, userSession: UserSession, runSession: CachedRun) => boolean | Promise<boolean>;
@@ -144,7 +145,7 @@ export function prepareConditionalCreationOptions(strategyOptions: Record<string
 }
 
 /** conditional-creation's registry entry (`strategyOptions.condition` required). */
-export const conditionalCreationStrategy: StrategyDefinition = {
+export const conditionalCreationStrategy: StrategyDefinition<ConditionalCreationStrategyOptions, Run> = {
   name: 'conditional-creation',
   machine: conditionalCreationMachine,
   requiresAuth: false,
@@ -155,9 +156,9 @@ export const conditionalCreationStrategy: StrategyDefinition = {
 };
 
 /** The original's constructor form; the constructor is also the definition, so `byName('conditional-creation')` can be constructed. */
-export interface ConditionalCreationConstructor extends StrategyDefinition {
-  new (condition: CreationCondition): StrategyDefinition;
-  (condition: CreationCondition): StrategyDefinition;
+export interface ConditionalCreationConstructor extends StrategyDefinition<ConditionalCreationStrategyOptions, Run> {
+  new (condition: CreationCondition): StrategyDefinition<Partial<ConditionalCreationStrategyOptions>, Run>;
+  (condition: CreationCondition): StrategyDefinition<Partial<ConditionalCreationStrategyOptions>, Run>;
 }
 
 function bindCondition(condition: unknown): StrategyDefinition {

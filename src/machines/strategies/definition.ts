@@ -3,18 +3,32 @@ import { StateMachine, type AnyStateMachine } from 'xstate';
 import { invalidOption } from './options.js';
 import type { LegacyStrategy, StrategyDefinition } from './types.js';
 
-/** What `register` (and the `strategy` option) accept. */
+/**
+ * What `register` (and the `strategy` option) accept: a strategy definition, a statechart that
+ * follows the strategy contract, or a `{ getRun, reset }` strategy as an object, a factory or a
+ * class (both called with the manager's options). `requiresAuth` and `allowRunIDCache` are read
+ * from the strategy when present.
+ */
 export type StrategyLike =
   | StrategyDefinition
   | AnyStateMachine
+  // Both object forms: LegacyStrategy lets an object literal carry helpers of its own; the Pick, having
+  // no index signature, admits class instances and values typed by an interface.
   | LegacyStrategy
-  | ((options: Record<string, unknown>) => LegacyStrategy)
-  | (new (options: Record<string, unknown>) => LegacyStrategy);
+  | Pick<LegacyStrategy, 'getRun' | 'reset'>
+  | ((options: Record<string, unknown>) => Pick<LegacyStrategy, 'getRun' | 'reset'>)
+  | (new (options: Record<string, unknown>) => Pick<LegacyStrategy, 'getRun' | 'reset'>);
 
 /** Options of `register`. */
 export interface RegisterOptions {
   /** Reject `UNAUTHORIZED` before any request when there is no logged-in user. */
   requiresAuth?: boolean;
+  /**
+   * Allow taking a name that is already registered (a built-in, one of its aliases, or a strategy
+   * registered before). The registry is shared by every manager in the page or process, so without
+   * this a taken name is refused `INVALID_OPTIONS` rather than changed under other code's feet.
+   */
+  replace?: boolean;
 }
 
 function checkOptionKeys(keys: unknown, name: string): readonly string[] {

@@ -21,10 +21,13 @@ export const FIRST_WAIT_MS = 200;
  */
 export type CreatedRunRule = { kind: 'newerThan'; newestBeforeCreate: string | null } | { kind: 'unflagged'; flag: RunFilter };
 
+/** Input of {@link findCreatedRunMachine}. */
 export interface FindCreatedRunInput {
+  /** The clients; the search calls `runApi.query`. */
   services: StrategyServices;
   /** The query that finds the strategy's own runs, newest first. */
   filter: RunFilter;
+  /** Which run counts as the created one. */
   rule: CreatedRunRule;
   /** The paging spelling the strategy's own queries send. */
   spelling: 'lower' | 'camel';
@@ -33,6 +36,7 @@ export interface FindCreatedRunInput {
 export interface FindCreatedRunContext extends FindCreatedRunInput {
   /** 0 during the first look. */
   looksAgain: number;
+  /** The run a look accepted, once found. */
   found: Run | null;
 }
 

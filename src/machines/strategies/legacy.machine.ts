@@ -3,7 +3,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
 import { doneOutput, thrownBy } from './shared.js';
-import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput } from './types.js';
+import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput, StrategyServices } from './types.js';
 
 const KNOWN_TYPES = new Set<string>(ERROR_TYPES);
 
@@ -31,14 +31,15 @@ export const callStrategy = fromPromise<
     mode: ResolutionMode;
     legacy: LegacyStrategy | undefined;
     runService: unknown;
+    createdRuns: StrategyServices['createdRuns'];
     session: UserSession;
     cachedRun: CachedRun | undefined;
     createOptions: Record<string, unknown> | undefined;
   }
 >(async ({ input, signal }) => {
   const { legacy } = input;
-  const runService = input.runService as { creations?: number; hasCreated?: (id: string, since: number) => boolean } | null;
-  const mark = runService?.creations ?? 0;
+  const { createdRuns } = input;
+  const mark = createdRuns?.count() ?? 0;
   if (!legacy) throw new RunManagerError('INVALID_OPTIONS', 'The legacy strategy instance is missing');
   const result = await abortable(
     Promise.resolve().then(() =>
@@ -50,7 +51,7 @@ export const callStrategy = fromPromise<
   );
   if (isRun(result)) {
     // The strategy's own flag wins; else "did it create this run through rm.run"; else reset means new.
-    const createdHere = runService?.hasCreated?.(result.id, mark);
+    const createdHere = createdRuns?.since(result.id, mark);
     const freshlyCreated = typeof result.freshlyCreated === 'boolean' ? result.freshlyCreated : (createdHere ?? input.mode === 'reset');
     return { ok: true, run: { ...result, freshlyCreated } };
   }
@@ -87,6 +88,7 @@ export const legacyStrategyMachine = setup({
           mode: context.mode,
           legacy: context.services.legacy,
           runService: context.services.runService,
+          createdRuns: context.services.createdRuns,
           session: context.session,
           cachedRun: context.cachedRun,
           createOptions: context.createOptions,

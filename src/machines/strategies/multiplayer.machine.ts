@@ -10,6 +10,7 @@ import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { optionalSelfAssign } from './options.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { MultiplayerStrategyOptions } from '../../strategy-options.js';
 
 /** The original's message when a multiplayer strategy runs without a logged-in user. */
 export const NO_USER_MESSAGE = 'We need an authenticated user to join a multiplayer world. (ERR: no userId in session)';
@@ -219,7 +220,7 @@ export const multiplayerMachine = setup({
  * new RunManager({ run, strategy: multiplayerStrategy });
  * ```
  */
-export const multiplayerStrategy: StrategyDefinition = {
+export const multiplayerStrategy: StrategyDefinition<MultiplayerStrategyOptions, Run> = {
   name: 'multiplayer',
   machine: multiplayerMachine,
   requiresAuth: false,

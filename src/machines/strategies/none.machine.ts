@@ -1,5 +1,7 @@
 /** none: never looks for or creates a run; the manager answers `getRun` with the RunService and `reset` with `undefined`. */
 import { setup } from 'xstate';
+import type { RunService } from '../../services/run-service.js';
+import type { NoStrategyOptions } from '../../strategy-options.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 
 /** The none statechart: one final state `ready` for `getRun` and `reset` alike, output `{ ok: true, run: null, value: undefined }`. */
@@ -21,7 +23,7 @@ export const noneMachine = setup({
 });
 
 /** none's registry entry; it writes no session record. */
-export const noneStrategy: StrategyDefinition = {
+export const noneStrategy: StrategyDefinition<NoStrategyOptions, RunService, undefined> = {
   name: 'none',
   machine: noneMachine,
   requiresAuth: false,

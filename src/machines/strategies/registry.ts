@@ -9,7 +9,7 @@ import { legacyStrategyMachine } from './legacy.machine.js';
 import { multiplayerStrategy } from './multiplayer.machine.js';
 import { noneStrategy } from './none.machine.js';
 import { isDefinition, normaliseDefinition, type RegisterOptions, type StrategyLike } from './definition.js';
-import { closestKey, invalidOption, isPlainObject } from './options.js';
+import { closestKey, describe, invalidOption, isPlainObject, isProtoKey } from './options.js';
 import type { StrategyResolver } from '../../run-manager-options.js';
 import { reuseAcrossSessionsStrategy } from './reuse-across-sessions.machine.js';
 import { reuseByTrackingKeyMultiplayerStrategy } from './reuse-by-tracking-key-multiplayer.machine.js';
@@ -24,18 +24,29 @@ import { useSpecificRunStrategy } from './use-specific-run.machine.js';
 
 /** Names of the built-in strategies, as `RunManager.STRATEGY`. */
 export const STRATEGY = {
+  /** A new run on every `getRun` (alias `always-new`). */
   REUSE_NEVER: 'reuse-never',
+  /** The run the session record points at, else a new one (alias `new-if-missing`); the default. */
   REUSE_PER_SESSION: 'reuse-per-session',
+  /** The user's newest run of this model, else a new one (alias `persistent-single-player`). */
   REUSE_ACROSS_SESSIONS: 'reuse-across-sessions',
+  /** The newest run carrying the init flag, else a new run that is initialized and flagged. */
   REUSE_LAST_INITIALIZED: 'reuse-last-initialized',
+  /** The newest run with the tracking key, else a new one within the run limit. */
   REUSE_BY_TRACKING_KEY: 'reuse-by-tracking-key',
+  /** The world's run, tagged with the tracking key, within the run limit. */
   REUSE_BY_TRACKING_KEY_MULTIPLAYER: 'reuse-by-tracking-key-multiplayer',
+  /** The current run of the user's world. */
   MULTIPLAYER: 'multiplayer',
+  /** The run `strategyOptions.runId` names. */
   USE_SPECIFIC_RUN: 'use-specific-run',
+  /** No run: no requests. */
   NONE: 'none',
+  /** The cached run, or a new one when `strategyOptions.condition` says so. */
   CONDITIONAL_CREATION: 'conditional-creation',
 } as const;
 
+/** A built-in strategy's name. */
 export type StrategyName = (typeof STRATEGY)[keyof typeof STRATEGY];
 
 /** The original's alias names. */
@@ -57,8 +68,21 @@ function assertLegacy(value: unknown, name: string): LegacyStrategy {
   return value as LegacyStrategy;
 }
 
-/** Turns anything `register` accepts into a definition. */
-export function toStrategyDefinition(name: string, strategy: unknown, options: RegisterOptions = {}): StrategyDefinition {
+/** What a strategy value may be, for messages; `register` takes no names. */
+const STRATEGY_FORMS = 'a statechart, a strategy definition or a { getRun, reset } strategy (an object, a factory or a class)';
+
+/**
+ * Turns anything `register` accepts into a definition named `name`: a definition (copied under the
+ * name), a statechart, or a `{ getRun, reset }` strategy as an object, a factory or a class.
+ */
+export function toStrategyDefinition(name: string, strategy: StrategyLike, options: RegisterOptions = {}): StrategyDefinition {
+  const definition = definitionOf(name, strategy, options);
+  if (definition) return definition;
+  throw invalidOption('strategy', `'${name}' must be ${STRATEGY_FORMS}, got ${describe(strategy)}`);
+}
+
+/** The definition for a value of one of the accepted forms, or `undefined` for anything else (callers word the error). */
+function definitionOf(name: string, strategy: unknown, options: RegisterOptions): StrategyDefinition | undefined {
   if (isDefinition(strategy)) return normaliseDefinition(name, strategy, options);
   if (strategy instanceof StateMachine) {
     return { name, machine: strategy, requiresAuth: options.requiresAuth ?? false, cachesRun: true };
@@ -85,7 +109,7 @@ export function toStrategyDefinition(name: string, strategy: unknown, options: R
       },
     };
   }
-  if (isPlainObject(strategy) || (strategy !== null && typeof strategy === 'object')) {
+  if (strategy !== null && typeof strategy === 'object') {
     const instance = assertLegacy(strategy, name);
     return {
       name,
@@ -95,7 +119,32 @@ export function toStrategyDefinition(name: string, strategy: unknown, options: R
       createLegacy: () => instance,
     };
   }
-  throw invalidOption('strategy', `'${name}' must be a strategy name, a statechart, a strategy definition or a { getRun, reset } strategy`);
+  return undefined;
+}
+
+const REGISTER_OPTION_KEYS: readonly string[] = ['requiresAuth', 'replace'];
+
+/** `register`'s refusals name the call, since the registry is reached from anywhere. */
+function registerError(problem: string): RunManagerError {
+  return new RunManagerError('INVALID_OPTIONS', `strategies.register: ${problem}`);
+}
+
+function checkRegisterOptions(options: unknown): RegisterOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw registerError(`options must be a plain object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (REGISTER_OPTION_KEYS.includes(key)) continue;
+    const meant = closestKey(key, REGISTER_OPTION_KEYS);
+    throw registerError(
+      `options.${key.slice(0, 40)} is not an option (${meant ? `did you mean ${meant}?` : `options: ${REGISTER_OPTION_KEYS.join(', ')}`})`,
+    );
+  }
+  for (const key of REGISTER_OPTION_KEYS) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw registerError(`options.${key} must be true or false, got ${describe(options[key])}`);
+    }
+  }
+  return options;
 }
 
 const builtIns: StrategyDefinition[] = [
@@ -122,17 +171,58 @@ function byName(name: string): StrategyDefinition | undefined {
 for (const definition of builtIns) list[definition.name] = definition;
 for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = list[target]!;
 
+/** Built-in names and aliases: taking one changes what every manager means by it, so it is refused without `replace`. */
+const BUILT_IN_NAMES: ReadonlySet<string> = new Set(Object.keys(list));
+
+/** What a taken name is, for the refusal. */
+function takenName(name: string): string {
+  const target = STRATEGY_ALIASES[name];
+  if (target !== undefined && Object.hasOwn(STRATEGY_ALIASES, name)) return `'${name}' is a built-in alias of '${target}'`;
+  if (BUILT_IN_NAMES.has(name)) return `'${name}' is a built-in strategy`;
+  return `'${name}' is already registered`;
+}
+
+/** The registered value and options per name, so registering the very same strategy again is a no-op. */
+const registered = new Map<string, { strategy: unknown; requiresAuth: boolean | undefined }>();
+
 /** The strategy registry (`RunManager.strategies`): `list`, `byName`, `register`. */
 export const strategies = {
   /** Every registered strategy by name, aliases included. */
   list,
+  /** The strategy registered under a name (aliases resolve), or `undefined`. */
   byName,
-  /** Adds (or replaces) a strategy; `requiresAuth: true` rejects `UNAUTHORIZED` without any request when nobody is logged in. */
+  /**
+   * Adds a strategy under `name` for every manager in this page or process; returns its definition.
+   *
+   * - `strategy`: a statechart following the strategy contract, a strategy definition, or a
+   *   `{ getRun, reset }` strategy as a plain object, a factory or a class (constructed with the manager's options).
+   * - `options.requiresAuth: true` rejects `UNAUTHORIZED` without any request when nobody is logged in.
+   * - A name already taken — a built-in, an alias such as `always-new`, or a strategy registered
+   *   before — throws `INVALID_OPTIONS` unless `options.replace` is `true`: the registry is global,
+   *   so a silent replacement would change other code's managers. Registering the very same value
+   *   with the same options again is a no-op. Replacing a name replaces that name only (replacing
+   *   `reuse-never` leaves its alias `always-new` as it was), and only managers created afterwards use it.
+   *
+   * @throws {RunManagerError} `INVALID_OPTIONS` for an empty name, a value of none of the forms above, unknown or non-boolean options, or a taken name without `replace: true`.
+   */
   register(name: string, strategy: StrategyLike, options: RegisterOptions = {}): StrategyDefinition {
-    if (typeof name !== 'string' || name.trim() === '') throw invalidOption('name', 'must be a non-empty string');
-    if (options !== undefined && !isPlainObject(options)) throw invalidOption('options', 'must be a plain object');
-    const definition = toStrategyDefinition(name, strategy, options);
+    if (typeof name !== 'string' || name.trim() === '') throw registerError(`name must be a non-empty string, got ${describe(name)}`);
+    // The registry is a plain object: these names would reach its prototype, not add an entry.
+    if (isProtoKey(name)) throw registerError(`name cannot be '${name}'`);
+    const checked = checkRegisterOptions(options);
+    if (Object.hasOwn(list, name) && checked.replace !== true) {
+      const previous = registered.get(name);
+      if (previous?.strategy === strategy && previous.requiresAuth === checked.requiresAuth) return list[name]!;
+      throw registerError(
+        `${takenName(name)}; pass { replace: true } to replace it for every manager created afterwards, or choose another name`,
+      );
+    }
+    const definition = definitionOf(name, strategy, checked);
+    if (!definition) {
+      throw registerError(`strategy '${name.slice(0, 60)}' must be ${STRATEGY_FORMS}, got ${describe(strategy)}`);
+    }
     list[name] = definition;
+    registered.set(name, { strategy, requiresAuth: checked.requiresAuth });
     return definition;
   },
 };
@@ -157,8 +247,11 @@ export const namedStrategies: StrategyResolver = {
         `'${strategy.slice(0, 60)}' is not a known strategy (${meant ? `did you mean ${meant}? ` : ''}known: ${known.join(', ')})`,
       );
     }
-    const name = (strategy as { name?: unknown }).name;
-    return toStrategyDefinition(typeof name === 'string' && name !== '' ? name : 'custom', strategy);
+    const named = (strategy as { name?: unknown }).name;
+    const name = typeof named === 'string' && named !== '' ? named : 'custom';
+    const definition = definitionOf(name, strategy, {});
+    if (definition) return definition;
+    throw invalidOption('strategy', `'${name}' must be a strategy name, ${STRATEGY_FORMS}, got ${describe(strategy)}`);
   },
   otherStrategiesTaking(key, except) {
     const names = new Set<string>();

@@ -21,6 +21,7 @@ import {
   withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { ReuseAcrossSessionsStrategyOptions } from '../../strategy-options.js';
 
 /** `strategyOptions` of reuse-across-sessions. */
 export interface ReuseAcrossSessionsOptions {
@@ -147,7 +148,7 @@ export function prepareReuseAcrossSessionsOptions(strategyOptions: Record<string
 }
 
 /** reuse-across-sessions' registry entry, e.g. `strategyOptions: { filter: { saved: true } }`. */
-export const reuseAcrossSessionsStrategy: StrategyDefinition = {
+export const reuseAcrossSessionsStrategy: StrategyDefinition<ReuseAcrossSessionsStrategyOptions, Run> = {
   name: 'reuse-across-sessions',
   machine: reuseAcrossSessionsMachine,
   requiresAuth: false,

@@ -28,6 +28,7 @@ import {
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { ReuseByTrackingKeyMultiplayerStrategyOptions } from '../../strategy-options.js';
 
 /** Context of {@link reuseByTrackingKeyMultiplayerMachine}. */
 export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<TrackingKeyOptions> {
@@ -368,7 +369,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
  * new RunManager({ run, strategy: 'reuse-by-tracking-key-multiplayer', strategyOptions: { settings: async () => ({ trackingKey: 'round-2' }) } });
  * ```
  */
-export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition = {
+export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition<ReuseByTrackingKeyMultiplayerStrategyOptions, Run> = {
   name: 'reuse-by-tracking-key-multiplayer',
   machine: reuseByTrackingKeyMultiplayerMachine,
   requiresAuth: false,

@@ -38,6 +38,7 @@ import {
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { ReuseByTrackingKeyStrategyOptions } from '../../strategy-options.js';
 
 export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOptions> {
   /** A copy, once `resolvingSettings` is done. */
@@ -298,7 +299,7 @@ export const reuseByTrackingKeyMachine = setup({
 });
 
 /** reuse-by-tracking-key's registry entry, e.g. `strategyOptions: { settings: { trackingKey: 'week-1', runLimit: 3 } }`. */
-export const reuseByTrackingKeyStrategy: StrategyDefinition = {
+export const reuseByTrackingKeyStrategy: StrategyDefinition<ReuseByTrackingKeyStrategyOptions, Run> = {
   name: 'reuse-by-tracking-key',
   machine: reuseByTrackingKeyMachine,
   requiresAuth: false,

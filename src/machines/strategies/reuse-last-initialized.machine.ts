@@ -34,6 +34,7 @@ import {
   withVariables,
 } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { ReuseLastInitializedStrategyOptions } from '../../strategy-options.js';
 
 /** `strategyOptions` of reuse-last-initialized, as the machine receives them. */
 export interface ReuseLastInitializedOptions {
@@ -344,7 +345,7 @@ export function prepareReuseLastInitializedOptions(strategyOptions: Record<strin
 }
 
 /** reuse-last-initialized's registry entry, e.g. `strategyOptions: { initOperation: [{ step: 10 }] }`. */
-export const reuseLastInitializedStrategy: StrategyDefinition = {
+export const reuseLastInitializedStrategy: StrategyDefinition<ReuseLastInitializedStrategyOptions, Run> = {
   name: 'reuse-last-initialized',
   machine: reuseLastInitializedMachine,
   requiresAuth: false,

@@ -5,6 +5,7 @@ import type { Run } from '../../types.js';
 import { createRun } from './actors.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { NoStrategyOptions } from '../../strategy-options.js';
 
 export interface ReuseNeverContext extends StrategyInput {
   run: Run | null;
@@ -53,7 +54,7 @@ export const reuseNeverMachine = setup({
 });
 
 /** reuse-never's registry entry; the manager writes no session record. */
-export const reuseNeverStrategy: StrategyDefinition = {
+export const reuseNeverStrategy: StrategyDefinition<NoStrategyOptions, Run> = {
   name: 'reuse-never',
   machine: reuseNeverMachine,
   requiresAuth: false,

@@ -8,6 +8,7 @@ import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
 import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { NoStrategyOptions } from '../../strategy-options.js';
 
 export interface ReusePerSessionContext extends StrategyInput {
   run: Run | null;
@@ -85,7 +86,7 @@ export const reusePerSessionMachine = setup({
 });
 
 /** reuse-per-session's registry entry. */
-export const reusePerSessionStrategy: StrategyDefinition = {
+export const reusePerSessionStrategy: StrategyDefinition<NoStrategyOptions, Run> = {
   name: 'reuse-per-session',
   machine: reusePerSessionMachine,
   requiresAuth: false,

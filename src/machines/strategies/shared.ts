@@ -5,10 +5,8 @@ import type { CreateRunParams } from '../../services/api-types.js';
 import type { QueryModifiers, Run, RunFilter, RunScope, UserSession } from '../../types.js';
 import type { RunConfig, StrategyOutput } from './types.js';
 
-type PlainObject = Record<string, unknown>;
-
 /** Deep-merges plain objects left to right, skipping prototype keys so user data can never reach `Object.prototype`. */
-export function deepMerge<T extends PlainObject>(...sources: Array<PlainObject | undefined | null>): T {
+export function deepMerge<T extends Record<string, unknown>>(...sources: Array<Record<string, unknown> | undefined | null>): T {
   // Same rules as the filter encoder's merge; one implementation serves both.
   return mergeFilters(...(sources as Array<RunFilter | undefined | null>)) as T;
 }
@@ -20,8 +18,11 @@ export function sessionScope(config: RunConfig, session: UserSession): RunScope 
   return Object.keys(scope).length > 0 ? scope : undefined;
 }
 
+/** Which parts of the session narrow a filter: the user (`user.id`) and the group; both default `true`. */
 export interface ScopeBy {
+  /** Only the session user's runs. */
   user?: boolean;
+  /** Only runs of the session's group. */
   group?: boolean;
 }
 
@@ -47,8 +48,8 @@ export function sessionFilter(filter: RunFilter | undefined, config: RunConfig, 
 export function createParams(
   config: RunConfig,
   session: UserSession,
-  strategyFields?: PlainObject,
-  createOptions?: PlainObject,
+  strategyFields?: Record<string, unknown>,
+  createOptions?: Record<string, unknown>,
 ): CreateRunParams {
   const { model, files, cinFiles, ephemeral, sensitivityMode } = config;
   return deepMerge<CreateRunParams>(
@@ -76,8 +77,11 @@ export function markRun(run: Run, freshlyCreated: boolean): Run {
   return { ...run, freshlyCreated };
 }
 
+/** What a strategy machine's context ends with: the run it resolved, or the error it failed with. */
 export interface StrategyOutcome {
+  /** The run resolved, or `null`. */
   run: Run | null;
+  /** The failure, or `null`. */
   error: RunManagerError | null;
 }
 

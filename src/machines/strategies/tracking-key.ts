@@ -23,6 +23,7 @@ import type { RunConfig } from './types.js';
 
 /** A tracking key, an optional run limit, and anything else the app keeps there. */
 export interface TrackingKeySettings {
+  /** The key runs are tagged and found by (`scope.trackingKey`); required. */
   trackingKey?: string | null;
   /** A non-negative integer (or numeric string); `undefined`, `null`, `''` or `Infinity` mean no limit. */
   runLimit?: number | string | null;

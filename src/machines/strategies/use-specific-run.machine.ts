@@ -6,6 +6,7 @@ import { loadRun } from './actors.js';
 import { pathSafeString } from './options.js';
 import { doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
+import type { UseSpecificRunStrategyOptions } from '../../strategy-options.js';
 
 /** `strategyOptions` of use-specific-run. */
 export interface UseSpecificRunOptions {
@@ -70,7 +71,7 @@ export function prepareUseSpecificRunOptions(strategyOptions: Record<string, unk
 }
 
 /** use-specific-run's registry entry, e.g. `{ strategy: 'use-specific-run', strategyOptions: { runId: 'r1' } }`. */
-export const useSpecificRunStrategy: StrategyDefinition = {
+export const useSpecificRunStrategy: StrategyDefinition<UseSpecificRunStrategyOptions, Run> = {
   name: 'use-specific-run',
   machine: useSpecificRunMachine,
   requiresAuth: false,
