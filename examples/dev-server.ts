@@ -5,11 +5,27 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const source = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
+
 /**
- * Bundles a browser entry (and what it imports, the library's `src/` included) into one ES module,
- * with an inline source map unless `sourcemap: false`.
+ * The package's entries by name, bundled from the source (as tsconfig.json's `paths` has them for
+ * tsc and tsx), so the examples import `run-lifecycle` as its users do and never get a stale dist/.
+ */
+const PACKAGE_ENTRIES: Record<string, string> = {
+  'run-lifecycle': source('index.ts'),
+  'run-lifecycle/core': source('core.ts'),
+  'run-lifecycle/strategies': source('strategies.ts'),
+  'run-lifecycle/v3': source('v3.ts'),
+  'run-lifecycle/emulator': source('emulator/index.ts'),
+  'run-lifecycle/testing': source('testing/index.ts'),
+};
+
+/**
+ * Bundles a browser entry (and what it imports, `run-lifecycle` from the library's `src/` included)
+ * into one ES module, with an inline source map unless `sourcemap: false`.
  *
  * @example
  * ```ts
@@ -26,6 +42,7 @@ export async function bundleBrowser(entry: string, options: { sourcemap?: boolea
     jsx: 'automatic',
     sourcemap: options.sourcemap === false ? false : 'inline',
     define: { 'process.env.NODE_ENV': '"development"' },
+    alias: PACKAGE_ENTRIES,
     write: false,
     logLevel: 'silent',
   });

@@ -4,20 +4,26 @@
  * `epicenterjs.session` cookie), `main.js` (the example bundled with esbuild at start) and
  * `config.json` (the emulator's API root).
  *
- *   npx tsx examples/serve-example.ts react [--port <emulator port>] [--web-port <page port>]
- *   npx tsx examples/serve-example.ts vanilla
+ *   npm run example                      # lists the examples
+ *   npm run example -- react [--port <emulator port>] [--web-port <page port>]
+ *   npm run example -- vanilla
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createDevToken, startEmulator, type Emulator } from '../src/emulator/index.js';
+import { createDevToken, startEmulator, type Emulator } from 'run-lifecycle/emulator';
 import { bundleBrowser, portArgument, serveStatic, sessionCookie } from './dev-server.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** The examples and their entry files. */
-export const EXAMPLES = { react: 'react/main.tsx', vanilla: 'vanilla/main.ts' } as const;
+/** The examples: entry file and what each shows. */
+export const EXAMPLES = {
+  react: { entry: 'react/main.tsx', about: 'React: views select the manager state with useSelector from @xstate/react' },
+  vanilla: { entry: 'vanilla/main.ts', about: 'no framework: the page renders from rm.actor.subscribe' },
+} as const;
 export type ExampleName = keyof typeof EXAMPLES;
+
+const isExampleName = (name: string): name is ExampleName => Object.hasOwn(EXAMPLES, name);
 
 /** A running example. */
 export interface RunningExample {
@@ -40,7 +46,7 @@ export async function startExample(
   options: { port?: number; webPort?: number; latency?: number } = {},
 ): Promise<RunningExample> {
   const [script, emulator] = await Promise.all([
-    bundleBrowser(join(HERE, EXAMPLES[name])),
+    bundleBrowser(join(HERE, EXAMPLES[name].entry)),
     startEmulator({ port: options.port ?? 0, latency: options.latency ?? 0 }),
   ]);
   const session = { userId: 'u1', userName: 'alice', groupName: 'g1', auth_token: createDevToken({ userId: 'u1', userName: 'alice' }) };
@@ -70,15 +76,28 @@ export async function startExample(
   }
 }
 
+function usage(): string {
+  const width = Math.max(...Object.keys(EXAMPLES).map((name) => name.length));
+  return [
+    'Examples (each served against a local Run API emulator):',
+    ...Object.entries(EXAMPLES).map(([name, { about }]) => `  ${name.padEnd(width)}  ${about}`),
+    '',
+    'Run one:  npm run example -- <name> [--port <emulator port>] [--web-port <page port>]',
+    'The playground, every strategy side by side:  npm run playground',
+  ].join('\n');
+}
+
 async function main(argv: string[]): Promise<void> {
   const name = argv[0];
-  if (!name || !Object.hasOwn(EXAMPLES, name)) {
-    console.error(
-      `usage: npx tsx examples/serve-example.ts <${Object.keys(EXAMPLES).join('|')}> [--port <emulator port>] [--web-port <page port>]`,
-    );
-    process.exit(1);
+  if (name === undefined || name === '--help' || name === '-h') {
+    console.log(usage());
+    return;
   }
-  const example = await startExample(name as ExampleName, {
+  if (!isExampleName(name)) {
+    console.error(`unknown example "${name}"; the examples are: ${Object.keys(EXAMPLES).join(', ')}`);
+    process.exit(2);
+  }
+  const example = await startExample(name, {
     port: portArgument(argv, 'port') ?? 0,
     webPort: portArgument(argv, 'web-port') ?? 0,
     latency: 300,

@@ -2,6 +2,8 @@
  * The playground page: one RunManager at a time (Epicenter API version × strategy × user), built
  * through the public API, with its statecharts drawn live from inspection events, the last call's
  * result, and the emulator's request log and fault controls beside it.
+ *
+ * Run it with `npm run playground` (serve.ts).
  */
 import type { InspectionEvent } from 'xstate';
 import {
@@ -13,8 +15,8 @@ import {
   STRATEGY_ALIASES,
   type Run,
   type StrategyName,
-} from '../../src/index.js';
-import { runManagerMachine } from '../../src/machines/run-manager.machine.js';
+} from 'run-lifecycle';
+import { runManagerMachine } from 'run-lifecycle/strategies';
 import { $, el } from './dom.js';
 import { startEmulatorPanel } from './emulator-panel.js';
 import { PRESETS, RUN_TARGET, SELF_ASSIGN, SELF_ASSIGN_STRATEGIES, USERS, type ApiVersion } from './presets.js';

@@ -3,7 +3,7 @@
  * (polled; `/v2/…` and `/api/v3/…` requests alike, only CORS preflights can be hidden), the latency
  * slider, fault injection (fail next request with 503, drop next connection) and reset-and-reseed.
  */
-import type { EmulatorStats, RequestLogEntry } from '../../src/emulator/index.js';
+import type { EmulatorStats, RequestLogEntry } from 'run-lifecycle/emulator';
 import { $, el } from './dom.js';
 import { SEED } from './presets.js';
 

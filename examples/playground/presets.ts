@@ -3,7 +3,7 @@
  * strategy with the options it is tried with, and the data the emulator is seeded with so that
  * every strategy has something to find (a world for u1 and u2, a run for use-specific-run).
  */
-import type { Run, StrategyName } from '../../src/index.js';
+import type { Run, StrategyName } from 'run-lifecycle';
 
 /** The account, project and model every playground run belongs to. */
 export const RUN_TARGET = { account: 'acme', project: 'sim', model: 'model.py' } as const;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevToken, startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createDevToken, startEmulator, type Emulator } from 'run-lifecycle/emulator';
 import { bundleBrowser, serveStatic, type Asset } from '../dev-server.js';
 import { SEED, USERS } from './presets.js';
 

@@ -2,7 +2,7 @@
  * The React example's view. Buttons call the promise API; everything shown is selected from the
  * manager's actor (see use-run-manager.ts), so a call started anywhere shows up here too.
  */
-import type { RunManager } from '../../src/index.js';
+import type { RunManager } from 'run-lifecycle';
 import { useRunManager } from './use-run-manager.js';
 
 // The outcome is read from the actor's state; the promise only needs its rejection handled.

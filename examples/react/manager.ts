@@ -3,7 +3,7 @@
  * twice (StrictMode), and a stopped manager stays stopped, so components never own it.
  * No `session` option: the manager reads the `epicenterjs.session` cookie, as Epicenter.js does.
  */
-import { RunManager } from '../../src/index.js';
+import { RunManager } from 'run-lifecycle';
 
 const { baseURL } = (await (await fetch('/config.json')).json()) as { baseURL: string };
 

@@ -3,7 +3,7 @@
  * `@xstate/react`: a component re-renders only when what it selects changes.
  */
 import { useSelector } from '@xstate/react';
-import type { RunManager } from '../../src/index.js';
+import type { RunManager } from 'run-lifecycle';
 
 /**
  * `busy` while a getRun()/reset() resolves, the current `run` (null before the first), and the

@@ -2,8 +2,10 @@
  * run-lifecycle without a framework: the page renders from `rm.actor.subscribe`, the buttons call
  * the promise API. No `session` option: the manager reads the `epicenterjs.session` cookie, as
  * Epicenter.js does.
+ *
+ * Run it with `npm run example -- vanilla` (a local Run API emulator, this page bundled, a URL printed).
  */
-import { RunManager } from '../../src/index.js';
+import { RunManager } from 'run-lifecycle';
 
 const { baseURL } = (await (await fetch('/config.json')).json()) as { baseURL: string };
 const rm = new RunManager({
