@@ -359,4 +359,12 @@ describe('transport options', () => {
     expect(rm.run).toBe(service);
     expect(service.id).toBe(run.id);
   });
+
+  it("keeps the manager's bookkeeping out of the RunService's public face, and the token out of it", async () => {
+    const rm = new RunManager(options({ run: { account: 'acme', project: 'sim', model: 'model.py', baseURL: emulator.baseURL, token } }));
+    await rm.getRun();
+    for (const name of ['attachManager', 'ownToken', 'hasCreated', 'creations']) expect(name in rm.run).toBe(false);
+    expect(JSON.stringify(rm.run)).not.toContain(token);
+    expect(Object.keys(rm.run).sort()).toEqual(['api', 'config', 'id', 'worlds']);
+  });
 });

@@ -65,4 +65,30 @@ describe('sessionKey', () => {
     expect(ids[3]).not.toBe(ids[1]);
     expect(await store.get('sim-u1')).toMatchObject({ runId: ids[0], userId: 'u1' });
   });
+
+  it('managers of one user racing on a key function still create one run, and each resolution asks for the key once', async () => {
+    const store = createMemorySessionStore();
+    const asked: unknown[] = [];
+    const sessionKey = ({ userId }: { userId: string | undefined }) => {
+      asked.push(userId);
+      return `sim-${userId ?? ''}`;
+    };
+    const managers = [0, 1, 2].map(
+      () =>
+        new RunManager({
+          run: { ...RUN, baseURL: emulator.baseURL },
+          strategy: 'reuse-per-session',
+          session: SESSION_U1,
+          sessionStore: store,
+          sessionKey,
+        }),
+    );
+    const before = emulator.runs().length;
+    const runs = await Promise.all([...managers.map((rm) => rm.getRun()), managers[0]!.getRun()]);
+    expect(new Set(runs.map((run) => run.id)).size).toBe(1);
+    expect(emulator.runs().length - before).toBe(1);
+    // Three resolutions (the second getRun of the first manager joins its first).
+    expect(asked).toEqual(['u1', 'u1', 'u1']);
+    for (const rm of managers) rm.stop();
+  });
 });

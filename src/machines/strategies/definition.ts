@@ -24,9 +24,9 @@ export interface RegisterOptions {
   /** Reject `UNAUTHORIZED` before any request when there is no logged-in user. */
   requiresAuth?: boolean;
   /**
-   * Allow taking a name that is already registered (a built-in, one of its aliases, or a strategy
-   * registered before). The registry is shared by every manager in the page or process, so without
-   * this a taken name is refused `INVALID_OPTIONS` rather than changed under other code's feet.
+   * Allow replacing a built-in strategy or alias. The registry is shared by every manager in the page
+   * or process, so without this a built-in name is refused `INVALID_OPTIONS` rather than changed
+   * under other code's feet.
    */
   replace?: boolean;
 }

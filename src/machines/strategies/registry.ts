@@ -174,16 +174,12 @@ for (const [alias, target] of Object.entries(STRATEGY_ALIASES)) list[alias] = li
 /** Built-in names and aliases: taking one changes what every manager means by it, so it is refused without `replace`. */
 const BUILT_IN_NAMES: ReadonlySet<string> = new Set(Object.keys(list));
 
-/** What a taken name is, for the refusal. */
-function takenName(name: string): string {
+/** What a built-in name is, for the refusal. */
+function builtInName(name: string): string {
   const target = STRATEGY_ALIASES[name];
   if (target !== undefined && Object.hasOwn(STRATEGY_ALIASES, name)) return `'${name}' is a built-in alias of '${target}'`;
-  if (BUILT_IN_NAMES.has(name)) return `'${name}' is a built-in strategy`;
-  return `'${name}' is already registered`;
+  return `'${name}' is a built-in strategy`;
 }
-
-/** The registered value and options per name, so registering the very same strategy again is a no-op. */
-const registered = new Map<string, { strategy: unknown; requiresAuth: boolean | undefined }>();
 
 /** The strategy registry (`RunManager.strategies`): `list`, `byName`, `register`. */
 export const strategies = {
@@ -197,24 +193,22 @@ export const strategies = {
    * - `strategy`: a statechart following the strategy contract, a strategy definition, or a
    *   `{ getRun, reset }` strategy as a plain object, a factory or a class (constructed with the manager's options).
    * - `options.requiresAuth: true` rejects `UNAUTHORIZED` without any request when nobody is logged in.
-   * - A name already taken — a built-in, an alias such as `always-new`, or a strategy registered
-   *   before — throws `INVALID_OPTIONS` unless `options.replace` is `true`: the registry is global,
-   *   so a silent replacement would change other code's managers. Registering the very same value
-   *   with the same options again is a no-op. Replacing a name replaces that name only (replacing
-   *   `reuse-never` leaves its alias `always-new` as it was), and only managers created afterwards use it.
+   * - A built-in name or alias (such as `reuse-never` or `always-new`) throws `INVALID_OPTIONS` unless
+   *   `options.replace` is `true`: the registry is global, so a silent replacement would change what
+   *   every other manager means by it. Replacing a name replaces that name only (replacing
+   *   `reuse-never` leaves its alias `always-new` as it was). A name of your own is replaced by
+   *   registering it again. Only managers created afterwards use the new strategy.
    *
-   * @throws {RunManagerError} `INVALID_OPTIONS` for an empty name, a value of none of the forms above, unknown or non-boolean options, or a taken name without `replace: true`.
+   * @throws {RunManagerError} `INVALID_OPTIONS` for an empty name, a value of none of the forms above, unknown or non-boolean options, or a built-in name without `replace: true`.
    */
   register(name: string, strategy: StrategyLike, options: RegisterOptions = {}): StrategyDefinition {
     if (typeof name !== 'string' || name.trim() === '') throw registerError(`name must be a non-empty string, got ${describe(name)}`);
     // The registry is a plain object: these names would reach its prototype, not add an entry.
     if (isProtoKey(name)) throw registerError(`name cannot be '${name}'`);
     const checked = checkRegisterOptions(options);
-    if (Object.hasOwn(list, name) && checked.replace !== true) {
-      const previous = registered.get(name);
-      if (previous?.strategy === strategy && previous.requiresAuth === checked.requiresAuth) return list[name]!;
+    if (BUILT_IN_NAMES.has(name) && checked.replace !== true) {
       throw registerError(
-        `${takenName(name)}; pass { replace: true } to replace it for every manager created afterwards, or choose another name`,
+        `${builtInName(name)}; pass { replace: true } to replace it for every manager created afterwards, or choose another name`,
       );
     }
     const definition = definitionOf(name, strategy, checked);
@@ -222,7 +216,6 @@ export const strategies = {
       throw registerError(`strategy '${name.slice(0, 60)}' must be ${STRATEGY_FORMS}, got ${describe(strategy)}`);
     }
     list[name] = definition;
-    registered.set(name, { strategy, requiresAuth: checked.requiresAuth });
     return definition;
   },
 };

@@ -1,6 +1,6 @@
 /**
- * `strategies.register`: what it accepts (by type and at runtime), and that a taken name — a
- * built-in, an alias, or a strategy registered before — is never replaced without `{ replace: true }`.
+ * `strategies.register`: what it accepts (by type and at runtime), and that a built-in name or alias
+ * is never replaced without `{ replace: true }`, while a name of your own is.
  */
 import { describe, expect, it } from 'vitest';
 import { RunManager, RunManagerError, strategies, STRATEGY, STRATEGY_ALIASES, type StrategyLike } from 'run-lifecycle';
@@ -83,7 +83,7 @@ describe('strategies.register: what it takes', () => {
   });
 });
 
-describe('strategies.register: a taken name needs { replace: true }', () => {
+describe('strategies.register: a built-in name needs { replace: true }', () => {
   it('refuses every built-in name and alias, naming it and the way to replace it; the built-in stays', () => {
     for (const name of Object.values(STRATEGY)) {
       const before = strategies.byName(name);
@@ -113,22 +113,11 @@ describe('strategies.register: a taken name needs { replace: true }', () => {
     expect(strategies.byName('reuse-never')?.machine).toBe(original.machine);
   });
 
-  it('refuses a custom name registered before, unless it is the very same strategy and options', () => {
-    const first = legacy();
-    const definition = strategies.register('registry-custom', first, { requiresAuth: true });
-    // Registering the same thing again (a module evaluated twice) changes nothing.
-    expect(strategies.register('registry-custom', first, { requiresAuth: true })).toBe(definition);
-
-    const other = refusal(() => strategies.register('registry-custom', legacy(), { requiresAuth: true }));
-    expect(other.message).toBe(
-      "strategies.register: 'registry-custom' is already registered; pass { replace: true } to replace it for every manager created afterwards, or choose another name",
-    );
-    // The same strategy with other options is a change too.
-    expect(refusal(() => strategies.register('registry-custom', first)).message).toContain("'registry-custom' is already registered");
-    expect(strategies.byName('registry-custom')).toBe(definition);
-
-    const replaced = strategies.register('registry-custom', legacy(), { replace: true });
-    expect(strategies.byName('registry-custom')).toBe(replaced);
-    expect(replaced.requiresAuth).toBe(false);
+  it('replaces a name of your own when it is registered again', () => {
+    const first = strategies.register('registry-custom', legacy(), { requiresAuth: true });
+    expect(strategies.byName('registry-custom')).toBe(first);
+    const second = strategies.register('registry-custom', legacy());
+    expect(strategies.byName('registry-custom')).toBe(second);
+    expect(second.requiresAuth).toBe(false);
   });
 });
