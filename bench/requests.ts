@@ -1,7 +1,7 @@
 /**
- * Figure 1 — requests per path. For every strategy and path of spec §8.12, the requests this
- * library sends (counted in the emulator's request log), beside the original's count and the
- * floor. Goal: never above the original; at the floor wherever the API allows.
+ * Figure 1 — requests per path. For every strategy and path, the requests this library sends
+ * (counted in the emulator's request log), beside the original Epicenter.js library's count and
+ * the floor. Goal: never above the original; at the floor wherever the API allows.
  *
  * Then the same paths on Epicenter v3 (`run.apiVersion: 3`, the emulator's `/api/v3/` routes),
  * beside the v2 count, the official v3 client's count for the two strategies it has (measured with
@@ -65,7 +65,7 @@ const EXCESSES: readonly Excess[] = [
   {
     id: 'separate variables GET',
     cause:
-      'getRun(names) always sends GET …/variables/?include= after the strategy (run-manager.machine.ts `fetchingVariables`), even when the strategy has just loaded or queried that very run, which could have carried the values with `include=` (spec §3.2, §3.3; the emulator answers it)',
+      'getRun(names) always sends GET …/variables/?include= after the strategy (run-manager.machine.ts `fetchingVariables`), even when the strategy has just loaded or queried that very run, which could have carried the values with `include=` (the emulator answers it)',
     fix: 'pass the requested names into the strategy input; loadRun/fetchLatest send them as `include` (RunApi.load already takes `include`, query takes it as a modifier); the parent skips `fetchingVariables` when the returned run carries the names (keep the separate GET after a create, whose response has no variables)',
     extra: (count) =>
       count.path.endsWith('+vars') &&
@@ -146,7 +146,7 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
   const rows = counts.map((count) => [count.scenario, count.path, count.requests, count.originalText, count.floor, verdict(count)]);
   const notes = [
     'ours = requests in the emulator request log for the path (retries off; no latency).',
-    'original = spec §8.12 for the situation measured (brackets resolved: no cookie from another strategy, a server that keeps the tracking key of the world-run body); conditional-creation from §8.1.',
+    "original = the original Epicenter.js library's request counts for the situation measured (the bracketed optional requests resolved: no cookie from another strategy, a server that keeps the tracking key of the world-run body); conditional-creation, which its count table lacks, counted from what it does (load the cached run, create when the condition holds).",
     'floor = fewest requests over this API (reasoning per path in bench/README.md).',
     `first = nothing on the server, no session record; steady = a usable run exists (next page load); reset = reset() on a new manager; +vars = getRun(['price']).`,
   ];
@@ -180,7 +180,7 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
           : aboveOriginal
               .map((count) =>
                 count.strategy === 'reuse-by-tracking-key-multiplayer' && count.path.startsWith('first')
-                  ? `${count.scenario} ${count.path}: ${count.requests} vs ${count.original} (the count query that enforces the run limit on a getRun whose world has no run yet; the original never checks the limit on getRun, weakness 11 — this is the price of that fix, at the floor of a limit-enforcing getRun)`
+                  ? `${count.scenario} ${count.path}: ${count.requests} vs ${count.original} (the count query that enforces the run limit on a getRun whose world has no run yet; the original never checks the limit on getRun, this library does — this is the price of that check, at the floor of a limit-enforcing getRun)`
                   : `${count.scenario} ${count.path}: ${count.requests} vs ${count.original}`,
               )
               .join('; '),
@@ -198,7 +198,7 @@ export function requestsReport(counts: readonly RequestCount[]): { tables: Table
   return {
     tables: [
       {
-        title: 'Figure 1 — requests per path (ours vs original §8.12 vs floor)',
+        title: 'Figure 1 — requests per path (ours vs the original Epicenter.js vs floor)',
         columns: ['strategy', 'path', 'ours', 'original', 'floor', 'verdict'],
         rows,
         notes,

@@ -7,7 +7,7 @@
  *   requests  what the emulator received (method, decoded URL, status, body),
  *   result    the run returned (#n = order of first appearance, …last 6 characters of its id)
  *             or the typed rejection the step is meant to show.
- * It ends with a summary of request counts next to the original Epicenter.js's (spec §8.12).
+ * It ends with a summary of request counts next to the original Epicenter.js's.
  *
  *   npm run demo                          full walkthrough, Epicenter v2 (`/v2/…`)
  *   npm run demo -- --v3                  the same on Epicenter v3 (`/api/v3/…`), plus self-assignment
@@ -309,7 +309,8 @@ function walks(emulator: Emulator, resetRunId: () => string): Walk[] {
   ];
 }
 
-// Request counts of the original library (spec §8.12; conditional-creation from §8.1, N = 2 init ops).
+// Request counts of the original Epicenter.js library (N = 2 init ops; conditional-creation, which its
+// count table lacks, counted from what it does: load the cached run, create when the condition holds).
 const ORIGINAL_V2: Record<string, [string, string, string]> = {
   'reuse-never': ['1', '1–2', '1'],
   'reuse-per-session': ['1', '1', '1'],
@@ -417,7 +418,7 @@ async function main(): Promise<void> {
       bold(
         v3
           ? 'Requests per step on Epicenter v3: this library / the official v3 client (epicenter-libs getWithStrategy)'
-          : 'Requests per step: this library / original (spec §8.12)',
+          : 'Requests per step: this library / the original Epicenter.js',
       ),
     );
     console.log(bold(row(['strategy', 'first getRun', 'steady getRun', 'reset'], widths)));
@@ -438,7 +439,7 @@ async function main(): Promise<void> {
       dim(
         v3
           ? `Official v3 client: "none" = it has no reset; "–" = it has no such strategy (reuse-by-tracking-key and multiplayer throw "Invalid run strategy").`
-          : `"throws" = a synchronous throw; conditional-creation from §8.1; team-sandbox is this demo's own.`,
+          : `"throws" = a synchronous throw; conditional-creation: counted from what the original does; team-sandbox is this demo's own.`,
       ),
     );
     console.log(

@@ -4,7 +4,7 @@
  * `create`, `query` and `getVariables` it calls and the `Router` request of `src/utils/router.ts`),
  * in plain `fetch` against the emulator's `/api/v3/{account}/{project}/` routes.
  *
- * What it sends (spec run-api-v3.md §2):
+ * What it sends:
  *
  * - `reuse-across-sessions`: `GET run/{scopeBoundary}/{scopeKey}/{model}?sort=-run.created&max=1`
  *   (no `run.hidden` filter; a user filter only when the scope carries `userKey`), then, when

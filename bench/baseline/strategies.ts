@@ -5,7 +5,7 @@
  *
  * - single-flight: a getRun during another joins it (a promise field), and a process-wide lock per
  *   session key and user (the library's `createProcessCoordinator`) guards read-record → strategy →
- *   write-record (improvement 2);
+ *   write-record, so two getRuns of one user cannot both create a run;
  * - the same session store, record validation (`parseSessionRecord`) and record written
  *   (`createSessionRecord`);
  * - the same filters, create bodies and run marking (the library's pure helpers);

@@ -1,7 +1,8 @@
 /**
- * The strategies and paths of spec §8.12 that figures 1 and 2 measure, with the original's request
- * count for each path (as §8.12 gives it, resolved for the situation measured here) and the floor:
- * the fewest requests the path can be done in over this API (reasoned out in bench/README.md).
+ * The strategies and paths that figures 1 and 2 measure, with the original Epicenter.js library's
+ * request count for each path (its optional requests resolved for the situation measured here) and
+ * the floor: the fewest requests the path can be done in over this API (reasoned out in
+ * bench/README.md).
  *
  * A scenario runner prepares each path on a Run API emulator — nothing on the server and no session
  * record for `first`, an existing usable run for `steady` and `reset` — and hands back the action to
@@ -67,9 +68,9 @@ export const PATHS: readonly PathId[] = ['first', 'first+vars', 'steady', 'stead
 
 /** The original's count and the floor for one path. */
 export interface PathExpectation {
-  /** Requests the original sends on this path in the situation measured (§8.12, brackets resolved). */
+  /** Requests the original sends on this path in the situation measured (its optional requests resolved). */
   original: number;
-  /** How §8.12 writes it when that differs (brackets), e.g. `'3 [+PATCH]'`. */
+  /** How to print it when that differs, optional requests in brackets, e.g. `'3 [+PATCH]'`. */
   originalText?: string;
   /** The fewest requests this path can be done in over this API. */
   floor: number;
@@ -83,7 +84,7 @@ export interface Scenario {
   /** Seed the world of user u1 (multiplayer strategies). */
   world?: boolean;
   expect: Record<PathId, PathExpectation>;
-  /** Where the original's column comes from when it is not §8.12 itself. */
+  /** Where the original's count comes from when the original's count table has no row for it. */
   source?: string;
   /** The floor on Epicenter v3 where it differs from the v2 `floor` (reasoning in bench/README.md, "Figure 1 on Epicenter v3"). */
   v3Floor?: Partial<Record<PathId, number>>;
@@ -101,9 +102,9 @@ function e(original: number, floor: number, originalText?: string): PathExpectat
 }
 
 /**
- * Every strategy of §8.12 (plus conditional-creation from §8.1), with run-limited variants of the
- * two tracking-key strategies. `+vars` paths: the original adds one `GET …/variables/?include=`
- * after any getRun that returns a run with an id (spec §7.2); none returns no run, so no request.
+ * Every strategy of the original Epicenter.js library, with run-limited variants of the two
+ * tracking-key strategies. `+vars` paths: the original adds one `GET …/variables/?include=` after
+ * any getRun that returns a run with an id; none returns no run, so no request.
  */
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -154,7 +155,7 @@ export const SCENARIOS: readonly Scenario[] = [
     strategy: 'reuse-by-tracking-key',
     strategyOptions: { settings: { trackingKey: 'tk1', runLimit: RUN_LIMIT } },
     expect: {
-      // The original does not check the limit on getRun (weakness 10); this library reads the total of the query it sends anyway.
+      // The original does not check the limit on getRun; this library reads the total of the query it sends anyway.
       first: e(2, 2),
       'first+vars': e(3, 3),
       steady: e(1, 1),
@@ -198,7 +199,7 @@ export const SCENARIOS: readonly Scenario[] = [
     strategyOptions: { settings: { trackingKey: 'tkm', runLimit: RUN_LIMIT } },
     world: true,
     expect: {
-      // The original never checks the limit on getRun (weakness 11): enforcing it costs the count query.
+      // The original never checks the limit on getRun: enforcing it costs the count query.
       first: e(3, 4, '3 [+PATCH], no limit check'),
       'first+vars': e(4, 4, '4 [+PATCH], no limit check'),
       steady: e(3, 2),
@@ -223,7 +224,7 @@ export const SCENARIOS: readonly Scenario[] = [
     label: 'conditional-creation (run.trashed)',
     strategy: 'conditional-creation',
     strategyOptions: { condition: (run: Run) => run.trashed === true },
-    source: '§8.1 (not a row of §8.12): load the cached run, create when the condition holds',
+    source: "not in the original's count table; counted from what it does: load the cached run, create when the condition holds",
     expect: { first: e(1, 1), 'first+vars': e(2, 2), steady: e(1, 1), 'steady+vars': e(2, 1), reset: e(1, 1) },
     v3Floor: { 'steady+vars': 2 },
   },

@@ -189,7 +189,7 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
         LOST_ANSWER.has(type) || plan.strategy === 'multiplayer' || (plan.strategy === 'reuse-last-initialized' && type === 'INIT_FAILED');
       if (!explained) fail('failed-press-made-run', `${press.tag} failed with ${type} although it created ${created[0]!.id}`);
     }
-    // A failed initialisation trashes the run it made (improvement 8), unless trashing failed too and the error says so.
+    // A failed initialisation trashes the run it made (the original left it), unless trashing failed too and the error says so.
     if (press.error?.type === 'INIT_FAILED' && press.error.message.includes('the run was trashed')) {
       const match = / on run (\S+?): /.exec(press.error.message);
       const run = runs.find((candidate) => candidate.id === match?.[1]);
@@ -247,7 +247,7 @@ export function checkUser(facts: UserFacts, settings: CheckSettings): Violation[
     else if (!run || run.trashed === true) fail('store', `record points at ${record.runId}, which is ${run ? 'trashed' : 'missing'}`);
   }
 
-  // After a successful reset, the next successful getRun returns the reset run (improvement 1).
+  // After a successful reset, the next successful getRun returns the reset run, not the one it replaced.
   const reset = presses.filter((press) => press.call === 'reset').at(-1);
   if (plan.strategy !== 'reuse-never' && reset?.ok && last?.ok && last.runId !== reset.runId) {
     fail('reset-run-kept', `reset made ${reset.runId}, the next getRun returned ${last.runId}`);
