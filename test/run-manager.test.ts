@@ -115,7 +115,7 @@ describe('RunManager.getRun', () => {
     await expect(rm.getRun([''] as string[])).rejects.toMatchObject({ type: 'INVALID_OPTIONS' });
   });
 
-  it('two managers resolving the same session at once create one run (improvement 2)', async () => {
+  it('two managers resolving the same session at once create one run', async () => {
     const sessionStore = createMemorySessionStore();
     const managers = Array.from({ length: 5 }, () => new RunManager(options({ sessionStore })));
     const runs = await Promise.all(managers.map((rm) => rm.getRun()));
@@ -146,7 +146,7 @@ describe('RunManager.reset', () => {
     expect(creates()).toBe(2);
   });
 
-  it('stores the new run, so a reload keeps it (improvement 1)', async () => {
+  it('stores the new run, so a reload keeps it', async () => {
     const sessionStore = createMemorySessionStore();
     const rm = new RunManager(options({ sessionStore }));
     await rm.getRun();
@@ -175,7 +175,7 @@ describe('RunManager.reset', () => {
 });
 
 describe('session records', () => {
-  it('are small, versioned, and never hold the token or variables (improvement 3)', async () => {
+  it('are small, versioned, and never hold the token or variables', async () => {
     const sessionStore = createMemorySessionStore();
     const set = vi.spyOn(sessionStore, 'set');
     const run = await new RunManager(options({ sessionStore })).getRun(['price']);
@@ -238,7 +238,7 @@ describe('session records', () => {
 });
 
 describe('sessions and tokens', () => {
-  it('reads a session function on every call and the token on every request (improvement 11)', async () => {
+  it('reads a session function on every call and the token on every request', async () => {
     let current = { userId: 'u1', auth_token: token };
     const rm = new RunManager(options({ strategy: 'reuse-never', session: () => current }));
     await rm.getRun();

@@ -1,5 +1,5 @@
 /**
- * Cross-tab single-flight (improvement 2) in Chromium: tabs of one origin (pages of one browser
+ * Cross-tab single-flight in Chromium: tabs of one origin (pages of one browser
  * context, sharing IndexedDB and Web Locks) that resolve the same session key for the same user
  * at the same moment create at most one run. Each tab arms a RunManager behind a start barrier;
  * the barriers open on all tabs at once (a BroadcastChannel message). The emulator answers after

@@ -1,7 +1,7 @@
 /**
  * Real IndexedDB in Chromium: the DEFAULT session store (idb-keyval, database `run-lifecycle`,
- * store `sessions`) keeps a user's run across page reloads, keeps the run a reset made (improvement
- * 1), ignores another user's record and survives corrupt records (improvement 3). Every claim is
+ * store `sessions`) keeps a user's run across page reloads, keeps the run a reset made, ignores
+ * another user's record and survives corrupt records. Every claim is
  * checked against the emulator's runs and request log.
  */
 import type { Page } from 'playwright-core';
@@ -64,7 +64,7 @@ describe('default session store (IndexedDB) in Chromium', () => {
     expect(suite.emulator.runs().map((run) => run.id)).toEqual([first.id]);
   });
 
-  it('after reset() and a reload, keeps the run the reset made (improvement 1)', async () => {
+  it('after reset() and a reload, keeps the run the reset made', async () => {
     const page = await suite.openPage();
     const first = await resolveOnPage(page, 'u1');
     const reset = await resolveOnPage(page, 'u1', 'reset');
@@ -99,7 +99,7 @@ describe('default session store (IndexedDB) in Chromium', () => {
     expect(await resolveOnPage(page, 'u2')).toEqual({ id: bob.id, freshlyCreated: false, userId: 'u2' });
   });
 
-  it('a corrupt record written by hand into run-lifecycle/sessions is survived: a new run, the entry replaced (improvement 3)', async () => {
+  it('a corrupt record written by hand into run-lifecycle/sessions is survived: a new run, the entry replaced', async () => {
     const corrupt: Array<[string, (existingRunId: string) => unknown]> = [
       ['a string', () => 'not a record'],
       ['a legacy JSON string of the original cookie shape', (runId) => JSON.stringify({ runId, userId: 'u1' })],

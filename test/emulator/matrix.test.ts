@@ -3,7 +3,7 @@ import { compileFilter, matrixEquals, parseMatrix } from '../../src/emulator/mat
 import type { Run } from '../../src/types.js';
 
 describe('parseMatrix', () => {
-  it('parses back every verified example of spec §2.1', () => {
+  it('parses back every example of the matrix grammar', () => {
     expect(parseMatrix(';saved=true;.price=1')).toEqual([
       { key: 'saved', operator: '=', value: 'true' },
       { key: '.price', operator: '=', value: '1' },
@@ -67,7 +67,7 @@ describe('compileFilter', () => {
     expect(matches(run({ id: '1', saved: false }))).toBe(false);
   });
 
-  it('compares booleans, null/absent, numbers and strings as spec §9 says', () => {
+  it('compares booleans, null/absent, numbers and strings as the Run API does', () => {
     expect(matrixEquals(true, 'true')).toBe(true);
     expect(matrixEquals(false, 'true')).toBe(false);
     expect(matrixEquals(undefined, 'null')).toBe(true);

@@ -372,7 +372,7 @@ describe('a facilitator page and a player, as Epicenter.js sends them', () => {
       ['u2', 'leader'],
       ['u3', 'member'],
     ]);
-    // The player (Appendix A): list its worlds, get or create the world run, load the run.
+    // The player: list its worlds, get or create the world run, load the run.
     const found = await call(emu.current, 'GET', `${W}?account=acme&project=sim&group=g1&userId=u2`, { token: TOKEN_U2 });
     expect(ids(found.body)).toEqual([world.id]);
     const runPost = await call(emu.current, 'POST', `${W}${world.id}/run`, { body: { model: 'model.py' }, token: TOKEN_U2 });

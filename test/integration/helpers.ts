@@ -4,7 +4,7 @@
  * read the emulator's request log as a trace of `METHOD path` lines.
  *
  * Matrix segments are compared as decoded sets of conditions: the library percent-encodes keys and
- * values and may order conditions differently from the original (spec Appendix A).
+ * values and may order conditions differently from the original library.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import {
@@ -28,19 +28,19 @@ export const SESSION_U2 = { userId: 'u2', groupName: 'g1', auth_token: TOKEN_U2 
 export const RUNS = '/v2/run/acme/sim/';
 export const WORLDS = '/v2/multiplayer/world/';
 export const SESSION_KEY = 'epicenter-scenario-acme-sim-model.py';
-/** The create body for user u1 in group g1 (spec Appendix A). */
+/** The create body for user u1 in group g1. */
 export const CREATE_BODY = { model: 'model.py', scope: { group: 'g1' } };
-/** "Newest run" modifiers as the emulator logs them (two spellings, spec §3.2). */
+/** "Newest run" modifiers as the emulator logs them (two spellings: lower and camel case). */
 export const NEWEST_LOWER = { startrecord: '0', endrecord: '0', sort: 'created', direction: 'desc' };
 export const NEWEST_CAMEL = { startRecord: '0', endRecord: '0', sort: 'created', direction: 'desc' };
-/** The world lookup of user u1 in group g1 (spec §5.1). */
+/** The world lookup of user u1 in group g1. */
 export const WORLD_QUERY = { account: 'acme', project: 'sim', group: 'g1', userId: 'u1' };
 
 export type Phase = 'first' | 'steady' | 'reset';
 
 /**
- * Requests the original library sends per resolution (spec §8.12; bracketed optional requests
- * counted), before the variables GET that `getRun(names)` adds.
+ * Requests the original library sends per resolution (optional requests, bracketed in the comments
+ * below, counted), before the variables GET that `getRun(names)` adds.
  */
 export function originalRequests(
   strategy: string,
@@ -62,7 +62,7 @@ export function originalRequests(
     none: { first: 0, steady: 0, reset: 0 },
   };
   const row = table[strategy];
-  if (!row) throw new Error(`no §8.12 row for ${strategy}`);
+  if (!row) throw new Error(`no row of original requests for ${strategy}`);
   return row[phase] + (extra.variables && phase !== 'reset' ? 1 : 0);
 }
 

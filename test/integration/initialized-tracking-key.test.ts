@@ -1,6 +1,7 @@
 /**
  * Integration: reuse-last-initialized and reuse-by-tracking-key through the public RunManager
- * against the emulator; design improvements 4, 7 and 8.
+ * against the emulator: merged scopes and encoded matrix values, the run limit on getRun, and a
+ * failing init that trashes the half-made run.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { Run, RunService, UserSession } from '../../src/index.js';
@@ -71,7 +72,7 @@ describe('reuse-last-initialized', () => {
     expect(h.runCount()).toBe(2);
   });
 
-  it('a failing init operation (built-in fail) raises INIT_FAILED and trashes the half-made run (improvement 8)', async () => {
+  it('a failing init operation (built-in fail) raises INIT_FAILED and trashes the half-made run', async () => {
     const rm = h.manager({ strategy: 'reuse-last-initialized', strategyOptions: { initOperation: ['init', 'fail'] } });
 
     const error = await expectRejection(rm.getRun(), 'INIT_FAILED');
@@ -92,7 +93,7 @@ describe('reuse-last-initialized', () => {
     expect(h.store.size).toBe(0);
   });
 
-  it('an operations route answering 500 on reset raises INIT_FAILED and trashes the run (improvement 8)', async () => {
+  it('an operations route answering 500 on reset raises INIT_FAILED and trashes the run', async () => {
     const rm = h.manager({ strategyOptions: { initOperation: 'init' } });
     const first = await rm.getRun();
     await h.take();
@@ -117,7 +118,7 @@ describe('reuse-by-tracking-key', () => {
   const original = (phase: 'first' | 'steady' | 'reset', extra: { variables?: boolean; limited?: boolean } = {}) =>
     originalRequests('reuse-by-tracking-key', phase, extra);
 
-  it('finds or creates the tracking-key run, and resets within the run limit (spec Appendix A)', async () => {
+  it('finds or creates the tracking-key run, and resets within the run limit', async () => {
     const rm = h.manager({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'tk1', runLimit: 2 } } });
     const settings = { trackingKey: 'tk1', runLimit: 2 };
 
@@ -164,7 +165,7 @@ describe('reuse-by-tracking-key', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('two managers resetting at once cannot pass the run limit together (improvement 2)', async () => {
+  it('two managers resetting at once cannot pass the run limit together', async () => {
     h.emulator.slow({ method: 'POST', path: RUNS, delayMs: 30 });
     const options = { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'tk1', runLimit: 1 } } };
     const outcomes = await Promise.allSettled([h.manager(options).reset(), h.manager(options).reset()]);
@@ -175,7 +176,7 @@ describe('reuse-by-tracking-key', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('getRun refuses to create past runLimit (improvement 7)', async () => {
+  it('getRun refuses to create past runLimit', async () => {
     const rm = h.manager({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'tk1', runLimit: 0 } } });
     await expectRejection(rm.getRun(), 'RUN_LIMIT_REACHED');
     await h.expectTrace([QUERY], original('first'));
@@ -197,7 +198,7 @@ describe('reuse-by-tracking-key', () => {
     await h.expectTrace([]);
   });
 
-  it('with run.scope { region: eu } finds its own run on the second getRun (improvement 4)', async () => {
+  it('with run.scope { region: eu } finds its own run on the second getRun', async () => {
     const rm = h.manager({
       strategy: 'reuse-by-tracking-key',
       strategyOptions: { settings: { trackingKey: 'tk1' } },
@@ -215,7 +216,7 @@ describe('reuse-by-tracking-key', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it("a hostile tracking key x;user.id=u2 cannot match another user's run (improvement 4)", async () => {
+  it("a hostile tracking key x;user.id=u2 cannot match another user's run", async () => {
     const HOSTILE_QUERY = `GET ${RUNS};scope.trackingKey=x%3Buser.id%3Du2;scope.group=g1;trashed=false;user.id=u1/`;
     const [theirs] = h.emulator.seed({
       runs: [{ account: 'acme', project: 'sim', model: 'model.py', user: { id: 'u2' }, scope: { group: 'g1', trackingKey: 'x' } }],

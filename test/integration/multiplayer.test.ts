@@ -1,6 +1,7 @@
 /**
  * Integration: multiplayer and reuse-by-tracking-key-multiplayer through the public RunManager
- * against the emulator; design improvement 9.
+ * against the emulator: NO_WORLD_FOR_USER on getRun and reset, and no stale cached field in the
+ * world-run body.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { Run, RunService } from '../../src/index.js';
@@ -23,7 +24,7 @@ const h = useIntegration();
 const GET_WORLDS = `GET ${WORLDS}`;
 const WORLD_RUN = `${WORLDS}w2/run`;
 
-/** Worlds of spec Appendix A: w1 (2020) and w2 (2021); u1 is in both, u2 in w2. */
+/** Worlds: w1 (2020) and w2 (2021); u1 is in both, u2 in w2. */
 function seedWorlds(): void {
   h.emulator.seed({
     worlds: [
@@ -43,7 +44,7 @@ function seedWorlds(): void {
 describe('multiplayer', () => {
   const original = (phase: 'first' | 'steady' | 'reset', variables = false) => originalRequests('multiplayer', phase, { variables });
 
-  it('joins the current run of the newest world, reuses it, and resets it (spec Appendix A)', async () => {
+  it('joins the current run of the newest world, reuses it, and resets it', async () => {
     seedWorlds();
     const rm = h.manager({ strategy: 'multiplayer' });
 
@@ -106,7 +107,7 @@ describe('multiplayer', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('a user in no world: NO_WORLD_FOR_USER on getRun and on reset (improvement 9)', async () => {
+  it('a user in no world: NO_WORLD_FOR_USER on getRun and on reset', async () => {
     const rm = h.manager({ strategy: 'multiplayer' });
     const error = await expectRejection(rm.getRun(), 'NO_WORLD_FOR_USER');
     expect(error.message).toBe('User u1 is not part of a world');
@@ -125,7 +126,7 @@ describe('multiplayer', () => {
     await h.expectTrace([]);
   });
 
-  it('stale fields of the cached record never reach the world-run body (improvement 9)', async () => {
+  it('stale fields of the cached record never reach the world-run body', async () => {
     seedWorlds();
     await h.store.set(SESSION_KEY, {
       v: 1,
@@ -178,7 +179,7 @@ describe('reuse-by-tracking-key-multiplayer', () => {
     // The world list names the run: no count, no world-run POST.
     const steady = await rm.getRun();
     await h.expectTrace([GET_WORLDS, `GET ${RUNS}${first.id}/`], original('steady'));
-    // The original returns a reused run without settings (weakness 11).
+    // The original returns a reused run without settings.
     expect(steady).toMatchObject({ id: first.id, freshlyCreated: false, settings, world: { id: 'w2' } });
     expect(h.runCount()).toBe(1);
 

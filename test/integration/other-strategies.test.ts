@@ -9,9 +9,9 @@ import { CREATE_BODY, expectRejection, originalRequests, RUNS, SESSION_KEY, useI
 const h = useIntegration();
 
 type Condition = (run: Run, headers: Headers, userSession: UserSession, runSession: Record<string, unknown>) => boolean;
-/** The seeds' form: `new (strategies.byName('conditional-creation'))(condition)`. */
+/** Constructed with a condition: `new (strategies.byName('conditional-creation'))(condition)`. */
 const Conditional = strategies.byName('conditional-creation') as unknown as new (condition: Condition) => StrategyLike;
-// conditional-creation is not in §8.12; it sends what reuse-per-session sends (+ a create when the condition says so).
+// originalRequests has no row for conditional-creation; it sends what reuse-per-session sends (+ a create when the condition says so).
 const original = (phase: 'first' | 'steady' | 'reset', variables = false) => originalRequests('reuse-per-session', phase, { variables });
 
 describe('conditional-creation', () => {
@@ -83,7 +83,7 @@ describe('conditional-creation', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('by name without a condition is refused by the constructor (weakness 13)', async () => {
+  it('by name without a condition is refused by the constructor', async () => {
     let thrown: unknown;
     try {
       h.manager({ strategy: 'conditional-creation' });
@@ -154,7 +154,7 @@ describe('legacy { getRun, reset } strategies registered with requiresAuth', () 
     runSession?: Record<string, unknown>;
   }
 
-  /** The seeds' object form: reuse the cached run, create otherwise; reset creates. */
+  /** The object form `{ getRun, reset }`: reuse the cached run, create otherwise; reset creates. */
   function legacy(calls: Call[]) {
     return {
       async getRun(runService: RunService, userSession: UserSession, runSession: Record<string, unknown>) {

@@ -1,6 +1,7 @@
 /**
  * Integration: reuse-never, reuse-per-session and reuse-across-sessions (and their aliases) through
- * the public RunManager against the emulator; design improvements 1, 3, 4, 5, 6, 10 and 11.
+ * the public RunManager against the emulator: session records, the model filter, merged scopes, a
+ * gone run versus a failing load, single flight, retries, and the token read per request.
  */
 import { describe, expect, it } from 'vitest';
 import { createDevToken } from '../../src/emulator/index.js';
@@ -64,7 +65,7 @@ describe.each(['reuse-never', 'always-new'])('%s', (strategy) => {
     expect(h.store.size).toBe(1);
 
     const run = await h.manager({ strategy }).getRun();
-    // The original sends GET cookie run + POST here (§8.12); the floor is one request.
+    // The original sends GET cookie run + POST here; the floor is one request.
     await h.expectTrace([`POST ${RUNS}`], original('steady') + 1);
     expect(run.freshlyCreated).toBe(true);
     expect(h.runCount()).toBe(2);
@@ -104,7 +105,7 @@ describe.each(['reuse-per-session', 'new-if-missing'])('%s', (strategy) => {
     expect(rm.run.id).toBe(reset.id);
     expect(h.runCount()).toBe(2);
 
-    // The original creates a third run here (weakness 1); the record written by reset is reused.
+    // The original creates a third run here; the record written by reset is reused.
     const afterReset = await rm.getRun(['price']);
     await h.expectTrace([`GET ${RUNS}${reset.id}/`], original('steady', true));
     expect(afterReset).toMatchObject({ id: reset.id, freshlyCreated: false, variables: { price: 10 } });
@@ -169,7 +170,7 @@ describe.each(['reuse-across-sessions', 'persistent-single-player'])('%s', (stra
     expect(h.runCount()).toBe(2);
   });
 
-  it('ignores a newer run of another model (improvement 5)', async () => {
+  it('ignores a newer run of another model', async () => {
     const rm = h.manager({ strategy });
     const own = await rm.getRun();
     const [other] = h.emulator.seed({
@@ -185,7 +186,7 @@ describe.each(['reuse-across-sessions', 'persistent-single-player'])('%s', (stra
     expect(h.runCount()).toBe(2);
   });
 
-  it('with run.scope { region: eu } finds its own run on the second getRun (improvement 4)', async () => {
+  it('with run.scope { region: eu } finds its own run on the second getRun', async () => {
     const rm = h.manager({ strategy, run: { scope: { region: 'eu' } } });
     const scopedQuery = `GET ${RUNS};scope.region=eu;scope.group=g1;user.id=u1;model=model.py/`;
 
@@ -200,7 +201,7 @@ describe.each(['reuse-across-sessions', 'persistent-single-player'])('%s', (stra
     expect(h.runCount()).toBe(1);
   });
 
-  it('creates when the newest run is trashed (spec §8.5)', async () => {
+  it('creates when the newest run is trashed', async () => {
     const rm = h.manager({ strategy });
     const first = await rm.getRun();
     await rm.run.save({ trashed: true });
@@ -214,7 +215,7 @@ describe.each(['reuse-across-sessions', 'persistent-single-player'])('%s', (stra
 });
 
 describe('session records (reuse-per-session)', () => {
-  it('a new manager with the same session store returns the run made by reset (improvement 1)', async () => {
+  it('a new manager with the same session store returns the run made by reset', async () => {
     const rm = h.manager();
     await rm.getRun();
     const reset = await rm.reset();
@@ -227,7 +228,7 @@ describe('session records (reuse-per-session)', () => {
     expect(h.runCount()).toBe(2);
   });
 
-  it('ignores a record written for another user (improvement 3)', async () => {
+  it('ignores a record written for another user', async () => {
     const mine = await h.manager().getRun();
     await h.take();
 
@@ -246,13 +247,13 @@ describe('session records (reuse-per-session)', () => {
   ])('discards %s and replaces it instead of loading or throwing', async (_, value) => {
     await h.store.set(SESSION_KEY, value);
     const run = await h.manager().getRun();
-    // The original loads the legacy cookie's run first (Appendix A) and throws on corrupt JSON.
+    // The original loads the legacy cookie's run first and throws on corrupt JSON.
     await h.expectTrace([`POST ${RUNS}`]);
     expect(run.freshlyCreated).toBe(true);
     expect(await h.store.get(SESSION_KEY)).toEqual({ v: 1, runId: run.id, userId: 'u1', model: 'model.py', savedAt: expect.any(Number) });
   });
 
-  it('a run that is gone (404) is replaced by a new one (improvement 6)', async () => {
+  it('a run that is gone (404) is replaced by a new one', async () => {
     const rm = h.manager();
     const first = await rm.getRun();
     h.emulator.reset();
@@ -265,7 +266,7 @@ describe('session records (reuse-per-session)', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('a load answering 503 rejects HTTP_ERROR and creates nothing (improvement 6)', async () => {
+  it('a load answering 503 rejects HTTP_ERROR and creates nothing', async () => {
     const rm = h.manager();
     const first = await rm.getRun();
     h.emulator.fail({ method: 'GET', path: first.id, status: 503 });
@@ -285,7 +286,7 @@ describe('session records (reuse-per-session)', () => {
   });
 });
 
-describe('single flight (improvement 2)', () => {
+describe('single flight', () => {
   it('two managers sharing a session store create one run between them', async () => {
     h.emulator.slow({ method: 'POST', path: RUNS, delayMs: 30 });
     const [a, b] = await Promise.all([h.manager().getRun(), h.manager().getRun()]);
@@ -309,7 +310,7 @@ describe('single flight (improvement 2)', () => {
 });
 
 describe('transport', () => {
-  it('retries a GET answering 503 once, but never retries a create POST (improvement 10)', async () => {
+  it('retries a GET answering 503 once, but never retries a create POST', async () => {
     const rm = h.manager({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 5 } });
     const first = await rm.getRun();
     await h.take();
@@ -328,7 +329,7 @@ describe('transport', () => {
     expect(h.runCount()).toBe(1);
   });
 
-  it('reads the token of a session function on every request: a later login and a renewed token are seen (improvement 11)', async () => {
+  it('reads the token of a session function on every request: a later login and a renewed token are seen', async () => {
     let session: UserSession | undefined;
     const rm = h.manager({ session: () => session });
 

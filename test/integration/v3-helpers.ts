@@ -52,7 +52,7 @@ export const worldQuery = (worldKey: string) => `run/WORLD/${worldKey}/${MODEL}`
 
 /** The scope of a group run of user u1 in g1, as v3 answers it. */
 export const U1_SCOPE = { scopeBoundary: 'GROUP', scopeKey: G1_KEY, userKey: 'u1' };
-/** The create body (`POST run`) of user u1 in group g1 (spec run-api-v3.md §4, reuse-never row). */
+/** The create body (`POST run`) of user u1 in group g1, as reuse-never sends it. */
 export const CREATE_BODY = {
   scope: U1_SCOPE,
   morphology: 'MANY',

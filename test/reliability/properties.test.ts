@@ -78,7 +78,7 @@ const filterValue = (key: fc.Arbitrary<string>) =>
   );
 const filterOf = (key: fc.Arbitrary<string>) => fc.dictionary(key, filterValue(key), { maxKeys: 5 }) as fc.Arbitrary<RunFilter>;
 
-/** The conditions a filter means (spec §2.1), written independently of `toMatrix`. */
+/** The conditions a filter means, written independently of `toMatrix`. */
 function intended(filter: RunFilter): MatrixCondition[] {
   const conditions: MatrixCondition[] = [];
   const visit = (key: string, value: unknown): void => {

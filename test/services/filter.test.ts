@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { flattenScope, mergeFilters, parseContentRange, toMatrix, toQueryString } from '../../src/services/filter.js';
 import type { RunFilter } from '../../src/types.js';
 
-describe('toMatrix (spec §2.1)', () => {
+describe('toMatrix', () => {
   it.each<[RunFilter, string]>([
     [{ saved: true, '.price': '1' }, ';saved=true;.price=1'],
     [{ scope: { trackingKey: 'foo' }, saved: true, id: [1, 2] }, ';scope.trackingKey=foo;saved=true;id=1;id=2'],
@@ -26,7 +26,7 @@ describe('toMatrix (spec §2.1)', () => {
       { scope: { trackingKey: 'tkm', worldId: 'w2', group: 'g1' }, trashed: false },
       ';scope.trackingKey=tkm;scope.worldId=w2;scope.group=g1;trashed=false',
     ],
-  ])('Appendix A filter %j → %s', (filter, matrix) => {
+  ])('strategy filter %j → %s', (filter, matrix) => {
     expect(toMatrix(filter)).toBe(matrix);
   });
 
@@ -70,7 +70,7 @@ describe('toMatrix (spec §2.1)', () => {
   });
 });
 
-describe('toQueryString (spec §2.2)', () => {
+describe('toQueryString', () => {
   it.each<[Record<string, unknown> | string, string]>([
     [{ include: ['price', 'sales'] }, 'include=price,sales'],
     [{ set: ['a', 'b'], include: 'price' }, 'set=a,b&include=price'],
@@ -104,7 +104,7 @@ describe('toQueryString (spec §2.2)', () => {
   });
 });
 
-describe('parseContentRange (spec §2.3)', () => {
+describe('parseContentRange', () => {
   it.each<[string | null | undefined, ReturnType<typeof parseContentRange>]>([
     ['records 0-0/12', { start: 0, end: 0, total: 12 }],
     ['0-0/100', { start: 0, end: 0, total: 100 }],
@@ -128,7 +128,7 @@ describe('parseContentRange (spec §2.3)', () => {
   });
 });
 
-describe('flattenScope (spec §3.4)', () => {
+describe('flattenScope', () => {
   it('flattens a top-level scope object into dotted keys, in place of scope', () => {
     expect(flattenScope({ completed: true, scope: { trackingKey: 'foo' } })).toEqual({
       completed: true,
@@ -179,7 +179,7 @@ describe('mergeFilters', () => {
     expect(b).toEqual({ scope: { trackingKey: 'tk' } });
   });
 
-  it('spec §3.2 example: a configured scope is appended (and merged, not replaced)', () => {
+  it('a configured scope is appended (and merged, not replaced)', () => {
     expect(toMatrix(mergeFilters({ saved: true, id: [1, 2] }, { scope: { trackingKey: 'foo' } }))).toBe(
       ';saved=true;id=1;id=2;scope.trackingKey=foo',
     );

@@ -3,7 +3,7 @@ import { RunManagerError } from '../../src/errors.js';
 import { normalizeOperations } from '../../src/services/operations.js';
 import type { Operations } from '../../src/types.js';
 
-describe('normalizeOperations (spec §2.5)', () => {
+describe('normalizeOperations', () => {
   it("'solve' → solve()", () => {
     expect(normalizeOperations('solve')).toEqual([{ name: 'solve', args: [] }]);
   });

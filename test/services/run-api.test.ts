@@ -33,15 +33,15 @@ function makeApi(overrides: Partial<ApiClientOptions> = {}): RunApi {
 
 const failure = rejectionOf;
 
-/** "METHOD url body" of every request, the way Appendix A writes traces. */
+/** "METHOD url body" of every request. */
 function trace(): string[] {
   return server.requests.map((r) => `${r.method} ${r.url}${r.body ? ` ${r.body}` : ''}`);
 }
 
 const RUN = { id: 'run1', model: 'model.py', scope: { group: 'g1' }, trashed: false };
 
-describe('create (spec §3.1)', () => {
-  it('POSTs only the whitelisted fields (Appendix A: reuse-across-sessions create)', async () => {
+describe('create', () => {
+  it('POSTs only the whitelisted fields (the create of reuse-across-sessions)', async () => {
     server.enqueue({ status: 201, json: RUN });
     const run = await api.create({
       model: 'model.py',
@@ -101,7 +101,7 @@ describe('create (spec §3.1)', () => {
   });
 });
 
-describe('query (spec §3.2)', () => {
+describe('query', () => {
   it.each([
     [
       'reuse-across-sessions',
@@ -121,7 +121,7 @@ describe('query (spec §3.2)', () => {
       { startRecord: 0, endRecord: 0, sort: 'created', direction: 'desc' as const },
       '/v2/run/acme/sim/;scope.trackingKey=tk1;scope.group=g1;trashed=false;user.id=u1/?startRecord=0&endRecord=0&sort=created&direction=desc',
     ],
-  ])('Appendix A %s query URL', async (_label, filter, modifiers, url) => {
+  ])('the %s query URL', async (_label, filter, modifiers, url) => {
     server.enqueue({ json: [RUN], headers: { 'Content-Range': 'records 0-0/1' } });
     const result = await api.query(filter, modifiers);
     expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${url}`]);
@@ -174,8 +174,8 @@ describe('query (spec §3.2)', () => {
   });
 });
 
-describe('load / loadWithHeaders (spec §3.3)', () => {
-  it('GETs the run with X-AutoRestore (Appendix A: use-specific-run)', async () => {
+describe('load / loadWithHeaders', () => {
+  it('GETs the run with X-AutoRestore (as use-specific-run does)', async () => {
     server.enqueue({ json: RUN });
     expect(await api.load('run1')).toEqual(RUN);
     expect(trace()).toEqual(['GET /v2/run/acme/sim/run1/']);
@@ -208,7 +208,7 @@ describe('load / loadWithHeaders (spec §3.3)', () => {
     [401, 'UNAUTHORIZED'],
     [403, 'UNAUTHORIZED'],
     [500, 'HTTP_ERROR'],
-  ])('HTTP %i → %s with status (Appendix A: legacy cookie run "nope" → 404)', async (status, type) => {
+  ])('HTTP %i → %s with status (a legacy cookie run "nope" → 404)', async (status, type) => {
     server.setHandler(() => ({ status, json: { status, message: 'x' } }));
     const error = await failure(api.load('nope'));
     expect(error).toMatchObject({ type, status });
@@ -239,8 +239,8 @@ describe('load / loadWithHeaders (spec §3.3)', () => {
   });
 });
 
-describe('save (spec §3.4)', () => {
-  it('PATCHes the run (Appendix A: init flag)', async () => {
+describe('save', () => {
+  it('PATCHes the run (the init flag)', async () => {
     server.enqueue({ json: { ...RUN, id: 'run5', isInitComplete: true } });
     const run = await api.save('run5', { isInitComplete: true });
     expect(run.isInitComplete).toBe(true);
@@ -274,7 +274,7 @@ describe('save (spec §3.4)', () => {
   });
 });
 
-describe('operations (spec §3.5)', () => {
+describe('operations', () => {
   const opResult = (name: string) => ({ name, result: null });
 
   it('operation POSTs { arguments } (empty list when none)', async () => {
@@ -287,7 +287,7 @@ describe('operations (spec §3.5)', () => {
     ]);
   });
 
-  it('serial sends one at a time, in order (Appendix A: initOperation [init, {step:[10]}])', async () => {
+  it('serial sends one at a time, in order (initOperation [init, {step:[10]}])', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
     server.setHandler(async (request) => {
@@ -356,8 +356,8 @@ describe('operations (spec §3.5)', () => {
   });
 });
 
-describe('variables (spec §3.7)', () => {
-  it('query GETs include=a,b with X-AutoRestore (Appendix A: getRun([price, sales]))', async () => {
+describe('variables', () => {
+  it('query GETs include=a,b with X-AutoRestore (as getRun([price, sales]) does)', async () => {
     server.enqueue({ json: { price: 1, sales: 2 } });
     expect(await api.variables.query('run1', ['price', 'sales'])).toEqual({ price: 1, sales: 2 });
     expect(trace()).toEqual(['GET /v2/run/acme/sim/run1/variables/?include=price,sales']);
@@ -392,7 +392,7 @@ describe('variables (spec §3.7)', () => {
   });
 });
 
-describe('removeFromMemory (spec §3.8)', () => {
+describe('removeFromMemory', () => {
   it('DELETEs the run without a trailing slash', async () => {
     server.enqueue({ status: 200, json: {} }, { status: 404, json: {} });
     await expect(api.removeFromMemory('run1')).resolves.toBeUndefined();

@@ -39,8 +39,8 @@ function trace(): string[] {
 const W1 = { id: 'w1', lastModified: '2020-01-01T00:00:00.000Z', users: [{ userId: 'u1' }] };
 const W2 = { id: 'w2', lastModified: '2021-01-01T00:00:00.000Z', users: [{ userId: 'u1' }] };
 
-describe('worldsForUser (spec §5.1)', () => {
-  it('GETs multiplayer/world/ with account, project, group, userId (Appendix A)', async () => {
+describe('worldsForUser', () => {
+  it('GETs multiplayer/world/ with account, project, group, userId', async () => {
     server.enqueue({ json: [W1, W2] });
     expect(await worlds.worldsForUser({ userId: 'u1', groupName: 'g1' })).toEqual([W1, W2]);
     expect(trace()).toEqual(['GET /v2/multiplayer/world/?account=acme&project=sim&group=g1&userId=u1']);
@@ -82,7 +82,7 @@ describe('worldsForUser (spec §5.1)', () => {
   });
 });
 
-describe('currentWorldForUser (spec §5.2)', () => {
+describe('currentWorldForUser', () => {
   it('picks the newest lastModified (w1 2020, w2 2021 → w2)', async () => {
     server.enqueue({ json: [W1, W2] }, { json: [W2, W1] });
     expect((await worlds.currentWorldForUser({ userId: 'u1', groupName: 'g1' }))?.id).toBe('w2');
@@ -100,7 +100,7 @@ describe('currentWorldForUser (spec §5.2)', () => {
   });
 });
 
-describe('currentRunId (spec §5.3)', () => {
+describe('currentRunId', () => {
   it('POSTs the whitelisted body to world/{id}/run (no trailing slash); 201 → freshlyCreated', async () => {
     server.enqueue({ status: 201, json: 'run9' });
     const result = await worlds.currentRunId('w2', {
@@ -162,7 +162,7 @@ describe('currentRunId (spec §5.3)', () => {
   });
 });
 
-describe('deleteCurrentRun / newRunForWorld (spec §5.4)', () => {
+describe('deleteCurrentRun / newRunForWorld', () => {
   it('DELETE world/{id}/run → 204 or any 2xx', async () => {
     server.enqueue({ status: 204 }, { status: 200, json: { ok: true } });
     await expect(worlds.deleteCurrentRun('w2')).resolves.toBeUndefined();
@@ -170,7 +170,7 @@ describe('deleteCurrentRun / newRunForWorld (spec §5.4)', () => {
     expect(trace()).toEqual(['DELETE /v2/multiplayer/world/w2/run', 'DELETE /v2/multiplayer/world/w2/run']);
   });
 
-  it('newRunForWorld: DELETE then POST (Appendix A multiplayer reset); always freshlyCreated', async () => {
+  it('newRunForWorld: DELETE then POST (a multiplayer reset); always freshlyCreated', async () => {
     server.enqueue({ status: 204 }, { status: 200, json: 'run10' });
     expect(await worlds.newRunForWorld('w2', { model: 'model.py' })).toEqual({ runId: 'run10', freshlyCreated: true });
     expect(trace()).toEqual(['DELETE /v2/multiplayer/world/w2/run', 'POST /v2/multiplayer/world/w2/run {"model":"model.py"}']);

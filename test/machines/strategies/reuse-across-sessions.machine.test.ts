@@ -51,7 +51,7 @@ describe('reuseAcrossSessionsMachine', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true } });
   });
 
-  it('getRun creates when the newest run is trashed (as the original, spec §8.5)', async () => {
+  it('getRun creates when the newest run is trashed (as the original)', async () => {
     const fake = createFakeServices({
       runs: [mine('live', '2024-01-01T00:00:00Z'), mine('binned', '2024-02-01T00:00:00Z', { trashed: true })],
     });
@@ -61,7 +61,7 @@ describe('reuseAcrossSessionsMachine', () => {
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true } });
   });
 
-  it("filters by model, so another model's run is never reused (original: no model filter, weakness 14)", async () => {
+  it("filters by model, so another model's run is never reused (the original had no model filter)", async () => {
     const fake = createFakeServices({ runs: [mine('other-model', '2024-02-01T00:00:00Z', { model: 'other.py' })] });
     const result = await runStrategy(reuseAcrossSessionsMachine, input(fake));
 
@@ -69,7 +69,7 @@ describe('reuseAcrossSessionsMachine', () => {
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-2', model: 'model.py', freshlyCreated: true } });
   });
 
-  it('merges the strategy filter with the configured scope and the session (improvement 4)', async () => {
+  it('merges the strategy filter with the configured scope and the session', async () => {
     const fake = createFakeServices();
     await runStrategy(
       reuseAcrossSessionsMachine,

@@ -1,9 +1,8 @@
 /**
  * What the v3 model tests expect of the v3 clients, for the v2 fixtures the scripted server
  * translates (see http-script-v3.ts): the session with its group key, world runs scoped to their
- * world, and the views the clients must make of the v3 records and worlds, written from the design
- * (design.md "Epicenter v3"): the record as sent plus `id` = `runKey`, `trashed` = `hidden`, `saved` =
- * `marked`, `scope.trackingKey` = `trackingKey`, `user.id` = the user's key (`user.userKey`, else
+ * world, and the views the clients must make of the v3 records and worlds: the record as sent
+ * plus `id` = `runKey`, `trashed` = `hidden`, `saved` = `marked`, `scope.trackingKey` = `trackingKey`, `user.id` = the user's key (`user.userKey`, else
  * `scope.userKey`), metadata keys that are not run fields at the top too;
  * a world plus `id` = `worldKey`, `run` = `runKey`, `lastModified` = `lastUpdated`, `users` from the
  * assignments.
