@@ -3,12 +3,23 @@
  * No cached run, a run that is gone, or a reset: create.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { isRunManagerError, RunManagerError, toRunManagerError } from '../../errors.js';
+import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { LoadedRun } from '../../services/api-types.js';
 import type { Run, UserSession } from '../../types.js';
 import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
-import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
+import { doneOutput, markRun, strategyOutput, thrownBy } from './shared.js';
+import {
+  creatingState,
+  errorState,
+  hasCachedRun,
+  isReset,
+  keepCreatedRun,
+  loadingRunState,
+  readyState,
+  rememberFailure,
+  runIsGone,
+} from './states.js';
 import type { CachedRun, StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { ConditionalCreationStrategyOptions } from '../../strategy-options.js';
 
@@ -55,16 +66,16 @@ export const conditionalCreationMachine = setup({
   },
   actors: { loadRunWithHeaders, checkCondition, createRun },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
-    hasCachedRun: ({ context }) => context.cachedRun !== undefined,
-    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    isReset,
+    hasCachedRun,
+    runIsGone,
     conditionSaysCreate: ({ event }) => doneOutput<boolean>(event),
   },
   actions: {
     rememberLoadedRun: assign(({ event }) => ({ loaded: doneOutput<LoadedRun>(event) })),
     keepLoadedRun: assign(({ context }) => ({ run: markRun(context.loaded!.run, false) })),
-    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    keepCreatedRun: keepCreatedRun(),
+    rememberFailure: rememberFailure(),
     rememberConditionFailure: assign(({ event }) => ({
       error: toRunManagerError(thrownBy(event), 'INVALID_RESPONSE', 'strategyOptions.condition threw'),
     })),
@@ -79,19 +90,15 @@ export const conditionalCreationMachine = setup({
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
     },
-    loadingRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadRun',
-        src: 'loadRunWithHeaders',
-        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
-        onDone: { target: 'evaluatingCondition', actions: 'rememberLoadedRun' },
-        onError: [
-          { guard: 'runIsGone', target: 'creating' },
-          { target: 'error', actions: 'rememberFailure' },
-        ],
-      },
-    },
+    loadingRun: loadingRunState({
+      src: 'loadRunWithHeaders',
+      runId: (context) => context.cachedRun!.id,
+      onDone: { target: 'evaluatingCondition', actions: 'rememberLoadedRun' },
+      onError: [
+        { guard: 'runIsGone', target: 'creating' },
+        { target: 'error', actions: 'rememberFailure' },
+      ],
+    }),
     evaluatingCondition: {
       tags: 'busy',
       invoke: {
@@ -111,21 +118,12 @@ export const conditionalCreationMachine = setup({
         onError: { target: 'error', actions: 'rememberConditionFailure' },
       },
     },
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: { target: 'ready', actions: 'keepCreatedRun' },
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    creating: creatingState({
+      onDone: { target: 'ready', actions: 'keepCreatedRun' },
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

@@ -3,6 +3,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
 import { doneOutput, thrownBy } from './shared.js';
+import { errorState, readyState } from './states.js';
 import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput, StrategyServices } from './types.js';
 
 const KNOWN_TYPES = new Set<string>(ERROR_TYPES);
@@ -97,8 +98,8 @@ export const legacyStrategyMachine = setup({
         onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    ready: readyState,
+    error: errorState,
   },
 });
 

@@ -3,52 +3,32 @@
  * `lastModified`). Reset gives the world a new current run.
  */
 import { assign, setup } from 'xstate';
-import { isRunManagerError, RunManagerError } from '../../errors.js';
-import type { SelfAssignOptions, WorldRunId, WorldUser } from '../../services/api-types.js';
-import type { Run, UserSession, World } from '../../types.js';
+import type { RunManagerError } from '../../errors.js';
+import type { WorldRunId } from '../../services/api-types.js';
+import type { Run, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { optionalSelfAssign } from './options.js';
-import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
+import { doneOutput, strategyOutput } from './shared.js';
+import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
+import {
+  findingWorldState,
+  foundNoWorld,
+  gettingWorldRunState,
+  keepWorld,
+  keepWorldRunId,
+  lacksUser,
+  listedRunId,
+  rememberNoUser,
+  rememberNoWorld,
+  replacingWorldRunState,
+  worldRun,
+  worldRunCameWithRun,
+} from './world.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { MultiplayerStrategyOptions } from '../../strategy-options.js';
 
-/** The original's message when a multiplayer strategy runs without a logged-in user. */
-export const NO_USER_MESSAGE = 'We need an authenticated user to join a multiplayer world. (ERR: no userId in session)';
-
-/** The error for a multiplayer resolution without `session.userId` (the original's type and message). */
-export function noUserError(): RunManagerError {
-  return new RunManagerError('UNAUTHORIZED', NO_USER_MESSAGE);
-}
-
-/** The error for a user who is in no world (the original's type and message). */
-export function noWorldError(userId: string | undefined): RunManagerError {
-  return new RunManagerError('NO_WORLD_FOR_USER', `User ${userId} is not part of a world`);
-}
-
-/** The `findWorld` input for a session: its user id, its group name when known, and how to self-assign (v3). */
-export function worldLookup<S>(services: S, session: UserSession, selfAssign?: SelfAssignOptions): { services: S } & WorldUser {
-  const user: WorldUser = { userId: session.userId ?? '' };
-  if (session.groupName) user.groupName = session.groupName;
-  if (selfAssign) user.selfAssign = selfAssign;
-  return { services, ...user };
-}
-
-/** The id of the world's current run as the world list names it (`world.run`), or `undefined` when it names none. */
-export function listedRunId(world: World | null | undefined): string | undefined {
-  const run = world?.run;
-  return typeof run === 'string' && run !== '' ? run : undefined;
-}
-
-/**
- * A loaded world run as the strategy returns it: marked fresh or reused, with a copy of its world
- * attached that names this run as the world's current one (the list was read before a reset or create).
- */
-export function worldRun(run: Run, world: World | null, freshlyCreated: boolean): Run {
-  if (!world) return markRun(run, freshlyCreated);
-  // An Epicenter v3 world also names it `runKey`.
-  const current = typeof world.worldKey === 'string' ? { run: run.id, runKey: run.id } : { run: run.id };
-  return { ...markRun(run, freshlyCreated), world: { ...world, ...current } };
-}
+// The world helpers are shared with reuse-by-tracking-key-multiplayer; exported here as before.
+export { listedRunId, noUserError, noWorldError, NO_USER_MESSAGE, worldLookup, worldRun } from './world.js';
 
 /** Context of {@link multiplayerMachine}. */
 export interface MultiplayerContext extends StrategyInput {
@@ -98,19 +78,18 @@ export const multiplayerMachine = setup({
   },
   actors: { findWorld, getWorldRun, replaceWorldRun, loadRun },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
-    lacksUser: ({ context }) => !context.session.userId,
-    foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
+    isReset,
+    lacksUser,
+    foundNoWorld,
     worldNamesRun: ({ event }) => listedRunId(doneOutput<World>(event)) !== undefined,
-    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
-    // Epicenter v3 answers the world-run call with the whole run: nothing left to load.
-    worldRunCameWithRun: ({ event }) => doneOutput<WorldRunId>(event).run !== undefined,
+    runIsGone,
+    worldRunCameWithRun,
   },
   actions: {
-    rememberNoUser: assign({ error: () => noUserError() }),
-    rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
-    keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
-    keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    rememberNoUser: rememberNoUser(),
+    rememberNoWorld: rememberNoWorld(),
+    keepWorld: keepWorld(),
+    keepWorldRunId: keepWorldRunId(),
     keepAnsweredWorldRun: assign(({ context, event }) => {
       const answer = doneOutput<WorldRunId>(event);
       return { worldRun: answer, run: worldRun(answer.run!, context.world, context.mode === 'reset' || answer.freshlyCreated) };
@@ -121,7 +100,7 @@ export const multiplayerMachine = setup({
     keepWorldRun: assign(({ context, event }) => ({
       run: worldRun(doneOutput<Run>(event), context.world, context.mode === 'reset' || context.worldRun!.freshlyCreated),
     })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'multiplayer',
@@ -133,81 +112,46 @@ export const multiplayerMachine = setup({
       tags: 'busy',
       always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'findingWorld' }],
     },
-    findingWorld: {
-      tags: 'busy',
-      invoke: {
-        id: 'findWorld',
-        src: 'findWorld',
-        input: ({ context }) => worldLookup(context.services, context.session, context.options.selfAssign as SelfAssignOptions | undefined),
-        onDone: [
-          { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
-          { guard: 'isReset', target: 'replacingWorldRun', actions: 'keepWorld' },
-          { guard: 'worldNamesRun', target: 'loadingListedRun', actions: 'keepWorld' },
-          { target: 'gettingWorldRun', actions: 'keepWorld' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    loadingListedRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadListedRun',
-        src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: listedRunId(context.world)!, include: context.variables }),
-        onDone: { target: 'ready', actions: 'keepListedRun' },
-        // Gone since the list was read: the world-run call answers the world's current run, as when the list names none.
-        onError: [
-          { guard: 'runIsGone', target: 'gettingWorldRun' },
-          { target: 'error', actions: 'rememberFailure' },
-        ],
-      },
-    },
-    gettingWorldRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'getWorldRun',
-        src: 'getWorldRun',
-        input: ({ context }) => ({
-          services: context.services,
-          worldId: context.world!.id,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: [
-          { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
-          { target: 'loadingRun', actions: 'keepWorldRunId' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    replacingWorldRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'replaceWorldRun',
-        src: 'replaceWorldRun',
-        input: ({ context }) => ({
-          services: context.services,
-          worldId: context.world!.id,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: [
-          { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
-          { target: 'loadingRun', actions: 'keepWorldRunId' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    loadingRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadRun',
-        src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
-        onDone: { target: 'ready', actions: 'keepWorldRun' },
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    findingWorld: findingWorldState({
+      onDone: [
+        { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
+        { guard: 'isReset', target: 'replacingWorldRun', actions: 'keepWorld' },
+        { guard: 'worldNamesRun', target: 'loadingListedRun', actions: 'keepWorld' },
+        { target: 'gettingWorldRun', actions: 'keepWorld' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    loadingListedRun: loadingRunState({
+      id: 'loadListedRun',
+      runId: (context) => listedRunId(context.world)!,
+      onDone: { target: 'ready', actions: 'keepListedRun' },
+      // Gone since the list was read: the world-run call answers the world's current run, as when the list names none.
+      onError: [
+        { guard: 'runIsGone', target: 'gettingWorldRun' },
+        { target: 'error', actions: 'rememberFailure' },
+      ],
+    }),
+    gettingWorldRun: gettingWorldRunState({
+      onDone: [
+        { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
+        { target: 'loadingRun', actions: 'keepWorldRunId' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    replacingWorldRun: replacingWorldRunState({
+      onDone: [
+        { guard: 'worldRunCameWithRun', target: 'ready', actions: 'keepAnsweredWorldRun' },
+        { target: 'loadingRun', actions: 'keepWorldRunId' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    loadingRun: loadingRunState({
+      runId: (context) => context.worldRun!.runId,
+      onDone: { target: 'ready', actions: 'keepWorldRun' },
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

@@ -7,19 +7,18 @@ import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import { optionalFilter } from './options.js';
 import { findCreatedRunMachine } from './find-created-run.machine.js';
+import { createMayHaveHappened, deepMerge, doneOutput, markRun, sessionFilter, strategyOutput, thrownBy } from './shared.js';
 import {
-  createMayHaveHappened,
-  createParams,
-  deepMerge,
-  doneOutput,
-  failure,
-  markRun,
-  newestRunModifiers,
-  sessionFilter,
-  strategyOutput,
-  thrownBy,
-  withVariables,
-} from './shared.js';
+  creatingState,
+  errorState,
+  fetchingLatestState,
+  foundCreatedRun,
+  isReset,
+  keepCreatedRun,
+  readyState,
+  recoveringState,
+  rememberFailure,
+} from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { ReuseAcrossSessionsStrategyOptions } from '../../strategy-options.js';
 
@@ -63,20 +62,20 @@ export const reuseAcrossSessionsMachine = setup({
   },
   actors: { fetchLatest, createRun, findCreatedRun: findCreatedRunMachine },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
+    isReset,
     foundNoUsableRun: ({ event }) => {
       const newest = doneOutput<RunQueryResult>(event).runs[0];
       return newest === undefined || newest.trashed === true;
     },
     // Only after a query: its newest run tells a run the create made from one that was there before.
     mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && context.newestBeforeCreate !== undefined,
-    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+    foundCreatedRun,
   },
   actions: {
     keepReusedRun: assign(({ event }) => ({ run: markRun(doneOutput<RunQueryResult>(event).runs[0]!, false) })),
     rememberNewestRun: assign(({ event }) => ({ newestBeforeCreate: doneOutput<RunQueryResult>(event).runs[0]?.id ?? null })),
-    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    keepCreatedRun: keepCreatedRun(),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'reuse-across-sessions',
@@ -88,56 +87,31 @@ export const reuseAcrossSessionsMachine = setup({
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { target: 'fetchingLatest' }],
     },
-    fetchingLatest: {
-      tags: 'busy',
-      invoke: {
-        id: 'fetchLatest',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: latestRunFilter(context.options, context.config, context.session),
-          modifiers: withVariables(newestRunModifiers('lower'), context.variables),
-        }),
-        onDone: [
-          { guard: 'foundNoUsableRun', target: 'creating', actions: 'rememberNewestRun' },
-          { target: 'ready', actions: 'keepReusedRun' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: { target: 'ready', actions: 'keepCreatedRun' },
-        onError: [
-          { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
-          { target: 'error', actions: 'rememberFailure' },
-        ],
-      },
-    },
-    recovering: {
-      tags: 'busy',
-      invoke: {
-        id: 'findCreatedRun',
-        src: 'findCreatedRun',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: latestRunFilter(context.options, context.config, context.session),
-          rule: { kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null },
-          spelling: 'lower',
-        }),
-        // Found: the create went through. Not found: the create's own failure stands, and a retry may create.
-        onDone: [{ guard: 'foundCreatedRun', target: 'ready', actions: 'keepCreatedRun' }, { target: 'error' }],
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    fetchingLatest: fetchingLatestState({
+      filter: (context) => latestRunFilter(context.options, context.config, context.session),
+      spelling: 'lower',
+      onDone: [
+        { guard: 'foundNoUsableRun', target: 'creating', actions: 'rememberNewestRun' },
+        { target: 'ready', actions: 'keepReusedRun' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    creating: creatingState({
+      onDone: { target: 'ready', actions: 'keepCreatedRun' },
+      onError: [
+        { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
+        { target: 'error', actions: 'rememberFailure' },
+      ],
+    }),
+    recovering: recoveringState({
+      filter: (context) => latestRunFilter(context.options, context.config, context.session),
+      rule: (context) => ({ kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null }),
+      spelling: 'lower',
+      // Found: the create went through. Not found: the create's own failure stands, and a retry may create.
+      onDone: [{ guard: 'foundCreatedRun', target: 'ready', actions: 'keepCreatedRun' }, { target: 'error' }],
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

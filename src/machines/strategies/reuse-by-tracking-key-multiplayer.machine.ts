@@ -3,30 +3,50 @@
  * key the settings name; a run the world creates gets the tracking key (and `onCreate`), within an
  * optional run limit per world and tracking key. Reset gives the world a new run (within the limit).
  */
-import { assertEvent, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
-import { isRunManagerError, toRunManagerError, type RunManagerError } from '../../errors.js';
+import { isRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult, WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
-import { listedRunId, noUserError, noWorldError, worldLookup, worldRun } from './multiplayer.machine.js';
-import { deepMerge, doneOutput, failure, newestRunModifiers, sessionFilter, strategyOutput, thrownBy } from './shared.js';
+import { deepMerge, doneOutput, sessionFilter, strategyOutput, thrownBy } from './shared.js';
+import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
 import {
   applySettings,
   attachSettings,
+  countingRunsState,
   isLimitReached,
   isLimitUncheckable,
   isLimited,
-  limitUncheckableError,
-  noTrackingKeyError,
+  keepSettings,
+  prepareTrackingKeyOptions,
+  rememberLimitReached,
+  rememberLimitUncheckable,
+  rememberLockFailure,
+  rememberNoTrackingKey,
+  rememberSettingsFailure,
   resolveSettings,
-  runLimitReachedError,
+  resolvingSettingsState,
+  settingsLackTrackingKey,
+  TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
-  trackingKeyOptions,
-  type ResolvedSettings,
   type TrackingKeyOptions,
 } from './tracking-key.js';
+import {
+  findingWorldState,
+  foundNoWorld,
+  gettingWorldRunState,
+  keepWorld,
+  keepWorldRunId,
+  lacksUser,
+  listedRunId,
+  rememberNoUser,
+  rememberNoWorld,
+  replacingWorldRunState,
+  worldRun,
+  worldRunCameWithRun,
+} from './world.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { ReuseByTrackingKeyMultiplayerStrategyOptions } from '../../strategy-options.js';
 
@@ -120,44 +140,37 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   },
   actors: { resolveSettings, findWorld, holdLock, fetchLatest, getWorldRun, replaceWorldRun, loadRun, applySettings },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
-    lacksUser: ({ context }) => !context.session.userId,
-    settingsLackTrackingKey: ({ event }) => !doneOutput<ResolvedSettings>(event).trackingKey,
-    foundNoWorld: ({ event }) => doneOutput<World | undefined>(event) === undefined,
+    isReset,
+    lacksUser,
+    settingsLackTrackingKey,
+    foundNoWorld,
     // Only a call that may create a run needs the count: a reset, or a world without a current run.
     needsCount: ({ context }) => isLimited(context.runLimit) && (context.mode === 'reset' || listedRunId(context.world) === undefined),
     worldNamesRun: ({ context }) => listedRunId(context.world) !== undefined,
-    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    runIsGone,
     // The world's named run is gone, so the world-run call may create one: the limit must be checked first.
     runIsGoneUnderLimit: ({ context, event }) => isLimited(context.runLimit) && isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
     isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
     isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
-    // Epicenter v3 answers the world-run call with the whole run: nothing left to load.
-    worldRunCameWithRun: ({ event }) => doneOutput<WorldRunId>(event).run !== undefined,
+    worldRunCameWithRun,
     answeredCreatedRun: ({ event }) => {
       const answer = doneOutput<WorldRunId>(event);
       return answer.run !== undefined && answer.freshlyCreated;
     },
   },
   actions: {
-    rememberNoUser: assign({ error: () => noUserError() }),
-    keepSettings: assign(({ event }) => {
-      const resolved = doneOutput<ResolvedSettings>(event);
-      return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
-    }),
-    rememberNoTrackingKey: assign({ error: () => noTrackingKeyError() }),
-    rememberSettingsFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings') })),
-    rememberNoWorld: assign(({ context }) => ({ error: noWorldError(context.session.userId) })),
-    keepWorld: assign(({ event }) => ({ world: doneOutput<World>(event) })),
-    rememberLockFailure: assign(({ event }) => {
-      assertEvent(event, 'LOCK_FAILED');
-      return { error: event.error };
-    }),
+    rememberNoUser: rememberNoUser(),
+    keepSettings: keepSettings(),
+    rememberNoTrackingKey: rememberNoTrackingKey(),
+    rememberSettingsFailure: rememberSettingsFailure(),
+    rememberNoWorld: rememberNoWorld(),
+    keepWorld: keepWorld(),
+    rememberLockFailure: rememberLockFailure(),
     rememberTotal: assign(({ event }) => ({ total: doneOutput<RunQueryResult>(event).total })),
-    rememberLimitUncheckable: assign({ error: () => limitUncheckableError() }),
-    rememberLimitReached: assign({ error: () => runLimitReachedError() }),
-    keepWorldRunId: assign(({ event }) => ({ worldRun: doneOutput<WorldRunId>(event) })),
+    rememberLimitUncheckable: rememberLimitUncheckable(),
+    rememberLimitReached: rememberLimitReached(),
+    keepWorldRunId: keepWorldRunId(),
     keepAnsweredCreatedRun: assign(({ context, event }) => {
       const answer = doneOutput<WorldRunId>(event);
       return { worldRun: answer, run: worldRun(answer.run!, context.world, true) };
@@ -174,7 +187,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     keepCreatedWorldRunWithSettings: assign(({ context, event }) => ({
       run: attachSettings(worldRun(doneOutput<Run>(event), context.world, true), context.settings),
     })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'reuse-by-tracking-key-multiplayer',
@@ -196,36 +209,20 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
       tags: 'busy',
       always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'resolvingSettings' }],
     },
-    resolvingSettings: {
-      tags: 'busy',
-      invoke: {
-        id: 'resolveSettings',
-        src: 'resolveSettings',
-        input: ({ context }) => ({
-          services: context.services,
-          settings: context.options.settings,
-          session: context.session,
-        }),
-        onDone: [
-          { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-          { target: 'findingWorld', actions: 'keepSettings' },
-        ],
-        onError: { target: 'error', actions: 'rememberSettingsFailure' },
-      },
-    },
-    findingWorld: {
-      tags: 'busy',
-      invoke: {
-        id: 'findWorld',
-        src: 'findWorld',
-        input: ({ context }) => worldLookup(context.services, context.session, context.options.selfAssign),
-        onDone: [
-          { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
-          { target: 'locked', actions: 'keepWorld' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
+    resolvingSettings: resolvingSettingsState({
+      onDone: [
+        { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: 'findingWorld', actions: 'keepSettings' },
+      ],
+      onError: { target: 'error', actions: 'rememberSettingsFailure' },
+    }),
+    findingWorld: findingWorldState({
+      onDone: [
+        { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
+        { target: 'locked', actions: 'keepWorld' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
     // The count and the world-run call that may create a run (and tagging it with the tracking key,
     // which makes the count see it) hold the lock of this world's tracking key, so two managers
     // never both pass the limit.
@@ -251,34 +248,21 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
         },
         // Under the lock, so a run another manager of this world has just created is read once its
         // tracking key and onCreate are in place.
-        loadingListedRun: {
-          tags: 'busy',
-          invoke: {
-            id: 'loadListedRun',
-            src: 'loadRun',
-            input: ({ context }) => ({ services: context.services, runId: listedRunId(context.world)!, include: context.variables }),
-            onDone: { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
-            onError: [
-              { guard: 'runIsGoneUnderLimit', target: 'countingRuns' },
-              { guard: 'runIsGone', target: 'gettingWorldRun' },
-              { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
-            ],
-          },
-        },
-        countingRuns: {
-          tags: 'busy',
-          invoke: {
-            id: 'countRuns',
-            src: 'fetchLatest',
-            input: ({ context }) => ({
-              services: context.services,
-              filter: worldTrackingKeyFilter(context),
-              modifiers: newestRunModifiers('camel'),
-            }),
-            onDone: { target: 'checkingLimit', actions: 'rememberTotal' },
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
-          },
-        },
+        loadingListedRun: loadingRunState({
+          id: 'loadListedRun',
+          runId: (context) => listedRunId(context.world)!,
+          onDone: { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
+          onError: [
+            { guard: 'runIsGoneUnderLimit', target: 'countingRuns' },
+            { guard: 'runIsGone', target: 'gettingWorldRun' },
+            { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+          ],
+        }),
+        countingRuns: countingRunsState({
+          filter: worldTrackingKeyFilter,
+          onDone: { target: 'checkingLimit', actions: 'rememberTotal' },
+          onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+        }),
         checkingLimit: {
           tags: 'busy',
           always: [
@@ -288,55 +272,32 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
             { target: 'gettingWorldRun' },
           ],
         },
-        gettingWorldRun: {
-          tags: 'busy',
-          invoke: {
-            id: 'getWorldRun',
-            src: 'getWorldRun',
-            input: ({ context }) => ({
-              services: context.services,
-              worldId: context.world!.id,
-              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-            }),
-            onDone: [
-              { guard: 'answeredCreatedRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
-              { guard: 'worldRunCameWithRun', target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepAnsweredReusedRun' },
-              { target: 'loadingRun', actions: 'keepWorldRunId' },
-            ],
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
-          },
-        },
-        replacingWorldRun: {
-          tags: 'busy',
-          invoke: {
-            id: 'replaceWorldRun',
-            src: 'replaceWorldRun',
-            input: ({ context }) => ({
-              services: context.services,
-              worldId: context.world!.id,
-              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-            }),
-            onDone: [
-              // A reset always makes the run, so a whole-run answer is always a created one.
-              { guard: 'worldRunCameWithRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
-              { target: 'loadingRun', actions: 'keepWorldRunId' },
-            ],
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
-          },
-        },
-        loadingRun: {
-          tags: 'busy',
-          invoke: {
-            id: 'loadRun',
-            src: 'loadRun',
-            input: ({ context }) => ({ services: context.services, runId: context.worldRun!.runId, include: context.variables }),
-            onDone: [
-              { guard: 'wasCreated', target: 'applyingSettings', actions: 'keepCreatedWorldRun' },
-              { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
-            ],
-            onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
-          },
-        },
+        gettingWorldRun: gettingWorldRunState({
+          params: (context) => trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+          onDone: [
+            { guard: 'answeredCreatedRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
+            { guard: 'worldRunCameWithRun', target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepAnsweredReusedRun' },
+            { target: 'loadingRun', actions: 'keepWorldRunId' },
+          ],
+          onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+        }),
+        replacingWorldRun: replacingWorldRunState({
+          params: (context) => trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+          onDone: [
+            // A reset always makes the run, so a whole-run answer is always a created one.
+            { guard: 'worldRunCameWithRun', target: 'applyingSettings', actions: 'keepAnsweredCreatedRun' },
+            { target: 'loadingRun', actions: 'keepWorldRunId' },
+          ],
+          onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+        }),
+        loadingRun: loadingRunState({
+          runId: (context) => context.worldRun!.runId,
+          onDone: [
+            { guard: 'wasCreated', target: 'applyingSettings', actions: 'keepCreatedWorldRun' },
+            { target: '#reuse-by-tracking-key-multiplayer.ready', actions: 'keepReusedWorldRun' },
+          ],
+          onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
+        }),
         applyingSettings: {
           tags: 'busy',
           invoke: {
@@ -355,8 +316,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
         },
       },
     },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    ready: readyState,
+    error: errorState,
   },
 });
 
@@ -375,6 +336,6 @@ export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition<ReuseByTr
   requiresAuth: false,
   cachesRun: true,
   scopedBy: 'world',
-  prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
-  optionKeys: ['settings', 'filter', 'onCreate', 'selfAssign'],
+  prepareOptions: prepareTrackingKeyOptions,
+  optionKeys: [...TRACKING_KEY_OPTION_KEYS, 'selfAssign'],
 };

@@ -2,7 +2,7 @@
  * reuse-by-tracking-key: this user's newest run with the tracking key the settings name, else a new
  * one up to an optional run limit. Reset creates (within the limit).
  */
-import { assertEvent, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { literal } from '../../services/filter.js';
 import { toRunManagerError, type RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
@@ -10,31 +10,37 @@ import type { Run, RunFilter } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { createRun, fetchLatest } from './actors.js';
 import { findCreatedRunMachine } from './find-created-run.machine.js';
+import { createMayHaveHappened, deepMerge, doneOutput, markRun, sessionFilter, strategyOutput, thrownBy } from './shared.js';
 import {
-  createMayHaveHappened,
-  deepMerge,
-  doneOutput,
-  failure,
-  markRun,
-  newestRunModifiers,
-  sessionFilter,
-  strategyOutput,
-  thrownBy,
-  withVariables,
-} from './shared.js';
+  creatingState,
+  errorState,
+  fetchingLatestState,
+  foundCreatedRun,
+  isReset,
+  keepCreatedRun,
+  readyState,
+  recoveringState,
+  rememberFailure,
+} from './states.js';
 import {
   attachSettings,
+  countingRunsState,
   isLimitReached,
   isLimitUncheckable,
   isLimited,
-  limitUncheckableError,
-  noTrackingKeyError,
+  keepSettings,
+  prepareTrackingKeyOptions,
+  rememberLimitReached,
+  rememberLimitUncheckable,
+  rememberLockFailure,
+  rememberNoTrackingKey,
+  rememberSettingsFailure,
   resolveSettings,
-  runLimitReachedError,
+  resolvingSettingsState,
   runOnCreate,
+  settingsLackTrackingKey,
+  TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
-  trackingKeyOptions,
-  type ResolvedSettings,
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
@@ -99,9 +105,9 @@ export const reuseByTrackingKeyMachine = setup({
   },
   actors: { resolveSettings, holdLock, fetchLatest, createRun, findCreatedRun: findCreatedRunMachine, runOnCreate },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
+    isReset,
     isLimitedReset: ({ context }) => context.mode === 'reset' && isLimited(context.runLimit),
-    settingsLackTrackingKey: ({ event }) => !doneOutput<ResolvedSettings>(event).trackingKey,
+    settingsLackTrackingKey,
     foundReusableRun: ({ event }) => {
       const newest = doneOutput<RunQueryResult>(event).runs[0];
       return newest !== undefined && newest.trashed !== true;
@@ -111,21 +117,15 @@ export const reuseByTrackingKeyMachine = setup({
     hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
     // Only after a query: its newest run tells a run the create made from one that was there before.
     mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && context.newestBeforeCreate !== undefined,
-    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+    foundCreatedRun,
     foundCreatedRunNeedingOnCreate: ({ context, event }) =>
       context.options.onCreate !== undefined && doneOutput<Run | null>(event) !== null,
   },
   actions: {
-    keepSettings: assign(({ event }) => {
-      const resolved = doneOutput<ResolvedSettings>(event);
-      return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
-    }),
-    rememberNoTrackingKey: assign({ error: () => noTrackingKeyError() }),
-    rememberSettingsFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings') })),
-    rememberLockFailure: assign(({ event }) => {
-      assertEvent(event, 'LOCK_FAILED');
-      return { error: event.error };
-    }),
+    keepSettings: keepSettings(),
+    rememberNoTrackingKey: rememberNoTrackingKey(),
+    rememberSettingsFailure: rememberSettingsFailure(),
+    rememberLockFailure: rememberLockFailure(),
     keepReusedRun: assign(({ context, event }) => ({
       run: attachSettings(markRun(doneOutput<RunQueryResult>(event).runs[0]!, false), context.settings),
     })),
@@ -134,15 +134,15 @@ export const reuseByTrackingKeyMachine = setup({
       const result = doneOutput<RunQueryResult>(event);
       return { total: result.total, newestBeforeCreate: result.runs[0]?.id ?? null };
     }),
-    rememberLimitUncheckable: assign({ error: () => limitUncheckableError() }),
-    rememberLimitReached: assign({ error: () => runLimitReachedError() }),
+    rememberLimitUncheckable: rememberLimitUncheckable(),
+    rememberLimitReached: rememberLimitReached(),
     // Settings are attached after onCreate, which may replace the run.
-    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null })),
+    keepCreatedRun: keepCreatedRun(),
     keepCreatedRunWithSettings: assign(({ context, event }) => ({
       run: attachSettings(markRun(doneOutput<Run>(event), true), context.settings),
       error: null,
     })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberFailure: rememberFailure(),
     rememberOnCreateFailure: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'INVALID_RESPONSE', 'onCreate') })),
   },
 }).createMachine({
@@ -160,23 +160,13 @@ export const reuseByTrackingKeyMachine = setup({
   initial: 'resolvingSettings',
   output: ({ context }) => strategyOutput(context),
   states: {
-    resolvingSettings: {
-      tags: 'busy',
-      invoke: {
-        id: 'resolveSettings',
-        src: 'resolveSettings',
-        input: ({ context }) => ({
-          services: context.services,
-          settings: context.options.settings,
-          session: context.session,
-        }),
-        onDone: [
-          { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-          { target: 'locked', actions: 'keepSettings' },
-        ],
-        onError: { target: 'error', actions: 'rememberSettingsFailure' },
-      },
-    },
+    resolvingSettings: resolvingSettingsState({
+      onDone: [
+        { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: 'locked', actions: 'keepSettings' },
+      ],
+      onError: { target: 'error', actions: 'rememberSettingsFailure' },
+    }),
     // Everything that counts or creates runs under this tracking key holds the key's lock, so two
     // managers of one user (other session keys, other models) never both pass the limit or both
     // create. `recovering` holds it too: a lost create may still land and count against the limit.
@@ -199,37 +189,20 @@ export const reuseByTrackingKeyMachine = setup({
             LOCK_FAILED: { target: '#reuse-by-tracking-key.error', actions: 'rememberLockFailure' },
           },
         },
-        fetchingLatest: {
-          tags: 'busy',
-          invoke: {
-            id: 'fetchLatest',
-            src: 'fetchLatest',
-            input: ({ context }) => ({
-              services: context.services,
-              filter: trackingKeyFilter(context),
-              modifiers: withVariables(newestRunModifiers('camel'), context.variables),
-            }),
-            onDone: [
-              { guard: 'foundReusableRun', target: '#reuse-by-tracking-key.ready', actions: 'keepReusedRun' },
-              { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
-            ],
-            onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
-          },
-        },
-        countingRuns: {
-          tags: 'busy',
-          invoke: {
-            id: 'countRuns',
-            src: 'fetchLatest',
-            input: ({ context }) => ({
-              services: context.services,
-              filter: trackingKeyFilter(context),
-              modifiers: newestRunModifiers('camel'),
-            }),
-            onDone: { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
-            onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
-          },
-        },
+        fetchingLatest: fetchingLatestState({
+          filter: trackingKeyFilter,
+          spelling: 'camel',
+          onDone: [
+            { guard: 'foundReusableRun', target: '#reuse-by-tracking-key.ready', actions: 'keepReusedRun' },
+            { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
+          ],
+          onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
+        }),
+        countingRuns: countingRunsState({
+          filter: trackingKeyFilter,
+          onDone: { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
+          onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
+        }),
         checkingLimit: {
           tags: 'busy',
           always: [
@@ -238,44 +211,28 @@ export const reuseByTrackingKeyMachine = setup({
             { target: 'creating' },
           ],
         },
-        creating: {
-          tags: 'busy',
-          invoke: {
-            id: 'createRun',
-            src: 'createRun',
-            input: ({ context }) => ({
-              services: context.services,
-              params: trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
-            }),
-            onDone: [
-              { guard: 'hasOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
-              { target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
-            ],
-            onError: [
-              { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
-              { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
-            ],
-          },
-        },
-        recovering: {
-          tags: 'busy',
-          invoke: {
-            id: 'findCreatedRun',
-            src: 'findCreatedRun',
-            input: ({ context }) => ({
-              services: context.services,
-              filter: trackingKeyFilter(context),
-              rule: { kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null },
-              spelling: 'camel',
-            }),
-            // Found: the create went through (and still gets onCreate). Not found: its failure stands.
-            onDone: [
-              { guard: 'foundCreatedRunNeedingOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
-              { guard: 'foundCreatedRun', target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
-              { target: '#reuse-by-tracking-key.error' },
-            ],
-          },
-        },
+        creating: creatingState({
+          params: (context) => trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
+          onDone: [
+            { guard: 'hasOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
+            { target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
+          ],
+          onError: [
+            { guard: 'mayHaveBeenCreated', target: 'recovering', actions: 'rememberFailure' },
+            { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
+          ],
+        }),
+        recovering: recoveringState({
+          filter: trackingKeyFilter,
+          rule: (context) => ({ kind: 'newerThan', newestBeforeCreate: context.newestBeforeCreate ?? null }),
+          spelling: 'camel',
+          // Found: the create went through (and still gets onCreate). Not found: its failure stands.
+          onDone: [
+            { guard: 'foundCreatedRunNeedingOnCreate', target: '#reuse-by-tracking-key.applyingSettings', actions: 'keepCreatedRun' },
+            { guard: 'foundCreatedRun', target: '#reuse-by-tracking-key.ready', actions: 'keepCreatedRunWithSettings' },
+            { target: '#reuse-by-tracking-key.error' },
+          ],
+        }),
       },
     },
     applyingSettings: {
@@ -293,8 +250,8 @@ export const reuseByTrackingKeyMachine = setup({
         onError: { target: 'error', actions: 'rememberOnCreateFailure' },
       },
     },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    ready: readyState,
+    error: errorState,
   },
 });
 
@@ -305,6 +262,6 @@ export const reuseByTrackingKeyStrategy: StrategyDefinition<ReuseByTrackingKeySt
   requiresAuth: false,
   cachesRun: true,
   scopedBy: 'group',
-  prepareOptions: (strategyOptions) => ({ ...trackingKeyOptions(strategyOptions) }),
-  optionKeys: ['settings', 'filter', 'onCreate'],
+  prepareOptions: prepareTrackingKeyOptions,
+  optionKeys: TRACKING_KEY_OPTION_KEYS,
 };

@@ -22,7 +22,6 @@ import {
 } from './options.js';
 import {
   createMayHaveHappened,
-  createParams,
   deepMerge,
   doneOutput,
   failure,
@@ -31,8 +30,17 @@ import {
   sessionFilter,
   strategyOutput,
   thrownBy,
-  withVariables,
 } from './shared.js';
+import {
+  creatingState,
+  errorState,
+  fetchingLatestState,
+  foundCreatedRun,
+  isReset,
+  readyState,
+  recoveringState,
+  rememberFailure,
+} from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { ReuseLastInitializedStrategyOptions } from '../../strategy-options.js';
 
@@ -137,7 +145,7 @@ export const reuseLastInitializedMachine = setup({
   },
   actors: { fetchLatest, createRun, findCreatedRun: findCreatedRunMachine, runInitOperations, saveRun, trashRun: saveRun },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
+    isReset,
     // An earlier create of this manager may have made a run nobody saw: look for it before creating again.
     mayHaveHalfMadeRun: ({ context, event }) => context.createInDoubt && newestUntrashed(doneOutput<RunQueryResult>(event)) === undefined,
     foundNoInitializedRun: ({ event }) => newestUntrashed(doneOutput<RunQueryResult>(event)) === undefined,
@@ -145,7 +153,7 @@ export const reuseLastInitializedMachine = setup({
     mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && Boolean(context.session.userId),
     foundHalfMadeRun: ({ context, event }) =>
       acceptedRun(doneOutput<RunQueryResult>(event), { kind: 'unflagged', flag: initFlag(context.options) }) !== undefined,
-    foundCreatedRun: ({ event }) => doneOutput<Run | null>(event) !== null,
+    foundCreatedRun,
   },
   actions: {
     keepReusedRun: assign(({ event }) => ({ run: markRun(newestUntrashed(doneOutput<RunQueryResult>(event))!, false) })),
@@ -154,7 +162,7 @@ export const reuseLastInitializedMachine = setup({
     rememberRecoveredRun: assign(({ event }) => ({ created: doneOutput<Run>(event), error: null, createInDoubt: false })),
     forgetCreateInDoubt: assign({ createInDoubt: false }),
     markCreateInDoubt: assign({ createInDoubt: true }),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    rememberFailure: rememberFailure(),
     rememberFailedStep: assign(({ event }, params: { step: InitStep }) => ({
       initFailure: { step: params.step, error: thrownBy(event) },
     })),
@@ -187,40 +195,23 @@ export const reuseLastInitializedMachine = setup({
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { target: 'fetchingLatest' }],
     },
-    fetchingLatest: {
-      tags: 'busy',
-      invoke: {
-        id: 'fetchLatest',
-        src: 'fetchLatest',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: initializedRunFilter(context.options, context.config, context.session),
-          modifiers: withVariables(newestRunModifiers('lower'), context.variables),
-        }),
-        onDone: [
-          { guard: 'mayHaveHalfMadeRun', target: 'findingHalfMadeRun' },
-          { guard: 'foundNoInitializedRun', target: 'creating' },
-          { target: 'ready', actions: 'keepReusedRun' },
-        ],
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: { target: 'initializing', actions: 'rememberCreatedRun' },
-        onError: [
-          { guard: 'mayHaveBeenCreated', target: 'recovering', actions: ['rememberFailure', 'markCreateInDoubt'] },
-          { target: 'error', actions: 'rememberFailure' },
-        ],
-      },
-    },
+    fetchingLatest: fetchingLatestState({
+      filter: (context) => initializedRunFilter(context.options, context.config, context.session),
+      spelling: 'lower',
+      onDone: [
+        { guard: 'mayHaveHalfMadeRun', target: 'findingHalfMadeRun' },
+        { guard: 'foundNoInitializedRun', target: 'creating' },
+        { target: 'ready', actions: 'keepReusedRun' },
+      ],
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    creating: creatingState({
+      onDone: { target: 'initializing', actions: 'rememberCreatedRun' },
+      onError: [
+        { guard: 'mayHaveBeenCreated', target: 'recovering', actions: ['rememberFailure', 'markCreateInDoubt'] },
+        { target: 'error', actions: 'rememberFailure' },
+      ],
+    }),
     findingHalfMadeRun: {
       tags: 'busy',
       invoke: {
@@ -238,21 +229,13 @@ export const reuseLastInitializedMachine = setup({
         onError: { target: 'error', actions: 'rememberFailure' },
       },
     },
-    recovering: {
-      tags: 'busy',
-      invoke: {
-        id: 'findCreatedRun',
-        src: 'findCreatedRun',
-        input: ({ context }) => ({
-          services: context.services,
-          filter: halfMadeRunFilter(context.options, context.config, context.session),
-          rule: { kind: 'unflagged', flag: initFlag(context.options) },
-          spelling: 'lower',
-        }),
-        // Not found: the create's own failure stands, and the next getRun looks for its run before creating.
-        onDone: [{ guard: 'foundCreatedRun', target: 'initializing', actions: 'rememberRecoveredRun' }, { target: 'error' }],
-      },
-    },
+    recovering: recoveringState({
+      filter: (context) => halfMadeRunFilter(context.options, context.config, context.session),
+      rule: (context) => ({ kind: 'unflagged', flag: initFlag(context.options) }),
+      spelling: 'lower',
+      // Not found: the create's own failure stands, and the next getRun looks for its run before creating.
+      onDone: [{ guard: 'foundCreatedRun', target: 'initializing', actions: 'rememberRecoveredRun' }, { target: 'error' }],
+    }),
     initializing: {
       tags: 'busy',
       invoke: {
@@ -291,8 +274,8 @@ export const reuseLastInitializedMachine = setup({
         onError: { target: 'error', actions: 'rememberInitFailedRunLeftBehind' },
       },
     },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    ready: readyState,
+    error: errorState,
   },
 });
 

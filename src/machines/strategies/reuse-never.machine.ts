@@ -1,9 +1,10 @@
 /** reuse-never (alias always-new): every `getRun` and `reset` creates a run; nothing is cached, no session record is loaded. */
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun } from './actors.js';
-import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
+import { strategyOutput } from './shared.js';
+import { creatingState, errorState, keepCreatedRun, readyState, rememberFailure } from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { NoStrategyOptions } from '../../strategy-options.js';
 
@@ -26,8 +27,8 @@ export const reuseNeverMachine = setup({
   },
   actors: { createRun },
   actions: {
-    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    keepCreatedRun: keepCreatedRun(),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'reuse-never',
@@ -35,21 +36,12 @@ export const reuseNeverMachine = setup({
   initial: 'creating',
   output: ({ context }) => strategyOutput(context),
   states: {
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: { target: 'ready', actions: 'keepCreatedRun' },
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    creating: creatingState({
+      onDone: { target: 'ready', actions: 'keepCreatedRun' },
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

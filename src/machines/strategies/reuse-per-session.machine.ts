@@ -2,11 +2,23 @@
  * reuse-per-session (alias new-if-missing; the default): keep the session's run while it exists and
  * is not trashed, else create one. Reset creates.
  */
-import { assign, setup } from 'xstate';
-import { isRunManagerError, type RunManagerError } from '../../errors.js';
+import { setup } from 'xstate';
+import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
-import { createParams, doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
+import { doneOutput, strategyOutput } from './shared.js';
+import {
+  creatingState,
+  errorState,
+  hasCachedRun,
+  isReset,
+  keepCreatedRun,
+  keepLoadedRun,
+  loadingRunState,
+  readyState,
+  rememberFailure,
+  runIsGone,
+} from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { NoStrategyOptions } from '../../strategy-options.js';
 
@@ -31,15 +43,15 @@ export const reusePerSessionMachine = setup({
   },
   actors: { loadRun, createRun },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
-    hasCachedRun: ({ context }) => context.cachedRun !== undefined,
+    isReset,
+    hasCachedRun,
     runIsTrashed: ({ event }) => doneOutput<Run>(event).trashed === true,
-    runIsGone: ({ event }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
+    runIsGone,
   },
   actions: {
-    keepLoadedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) })),
-    keepCreatedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), true) })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    keepLoadedRun: keepLoadedRun(),
+    keepCreatedRun: keepCreatedRun(),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'reuse-per-session',
@@ -51,37 +63,23 @@ export const reusePerSessionMachine = setup({
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
     },
-    loadingRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadRun',
-        src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id, include: context.variables }),
-        onDone: [
-          { guard: 'runIsTrashed', target: 'creating' },
-          { target: 'ready', actions: 'keepLoadedRun' },
-        ],
-        onError: [
-          { guard: 'runIsGone', target: 'creating' },
-          { target: 'error', actions: 'rememberFailure' },
-        ],
-      },
-    },
-    creating: {
-      tags: 'busy',
-      invoke: {
-        id: 'createRun',
-        src: 'createRun',
-        input: ({ context }) => ({
-          services: context.services,
-          params: createParams(context.config, context.session, undefined, context.createOptions),
-        }),
-        onDone: { target: 'ready', actions: 'keepCreatedRun' },
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    loadingRun: loadingRunState({
+      runId: (context) => context.cachedRun!.id,
+      onDone: [
+        { guard: 'runIsTrashed', target: 'creating' },
+        { target: 'ready', actions: 'keepLoadedRun' },
+      ],
+      onError: [
+        { guard: 'runIsGone', target: 'creating' },
+        { target: 'error', actions: 'rememberFailure' },
+      ],
+    }),
+    creating: creatingState({
+      onDone: { target: 'ready', actions: 'keepCreatedRun' },
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

@@ -1,8 +1,9 @@
-/** What the two tracking-key strategies share: options, settings and run-limit rules, the create body, their actors. */
-import { fromPromise } from 'xstate';
+/** What the two tracking-key strategies share: options, settings and run-limit rules, the create body, their actors, states and actions. */
+import { assertEvent, fromPromise, type EventObject } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams, SelfAssignOptions } from '../../services/api-types.js';
 import type { Run, RunFilter, UserSession } from '../../types.js';
+import type { LockEvent } from '../lock.js';
 import type { WithServices } from './actors.js';
 import {
   checkSendable,
@@ -18,8 +19,9 @@ import {
   rejectNearMisses,
   rejectProtoKeys,
 } from './options.js';
-import { createParams, deepMerge } from './shared.js';
-import type { RunConfig } from './types.js';
+import { createParams, deepMerge, doneOutput, newestRunModifiers, thrownBy } from './shared.js';
+import { invokingState, sharedAssign, type Outcome, type Transitions } from './states.js';
+import type { RunConfig, StrategyInput } from './types.js';
 
 /** A tracking key, an optional run limit, and anything else the app keeps there. */
 export interface TrackingKeySettings {
@@ -117,6 +119,14 @@ export function normaliseSettings(value: unknown): ResolvedSettings {
     }
     return { settings: deepMerge(settings), trackingKey: trackingKey ? trackingKey : null, runLimit };
   });
+}
+
+/** The `strategyOptions` keys both tracking-key strategies take; the multiplayer one also takes `selfAssign`. */
+export const TRACKING_KEY_OPTION_KEYS = ['settings', 'filter', 'onCreate'] as const;
+
+/** Both tracking-key strategies' `prepareOptions`: {@link trackingKeyOptions}, as the plain record a definition returns. */
+export function prepareTrackingKeyOptions(strategyOptions: Record<string, unknown>): Record<string, unknown> {
+  return { ...trackingKeyOptions(strategyOptions) };
 }
 
 /** Validates and normalises `settings` (object with defaults, or a function), `filter` (always `trashed: false`) and `onCreate`. */
@@ -256,3 +266,76 @@ export const applySettings = fromPromise<Run, ApplySettingsInput>(async ({ input
     throw toRunManagerError(error, 'INVALID_RESPONSE', 'onCreate');
   }
 });
+
+// The states, guards and actions both tracking-key statecharts use (see states.ts).
+
+/** What a tracking-key machine's context holds besides its input. */
+interface TrackingKeyOutcome extends Outcome {
+  settings: Record<string, unknown> | null;
+  trackingKey: string;
+  runLimit: number;
+  total: number | null;
+}
+
+/** The settings of this resolution (invoke `resolveSettings`): the object, or what the settings function answers. */
+export function resolvingSettingsState<const TDone, const TError>({ onDone, onError }: Transitions<TDone, TError>) {
+  return invokingState({
+    id: 'resolveSettings',
+    src: 'resolveSettings',
+    input: ({ context }: { context: StrategyInput<TrackingKeyOptions> }) => ({
+      services: context.services,
+      settings: context.options.settings,
+      session: context.session,
+    }),
+    onDone,
+    onError,
+  });
+}
+
+/** The query that counts the runs the limit counts (invoke `countRuns`), `filter` finding them; its newest run comes too. */
+export function countingRunsState<TContext extends StrategyInput<TrackingKeyOptions>, const TDone, const TError>({
+  filter,
+  onDone,
+  onError,
+}: Transitions<TDone, TError> & { filter: (context: TContext) => RunFilter }) {
+  return invokingState({
+    id: 'countRuns',
+    src: 'fetchLatest',
+    input: ({ context }: { context: TContext }) => ({
+      services: context.services,
+      filter: filter(context),
+      modifiers: newestRunModifiers('camel'),
+    }),
+    onDone,
+    onError,
+  });
+}
+
+/** Guard: the settings name no tracking key. */
+export const settingsLackTrackingKey = ({ event }: { event: EventObject }) => !doneOutput<ResolvedSettings>(event).trackingKey;
+
+/** `keepSettings`: a copy of the resolved settings, their tracking key and run limit. */
+export const keepSettings = sharedAssign<TrackingKeyOutcome>(({ event }) => {
+  const resolved = doneOutput<ResolvedSettings>(event);
+  return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
+});
+
+/** `rememberNoTrackingKey`: the `NO_TRACKING_KEY` error. */
+export const rememberNoTrackingKey = sharedAssign<TrackingKeyOutcome>(() => ({ error: noTrackingKeyError() }));
+
+/** `rememberSettingsFailure`: what the settings function failed with, as `INVALID_OPTIONS`. */
+export const rememberSettingsFailure = sharedAssign<TrackingKeyOutcome>(({ event }) => ({
+  error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings'),
+}));
+
+/** `rememberLockFailure`: the error the lock failed with. */
+export const rememberLockFailure = sharedAssign<TrackingKeyOutcome, LockEvent>(({ event }) => {
+  assertEvent(event, 'LOCK_FAILED');
+  return { error: event.error };
+});
+
+/** `rememberLimitUncheckable`: a limited creation whose count came without a total. */
+export const rememberLimitUncheckable = sharedAssign<TrackingKeyOutcome>(() => ({ error: limitUncheckableError() }));
+
+/** `rememberLimitReached`: the `RUN_LIMIT_REACHED` error. */
+export const rememberLimitReached = sharedAssign<TrackingKeyOutcome>(() => ({ error: runLimitReachedError() }));

@@ -4,7 +4,8 @@ import { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { loadRun } from './actors.js';
 import { pathSafeString } from './options.js';
-import { doneOutput, failure, markRun, strategyOutput, thrownBy } from './shared.js';
+import { strategyOutput } from './shared.js';
+import { errorState, isReset, keepLoadedRun, loadingRunState, readyState, rememberFailure } from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { UseSpecificRunStrategyOptions } from '../../strategy-options.js';
 
@@ -33,12 +34,12 @@ export const useSpecificRunMachine = setup({
   },
   actors: { loadRun },
   guards: {
-    isReset: ({ context }) => context.mode === 'reset',
+    isReset,
   },
   actions: {
     refuseReset: assign({ error: () => new RunManagerError('RESET_NOT_SUPPORTED', 'use-specific-run does not support reset') }),
-    keepLoadedRun: assign(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) })),
-    rememberFailure: assign(({ event }) => ({ error: failure(thrownBy(event)) })),
+    keepLoadedRun: keepLoadedRun(),
+    rememberFailure: rememberFailure(),
   },
 }).createMachine({
   id: 'use-specific-run',
@@ -50,18 +51,13 @@ export const useSpecificRunMachine = setup({
       tags: 'busy',
       always: [{ guard: 'isReset', target: 'error', actions: 'refuseReset' }, { target: 'loadingRun' }],
     },
-    loadingRun: {
-      tags: 'busy',
-      invoke: {
-        id: 'loadRun',
-        src: 'loadRun',
-        input: ({ context }) => ({ services: context.services, runId: context.options.runId, include: context.variables }),
-        onDone: { target: 'ready', actions: 'keepLoadedRun' },
-        onError: { target: 'error', actions: 'rememberFailure' },
-      },
-    },
-    ready: { type: 'final', tags: 'ready' },
-    error: { type: 'final', tags: 'error' },
+    loadingRun: loadingRunState({
+      runId: (context) => context.options.runId,
+      onDone: { target: 'ready', actions: 'keepLoadedRun' },
+      onError: { target: 'error', actions: 'rememberFailure' },
+    }),
+    ready: readyState,
+    error: errorState,
   },
 });
 

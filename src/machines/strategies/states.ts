@@ -1,0 +1,147 @@
+/**
+ * State configs, guards and actions several strategy statecharts share. A config fixes the invoke;
+ * the machine passes its own `onDone`/`onError`, so its file still says where each state leads.
+ */
+import { assign, type EventObject, type MachineContext, type ProvidedActor } from 'xstate';
+import { isRunManagerError } from '../../errors.js';
+import type { CreateRunParams } from '../../services/api-types.js';
+import type { Run, RunFilter } from '../../types.js';
+import { createParams, doneOutput, failure, markRun, newestRunModifiers, thrownBy, withVariables, type StrategyOutcome } from './shared.js';
+import type { CreatedRunRule } from './find-created-run.machine.js';
+import type { ResolutionMode, StrategyInput } from './types.js';
+
+/** Any strategy machine's input, whatever its options. */
+export type AnyStrategyInput = StrategyInput<unknown>;
+
+/** Where an invoking state goes when its actor is done and when it fails: the machine's own transitions. */
+export interface Transitions<TDone, TError> {
+  onDone: TDone;
+  onError: TError;
+}
+
+/** A state that invokes one actor and is busy until it answers. */
+export function invokingState<const TInvoke>(invoke: TInvoke) {
+  return { tags: 'busy', invoke } as const;
+}
+
+/** An action on the `TOwn` part of a context, as a factory: `setup({ actions: { name: name() } })` types it per machine. */
+export function sharedAssign<TOwn extends MachineContext, TOwnEvent extends EventObject = EventObject>(
+  update: (args: { context: TOwn; event: TOwnEvent }) => Partial<TOwn>,
+) {
+  return <TContext extends TOwn, TEvent extends TOwnEvent, TActor extends ProvidedActor>() =>
+    // TContext extends TOwn, so the keys `update` sets are TContext's own; TypeScript cannot see that for a generic TContext.
+    assign<TContext, TEvent, undefined, TEvent, TActor>(({ context, event }) => update({ context, event }) as Partial<TContext>);
+}
+
+/** Where a strategy machine ends with its run. */
+export const readyState = { type: 'final', tags: 'ready' } as const;
+
+/** Where a strategy machine ends with its error. */
+export const errorState = { type: 'final', tags: 'error' } as const;
+
+/**
+ * `POST run/` (invoke `createRun`). The body is `createParams` of the config, the session and the
+ * create options, unless `params` builds it.
+ */
+export function creatingState<TContext extends AnyStrategyInput, const TDone, const TError>({
+  params = (context) => createParams(context.config, context.session, undefined, context.createOptions),
+  onDone,
+  onError,
+}: Transitions<TDone, TError> & { params?: (context: TContext) => CreateRunParams }) {
+  return invokingState({
+    id: 'createRun',
+    src: 'createRun',
+    input: ({ context }: { context: TContext }) => ({ services: context.services, params: params(context) }),
+    onDone,
+    onError,
+  });
+}
+
+/** The newest run `filter` matches (invoke `fetchLatest`), with the variables the callers asked for, in the strategy's paging `spelling`. */
+export function fetchingLatestState<TContext extends AnyStrategyInput, const TDone, const TError>({
+  filter,
+  spelling,
+  onDone,
+  onError,
+}: Transitions<TDone, TError> & { filter: (context: TContext) => RunFilter; spelling: 'lower' | 'camel' }) {
+  return invokingState({
+    id: 'fetchLatest',
+    src: 'fetchLatest',
+    input: ({ context }: { context: TContext }) => ({
+      services: context.services,
+      filter: filter(context),
+      modifiers: withVariables(newestRunModifiers(spelling), context.variables),
+    }),
+    onDone,
+    onError,
+  });
+}
+
+/**
+ * After a create whose answer was lost, the search for the run it made (invoke `findCreatedRun`):
+ * `filter` finds the strategy's runs, `rule` tells the created one. The search never fails, so
+ * there is no `onError`.
+ */
+export function recoveringState<TContext extends AnyStrategyInput, const TDone>({
+  filter,
+  rule,
+  spelling,
+  onDone,
+}: {
+  filter: (context: TContext) => RunFilter;
+  rule: (context: TContext) => CreatedRunRule;
+  spelling: 'lower' | 'camel';
+  onDone: TDone;
+}) {
+  return invokingState({
+    id: 'findCreatedRun',
+    src: 'findCreatedRun',
+    input: ({ context }: { context: TContext }) => ({ services: context.services, filter: filter(context), rule: rule(context), spelling }),
+    onDone,
+  });
+}
+
+/**
+ * `GET run/{id}/` of the run `runId` names, with the variables the callers asked for: invoke `id`
+ * (default `loadRun`) of actor `src` (default `loadRun`; `loadRunWithHeaders` also answers the headers).
+ */
+export function loadingRunState<
+  TContext extends AnyStrategyInput,
+  const TDone,
+  const TError,
+  const TId extends string = 'loadRun',
+  const TSrc extends 'loadRun' | 'loadRunWithHeaders' = 'loadRun',
+>({ id, src, runId, onDone, onError }: Transitions<TDone, TError> & { id?: TId; src?: TSrc; runId: (context: TContext) => string }) {
+  return invokingState({
+    // NoInfer: without `id` or `src` their defaults hold, not every invoke name of the machine.
+    id: (id ?? 'loadRun') as NoInfer<TId>,
+    src: (src ?? 'loadRun') as NoInfer<TSrc>,
+    input: ({ context }: { context: TContext }) => ({ services: context.services, runId: runId(context), include: context.variables }),
+    onDone,
+    onError,
+  });
+}
+
+/** Guard: the manager asked for `reset`. */
+export const isReset = ({ context }: { context: { mode: ResolutionMode } }) => context.mode === 'reset';
+
+/** Guard: the session record points at a run. */
+export const hasCachedRun = ({ context }: { context: AnyStrategyInput }) => context.cachedRun !== undefined;
+
+/** Guard: the load failed because the run no longer exists (404). */
+export const runIsGone = ({ event }: { event: EventObject }) => isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND');
+
+/** Guard: the recovery search found the run the lost create made. */
+export const foundCreatedRun = ({ event }: { event: EventObject }) => doneOutput<Run | null>(event) !== null;
+
+/** A strategy machine's context: whatever else it holds, its run or its error. */
+export interface Outcome extends MachineContext, StrategyOutcome {}
+
+/** `keepCreatedRun`: the run the create answered, marked fresh; a lost create's failure no longer stands. */
+export const keepCreatedRun = sharedAssign<Outcome>(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null }));
+
+/** `keepLoadedRun`: the loaded run, marked reused. */
+export const keepLoadedRun = sharedAssign<Outcome>(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) }));
+
+/** `rememberFailure`: what the actor failed with, as a `RunManagerError`. */
+export const rememberFailure = sharedAssign<Outcome>(({ event }) => ({ error: failure(thrownBy(event)) }));
