@@ -28,8 +28,8 @@ export interface ValidOptions {
   config: RunConfig;
   /** The fixed key, `false` (no caching), or the key function's default key (its records are named per session by `recordKeyFor`). */
   sessionKey: string | false;
-  /** The session record's key for a session: the fixed key, or what the `sessionKey` function returns for it. */
-  recordKeyFor: (session: UserSession) => string | false;
+  /** With a `sessionKey` function: the session record's key for a session. */
+  recordKeyFor?: (session: UserSession) => string | false;
   lockKey: string;
   /** Each option as read here, once: read these, not the caller's object, whose getters may answer differently the second time. */
   snapshot: RunManagerBaseOptions & { strategy?: unknown };
@@ -274,14 +274,10 @@ type SessionKeyFunction = (context: SessionKeyContext) => unknown;
  * A fixed key (or `false`) is checked here; a function is called per resolution with the session's
  * user, since the key may depend on who is asking.
  */
-function resolveSessionKey(
-  option: unknown,
-  config: RunConfig,
-): { sessionKey: string | false; recordKeyFor: (session: UserSession) => string | false } {
-  if (option === undefined || option === false || typeof option === 'string') {
-    const sessionKey = option === undefined ? defaultSessionKey(config) : option === false ? false : requireText(option, 'sessionKey');
-    return { sessionKey, recordKeyFor: () => sessionKey };
-  }
+function resolveSessionKey(option: unknown, config: RunConfig): Pick<ValidOptions, 'sessionKey' | 'recordKeyFor'> {
+  if (option === undefined) return { sessionKey: defaultSessionKey(config) };
+  if (option === false) return { sessionKey: false };
+  if (typeof option === 'string') return { sessionKey: requireText(option, 'sessionKey') };
   if (typeof option !== 'function') throw invalidOption('sessionKey', `must be a string, false or a function, got ${describe(option)}`);
   const keyFunction = option as SessionKeyFunction;
   const recordKeyFor = (session: UserSession): string | false => {
@@ -395,14 +391,13 @@ function checkOptions(options: unknown, reading: Reading, resolver: StrategyReso
 
   const { token: _token, server: _server, baseURL: _baseURL, ...config } = runOptions;
   reading.path = 'sessionKey';
-  const { sessionKey, recordKeyFor } = resolveSessionKey(given.sessionKey, config);
+  const keys = resolveSessionKey(given.sessionKey, config);
   return {
     strategy,
     strategyOptions,
     runOptions,
     config,
-    sessionKey,
-    recordKeyFor,
+    ...keys,
     lockKey: defaultSessionKey(config),
     snapshot: given as unknown as RunManagerBaseOptions & { strategy?: unknown },
   };

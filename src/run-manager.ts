@@ -147,7 +147,8 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
               ...(given.retry ? { retry: given.retry } : {}),
             });
       this.#apiVersion = this.run.config.apiVersion === 3 ? 3 : 2;
-      runServiceInternals(this.run).attachManager(
+      runServiceInternals.attachManager(
+        this.run,
         () => this.#currentToken(given.session),
         { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) },
         {
@@ -166,8 +167,8 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
         worldApi: this.run.worlds,
         runService: this.run,
         createdRuns: {
-          count: () => runServiceInternals(this.run).creations(),
-          since: (runId, mark) => runServiceInternals(this.run).hasCreated(runId, mark),
+          count: () => runServiceInternals.creations(this.run),
+          since: (runId, mark) => runServiceInternals.hasCreated(this.run, runId, mark),
         },
         ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(given as unknown as Record<string, unknown>) } : {}),
         coordinator: this.#locks,
@@ -186,7 +187,7 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
             'sessionStore.set',
           );
         },
-        recordKeyFor: valid.recordKeyFor,
+        ...(valid.recordKeyFor ? { recordKeyFor: valid.recordKeyFor } : {}),
         fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
       };
 
@@ -411,7 +412,7 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
     const given = source && typeof source === 'object' ? (source as { auth_token?: unknown }).auth_token : undefined;
     return [
       runToken,
-      runServiceInternals(this.run).ownToken(),
+      runServiceInternals.ownToken(this.run),
       this.#currentToken(source),
       typeof given === 'string' ? given : undefined,
       ...this.#renewedTokens,

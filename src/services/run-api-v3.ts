@@ -92,17 +92,6 @@ function splitAttributes(attributes: Record<string, unknown>): { run: Record<str
  * `meta.*`); saves split into run fields and run metadata; runs come back as the v3 record plus
  * `id` = `runKey` and the v2 names the strategies read. Requests share the v2 client's timeouts,
  * GET retries, abort and token redaction; a token invalidated by the server is renewed once.
- *
- * @example
- * ```ts
- * const runApi = createRunApiV3({
- *   baseURL: 'https://forio.com/api/v3/', account: 'acme', project: 'sim', model: 'model.py',
- *   token: () => session.token,
- *   session: () => ({ userKey: session.userKey, groupKey: session.groupKey, groupName: session.groupName }),
- *   onSession: (renewed) => { session = renewed; },
- * });
- * const run = await runApi.create({ model: 'model.py' });   // POST acme/sim/run
- * ```
  */
 export function createRunApiV3(options: V3ClientOptions, core: V3Core = createV3Core(options)): RunApi {
   const { http } = core;

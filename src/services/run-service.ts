@@ -65,35 +65,31 @@ export function apiRoot(options: Pick<RunOptions, 'baseURL' | 'server' | 'apiVer
 /** What the RunManager reaches inside the RunService it drives; not part of the service's public face. */
 export interface RunServiceInternals {
   /** The session token to fall back on, the operations the manager answers itself (`reset`), and the v3 session link. */
-  attachManager(sessionToken: () => string | undefined, special: SpecialOperations, v3Session?: V3SessionLink): void;
+  attachManager(service: RunService, sessionToken: () => string | undefined, special: SpecialOperations, v3Session?: V3SessionLink): void;
   /** The service's own token (not the session's), kept out of inspection events. */
-  ownToken(): string | undefined;
+  ownToken(service: RunService): string | undefined;
   /** How many runs `create()` has made so far: a mark for `hasCreated`. */
-  creations(): number;
+  creations(service: RunService): number;
   /** Whether `create()` made the run with this id after the mark `since` (among its last 32 creates). */
-  hasCreated(runId: string, since: number): boolean;
+  hasCreated(service: RunService, runId: string, since: number): boolean;
 }
 
-let internalsOf: (service: RunService) => RunServiceInternals;
-
-/** The internals of a RunService, for the RunManager only. */
-export function runServiceInternals(service: RunService): RunServiceInternals {
-  return internalsOf(service);
-}
+/** The internals of every RunService, for the RunManager only (set by the class, which alone reaches its `#` fields). */
+export let runServiceInternals: RunServiceInternals;
 
 /** A Run API client bound to a current run, as `rm.run`. */
 export class RunService {
   static {
-    internalsOf = (service) => ({
-      attachManager(sessionToken, special, v3Session) {
+    runServiceInternals = {
+      attachManager(service, sessionToken, special, v3Session) {
         service.#sessionToken = sessionToken;
         service.#special = special;
         if (v3Session) service.#v3Session = v3Session;
       },
-      ownToken: () => service.#ownToken(),
-      creations: () => service.#creations,
-      hasCreated: (runId, since) => (service.#createdIds.get(runId) ?? 0) > since,
-    });
+      ownToken: (service) => service.#ownToken(),
+      creations: (service) => service.#creations,
+      hasCreated: (service, runId, since) => (service.#createdIds.get(runId) ?? 0) > since,
+    };
   }
 
   /** How the clients are made; the root entry's (and `run-lifecycle/v3`'s) RunService also speaks Epicenter v3. */

@@ -90,13 +90,6 @@ function selfAssignBody(selfAssign: SelfAssignOptions): Record<string, unknown> 
  * none and `user.selfAssign` is given the user is self-assigned (`POST world/selfassign/{groupName}`).
  * The world's run is `POST run/world/{worldKey}`, answered with the whole run: `freshlyCreated` is
  * what the status says (201); reset is `DELETE` then `POST run/world/{worldKey}`.
- *
- * @example
- * ```ts
- * const worldApi = createWorldApiV3({ ...v3Options });
- * const world = await worldApi.currentWorldForUser({ userId: 'u1', groupName: 'g1', selfAssign: {} });
- * const { run } = await worldApi.currentRunId(world!.id, { model: 'model.py' });
- * ```
  */
 export function createWorldApiV3(options: V3ClientOptions, core: V3Core = createV3Core(options)): WorldApi {
   const { http } = core;

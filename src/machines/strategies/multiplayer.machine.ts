@@ -52,15 +52,6 @@ export interface MultiplayerContext extends StrategyInput {
  * No `session.userId` fails `UNAUTHORIZED` before any request, and no world fails
  * `NO_WORLD_FOR_USER`, on reset too. The world-run body is built from the config, the session and
  * the create options only, never from the cached run.
- *
- * @example
- * ```ts
- * const actor = createActor(multiplayerMachine, {
- *   input: { mode: 'getRun', config, session: { userId: 'u1', groupName: 'g1' }, cachedRun: undefined, options: {}, createOptions: undefined, services },
- * });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput; // output.run.world, output.run.freshlyCreated
- * ```
  */
 export const multiplayerMachine = setup({
   types: {
@@ -156,13 +147,8 @@ export const multiplayerMachine = setup({
 });
 
 /**
- * The registry entry of multiplayer. It takes no strategy options (no `prepareOptions`, and any key is refused)
- * and does its own `userId` check, with the original's message, instead of `requiresAuth`.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: multiplayerStrategy });
- * ```
+ * The registry entry of multiplayer. Its only option is `selfAssign` (Epicenter v3); it does its own
+ * `userId` check, with the original's message, instead of `requiresAuth`.
  */
 export const multiplayerStrategy: StrategyDefinition<MultiplayerStrategyOptions, Run> = {
   name: 'multiplayer',

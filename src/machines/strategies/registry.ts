@@ -9,7 +9,7 @@ import { legacyStrategyMachine } from './legacy.machine.js';
 import { multiplayerStrategy } from './multiplayer.machine.js';
 import { noneStrategy } from './none.machine.js';
 import { isDefinition, normaliseDefinition, type RegisterOptions, type StrategyLike } from './definition.js';
-import { closestKey, describe, invalidOption, isPlainObject, isProtoKey } from './options.js';
+import { closestKey, describe, invalidOption, isPlainObject, isProtoKey, rejectUnknownKeys } from './options.js';
 import type { StrategyResolver } from '../../run-manager-options.js';
 import { reuseAcrossSessionsStrategy } from './reuse-across-sessions.machine.js';
 import { reuseByTrackingKeyMultiplayerStrategy } from './reuse-by-tracking-key-multiplayer.machine.js';
@@ -132,12 +132,10 @@ function registerError(problem: string): RunManagerError {
 function checkRegisterOptions(options: unknown): RegisterOptions {
   if (options === undefined) return {};
   if (!isPlainObject(options)) throw registerError(`options must be a plain object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (REGISTER_OPTION_KEYS.includes(key)) continue;
-    const meant = closestKey(key, REGISTER_OPTION_KEYS);
-    throw registerError(
-      `options.${key.slice(0, 40)} is not an option (${meant ? `did you mean ${meant}?` : `options: ${REGISTER_OPTION_KEYS.join(', ')}`})`,
-    );
+  try {
+    rejectUnknownKeys(options, REGISTER_OPTION_KEYS, 'options');
+  } catch (error) {
+    throw registerError((error as RunManagerError).message);
   }
   for (const key of REGISTER_OPTION_KEYS) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') {

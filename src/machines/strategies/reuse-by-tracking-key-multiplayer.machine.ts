@@ -108,16 +108,6 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
  * A created run gets the tracking key (`PATCH` when the server did not set it) and `onCreate`; every
  * run, reused ones too, gets `settings` and `world`. No `userId` fails `UNAUTHORIZED` before any
  * request; no world fails `NO_WORLD_FOR_USER` (never a TypeError).
- *
- * @example
- * ```ts
- * const actor = createActor(reuseByTrackingKeyMultiplayerMachine, {
- *   input: { mode: 'reset', config, session: { userId: 'u1', groupName: 'g1' }, cachedRun: undefined, createOptions: undefined, services,
- *            options: trackingKeyOptions({ settings: { trackingKey: 'round-2', runLimit: 5 } }) },
- * });
- * actor.start();
- * const output = (await toPromise(actor)) as StrategyOutput;
- * ```
  */
 export const reuseByTrackingKeyMultiplayerMachine = setup({
   types: {
@@ -324,11 +314,6 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
 /**
  * The registry entry of reuse-by-tracking-key-multiplayer: the options of reuse-by-tracking-key
  * (`settings`, `filter`, `onCreate`), validated by the same `prepareOptions`.
- *
- * @example
- * ```ts
- * new RunManager({ run, strategy: 'reuse-by-tracking-key-multiplayer', strategyOptions: { settings: async () => ({ trackingKey: 'round-2' }) } });
- * ```
  */
 export const reuseByTrackingKeyMultiplayerStrategy: StrategyDefinition<ReuseByTrackingKeyMultiplayerStrategyOptions, Run> = {
   name: 'reuse-by-tracking-key-multiplayer',

@@ -33,10 +33,8 @@ export function sharedAssign<TOwn extends MachineContext, TOwnEvent extends Even
     assign<TContext, TEvent, undefined, TEvent, TActor>(({ context, event }) => update({ context, event }) as Partial<TContext>);
 }
 
-/** Where a strategy machine ends with its run. */
 export const readyState = { type: 'final', tags: 'ready' } as const;
 
-/** Where a strategy machine ends with its error. */
 export const errorState = { type: 'final', tags: 'error' } as const;
 
 /**
@@ -122,10 +120,8 @@ export function loadingRunState<
   });
 }
 
-/** Guard: the manager asked for `reset`. */
 export const isReset = ({ context }: { context: { mode: ResolutionMode } }) => context.mode === 'reset';
 
-/** Guard: the session record points at a run. */
 export const hasCachedRun = ({ context }: { context: AnyStrategyInput }) => context.cachedRun !== undefined;
 
 /** Guard: the load failed because the run no longer exists (404). */
@@ -140,8 +136,6 @@ export interface Outcome extends MachineContext, StrategyOutcome {}
 /** `keepCreatedRun`: the run the create answered, marked fresh; a lost create's failure no longer stands. */
 export const keepCreatedRun = sharedAssign<Outcome>(({ event }) => ({ run: markRun(doneOutput<Run>(event), true), error: null }));
 
-/** `keepLoadedRun`: the loaded run, marked reused. */
 export const keepLoadedRun = sharedAssign<Outcome>(({ event }) => ({ run: markRun(doneOutput<Run>(event), false) }));
 
-/** `rememberFailure`: what the actor failed with, as a `RunManagerError`. */
 export const rememberFailure = sharedAssign<Outcome>(({ event }) => ({ error: failure(thrownBy(event)) }));

@@ -311,7 +311,6 @@ export function countingRunsState<TContext extends StrategyInput<TrackingKeyOpti
   });
 }
 
-/** Guard: the settings name no tracking key. */
 export const settingsLackTrackingKey = ({ event }: { event: EventObject }) => !doneOutput<ResolvedSettings>(event).trackingKey;
 
 /** `keepSettings`: a copy of the resolved settings, their tracking key and run limit. */
@@ -320,7 +319,6 @@ export const keepSettings = sharedAssign<TrackingKeyOutcome>(({ event }) => {
   return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
 });
 
-/** `rememberNoTrackingKey`: the `NO_TRACKING_KEY` error. */
 export const rememberNoTrackingKey = sharedAssign<TrackingKeyOutcome>(() => ({ error: noTrackingKeyError() }));
 
 /** `rememberSettingsFailure`: what the settings function failed with, as `INVALID_OPTIONS`. */
@@ -328,7 +326,6 @@ export const rememberSettingsFailure = sharedAssign<TrackingKeyOutcome>(({ event
   error: toRunManagerError(thrownBy(event), 'INVALID_OPTIONS', 'settings'),
 }));
 
-/** `rememberLockFailure`: the error the lock failed with. */
 export const rememberLockFailure = sharedAssign<TrackingKeyOutcome, LockEvent>(({ event }) => {
   assertEvent(event, 'LOCK_FAILED');
   return { error: event.error };
@@ -337,5 +334,4 @@ export const rememberLockFailure = sharedAssign<TrackingKeyOutcome, LockEvent>((
 /** `rememberLimitUncheckable`: a limited creation whose count came without a total. */
 export const rememberLimitUncheckable = sharedAssign<TrackingKeyOutcome>(() => ({ error: limitUncheckableError() }));
 
-/** `rememberLimitReached`: the `RUN_LIMIT_REACHED` error. */
 export const rememberLimitReached = sharedAssign<TrackingKeyOutcome>(() => ({ error: runLimitReachedError() }));

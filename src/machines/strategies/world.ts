@@ -96,19 +96,15 @@ export function replacingWorldRunState<TContext extends WorldContext, const TDon
 /** Guard: no logged-in user, so no world to look for. */
 export const lacksUser = ({ context }: { context: AnyStrategyInput }) => !context.session.userId;
 
-/** Guard: the user is in no world. */
 export const foundNoWorld = ({ event }: { event: EventObject }) => doneOutput<World | undefined>(event) === undefined;
 
 /** Guard: Epicenter v3 answers the world-run call with the whole run: nothing left to load. */
 export const worldRunCameWithRun = ({ event }: { event: EventObject }) => doneOutput<WorldRunId>(event).run !== undefined;
 
-/** `rememberNoUser`: the error for a resolution without `session.userId`. */
 export const rememberNoUser = sharedAssign<WorldOutcome>(() => ({ error: noUserError() }));
 
-/** `rememberNoWorld`: the error for a user in no world. */
 export const rememberNoWorld = sharedAssign<WorldContext>(({ context }) => ({ error: noWorldError(context.session.userId) }));
 
-/** `keepWorld`: the world `findWorld` answered. */
 export const keepWorld = sharedAssign<WorldOutcome>(({ event }) => ({ world: doneOutput<World>(event) }));
 
 /** `keepWorldRunId`: the world-run call's answer, the run id and whether it was created now. */
