@@ -19,6 +19,7 @@ import type { AnyStrategyDefinition, DefinitionOptions, DefinitionReset, Definit
 import type { V3Session, V3SessionView } from './services/v3.js';
 import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
+import { withFields } from './services/values.js';
 
 /** Where the user session comes from: an object, or a (sync or async) function read on every getRun/reset. */
 export type SessionSource = UserSession | (() => UserSession | undefined | Promise<UserSession | undefined>);
@@ -178,7 +179,7 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
         readRecord: async (key, session): Promise<CachedRun | undefined> => {
           const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
           const record = parseSessionRecord(stored, { userId: session.userId, model });
-          return record ? { ...record, id: record.runId } : undefined;
+          return record ? withFields(record, { id: record.runId }) : undefined;
         },
         writeRecord: async (key, session, run) => {
           await settleWithin(

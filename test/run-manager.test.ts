@@ -185,6 +185,25 @@ describe('session records', () => {
     expect(JSON.stringify(record)).not.toContain(token);
   });
 
+  it('is written when it changes: a getRun that reuses the recorded run writes nothing, a reset or a lost record writes again', async () => {
+    const key = 'epicenter-scenario-acme-sim-model.py';
+    const sessionStore = createMemorySessionStore();
+    const set = vi.spyOn(sessionStore, 'set');
+    const rm = new RunManager(options({ sessionStore, strategy: 'reuse-across-sessions' }));
+    const first = await rm.getRun();
+    const reused = await new RunManager(options({ sessionStore, strategy: 'reuse-across-sessions' })).getRun();
+    expect(reused).toMatchObject({ id: first.id, freshlyCreated: false });
+    expect(set).toHaveBeenCalledTimes(1);
+
+    const fresh = await rm.reset();
+    expect(set).toHaveBeenCalledTimes(2);
+    expect(await sessionStore.get(key)).toMatchObject({ runId: fresh.id });
+
+    await sessionStore.del(key);
+    expect((await rm.getRun()).id).toBe(fresh.id);
+    expect(await sessionStore.get(key)).toMatchObject({ v: 1, runId: fresh.id, userId: 'u1' });
+  });
+
   it('a record of another user, a legacy string or a corrupt value is ignored and replaced', async () => {
     const sessionStore = createMemorySessionStore();
     const first = await new RunManager(options({ sessionStore })).getRun();

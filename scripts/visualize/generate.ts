@@ -12,6 +12,7 @@ import * as library from '../../src/strategies.js';
 import { chooseRankdir, svgFontFamily, toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { machineToGraph, type MachineGraph } from './model.js';
+import { invokeText } from './style.js';
 
 /** The directory the diagrams live in (`<repo>/visualizations`). */
 export const VISUALIZATIONS_DIR = fileURLToPath(new URL('../../visualizations/', import.meta.url));
@@ -114,8 +115,10 @@ export async function generateFiles(entries: MachineEntry[]): Promise<GeneratedF
   for (const { entry, graph } of described) {
     if (files.has(`${graph.id}.mmd`)) throw new Error(`Two machines have the id '${graph.id}'`);
     const direction = chooseRankdir(graph);
-    files.set(`${graph.id}.mmd`, toMermaid(graph, { title: `${graph.id} (${entry.name})`, direction }));
-    files.set(`${graph.id}.svg`, await renderSvg(toDot(graph, { subtitle: entry.name, rankdir: direction })));
+    // Actors the root invokes run as long as the machine: they belong to no state, so the title names them.
+    const subtitle = [entry.name, ...graph.invokes.map(invokeText)].join(' · ');
+    files.set(`${graph.id}.mmd`, toMermaid(graph, { title: `${graph.id} (${subtitle})`, direction }));
+    files.set(`${graph.id}.svg`, await renderSvg(toDot(graph, { subtitle, rankdir: direction })));
   }
   files.set('README.md', readme(described));
   return files;

@@ -61,6 +61,8 @@ export interface MachineGraph {
   id: string;
   /** Id of the machine's initial state. */
   initial: string | null;
+  /** Actors the root invokes: they live as long as the machine runs. */
+  invokes: Array<{ id: string; src: string }>;
   /** Every state below the root, depth-first in definition order. */
   states: GraphState[];
   /** Every transition, by source state (definition order), then in definition order. */
@@ -259,6 +261,7 @@ export function machineToGraph(machine: AnyStateMachine): MachineGraph {
   return {
     id: machine.id,
     initial: root.initial?.target[0]?.id ?? null,
+    invokes: root.invoke.map((invoke) => ({ id: invoke.id, src: srcName(invoke.src) })),
     states,
     transitions,
   };

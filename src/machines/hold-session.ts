@@ -1,8 +1,9 @@
 /**
- * The bookkeeping around one resolution, as one invoked actor: load the session, take the
- * single-flight lock, read the session record, and on `PERSIST` write it. The lock is held exactly
- * while the invoking state is active. One actor rather than one per step: each costs a snapshot,
- * an abort controller and events, and the chart never branches inside this sequence.
+ * The bookkeeping around each resolution, as one actor that lives as long as the manager: on
+ * `ACQUIRE` it loads the session, takes the single-flight lock and reads the session record; on
+ * `PERSIST` it writes the record; on `RELEASE` it gives the lock back (or leaves the queue). One
+ * long-lived actor rather than one per resolution: starting and stopping an actor on every getRun
+ * cost more than the bookkeeping itself, and the chart never branches inside this sequence.
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
@@ -56,83 +57,111 @@ export interface StoreWarning {
 /** Asks the `session` actor to write the session record for `run`; it answers `PERSISTED`. */
 export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 
+/**
+ * What the run-manager sends its `session` actor: `ACQUIRE` when a resolution starts (answered
+ * `SESSION_READY` or `SESSION_FAILED`), `PERSIST` once it has a run, `RELEASE` when it ends.
+ */
+export type SessionCommand = { type: 'ACQUIRE' } | PersistEvent | { type: 'RELEASE' };
+
+/** One resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
+interface Hold {
+  session: UserSession;
+  recordKey: string | false;
+  /** Set while waiting for the lock. */
+  waiting: AbortController | undefined;
+  release: ReleaseLock | undefined;
+  /** Released (or the actor stopped): nothing more is sent for this hold, and a lock granted late goes straight back. */
+  over: boolean;
+}
+
 function storeWarning(message: string, error: unknown): StoreWarning {
   return { message, error: toRunManagerError(error, 'HTTP_ERROR') };
 }
 
-/** Loads the session, holds the lock and reads the record; writes it on `PERSIST`. Storage failures are only warnings. */
-export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input, sendBack, receive }) => {
+/** Loads the session, holds the lock and reads the record on `ACQUIRE`; writes it on `PERSIST`. Storage failures are only warnings. */
+export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ input, sendBack, receive }) => {
   const { services } = input;
-  const waiting = new AbortController();
-  let stopped = false;
-  let release: ReleaseLock | undefined;
-  let session: UserSession = {};
-  let recordKey = input.recordKey;
+  let current: Hold | undefined;
 
-  const fail = (error: RunManagerError) => {
-    if (!stopped) sendBack({ type: 'SESSION_FAILED', error } satisfies SessionEvent);
+  const answer = (hold: Hold, event: SessionEvent) => {
+    if (!hold.over) sendBack(event);
   };
 
-  const prepare = async () => {
+  const end = (hold: Hold) => {
+    hold.over = true;
+    if (hold.release) callRelease(hold.release);
+    else hold.waiting?.abort();
+  };
+
+  const acquire = async (hold: Hold) => {
     try {
-      session = await services.loadSession();
+      hold.session = await services.loadSession();
     } catch (error) {
-      return fail(toRunManagerError(error, 'UNAUTHORIZED', 'The session provider failed'));
+      return answer(hold, { type: 'SESSION_FAILED', error: toRunManagerError(error, 'UNAUTHORIZED', 'The session provider failed') });
     }
-    if (stopped) return;
-    if (input.requiresAuth && !session.userId) {
-      return fail(
-        new RunManagerError('UNAUTHORIZED', `No user-session available: strategy '${input.strategyName}' requires a logged-in user`),
-      );
+    if (hold.over) return;
+    if (input.requiresAuth && !hold.session.userId) {
+      const message = `No user-session available: strategy '${input.strategyName}' requires a logged-in user`;
+      return answer(hold, { type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', message) });
     }
-    if (recordKey && services.recordKeyFor) {
+    if (hold.recordKey && services.recordKeyFor) {
       try {
-        recordKey = services.recordKeyFor(session);
+        hold.recordKey = services.recordKeyFor(hold.session);
       } catch (error) {
-        return fail(toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey'));
+        return answer(hold, { type: 'SESSION_FAILED', error: toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey') });
       }
     }
+    // A controller per wait: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
+    hold.waiting = new AbortController();
     let granted: ReleaseLock;
     try {
-      granted = await requestLock(services.coordinator, `run-lifecycle:${input.lockKey}:${session.userId ?? ''}`, waiting.signal);
+      granted = await requestLock(services.coordinator, `run-lifecycle:${input.lockKey}:${hold.session.userId ?? ''}`, hold.waiting.signal);
     } catch (error) {
-      // Rejections after a stop are the abort asked for.
-      return fail(error as RunManagerError);
+      hold.waiting = undefined;
+      // A rejection after a release is the abort asked for: `answer` drops it.
+      return answer(hold, { type: 'SESSION_FAILED', error: error as RunManagerError });
     }
-    // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-    if (stopped) return callRelease(granted);
-    release = granted;
+    hold.waiting = undefined;
+    // Handed over while this hold was being released: nobody will use it, so give it back at once.
+    if (hold.over) return callRelease(granted);
+    hold.release = granted;
     let cachedRun: CachedRun | undefined;
     let warning: StoreWarning | undefined;
-    if (recordKey) {
+    if (hold.recordKey) {
       try {
-        cachedRun = await services.readRecord(recordKey, session);
+        cachedRun = await services.readRecord(hold.recordKey, hold.session);
       } catch (error) {
         warning = storeWarning('Could not read the session store', error);
       }
     }
-    if (!stopped) sendBack({ type: 'SESSION_READY', session, cachedRun, ...(warning ? { warning } : {}) } satisfies SessionEvent);
+    answer(hold, { type: 'SESSION_READY', session: hold.session, cachedRun, ...(warning ? { warning } : {}) });
   };
 
-  const persist = async (run: Run | null) => {
+  const persist = async (hold: Hold, run: Run | null) => {
     let warning: StoreWarning | undefined;
-    if (recordKey && run?.id) {
+    if (hold.recordKey && run?.id) {
       try {
-        await services.writeRecord(recordKey, session, run);
+        await services.writeRecord(hold.recordKey, hold.session, run);
       } catch (error) {
         warning = storeWarning('Could not write the session store', error);
       }
     }
-    if (!stopped) sendBack({ type: 'PERSISTED', ...(warning ? { warning } : {}) } satisfies SessionEvent);
+    answer(hold, { type: 'PERSISTED', ...(warning ? { warning } : {}) });
   };
 
-  void prepare();
   receive((event) => {
-    if (event.type === 'PERSIST') void persist(event.run);
+    if (event.type === 'ACQUIRE') {
+      if (current) end(current);
+      current = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
+      void acquire(current);
+    } else if (event.type === 'PERSIST') {
+      if (current) void persist(current, event.run);
+    } else if (current) {
+      end(current);
+      current = undefined;
+    }
   });
   return () => {
-    stopped = true;
-    if (release) callRelease(release);
-    else waiting.abort();
+    if (current) end(current);
   };
 });

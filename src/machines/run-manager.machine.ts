@@ -5,9 +5,10 @@
 import { assertEvent, assign, createMachine, emit, enqueueActions, fromPromise, sendTo, setup, type AnyStateMachine } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import type { SessionStore } from '../services/session-store.js';
+import { withFields } from '../services/values.js';
 import type { Run, UserSession } from '../types.js';
 import { holdSession, type SessionEvent, type SessionServices } from './hold-session.js';
-import { doneOutput, thrownBy } from './strategies/shared.js';
+import { doneOutput, startingContext, thrownBy } from './strategies/shared.js';
 import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
 /** A `getRun` or `reset` waiting on the current resolution: its request id and the variables it asked for. */
@@ -138,8 +139,8 @@ const noStrategy: AnyStateMachine = createMachine({
 /**
  * The run-manager statechart; provide the strategy as the `strategy` actor.
  * `idle → working (locked (waitingForLock → resolving → persisting) → checkingVariables ⇄
- * fetchingVariables) → ready | error`. While `locked` is active, one invoked actor (`session`)
- * holds the user's session, the single-flight lock and the session record.
+ * fetchingVariables) → ready | error`. The `session` actor, invoked for the manager's lifetime,
+ * holds the user's session, the single-flight lock and the session record exactly while `locked` is active.
  * `GET_RUN` while working joins the resolution in progress; `RESET` while working is queued and
  * runs next (a `GET_RUN` after a queued reset joins that reset).
  */
@@ -162,6 +163,11 @@ export const runManagerMachine = setup({
   },
   guards: {
     strategySucceeded: ({ event }) => doneOutput<StrategyOutput>(event).ok,
+    // The record read under this lock already names the run: writing it again would change nothing but `savedAt`.
+    recordNamesRun: ({ context, event }) => {
+      const output = doneOutput<StrategyOutput>(event);
+      return output.ok && output.run !== null && context.cachedRun !== undefined && output.run.id === context.cachedRun.id;
+    },
     needsVariables: ({ context }) => missingVariables(context).length > 0,
     hasQueuedReset: ({ context }) => context.queuedReset !== null,
   },
@@ -225,6 +231,8 @@ export const runManagerMachine = setup({
       return { error: output.error, createInDoubt: output.createInDoubt === true };
     }),
     rememberStrategyCrash: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'HTTP_ERROR', 'The strategy failed') })),
+    acquireSession: sendTo('session', { type: 'ACQUIRE' }),
+    releaseSession: sendTo('session', { type: 'RELEASE' }),
     persistRun: sendTo('session', ({ context }) => ({ type: 'PERSIST' as const, run: context.run })),
     keepVariables: assign(({ context, event }) => ({
       variables: { ...context.variables, ...doneOutput<Record<string, unknown>>(event) },
@@ -242,7 +250,7 @@ export const runManagerMachine = setup({
       for (const caller of context.callers) {
         let run = context.run;
         if (run && caller.variables.length > 0) {
-          run = { ...run, variables: context.variablesFailed ? {} : pick(context.variables, caller.variables) };
+          run = withFields(run, { variables: context.variablesFailed ? {} : pick(context.variables, caller.variables) });
         }
         enqueue.emit({ type: 'settled', requestId: caller.requestId, ok: true, run, value: context.value });
       }
@@ -258,16 +266,31 @@ export const runManagerMachine = setup({
   },
 }).createMachine({
   id: 'run-manager',
-  context: ({ input }) => ({
-    ...input,
-    ...fresh('getRun', [], undefined),
-    queuedReset: null,
-    createInDoubt: false,
-    session: null,
-    cachedRun: undefined,
-    run: null,
-    value: undefined,
-  }),
+  context: ({ input }) =>
+    startingContext(
+      {
+        queuedReset: null,
+        createInDoubt: false,
+        session: null,
+        cachedRun: undefined,
+        run: null,
+        value: undefined,
+        ...fresh('getRun', [], undefined),
+      },
+      input,
+    ),
+  // The session actor lives as long as the manager; `locked` asks it for the session and lock, and gives them back.
+  invoke: {
+    id: 'session',
+    src: 'holdSession',
+    input: ({ context }) => ({
+      services: context.services,
+      requiresAuth: context.requiresAuth,
+      strategyName: context.strategyName,
+      recordKey: context.cachesRun ? context.sessionKey : false,
+      lockKey: context.sessionKey || context.lockKey,
+    }),
+  },
   initial: 'idle',
   states: {
     idle: {
@@ -285,17 +308,8 @@ export const runManagerMachine = setup({
       initial: 'locked',
       states: {
         locked: {
-          invoke: {
-            id: 'session',
-            src: 'holdSession',
-            input: ({ context }) => ({
-              services: context.services,
-              requiresAuth: context.requiresAuth,
-              strategyName: context.strategyName,
-              recordKey: context.cachesRun ? context.sessionKey : false,
-              lockKey: context.sessionKey || context.lockKey,
-            }),
-          },
+          entry: 'acquireSession',
+          exit: 'releaseSession',
           initial: 'waitingForLock',
           states: {
             waitingForLock: {
@@ -320,6 +334,7 @@ export const runManagerMachine = setup({
                   variables: unique(context.callers.flatMap((caller: Caller) => caller.variables)),
                 }),
                 onDone: [
+                  { guard: 'recordNamesRun', target: '#run-manager.working.checkingVariables', actions: 'keepResolvedRun' },
                   { guard: 'strategySucceeded', target: 'persisting', actions: 'keepResolvedRun' },
                   { target: '#run-manager.error', actions: 'rememberStrategyFailure' },
                 ],

@@ -6,8 +6,8 @@
  * stopped while waiting for the lock or holding it (nothing may stay held); session-store writes
  * that fail; a strategy that answers, fails or crashes; variables fetched or not.
  *
- * The strategy is a one-request machine (`modelStrategy`) that creates a run through the real Run
- * API client; variables come through the real client too. The coordinator, session provider and
+ * The strategy is a one-request machine (`modelStrategy`) that loads the recorded run on a getRun and
+ * otherwise creates one, through the real Run API client; variables come through the real client too. The coordinator, session provider and
  * session store are fakes that take their answers from the path's script.
  */
 import { expect } from 'vitest';
@@ -19,13 +19,13 @@ import {
   type RunManagerInput,
   type RunManagerServices,
 } from '../../src/machines/run-manager.machine.js';
-import { createRun } from '../../src/machines/strategies/actors.js';
+import { createRun, loadRun } from '../../src/machines/strategies/actors.js';
 import { createParams, failure, markRun, strategyOutput } from '../../src/machines/strategies/shared.js';
 import type { StrategyInput, StrategyOutput } from '../../src/machines/strategies/types.js';
 import { createMemorySessionStore } from '../../src/services/session-store.js';
 import { createPathModel, type EventVariant, type OutcomeVariant } from '../../src/testing/index.js';
 import type { Run } from '../../src/types.js';
-import { config, createdRun, session } from './support/fixtures.js';
+import { config, createdRun, existingRun, session } from './support/fixtures.js';
 import {
   done,
   errors,
@@ -48,19 +48,32 @@ interface ModelStrategyContext extends StrategyInput {
 }
 
 /**
- * A strategy that creates one run. An HTTP error is its answer (`{ ok: false }`); any other failure
- * (a dropped connection) is left unhandled, so the strategy actor itself fails.
+ * A strategy that loads the run the record names on a getRun, and otherwise creates one. An HTTP
+ * error of the create is its answer (`{ ok: false }`); any other failure (a dropped connection) is
+ * left unhandled, so the strategy actor itself fails.
  */
 const modelStrategy = setup({
   types: { context: {} as ModelStrategyContext, input: {} as StrategyInput, output: {} as StrategyOutput },
-  actors: { createRun },
-  guards: { isHttpError: (_, params: { error: unknown }) => isRunManagerError(params.error, 'HTTP_ERROR') },
+  actors: { createRun, loadRun },
+  guards: {
+    isHttpError: (_, params: { error: unknown }) => isRunManagerError(params.error, 'HTTP_ERROR'),
+    reusesRecordedRun: ({ context }) => context.mode === 'getRun' && context.cachedRun !== undefined,
+  },
 }).createMachine({
   id: 'model-strategy',
   context: ({ input }) => ({ ...input, run: null, error: null }),
-  initial: 'creating',
+  initial: 'choosing',
   output: ({ context }) => strategyOutput(context),
   states: {
+    choosing: { always: [{ guard: 'reusesRecordedRun', target: 'loadingRun' }, { target: 'creating' }] },
+    loadingRun: {
+      invoke: {
+        id: 'loadRun',
+        src: 'loadRun',
+        input: ({ context }) => ({ services: context.services, runId: context.cachedRun!.id }),
+        onDone: { target: 'ready', actions: assign({ run: ({ event }) => markRun(event.output, false) }) },
+      },
+    },
     creating: {
       invoke: {
         id: 'createRun',
@@ -102,8 +115,11 @@ const waiting = (snapshot: AnyMachineSnapshot) => ctx(snapshot).callers.length +
 const nextRequestId = (snapshot: AnyMachineSnapshot) => waiting(snapshot) + 1;
 const willWrite = (snapshot: AnyMachineSnapshot) => hasKey(snapshot) && Boolean(ctx(snapshot).run?.id);
 
-const record = { v: 1, runId: 'r-old', id: 'r-old', userId: 'u1', model: MODEL, savedAt: 1 };
-const variablesPath = runPath(`${createdRun.id}/variables/`);
+const record = { v: 1, runId: existingRun.id, id: existingRun.id, userId: 'u1', model: MODEL, savedAt: 1 };
+/** The strategy loads the recorded run (a getRun with a record) rather than creating one. */
+const reuses = (snapshot: AnyMachineSnapshot) => ctx(snapshot).mode === 'getRun' && ctx(snapshot).cachedRun !== undefined;
+const creates = (snapshot: AnyMachineSnapshot) => !reuses(snapshot);
+const variablesPath = (snapshot: AnyMachineSnapshot) => runPath(`${ctx(snapshot).run!.id}/variables/`);
 const requiresAuth = (snapshot: AnyMachineSnapshot) => ctx(snapshot).requiresAuth;
 const storeFailure = (message: string) => ({ message, error: new RunManagerError('HTTP_ERROR', 'store failed') });
 /** The session actor's calls before it answers: the provider, the lock, then the record when there is a key. */
@@ -185,13 +201,24 @@ const events: Record<string, EventVariant<ModelItem>[]> = {
 
 const outcomes: Record<string, OutcomeVariant<ModelItem>[]> = {
   strategy: [
-    done('created', { ok: true, run: markRun(createdRun, true) }, http('POST', runPath(), { status: 201, json: createdRun })),
-    done('503', { ok: false, error: errors.unavailable() }, http('POST', runPath(), responses.unavailable)),
-    failed('crashed', errors.network(), http('POST', runPath(), responses.network)),
+    {
+      ...done(
+        'reused',
+        { ok: true, run: markRun(existingRun, false) },
+        http('GET', runPath(`${existingRun.id}/`), { status: 200, json: existingRun }),
+      ),
+      when: reuses,
+    },
+    {
+      ...done('created', { ok: true, run: markRun(createdRun, true) }, http('POST', runPath(), { status: 201, json: createdRun })),
+      when: creates,
+    },
+    { ...done('503', { ok: false, error: errors.unavailable() }, http('POST', runPath(), responses.unavailable)), when: creates },
+    { ...failed('crashed', errors.network(), http('POST', runPath(), responses.network)), when: creates },
   ],
   fetchVariables: [
-    done('values', { price: 1 }, http('GET', variablesPath, { status: 200, json: { price: 1 } })),
-    failed('503', errors.unavailable(), http('GET', variablesPath, responses.unavailable)),
+    { label: 'values', output: { price: 1 }, script: (s) => [http('GET', variablesPath(s), { status: 200, json: { price: 1 } })] },
+    { label: '503', error: errors.unavailable(), script: (s) => [http('GET', variablesPath(s), responses.unavailable)] },
   ],
 };
 
@@ -243,7 +270,8 @@ const model = createPathModel<ModelItem>(machine, {
     return !s.matches({ working: { locked: 'persisting' } }) || willWrite(s);
   },
   // What decides the machine's next steps: the callers (their variables), the queued reset, the
-  // mode, whether a run is there once resolved, and which variables were tried.
+  // mode, whether the strategy reuses the recorded run, whether a run is there once resolved, and
+  // which variables were tried.
   serialize: (s) => {
     const c = ctx(s);
     return {
@@ -251,6 +279,7 @@ const model = createPathModel<ModelItem>(machine, {
       callers: c.callers.map((caller) => caller.variables),
       queued: c.queuedReset?.callers.map((caller) => caller.variables) ?? null,
       ...(s.matches('working') ? { mode: c.mode, attempted: c.attemptedVariables } : {}),
+      ...(s.matches({ working: { locked: 'resolving' } }) ? { reuses: reuses(s) } : {}),
       ...(s.matches({ working: { locked: 'persisting' } }) || s.matches({ working: 'fetchingVariables' }) ? { run: Boolean(c.run) } : {}),
     };
   },

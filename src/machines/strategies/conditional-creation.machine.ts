@@ -8,7 +8,7 @@ import type { LoadedRun } from '../../services/api-types.js';
 import type { Run, UserSession } from '../../types.js';
 import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
-import { doneOutput, markRun, strategyOutput, thrownBy } from './shared.js';
+import { doneOutput, markRun, strategyOutput, thrownBy, startingContext } from './shared.js';
 import {
   creatingState,
   errorState,
@@ -82,7 +82,7 @@ export const conditionalCreationMachine = setup({
   },
 }).createMachine({
   id: 'conditional-creation',
-  context: ({ input }) => ({ ...input, run: null, error: null, loaded: null }),
+  context: ({ input }) => startingContext({ run: null, error: null, loaded: null }, input),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {

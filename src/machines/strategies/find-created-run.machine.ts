@@ -7,7 +7,7 @@ import { assign, setup } from 'xstate';
 import type { RunQueryResult } from '../../services/api-types.js';
 import type { Run, RunFilter } from '../../types.js';
 import { fetchLatest } from './actors.js';
-import { carriesFlag, newestRunModifiers } from './shared.js';
+import { carriesFlag, newestRunModifiers, startingContext } from './shared.js';
 import type { StrategyServices } from './types.js';
 
 export const LOOKS_AGAIN = 3;
@@ -74,7 +74,7 @@ export const findCreatedRunMachine = setup({
   },
 }).createMachine({
   id: 'find-created-run',
-  context: ({ input }) => ({ ...input, looksAgain: 0, found: null }),
+  context: ({ input }) => startingContext({ looksAgain: 0, found: null }, input),
   initial: 'looking',
   output: ({ context }) => context.found,
   states: {

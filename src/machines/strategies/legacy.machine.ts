@@ -2,7 +2,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
-import { doneOutput, thrownBy } from './shared.js';
+import { doneOutput, thrownBy, startingContext } from './shared.js';
 import { errorState, readyState } from './states.js';
 import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput, StrategyServices } from './types.js';
 
@@ -76,7 +76,7 @@ export const legacyStrategyMachine = setup({
   },
 }).createMachine({
   id: 'legacy-strategy',
-  context: ({ input }) => ({ ...input, output: null }),
+  context: ({ input }) => startingContext({ output: null }, input),
   initial: 'runningStrategy',
   output: ({ context }) => context.output ?? { ok: false, error: new RunManagerError('INVALID_RESPONSE', 'The strategy returned nothing') },
   states: {

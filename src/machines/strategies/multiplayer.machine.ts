@@ -8,7 +8,7 @@ import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { optionalSelfAssign } from './options.js';
-import { doneOutput, strategyOutput } from './shared.js';
+import { doneOutput, strategyOutput, startingContext } from './shared.js';
 import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
 import {
   findingWorldState,
@@ -95,7 +95,7 @@ export const multiplayerMachine = setup({
   },
 }).createMachine({
   id: 'multiplayer',
-  context: ({ input }) => ({ ...input, world: null, worldRun: null, run: null, error: null }),
+  context: ({ input }) => startingContext({ world: null, worldRun: null, run: null, error: null }, input),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {

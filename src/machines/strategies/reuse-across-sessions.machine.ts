@@ -7,7 +7,16 @@ import type { Run, RunFilter } from '../../types.js';
 import { createRun, fetchLatest } from './actors.js';
 import { optionalFilter } from './options.js';
 import { findCreatedRunMachine } from './find-created-run.machine.js';
-import { createMayHaveHappened, deepMerge, doneOutput, markRun, sessionFilter, strategyOutput, thrownBy } from './shared.js';
+import {
+  createMayHaveHappened,
+  deepMerge,
+  doneOutput,
+  markRun,
+  sessionFilter,
+  strategyOutput,
+  thrownBy,
+  startingContext,
+} from './shared.js';
 import {
   creatingState,
   errorState,
@@ -79,7 +88,7 @@ export const reuseAcrossSessionsMachine = setup({
   },
 }).createMachine({
   id: 'reuse-across-sessions',
-  context: ({ input }) => ({ ...input, run: null, error: null, newestBeforeCreate: undefined }),
+  context: ({ input }) => startingContext({ run: null, error: null, newestBeforeCreate: undefined }, input),
   initial: 'choosingByMode',
   output: ({ context }) => strategyOutput(context),
   states: {

@@ -10,7 +10,7 @@ import type { RunQueryResult, WorldRunId } from '../../services/api-types.js';
 import type { Run, RunFilter, World } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { fetchLatest, findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
-import { deepMerge, doneOutput, sessionFilter, strategyOutput, thrownBy } from './shared.js';
+import { deepMerge, doneOutput, sessionFilter, startingContext, strategyOutput, thrownBy } from './shared.js';
 import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
 import {
   applySettings,
@@ -181,17 +181,20 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   },
 }).createMachine({
   id: 'reuse-by-tracking-key-multiplayer',
-  context: ({ input }) => ({
-    ...input,
-    settings: null,
-    trackingKey: '',
-    runLimit: Infinity,
-    world: null,
-    total: null,
-    worldRun: null,
-    run: null,
-    error: null,
-  }),
+  context: ({ input }) =>
+    startingContext(
+      {
+        settings: null,
+        trackingKey: '',
+        runLimit: Infinity,
+        world: null,
+        total: null,
+        worldRun: null,
+        run: null,
+        error: null,
+      },
+      input,
+    ),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {

@@ -10,7 +10,16 @@ import type { Run, RunFilter } from '../../types.js';
 import { holdLock, type LockEvent } from '../lock.js';
 import { createRun, fetchLatest } from './actors.js';
 import { findCreatedRunMachine } from './find-created-run.machine.js';
-import { createMayHaveHappened, deepMerge, doneOutput, markRun, sessionFilter, strategyOutput, thrownBy } from './shared.js';
+import {
+  createMayHaveHappened,
+  deepMerge,
+  doneOutput,
+  markRun,
+  sessionFilter,
+  startingContext,
+  strategyOutput,
+  thrownBy,
+} from './shared.js';
 import {
   creatingState,
   errorState,
@@ -147,16 +156,19 @@ export const reuseByTrackingKeyMachine = setup({
   },
 }).createMachine({
   id: 'reuse-by-tracking-key',
-  context: ({ input }) => ({
-    ...input,
-    settings: null,
-    trackingKey: '',
-    runLimit: Infinity,
-    total: null,
-    newestBeforeCreate: undefined,
-    run: null,
-    error: null,
-  }),
+  context: ({ input }) =>
+    startingContext(
+      {
+        settings: null,
+        trackingKey: '',
+        runLimit: Infinity,
+        total: null,
+        newestBeforeCreate: undefined,
+        run: null,
+        error: null,
+      },
+      input,
+    ),
   initial: 'resolvingSettings',
   output: ({ context }) => strategyOutput(context),
   states: {

@@ -28,6 +28,7 @@ import {
   markRun,
   newestRunModifiers,
   sessionFilter,
+  startingContext,
   strategyOutput,
   thrownBy,
 } from './shared.js';
@@ -177,14 +178,11 @@ export const reuseLastInitializedMachine = setup({
   },
 }).createMachine({
   id: 'reuse-last-initialized',
-  context: ({ input }) => ({
-    ...input,
-    run: null,
-    error: null,
-    created: null,
-    initFailure: null,
-    createInDoubt: input.createInDoubt === true,
-  }),
+  context: ({ input }) =>
+    startingContext(
+      { run: null, error: null, created: null, initFailure: null },
+      { ...input, createInDoubt: input.createInDoubt === true },
+    ),
   initial: 'choosingByMode',
   output: ({ context }) => {
     const output = strategyOutput(context);

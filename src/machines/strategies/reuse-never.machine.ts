@@ -3,7 +3,7 @@ import { setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun } from './actors.js';
-import { strategyOutput } from './shared.js';
+import { strategyOutput, startingContext } from './shared.js';
 import { creatingState, errorState, keepCreatedRun, readyState, rememberFailure } from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { NoStrategyOptions } from '../../strategy-options.js';
@@ -32,7 +32,7 @@ export const reuseNeverMachine = setup({
   },
 }).createMachine({
   id: 'reuse-never',
-  context: ({ input }) => ({ ...input, run: null, error: null }),
+  context: ({ input }) => startingContext({ run: null, error: null }, input),
   initial: 'creating',
   output: ({ context }) => strategyOutput(context),
   states: {

@@ -6,7 +6,7 @@ import { setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
-import { doneOutput, strategyOutput } from './shared.js';
+import { doneOutput, strategyOutput, startingContext } from './shared.js';
 import {
   creatingState,
   errorState,
@@ -55,7 +55,7 @@ export const reusePerSessionMachine = setup({
   },
 }).createMachine({
   id: 'reuse-per-session',
-  context: ({ input }) => ({ ...input, run: null, error: null }),
+  context: ({ input }) => startingContext({ run: null, error: null }, input),
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {

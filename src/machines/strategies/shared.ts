@@ -1,5 +1,6 @@
 /** Pure helpers the strategy machines share: session and scope into filters and create bodies, outcome into output. */
 import { literal, mergeFilters } from '../../services/filter.js';
+import { withFields } from '../../services/values.js';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams } from '../../services/api-types.js';
 import type { QueryModifiers, Run, RunFilter, RunScope, UserSession } from '../../types.js';
@@ -69,12 +70,17 @@ export function newestRunModifiers(spelling: 'lower' | 'camel'): QueryModifiers 
 
 /** Adds `include=` for the variables the callers asked for. */
 export function withVariables(modifiers: QueryModifiers, names: string[] | undefined): QueryModifiers {
-  return names && names.length > 0 ? { ...modifiers, include: names } : modifiers;
+  return names && names.length > 0 ? withFields(modifiers, { include: names }) : modifiers;
+}
+
+/** A machine's starting context: its own fields and its input, whose keys never overlap (built as `withFields` explains). */
+export function startingContext<TOwn extends object, TInput extends object>(own: TOwn, input: TInput): TOwn & TInput {
+  return Object.assign(own, input);
 }
 
 /** Marks a run as created by this resolution or reused. */
 export function markRun(run: Run, freshlyCreated: boolean): Run {
-  return { ...run, freshlyCreated };
+  return withFields(run, { freshlyCreated });
 }
 
 /** What a strategy machine's context ends with: the run it resolved, or the error it failed with. */

@@ -3,6 +3,7 @@ import { assertEvent, fromPromise, type EventObject } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../../errors.js';
 import type { CreateRunParams, SelfAssignOptions } from '../../services/api-types.js';
 import type { Run, RunFilter, UserSession } from '../../types.js';
+import { withFields } from '../../services/values.js';
 import type { LockEvent } from '../lock.js';
 import type { WithServices } from './actors.js';
 import {
@@ -197,7 +198,7 @@ export function trackingKeyCreateParams(
 
 /** A copy, so the caller cannot change ours. */
 export function attachSettings(run: Run, settings: Record<string, unknown> | null): Run {
-  return { ...run, settings: deepMerge(settings ?? {}) };
+  return withFields(run, { settings: deepMerge(settings ?? {}) });
 }
 
 export function isReplacementRun(value: unknown): value is Run {

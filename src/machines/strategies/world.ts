@@ -3,6 +3,7 @@ import type { EventObject } from 'xstate';
 import { RunManagerError } from '../../errors.js';
 import type { CreateRunParams, SelfAssignOptions, WorldRunId, WorldUser } from '../../services/api-types.js';
 import type { Run, UserSession, World } from '../../types.js';
+import { withFields } from '../../services/values.js';
 import { createParams, doneOutput, markRun } from './shared.js';
 import { invokingState, sharedAssign, type AnyStrategyInput, type Outcome, type Transitions } from './states.js';
 import type { StrategyInput } from './types.js';
@@ -42,7 +43,7 @@ export function worldRun(run: Run, world: World | null, freshlyCreated: boolean)
   if (!world) return markRun(run, freshlyCreated);
   // An Epicenter v3 world also names it `runKey`.
   const current = typeof world.worldKey === 'string' ? { run: run.id, runKey: run.id } : { run: run.id };
-  return { ...markRun(run, freshlyCreated), world: { ...world, ...current } };
+  return withFields(run, { freshlyCreated, world: withFields(world, current) });
 }
 
 /** What a multiplayer machine's context holds besides its input: the world, the world-run answer, the run or the error. */
