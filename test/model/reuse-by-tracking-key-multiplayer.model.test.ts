@@ -27,7 +27,7 @@ import {
 } from './support/http-script.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
-import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
+import { givenSettingsInputs, scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
 import {
   findWorldOutcomes,
   getWorldRunOutcomes,
@@ -53,7 +53,7 @@ const needsTag = (snapshot: AnyMachineSnapshot) => (snapshot.context.run as Run)
 
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachine, {
   input: { session, options: trackingKeyModelOptions(false) },
-  inputs: { 'getRun (no user)': anonymous },
+  inputs: { 'getRun (no user)': anonymous, ...givenSettingsInputs({ ...anonymous, session }) },
   events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,

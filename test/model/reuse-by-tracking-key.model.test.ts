@@ -29,7 +29,7 @@ import {
 import { createFailures, findCreatedRunOutcomes } from './support/recovery.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from './support/lock.js';
 import { liveServices, modelSuite } from './support/suite.js';
-import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
+import { givenSettingsInputs, scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from './support/tracking-key.js';
 import { quickFindCreatedRun } from '../helpers/fake-services.js';
 
 const keyedRun: Run = { ...createdRun, id: 'r-keyed', scope: { group: 'g1', trackingKey: 'tk' } };
@@ -46,7 +46,11 @@ const withOnCreate: StrategyInput<TrackingKeyOptions> = {
 
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
   input: { session, options: trackingKeyModelOptions(false) },
-  inputs: { 'getRun (onCreate)': withOnCreate, 'reset (onCreate)': { ...withOnCreate, mode: 'reset' } },
+  inputs: {
+    'getRun (onCreate)': withOnCreate,
+    'reset (onCreate)': { ...withOnCreate, mode: 'reset' },
+    ...givenSettingsInputs(withOnCreate),
+  },
   events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,

@@ -19,6 +19,8 @@ import {
   isLimitReached,
   isLimitUncheckable,
   isLimited,
+  givenSettingsLackTrackingKey,
+  keepGivenSettings,
   keepSettings,
   prepareTrackingKeyOptions,
   rememberLimitReached,
@@ -28,6 +30,7 @@ import {
   rememberSettingsFailure,
   resolveSettings,
   resolvingSettingsState,
+  settingsAreComputed,
   settingsLackTrackingKey,
   TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
@@ -52,7 +55,7 @@ import type { ReuseByTrackingKeyMultiplayerStrategyOptions } from '../../strateg
 
 /** Context of {@link reuseByTrackingKeyMultiplayerMachine}. */
 export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<TrackingKeyOptions> {
-  /** The resolved settings (a copy), once `resolvingSettings` is done. */
+  /** The resolved settings (a copy), once `checkingSession` (an object) or `resolvingSettings` (a function) is done. */
   settings: Record<string, unknown> | null;
   trackingKey: string;
   /** `Infinity` when there is no limit. */
@@ -91,19 +94,20 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
 /**
  * The reuse-by-tracking-key-multiplayer statechart.
  * getRun, when the world list names the world's current run (`world.run`):
- * `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
+ * `checkingSession → [resolvingSettings] → findingWorld → locked.waitingForLock →
  * locked.loadingListedRun → ready`, that run reused without the world-run call (which would only
  * answer the same id) and without a count (nothing is created).
- * getRun, when the list names none: `checkingSession → resolvingSettings → findingWorld →
+ * getRun, when the list names none: `checkingSession → [resolvingSettings] → findingWorld →
  * locked.waitingForLock → [locked.countingRuns → locked.checkingLimit] → locked.gettingWorldRun →
  * locked.loadingRun → [locked.applyingSettings] → ready`; the runs are counted only when a limit is
  * set (the world-run call will create one). When the named run answers 404 (gone since the list was
  * read), `locked.loadingListedRun` goes on to `locked.gettingWorldRun` the same way, through
  * `locked.countingRuns → locked.checkingLimit` when a limit is set, since the world-run call may
  * then create.
- * reset: `checkingSession → resolvingSettings → findingWorld → locked.waitingForLock →
+ * reset: `checkingSession → [resolvingSettings] → findingWorld → locked.waitingForLock →
  * [locked.countingRuns → locked.checkingLimit] → locked.replacingWorldRun → locked.loadingRun →
  * locked.applyingSettings → ready`.
+ * Only a settings function is resolved (`resolvingSettings`); a settings object is taken as it is.
  * On Epicenter v3 the world-run call answers the whole run: `locked.loadingRun` is skipped.
  * A created run gets the tracking key (`PATCH` when the server did not set it) and `onCreate`; every
  * run, reused ones too, gets `settings` and `world`. No `userId` fails `UNAUTHORIZED` before any
@@ -132,6 +136,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   guards: {
     isReset,
     lacksUser,
+    settingsAreComputed,
+    givenSettingsLackTrackingKey,
     settingsLackTrackingKey,
     foundNoWorld,
     // Only a call that may create a run needs the count: a reset, or a world without a current run.
@@ -151,6 +157,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   },
   actions: {
     rememberNoUser: rememberNoUser(),
+    keepGivenSettings: keepGivenSettings(),
     keepSettings: keepSettings(),
     rememberNoTrackingKey: rememberNoTrackingKey(),
     rememberSettingsFailure: rememberSettingsFailure(),
@@ -200,7 +207,12 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   states: {
     checkingSession: {
       tags: 'busy',
-      always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'resolvingSettings' }],
+      always: [
+        { guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' },
+        { guard: 'settingsAreComputed', target: 'resolvingSettings' },
+        { guard: 'givenSettingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: 'findingWorld', actions: 'keepGivenSettings' },
+      ],
     },
     resolvingSettings: resolvingSettingsState({
       onDone: [

@@ -37,6 +37,8 @@ import {
   isLimitReached,
   isLimitUncheckable,
   isLimited,
+  givenSettingsLackTrackingKey,
+  keepGivenSettings,
   keepSettings,
   prepareTrackingKeyOptions,
   rememberLimitReached,
@@ -47,6 +49,7 @@ import {
   resolveSettings,
   resolvingSettingsState,
   runOnCreate,
+  settingsAreComputed,
   settingsLackTrackingKey,
   TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
@@ -56,7 +59,7 @@ import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.
 import type { ReuseByTrackingKeyStrategyOptions } from '../../strategy-options.js';
 
 export interface ReuseByTrackingKeyContext extends StrategyInput<TrackingKeyOptions> {
-  /** A copy, once `resolvingSettings` is done. */
+  /** A copy, once `checkingSettings` (an object) or `resolvingSettings` (a function) is done. */
   settings: Record<string, unknown> | null;
   trackingKey: string;
   /** `Infinity` when there is no limit. */
@@ -85,10 +88,12 @@ export function trackingKeyLockName(context: ReuseByTrackingKeyContext): string 
 
 /**
  * The reuse-by-tracking-key statechart.
- * getRun: `resolvingSettings → locked.waitingForLock → locked.fetchingLatest → ready`, or when there
- * is no reusable run `→ locked.checkingLimit → locked.creating → [applyingSettings] → ready`.
- * reset: `resolvingSettings → locked.waitingForLock → [locked.countingRuns → locked.checkingLimit] →
- * locked.creating → [applyingSettings] → ready`.
+ * getRun: `checkingSettings → [resolvingSettings] → locked.waitingForLock → locked.fetchingLatest →
+ * ready`, or when there is no reusable run `→ locked.checkingLimit → locked.creating →
+ * [applyingSettings] → ready`; only a settings function is resolved (`resolvingSettings`), an object
+ * is taken as it is.
+ * reset: `checkingSettings → [resolvingSettings] → locked.waitingForLock → [locked.countingRuns →
+ * locked.checkingLimit] → locked.creating → [applyingSettings] → ready`.
  * The run limit holds on both paths: getRun uses the total of the query it already sent, an
  * unlimited reset sends no query, and a limited one whose answer has no `Content-Range` total fails
  * `INVALID_RESPONSE` rather than risk creating past the limit.
@@ -116,6 +121,8 @@ export const reuseByTrackingKeyMachine = setup({
   guards: {
     isReset,
     isLimitedReset: ({ context }) => context.mode === 'reset' && isLimited(context.runLimit),
+    settingsAreComputed,
+    givenSettingsLackTrackingKey,
     settingsLackTrackingKey,
     foundReusableRun: ({ event }) => {
       const newest = doneOutput<RunQueryResult>(event).runs[0];
@@ -131,6 +138,7 @@ export const reuseByTrackingKeyMachine = setup({
       context.options.onCreate !== undefined && doneOutput<Run | null>(event) !== null,
   },
   actions: {
+    keepGivenSettings: keepGivenSettings(),
     keepSettings: keepSettings(),
     rememberNoTrackingKey: rememberNoTrackingKey(),
     rememberSettingsFailure: rememberSettingsFailure(),
@@ -169,9 +177,17 @@ export const reuseByTrackingKeyMachine = setup({
       },
       input,
     ),
-  initial: 'resolvingSettings',
+  initial: 'checkingSettings',
   output: ({ context }) => strategyOutput(context),
   states: {
+    checkingSettings: {
+      tags: 'busy',
+      always: [
+        { guard: 'settingsAreComputed', target: 'resolvingSettings' },
+        { guard: 'givenSettingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: 'locked', actions: 'keepGivenSettings' },
+      ],
+    },
     resolvingSettings: resolvingSettingsState({
       onDone: [
         { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },

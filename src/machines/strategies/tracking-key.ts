@@ -221,6 +221,23 @@ export interface ResolveSettingsInput extends WithServices {
   session: UserSession;
 }
 
+const givenSettingsCache = new WeakMap<Record<string, unknown>, ResolvedSettings>();
+
+/**
+ * A settings object as `resolveSettings` would resolve it, worked out once per options object (it
+ * is the manager's own validated copy, so it cannot change); `undefined` for a settings function.
+ */
+export function givenSettings(options: TrackingKeyOptions): ResolvedSettings | undefined {
+  const { settings } = options;
+  if (typeof settings === 'function') return undefined;
+  let resolved = givenSettingsCache.get(settings);
+  if (!resolved) {
+    resolved = normaliseSettings(settings);
+    givenSettingsCache.set(settings, resolved);
+  }
+  return resolved;
+}
+
 /** Calls a settings function (on every resolution, so settings can change) or takes the object, then validates it. */
 export const resolveSettings = fromPromise<ResolvedSettings, ResolveSettingsInput>(async ({ input }) => {
   const source = input.settings ?? deepMerge<Record<string, unknown>>(DEFAULT_TRACKING_KEY_SETTINGS);
@@ -314,11 +331,24 @@ export function countingRunsState<TContext extends StrategyInput<TrackingKeyOpti
 
 export const settingsLackTrackingKey = ({ event }: { event: EventObject }) => !doneOutput<ResolvedSettings>(event).trackingKey;
 
-/** `keepSettings`: a copy of the resolved settings, their tracking key and run limit. */
-export const keepSettings = sharedAssign<TrackingKeyOutcome>(({ event }) => {
-  const resolved = doneOutput<ResolvedSettings>(event);
+/** Guard: the settings are a function, computed on every resolution (`resolvingSettings`); an object needs no actor. */
+export const settingsAreComputed = ({ context }: { context: StrategyInput<TrackingKeyOptions> }) =>
+  typeof context.options.settings === 'function';
+
+export const givenSettingsLackTrackingKey = ({ context }: { context: StrategyInput<TrackingKeyOptions> }) =>
+  !givenSettings(context.options)?.trackingKey;
+
+function settingsFields(resolved: ResolvedSettings): Pick<TrackingKeyOutcome, 'settings' | 'trackingKey' | 'runLimit'> {
   return { settings: resolved.settings, trackingKey: resolved.trackingKey ?? '', runLimit: resolved.runLimit };
-});
+}
+
+/** `keepSettings`: what the settings function resolved to, its tracking key and run limit. */
+export const keepSettings = sharedAssign<TrackingKeyOutcome>(({ event }) => settingsFields(doneOutput<ResolvedSettings>(event)));
+
+/** `keepGivenSettings`: the settings object, its tracking key and run limit. */
+export const keepGivenSettings = sharedAssign<TrackingKeyOutcome & StrategyInput<TrackingKeyOptions>>(({ context }) =>
+  settingsFields(givenSettings(context.options)!),
+);
 
 export const rememberNoTrackingKey = sharedAssign<TrackingKeyOutcome>(() => ({ error: noTrackingKeyError() }));
 

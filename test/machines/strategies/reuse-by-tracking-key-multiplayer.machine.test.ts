@@ -50,7 +50,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.gettingWorldRun',
@@ -82,14 +81,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const onCreate = vi.fn();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'resolvingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
-      'locked.loadingListedRun',
-      'ready',
-    ]);
+    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'locked.waitingForLock', 'locked.loadingListedRun', 'ready']);
     // The world list names the run: no world-run call, which would only answer the same id.
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -108,7 +100,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -133,7 +124,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -165,7 +155,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.loadingListedRun',
@@ -188,7 +177,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     fake.worlds[0]!.run = 'wr-gone';
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path.slice(3)).toEqual([
+    expect(result.path.slice(2)).toEqual([
       'locked.waitingForLock',
       'locked.loadingListedRun',
       'locked.countingRuns',
@@ -327,7 +316,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'error']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NO_WORLD_FOR_USER', message: 'User u1 is not part of a world' } });
   });
 
@@ -357,7 +346,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.replacingWorldRun',
@@ -385,7 +373,6 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
-      'resolvingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -422,7 +409,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'findingWorld', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'error']);
     expect(fake.methods()).toEqual(['currentWorldForUser']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NO_WORLD_FOR_USER', message: 'User u1 is not part of a world' } });
   });

@@ -48,7 +48,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const strategyOptions = { settings: { trackingKey: 'tk1', week: 1 } };
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, strategyOptions));
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'ready']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['query', [filter, newest]]]);
     expect(result.output).toMatchObject({
       ok: true,
@@ -65,7 +65,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const first = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(first.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
       'locked.checkingLimit',
@@ -89,7 +89,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 } }));
 
     expect(result.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
       'locked.checkingLimit',
@@ -104,7 +104,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.reply('query', { runs: [{ id: 'gone', trashed: true }], total: 2, range: { start: 0, end: 0, total: 2 } });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -129,7 +129,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.setQueryTotal(null);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 3 } }));
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_RESPONSE' } });
     expect(result.output.ok ? '' : result.output.error.message).toMatch(/Content-Range total/);
@@ -186,7 +186,7 @@ describe('reuseByTrackingKeyMachine — getRun', () => {
     fake.fail('query', failure);
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.fetchingLatest', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 
@@ -206,7 +206,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
     const fake = seeded();
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset' }));
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'ready']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.creating', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([['create', [body]]]);
     expect(result.output).toMatchObject({ ok: true, run: { freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
@@ -219,7 +219,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.countingRuns',
       'locked.checkingLimit',
@@ -240,7 +240,7 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -280,21 +280,21 @@ describe('reuseByTrackingKeyMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 1 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.countingRuns', 'error']);
     expect(result.output).toEqual({ ok: false, error: failure });
   });
 });
 
 describe('reuseByTrackingKeyMachine — settings', () => {
   it.each([
-    ['the default settings', {}],
-    ['an empty tracking key', { settings: { trackingKey: '' } }],
-    ['a function without one', { settings: () => ({ runLimit: 2 }) }],
-  ])('%s: NO_TRACKING_KEY before any request', async (_, strategyOptions) => {
+    ['the default settings', {}, ['checkingSettings', 'error']],
+    ['an empty tracking key', { settings: { trackingKey: '' } }, ['checkingSettings', 'error']],
+    ['a function without one', { settings: () => ({ runLimit: 2 }) }, ['checkingSettings', 'resolvingSettings', 'error']],
+  ])('%s: NO_TRACKING_KEY before any request', async (_, strategyOptions, path) => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, strategyOptions));
 
-    expect(result.path).toEqual(['resolvingSettings', 'error']);
+    expect(result.path).toEqual(path);
     expect(fake.calls).toEqual([]);
     expect(result.output).toMatchObject({
       ok: false,
@@ -332,7 +332,7 @@ describe('reuseByTrackingKeyMachine — settings', () => {
       input(fake, { settings: () => Promise.reject(new Error('settings service down')) }),
     );
 
-    expect(result.path).toEqual(['resolvingSettings', 'error']);
+    expect(result.path).toEqual(['checkingSettings', 'resolvingSettings', 'error']);
     expect(fake.calls).toEqual([]);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'INVALID_OPTIONS', message: 'settings: settings service down' } });
   });
@@ -378,7 +378,7 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
     const result = await runStrategy(reuseByTrackingKeyMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
     expect(result.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
       'locked.checkingLimit',
@@ -404,7 +404,7 @@ describe('reuseByTrackingKeyMachine — onCreate', () => {
       input(fake, { settings: { trackingKey: 'tk1' }, onCreate: () => 'done' }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['resolvingSettings', 'locked.waitingForLock', 'locked.creating', 'applyingSettings', 'ready']);
+    expect(result.path).toEqual(['checkingSettings', 'locked.waitingForLock', 'locked.creating', 'applyingSettings', 'ready']);
     expect(result.output).toMatchObject({ ok: true, run: { id: 'run-1', freshlyCreated: true, settings: { trackingKey: 'tk1' } } });
   });
 
@@ -498,7 +498,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.fetchingLatest',
       'locked.checkingLimit',
@@ -532,7 +532,7 @@ describe('reuseByTrackingKeyMachine — a create whose answer is lost', () => {
     const result = await runStrategy(quick, input(fake, { settings: { trackingKey: 'tk1', runLimit: 5 }, onCreate }, { mode: 'reset' }));
 
     expect(result.path).toEqual([
-      'resolvingSettings',
+      'checkingSettings',
       'locked.waitingForLock',
       'locked.countingRuns',
       'locked.checkingLimit',

@@ -1,6 +1,7 @@
 /**
- * Settings variants shared by the tracking-key strategies: the settings are a function, so the
- * path's script decides what it resolves to (or throws), and `onCreate` is scripted the same way.
+ * Settings variants shared by the tracking-key strategies: mostly the settings are a function, so
+ * the path's script decides what it resolves to (or throws), and `onCreate` is scripted the same
+ * way; two inputs give a settings object instead, which the machines take without an actor.
  */
 import type { StrategyInput } from '../../../src/machines/strategies/types.js';
 import { normaliseSettings, trackingKeyOptions, type TrackingKeyOptions } from '../../../src/machines/strategies/tracking-key.js';
@@ -28,11 +29,19 @@ export function trackingKeyModelOptions(withOnCreate: boolean): TrackingKeyOptio
   return trackingKeyOptions({ settings: () => ({}), ...(withOnCreate ? { onCreate: () => undefined } : {}) });
 }
 
-/** The path's input with scripted `settings` (and `onCreate` when the input has one). */
+/** Inputs (a getRun of `base`) whose settings are an object: with a tracking key, and without one. */
+export function givenSettingsInputs(base: StrategyInput<TrackingKeyOptions>): Record<string, StrategyInput<TrackingKeyOptions>> {
+  return {
+    'getRun (settings object)': { ...base, mode: 'getRun', options: trackingKeyOptions({ settings: { trackingKey: 'tk' } }) },
+    'getRun (settings object, no tracking key)': { ...base, mode: 'getRun', options: trackingKeyOptions({ settings: { runLimit: 2 } }) },
+  };
+}
+
+/** The path's input with scripted `settings` when they are a function (and `onCreate` when the input has one). */
 export function scriptedOptions(input: StrategyInput<TrackingKeyOptions>, script: PathScript<ModelItem>): TrackingKeyOptions {
   return {
     ...input.options,
-    settings: () => scriptedCall(script, 'settings'),
+    ...(typeof input.options.settings === 'function' ? { settings: () => scriptedCall(script, 'settings') } : {}),
     ...(input.options.onCreate ? { onCreate: () => scriptedCall(script, 'onCreate') } : {}),
   };
 }

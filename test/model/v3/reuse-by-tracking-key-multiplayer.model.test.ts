@@ -20,7 +20,7 @@ import { doneFrom, errors, failed, http, QUERY, requestFailures, responses, runP
 import { startModelHttpV3 } from '../support/http-script-v3.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from '../support/lock.js';
 import { liveServices, modelSuite } from '../support/suite.js';
-import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from '../support/tracking-key.js';
+import { givenSettingsInputs, scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from '../support/tracking-key.js';
 import { findWorldOutcomesV3, getWorldRunOutcomesV3, loadListedRunOutcomesV3, replaceWorldRunOutcomesV3 } from '../support/worlds-v3.js';
 
 const anonymous: StrategyInput<TrackingKeyOptions> = {
@@ -40,7 +40,7 @@ const needsTag = (snapshot: AnyMachineSnapshot) => (snapshot.context.run as Run)
 
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMultiplayerMachine, {
   input: { session: sessionV3, options: trackingKeyModelOptions(false) },
-  inputs: { 'getRun (no user)': anonymous },
+  inputs: { 'getRun (no user)': anonymous, ...givenSettingsInputs({ ...anonymous, session: sessionV3 }) },
   events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,

@@ -20,7 +20,7 @@ import { startModelHttpV3 } from '../support/http-script-v3.js';
 import { lockEvents, scriptedCoordinator, stoppedWhileLocked } from '../support/lock.js';
 import { createFailures, findCreatedRunOutcomesV3 } from '../support/recovery-v3.js';
 import { liveServices, modelSuite } from '../support/suite.js';
-import { scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from '../support/tracking-key.js';
+import { givenSettingsInputs, scriptedOptions, settingsOutcomes, trackingKeyModelOptions } from '../support/tracking-key.js';
 
 const keyedRun: Run = { ...createdRun, id: 'r-keyed', scope: { group: 'g1', trackingKey: 'tk' } };
 const replacement: Run = { id: 'r-replaced', model: createdRun.model };
@@ -36,7 +36,11 @@ const withOnCreate: StrategyInput<TrackingKeyOptions> = {
 
 const model = createStrategyModel<ModelItem>(reuseByTrackingKeyMachine, {
   input: { session: sessionV3, options: trackingKeyModelOptions(false) },
-  inputs: { 'getRun (onCreate)': withOnCreate, 'reset (onCreate)': { ...withOnCreate, mode: 'reset' } },
+  inputs: {
+    'getRun (onCreate)': withOnCreate,
+    'reset (onCreate)': { ...withOnCreate, mode: 'reset' },
+    ...givenSettingsInputs(withOnCreate),
+  },
   events: lockEvents,
   outcomes: {
     resolveSettings: settingsOutcomes,
