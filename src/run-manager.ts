@@ -163,9 +163,13 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       // Session providers and stores cannot be aborted; each answer is waited for at most this long.
       const patience = given.timeout ?? HTTP_DEFAULTS.timeout;
       this.#locks = trackLocks(given.coordinator ?? defaultCoordinator());
+      const run = this.run;
       const services: RunManagerServices = {
         runApi: this.run.api,
-        worldApi: this.run.worlds,
+        // Made on first use, like the RunService's own: only the multiplayer strategies need it.
+        get worldApi() {
+          return run.worlds;
+        },
         runService: this.run,
         createdRuns: {
           count: () => runServiceInternals.creations(this.run),

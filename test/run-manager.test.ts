@@ -384,6 +384,9 @@ describe('transport options', () => {
     await rm.getRun();
     for (const name of ['attachManager', 'ownToken', 'hasCreated', 'creations']) expect(name in rm.run).toBe(false);
     expect(JSON.stringify(rm.run)).not.toContain(token);
-    expect(Object.keys(rm.run).sort()).toEqual(['api', 'config', 'id', 'worlds']);
+    expect(Object.keys(rm.run).sort()).toEqual(['api', 'config', 'id']);
+    // The World API client is made on first use, once.
+    expect(typeof rm.run.worlds.currentWorldForUser).toBe('function');
+    expect(rm.run.worlds).toBe(rm.run.worlds);
   });
 });

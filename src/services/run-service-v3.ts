@@ -14,7 +14,7 @@ export const epicenterClients: ApiClients = (config, options, v3Session) => {
     onSession: (session: V3Session) => v3Session.renewed(session),
   };
   const core = createV3Core(v3Options);
-  return { api: createRunApiV3(v3Options, core), worlds: createWorldApiV3(v3Options, core) };
+  return { api: createRunApiV3(v3Options, core), worlds: () => createWorldApiV3(v3Options, core) };
 };
 
 /**

@@ -34,12 +34,12 @@ export interface V3SessionLink {
   renewed: (session: V3Session) => void;
 }
 
-/** Builds a service's Run and World API clients for its API version. */
+/** Builds a service's Run API client and, on first use, its World API client, for its API version. */
 export type ApiClients = (
   config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>,
   options: ApiClientOptions,
   v3Session: V3SessionLink,
-) => { api: RunApi; worlds: WorldApi };
+) => { api: RunApi; worlds: () => WorldApi };
 
 /** The Epicenter v2 clients; v3's live in their own module so a v2-only bundle leaves them out. */
 export const v2Clients: ApiClients = (config, options) => {
@@ -49,7 +49,7 @@ export const v2Clients: ApiClients = (config, options) => {
       "run.apiVersion 3 needs the Epicenter v3 clients, which run-lifecycle/core leaves out: pass run: new RunService({ ... }) from 'run-lifecycle/v3', or use the root entry",
     );
   }
-  return { api: createRunApi(options), worlds: createWorldApi(options) };
+  return { api: createRunApi(options), worlds: () => createWorldApi(options) };
 };
 
 /**
@@ -97,12 +97,16 @@ export class RunService {
 
   /** The stateless Run API client this service calls (the run id is an argument). */
   readonly api: RunApi;
-  /** The World API client. */
-  readonly worlds: WorldApi;
+  /** The World API client (made on first use: only the multiplayer strategies need it). */
+  get worlds(): WorldApi {
+    return (this.#worlds ??= this.#makeWorlds());
+  }
   /** The run options, without the token. */
   readonly config: Readonly<Omit<RunServiceOptions, 'token' | 'fetch'>>;
   /** The id of the run the service is bound to. */
   id: string | undefined;
+  #worlds: WorldApi | undefined;
+  #makeWorlds: () => WorldApi;
   #sessionToken: () => string | undefined = () => undefined;
   #v3Session: V3SessionLink = { view: () => ({}), renewed: () => {} };
   #ownToken: () => string | undefined;
@@ -132,7 +136,7 @@ export class RunService {
       },
     });
     this.api = api;
-    this.worlds = worlds;
+    this.#makeWorlds = worlds;
     this.config = config;
     this.id = id;
   }
