@@ -4,6 +4,7 @@
  *
  * - `--kind getRun --impl ours|baseline --strategy <name> --path steady|first --mode reused|per-getRun`
  * - `--kind layer --impl ours|baseline` (getRun with a strategy that makes no request: the layer around it)
+ * - `--kind floor --impl ours|baseline` (the strategy contract's bare minimum in XState, or as plain async)
  * - `--kind construct --impl ours|baseline` (a manager's construction alone)
  *
  * Prints one JSON line: the tinybench median wall time (µs), its sample count, and the process
@@ -11,7 +12,7 @@
  */
 import { Bench } from 'tinybench';
 import type { BaselineStrategy } from './baseline/strategies.js';
-import { createHarness, createLayerHarness, type CpuPath, type Impl, type ManagerMode } from './lib/cpu-cases.js';
+import { createFloorHarness, createHarness, createLayerHarness, type CpuPath, type Impl, type ManagerMode } from './lib/cpu-cases.js';
 import { argValue, median } from './lib/report.js';
 
 /** What one task prints. */
@@ -80,11 +81,14 @@ if (kind === 'getRun') {
 } else if (kind === 'layer') {
   const harness = await createLayerHarness(impl);
   measurement = await measure(() => harness.getRun(), none);
+} else if (kind === 'floor') {
+  const harness = await createFloorHarness(impl);
+  measurement = await measure(() => harness.getRun(), none);
 } else if (kind === 'construct') {
   const harness = await createHarness(impl, { strategy, path }, 'per-getRun');
   measurement = await measure(() => harness.construct(), none);
 } else {
-  console.error(`unknown --kind ${kind} (getRun, layer, construct)`);
+  console.error(`unknown --kind ${kind} (getRun, layer, floor, construct)`);
   process.exit(2);
 }
 console.log(JSON.stringify(measurement));

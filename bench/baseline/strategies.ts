@@ -7,7 +7,7 @@
  *   session key and user (the library's `createProcessCoordinator`) guards read-record → strategy →
  *   write-record, so two getRuns of one user cannot both create a run;
  * - the same session store, record validation (`parseSessionRecord`) and record written
- *   (`createSessionRecord`);
+ *   (`createSessionRecord`) when it names another run;
  * - the same filters, create bodies and run marking (the library's pure helpers);
  * - the same typed errors for a run that is gone (404 → create) and for run limits.
  *
@@ -76,8 +76,16 @@ const reuseAcrossSessions: Resolve = async (options, _cachedRunId, session) => {
   return markRun(await options.api.create(createBody(options, session)), true);
 };
 
+/** A settings object is validated once per manager, as the library does. */
+const settingsOnce = new WeakMap<BaselineOptions, ReturnType<typeof normaliseSettings>>();
+
 const reuseByTrackingKey: Resolve = async (options, _cachedRunId, session) => {
-  const { settings, trackingKey, runLimit } = normaliseSettings(options.settings ?? {});
+  let resolved = settingsOnce.get(options);
+  if (!resolved) {
+    resolved = normaliseSettings(options.settings ?? {});
+    settingsOnce.set(options, resolved);
+  }
+  const { settings, trackingKey, runLimit } = resolved;
   if (!trackingKey) throw new RunManagerError('NO_TRACKING_KEY', 'No tracking key provided to reuse-by-tracking-key strategy');
   const filter = sessionFilter(deepMerge<RunFilter>({ scope: { trackingKey } }, { trashed: false }), options.config, session);
   const { runs, total } = await options.api.query(filter, newestRunModifiers('camel'));
@@ -136,7 +144,8 @@ export class BaselineManager {
       const run = this.#options.resolve
         ? await this.#options.resolve(record?.runId, session)
         : await STRATEGIES[this.#options.strategy](this.#options, record?.runId, session);
-      await this.#options.store.set(this.#key, createSessionRecord(run.id, owner));
+      // Written when it changes, as the library does.
+      if (record?.runId !== run.id) await this.#options.store.set(this.#key, createSessionRecord(run.id, owner));
       return run;
     } finally {
       release();

@@ -4,7 +4,7 @@
  * manager is made per getRun — for the RunManager (`ours`) and for the hand-written baseline, both
  * over the same `createRunApi` client and the same canned in-process transport.
  */
-import { setup } from 'xstate';
+import { assign, createActor, emit, fromPromise, setup } from 'xstate';
 import { createMemorySessionStore, RunManager, type Run, type SessionStore } from '../../src/index.js';
 import { createRunApi } from '../../src/services/run-api.js';
 import { markRun } from '../../src/machines/strategies/shared.js';
@@ -147,6 +147,80 @@ export async function createLayerHarness(impl: Impl): Promise<CpuHarness> {
           resolve: () => Promise.resolve({ ...run }),
         });
   const harness: CpuHarness = { getRun: () => manager.getRun(), beforeEach: () => Promise.resolve(), construct: () => manager };
+  await harness.getRun();
+  return harness;
+}
+
+/**
+ * The least any implementation of the strategy contract costs in XState, with none of this
+ * library's code: a long-lived parent actor that, per resolution, invokes a strategy machine
+ * (a decision state, then one invoked promise actor standing for the request) and hands its run
+ * back. `baseline`: the same resolution as a plain async function.
+ */
+const floorStrategyMachine = setup({
+  types: { context: {} as { run: Run | null }, output: {} as StrategyOutput },
+  actors: { loadRun: fromPromise<Run>(({ signal }) => Promise.resolve(signal.aborted ? CANNED_RUN : { ...CANNED_RUN })) },
+}).createMachine({
+  id: 'floor-strategy',
+  context: { run: null },
+  initial: 'choosing',
+  states: {
+    choosing: { always: 'loadingRun' },
+    loadingRun: {
+      invoke: { id: 'loadRun', src: 'loadRun', onDone: { target: 'ready', actions: assign({ run: ({ event }) => event.output }) } },
+    },
+    ready: { type: 'final' },
+  },
+  output: ({ context }) => ({ ok: true, run: context.run! }),
+});
+
+const floorParentMachine = setup({
+  types: { events: {} as { type: 'GET_RUN' }, emitted: {} as { type: 'settled'; run: Run } },
+  actors: { strategy: floorStrategyMachine },
+}).createMachine({
+  id: 'floor-parent',
+  initial: 'idle',
+  states: {
+    idle: { on: { GET_RUN: 'resolving' } },
+    resolving: {
+      invoke: {
+        id: 'strategy',
+        src: 'strategy',
+        onDone: { target: 'idle', actions: emit(({ event }) => ({ type: 'settled' as const, run: (event.output as { run: Run }).run })) },
+      },
+    },
+  },
+});
+
+/**
+ * A getRun harness of the contract's bare minimum (see {@link floorStrategyMachine}): `ours` the
+ * two XState actors per resolution under a long-lived parent, `baseline` a plain async function.
+ *
+ * @example
+ * ```ts
+ * const harness = await createFloorHarness('ours');
+ * await harness.getRun();
+ * ```
+ */
+export async function createFloorHarness(impl: Impl): Promise<CpuHarness> {
+  let getRun: () => Promise<Run>;
+  if (impl === 'ours') {
+    const parent = createActor(floorParentMachine).start();
+    let settle: (run: Run) => void = () => undefined;
+    parent.on('settled', (event) => settle(event.run));
+    getRun = () =>
+      new Promise<Run>((resolve) => {
+        settle = resolve;
+        parent.send({ type: 'GET_RUN' });
+      });
+  } else {
+    const load = (signal: AbortSignal) => Promise.resolve(signal.aborted ? CANNED_RUN : { ...CANNED_RUN });
+    getRun = async () => {
+      const controller = new AbortController();
+      return await load(controller.signal);
+    };
+  }
+  const harness: CpuHarness = { getRun, beforeEach: () => Promise.resolve(), construct: () => undefined };
   await harness.getRun();
   return harness;
 }
