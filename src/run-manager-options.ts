@@ -341,6 +341,10 @@ function checkServices(given: Record<string, unknown>, reading: Reading): void {
   ) {
     throw invalidOption('coordinator', `must be an object with an acquire(name, signal) function, got ${describe(coordinator)}`);
   }
+  const tryAcquire: unknown = coordinator === undefined ? undefined : (coordinator as { tryAcquire?: unknown }).tryAcquire;
+  if (tryAcquire !== undefined && typeof tryAcquire !== 'function') {
+    throw invalidOption('coordinator.tryAcquire', `must be a function when given, got ${describe(tryAcquire)}`);
+  }
 }
 
 function checkTransport(given: Record<string, unknown>, reading: Reading): void {

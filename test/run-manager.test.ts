@@ -10,6 +10,7 @@ import {
   type SessionStore,
 } from '../src/index.js';
 import { createDevToken, startEmulator, type Emulator } from '../src/emulator/index.js';
+import { createProcessCoordinator } from '../src/core.js';
 
 let emulator: Emulator;
 const token = createDevToken({ userId: 'u1', userName: 'alice' });
@@ -253,6 +254,40 @@ describe('session records', () => {
     expect(run.id).toBeTruthy();
     expect(warn).toHaveBeenCalledTimes(2);
     warn.mockRestore();
+  });
+});
+
+describe('the single-flight lock', () => {
+  it('a coordinator that can tell a lock is free (tryAcquire) is asked first; a busy one is waited for with acquire', async () => {
+    const locks = createProcessCoordinator();
+    const tryAcquire = vi.fn((name: string) => locks.tryAcquire(name));
+    const acquire = vi.fn((name: string, signal?: AbortSignal) => locks.acquire(name, signal));
+    const rm = new RunManager(options({ coordinator: { acquire, tryAcquire } }));
+    await rm.getRun();
+    expect([tryAcquire.mock.calls.length, acquire.mock.calls.length]).toEqual([1, 0]);
+
+    const other = await locks.acquire('run-lifecycle:epicenter-scenario-acme-sim-model.py:u1');
+    const waiting = rm.getRun();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(acquire).toHaveBeenCalledTimes(1);
+    other();
+    await waiting;
+    expect([locks.held, locks.waiting]).toEqual([0, 0]);
+  });
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('locks broken');
+      },
+      /^coordinator\.tryAcquire failed: locks broken/,
+    ],
+    ['returns a string', () => 'yes', /^coordinator\.tryAcquire must return a release function or undefined/],
+  ])('a tryAcquire that %s rejects the getRun INVALID_OPTIONS, with no request sent', async (_, tryAcquire, message) => {
+    const rm = new RunManager(options({ coordinator: { acquire: () => Promise.resolve(() => undefined), tryAcquire } as never }));
+    await expect(rm.getRun()).rejects.toMatchObject({ type: 'INVALID_OPTIONS', message: expect.stringMatching(message) });
+    expect(emulator.requests).toHaveLength(0);
   });
 });
 

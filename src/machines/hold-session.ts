@@ -9,7 +9,7 @@ import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
 import type { Coordinator, ReleaseLock } from '../services/coordination.js';
 import type { Run, UserSession } from '../types.js';
-import { callRelease, requestLock } from './lock.js';
+import { callRelease, requestLock, takeFreeLock } from './lock.js';
 import type { CachedRun } from './strategies/types.js';
 
 /** The I/O of the run-manager's `session` actor: the user session, the session record and the lock. */
@@ -111,11 +111,15 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
         return answer(hold, { type: 'SESSION_FAILED', error: toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey') });
       }
     }
-    // A controller per wait: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
-    hold.waiting = new AbortController();
-    let granted: ReleaseLock;
+    const lockName = `run-lifecycle:${input.lockKey}:${hold.session.userId ?? ''}`;
+    let granted: ReleaseLock | undefined;
     try {
-      granted = await requestLock(services.coordinator, `run-lifecycle:${input.lockKey}:${hold.session.userId ?? ''}`, hold.waiting.signal);
+      granted = takeFreeLock(services.coordinator, lockName);
+      if (!granted) {
+        // A controller per wait: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
+        hold.waiting = new AbortController();
+        granted = await requestLock(services.coordinator, lockName, hold.waiting.signal);
+      }
     } catch (error) {
       hold.waiting = undefined;
       // A rejection after a release is the abort asked for: `answer` drops it.

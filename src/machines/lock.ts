@@ -44,26 +44,59 @@ export async function requestLock(coordinator: Coordinator, name: string, signal
   return granted as ReleaseLock;
 }
 
+/**
+ * The lock at once when the coordinator can tell it is free (`tryAcquire`), else `undefined`: then
+ * wait with {@link requestLock}. A `tryAcquire` that throws or returns anything but a function or
+ * `undefined` is `INVALID_OPTIONS`.
+ */
+export function takeFreeLock(coordinator: Coordinator, name: string): ReleaseLock | undefined {
+  if (typeof coordinator.tryAcquire !== 'function') return undefined;
+  let granted: unknown;
+  try {
+    granted = coordinator.tryAcquire(name);
+  } catch (error) {
+    throw toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.tryAcquire failed');
+  }
+  if (granted === undefined || typeof granted === 'function') return granted as ReleaseLock | undefined;
+  throw new RunManagerError('INVALID_OPTIONS', 'coordinator.tryAcquire must return a release function or undefined');
+}
+
 /** Holds the named lock while the invoking state is active. */
 export const holdLock = fromCallback<{ type: string }, HoldLockInput>(({ input, sendBack }) => {
-  const controller = new AbortController();
+  const coordinator = input.coordinator ?? defaultCoordinator();
+  let waiting: AbortController | undefined;
   let release: ReleaseLock | undefined;
   let stopped = false;
-  requestLock(input.coordinator ?? defaultCoordinator(), input.name, controller.signal).then(
-    (granted) => {
-      // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-      if (stopped) return callRelease(granted);
-      release = granted;
-      sendBack({ type: 'LOCK_ACQUIRED' });
-    },
-    (error: unknown) => {
-      // Rejections after a stop are the abort this actor asked for.
-      if (!stopped) sendBack({ type: 'LOCK_FAILED', error: error as RunManagerError });
-    },
-  );
+  const granted = (lock: ReleaseLock) => {
+    // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
+    if (stopped) return callRelease(lock);
+    release = lock;
+    sendBack({ type: 'LOCK_ACQUIRED' });
+  };
+  const failed = (error: unknown) => {
+    // Rejections after a stop are the abort this actor asked for.
+    if (!stopped) sendBack({ type: 'LOCK_FAILED', error: error as RunManagerError });
+  };
+  let free: ReleaseLock | undefined;
+  try {
+    free = takeFreeLock(coordinator, input.name);
+  } catch (error) {
+    // Answered after this actor has started, as a lock that had to be waited for is.
+    queueMicrotask(() => failed(error));
+    return () => {
+      stopped = true;
+    };
+  }
+  if (free) {
+    const lock = free;
+    queueMicrotask(() => granted(lock));
+  } else {
+    waiting = new AbortController();
+    requestLock(coordinator, input.name, waiting.signal).then(granted, failed);
+  }
   return () => {
     stopped = true;
     if (release) callRelease(release);
-    else controller.abort();
+    else waiting?.abort();
   };
 });

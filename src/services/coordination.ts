@@ -15,6 +15,11 @@ export type ReleaseLock = () => void;
 export interface Coordinator {
   /** Resolves with the lock's release once `name` is free for the caller. */
   acquire(name: string, signal?: AbortSignal): Promise<ReleaseLock>;
+  /**
+   * Optional: the lock's release at once when nobody holds or awaits `name`, else `undefined` (then
+   * the caller waits with `acquire`). Spares the common uncontended case an abort signal and a promise.
+   */
+  tryAcquire?(name: string): ReleaseLock | undefined;
 }
 
 /** What `createWebLocksCoordinator` needs of `navigator.locks`. */
@@ -33,6 +38,7 @@ export interface ProcessCoordinator extends Coordinator {
   readonly held: number;
   /** Callers waiting for a lock now. */
   readonly waiting: number;
+  tryAcquire(name: string): ReleaseLock | undefined;
 }
 
 interface LockQueue {
@@ -57,6 +63,13 @@ export function createProcessCoordinator(): ProcessCoordinator {
     };
   }
 
+  function take(name: string): ReleaseLock | undefined {
+    if (queues.has(name)) return undefined;
+    const fresh: LockQueue = { waiters: [] };
+    queues.set(name, fresh);
+    return releaseFor(name, fresh);
+  }
+
   return {
     get held() {
       return queues.size;
@@ -66,14 +79,11 @@ export function createProcessCoordinator(): ProcessCoordinator {
       for (const queue of queues.values()) count += queue.waiters.length;
       return count;
     },
+    tryAcquire: take,
     acquire(name, signal) {
       if (signal?.aborted) return Promise.reject(abortedError());
       const queue = queues.get(name);
-      if (!queue) {
-        const fresh: LockQueue = { waiters: [] };
-        queues.set(name, fresh);
-        return Promise.resolve(releaseFor(name, fresh));
-      }
+      if (!queue) return Promise.resolve(take(name)!);
       return new Promise<ReleaseLock>((resolve, reject) => {
         const grant = () => {
           signal?.removeEventListener('abort', leave);
@@ -144,24 +154,28 @@ export interface TrackedCoordinator extends Coordinator {
 export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
   const releases = new Set<ReleaseLock>();
   let closed = false;
-  return {
+  const track = (granted: ReleaseLock): ReleaseLock => {
+    let released = false;
+    const release: ReleaseLock = () => {
+      if (released) return;
+      released = true;
+      releases.delete(release);
+      granted();
+    };
+    releases.add(release);
+    return release;
+  };
+  const tracked: TrackedCoordinator = {
     async acquire(name, signal) {
       if (closed || signal?.aborted) throw abortedError();
       const granted = await coordinator.acquire(name, signal);
       // Not a release function: hand it on as it is, for the caller to refuse.
       if (typeof granted !== 'function') return granted;
-      let released = false;
-      const release: ReleaseLock = () => {
-        if (released) return;
-        released = true;
-        releases.delete(release);
-        granted();
-      };
+      const release = track(granted);
       if (closed || signal?.aborted) {
         release();
         throw abortedError();
       }
-      releases.add(release);
       return release;
     },
     releaseAll() {
@@ -175,6 +189,15 @@ export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
       }
     },
   };
+  if (typeof coordinator.tryAcquire === 'function') {
+    tracked.tryAcquire = (name) => {
+      if (closed) return undefined;
+      const granted: unknown = coordinator.tryAcquire?.(name);
+      // Not a release function: hand it on as it is, for the caller to refuse.
+      return typeof granted === 'function' ? track(granted as ReleaseLock) : (granted as undefined);
+    };
+  }
+  return tracked;
 }
 
 const processCoordinator = createProcessCoordinator();

@@ -331,6 +331,11 @@ export const optionRows: OptionRow[] = [
     options: (v) => ({ ...v, coordinator: 5 }),
   },
   {
+    input: 'coordinator.tryAcquire: true',
+    message: /^coordinator\.tryAcquire must be a function when given, got boolean/,
+    options: (v) => ({ ...v, coordinator: { acquire: () => Promise.resolve(() => undefined), tryAcquire: true } }),
+  },
+  {
     input: 'inspect: {} (no next function)',
     message: /^inspect must be an inspection observer, got an object/,
     options: (v) => ({ ...v, inspect: {} }),

@@ -93,6 +93,23 @@ describe('process coordinator', () => {
     nextRelease();
   });
 
+  it('tryAcquire takes a free lock at once, and leaves a held or awaited one to acquire', async () => {
+    const locks = createProcessCoordinator();
+    const release = locks.tryAcquire('k')!;
+    expect(typeof release).toBe('function');
+    expect(locks.tryAcquire('k')).toBeUndefined();
+    const waiting = locks.acquire('k');
+    expect(locks.waiting).toBe(1);
+    release();
+    const next = await waiting;
+    // Held by the waiter now: still not free.
+    expect(locks.tryAcquire('k')).toBeUndefined();
+    next();
+    expect(locks.held).toBe(0);
+    locks.tryAcquire('k')!();
+    expect([locks.held, locks.waiting]).toEqual([0, 0]);
+  });
+
   it('an aborted signal is refused before queueing', async () => {
     const locks = createProcessCoordinator();
     await expect(locks.acquire('k', AbortSignal.abort())).rejects.toSatisfy((error) => isRunManagerError(error, 'ABORTED'));
@@ -195,6 +212,19 @@ describe('trackLocks', () => {
     await expect(waiting).rejects.toSatisfy((error) => isRunManagerError(error, 'ABORTED'));
     expect([inner.held, inner.waiting]).toEqual([0, 0]);
     await expect(tracked.acquire('a')).rejects.toSatisfy((error) => isRunManagerError(error, 'ABORTED'));
+  });
+
+  it('tryAcquire is tracked too: releaseAll gives it back, and a closed tracker takes nothing', () => {
+    const inner = createProcessCoordinator();
+    const tracked = trackLocks(inner);
+    expect(tracked.tryAcquire?.('a')).toBeTypeOf('function');
+    expect(tracked.tryAcquire?.('a')).toBeUndefined();
+    tracked.releaseAll();
+    expect(inner.held).toBe(0);
+    expect(tracked.tryAcquire?.('a')).toBeUndefined();
+    expect(inner.held).toBe(0);
+    // A coordinator without tryAcquire gets a tracker without it: callers wait with acquire.
+    expect(trackLocks({ acquire: () => Promise.resolve(() => undefined) }).tryAcquire).toBeUndefined();
   });
 
   it('item 3: a lock handed over just as the caller stops waiting is released at once', async () => {
