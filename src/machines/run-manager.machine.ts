@@ -8,7 +8,7 @@ import type { SessionStore } from '../services/session-store.js';
 import { withFields } from '../services/values.js';
 import type { Run, UserSession } from '../types.js';
 import { holdSession, type SessionEvent, type SessionServices } from './hold-session.js';
-import { doneOutput, thrownBy } from './strategies/shared.js';
+import { doneOutput, startingContext, thrownBy } from './strategies/shared.js';
 import type { CachedRun, ResolutionMode, RunConfig, StrategyInput, StrategyOutput, StrategyServices } from './strategies/types.js';
 
 /** A `getRun` or `reset` waiting on the current resolution: its request id and the variables it asked for. */
@@ -266,18 +266,19 @@ export const runManagerMachine = setup({
   },
 }).createMachine({
   id: 'run-manager',
-  // A spread copy, unlike an object built by `Object.assign`, keeps a context this size in V8's fast
-  // mode through the copies every `assign` makes: building it costs once, the copies every event.
-  context: ({ input }) => ({
-    ...input,
-    ...fresh('getRun', [], undefined),
-    queuedReset: null,
-    createInDoubt: false,
-    session: null,
-    cachedRun: undefined,
-    run: null,
-    value: undefined,
-  }),
+  context: ({ input }) =>
+    startingContext(
+      {
+        queuedReset: null,
+        createInDoubt: false,
+        session: null,
+        cachedRun: undefined,
+        run: null,
+        value: undefined,
+        ...fresh('getRun', [], undefined),
+      },
+      input,
+    ),
   // The session actor lives as long as the manager; `locked` asks it for the session and lock, and gives them back.
   invoke: {
     id: 'session',

@@ -74,12 +74,12 @@ export function withVariables(modifiers: QueryModifiers, names: string[] | undef
 }
 
 /**
- * A machine's starting context: its own fields and its input, whose keys never overlap (built as
- * `withFields` explains). Up to about twenty keys only: V8 turns the copies every `assign` makes of
- * a bigger object built this way into slow dictionaries (the run-manager's context is a spread instead).
+ * A machine's starting context: its own fields and its input, whose keys never overlap. Merged by
+ * `Object.assign`, then copied by a spread: built either way alone, V8 either adds the keys slowly
+ * or turns the copies every `assign` makes of a bigger context into slow dictionaries.
  */
 export function startingContext<TOwn extends object, TInput extends object>(own: TOwn, input: TInput): TOwn & TInput {
-  return Object.assign(own, input);
+  return { ...Object.assign(own, input) };
 }
 
 /** Marks a run as created by this resolution or reused. */
