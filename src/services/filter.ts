@@ -16,9 +16,16 @@ const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'p
 /** Deeper data is cyclic or hostile, and recursion would exhaust the stack. */
 const MAX_MERGE_DEPTH = 64;
 
-/** Never a setter such as `__proto__`. */
+/**
+ * Sets an own data property, never calling an inherited setter (such as `__proto__`). A plain
+ * assignment does the same where nothing is inherited under `key`, several times faster.
+ */
 function defineOwn(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key in target && !Object.hasOwn(target, key)) {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    (target as Record<string, unknown>)[key] = value;
+  }
 }
 
 /** `encodeURIComponent`, plus `!`, so a value starting with `!` is never read as an operator. */

@@ -149,6 +149,31 @@ describe('flattenScope', () => {
 });
 
 describe('mergeFilters', () => {
+  it('keys the object inherits become own values, and an inherited setter is never called', () => {
+    const calls: unknown[] = [];
+    Object.defineProperty(Object.prototype, 'planted', {
+      configurable: true,
+      set(value) {
+        calls.push(value);
+      },
+      get() {
+        return undefined;
+      },
+    });
+    try {
+      const merged = mergeFilters({ toString: 'x', planted: 'y', 'user.id': 'u1' }, { planted: 'z' });
+      expect(Object.hasOwn(merged, 'toString') && Object.hasOwn(merged, 'planted')).toBe(true);
+      expect({ toString: merged.toString, planted: merged.planted, user: merged['user.id'] }).toEqual({
+        toString: 'x',
+        planted: 'z',
+        user: 'u1',
+      });
+      expect(calls).toEqual([]);
+    } finally {
+      delete (Object.prototype as { planted?: unknown }).planted;
+    }
+  });
+
   it('deep-merges nested objects; later leaves win; key order of first appearance', () => {
     const merged = mergeFilters(
       { scope: { group: 'g0', custom: 'c' }, trashed: true },
