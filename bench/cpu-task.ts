@@ -1,6 +1,6 @@
 /**
- * One measurement of figure 3, in a process of its own (so the heap another case left behind —
- * notably each finished request's 15 s `AbortSignal.timeout` — cannot bill this case's GC):
+ * One measurement of figure 3, in a process of its own (so the heap another case left behind
+ * cannot bill this case's GC):
  *
  * - `--kind getRun --impl ours|baseline --strategy <name> --path steady|first --mode reused|per-getRun`
  * - `--kind layer --impl ours|baseline` (getRun with a strategy that makes no request: the layer around it)

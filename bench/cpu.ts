@@ -7,9 +7,8 @@
  *
  * Medians come from tinybench (wall clock). Because the machine may be shared, each case is also
  * measured in process CPU time (`process.cpuUsage`, batches of getRuns), which other processes do
- * not inflate. Every measurement runs in a process of its own (`bench/cpu-task.ts`): each finished
- * request leaves a 15 s `AbortSignal.timeout` behind, and in a shared process the next case would
- * pay for that garbage. Then the cost items the profile points at are timed alone, and three CPU
+ * not inflate. Every measurement runs in a process of its own (`bench/cpu-task.ts`, bundled as a
+ * build ships it), so no case pays for the garbage another left behind. Then the cost items the profile points at are timed alone, and three CPU
  * profiles (`node --cpu-prof` over `bench/profile.ts`) are analysed by area.
  *
  * Run alone: `npx tsx bench/cpu.ts`.
@@ -264,7 +263,7 @@ export async function costItems(): Promise<Array<{ item: string; us: number; per
     },
     {
       item: 'AbortSignal.any([signal, AbortSignal.timeout(15000)])',
-      perGetRun: '1 per request, both (src/services/http.ts attempt)',
+      perGetRun: 'none: a request attempt has one AbortController and one timer, cleared when it ends (both)',
       fn: () => AbortSignal.any([new AbortController().signal, AbortSignal.timeout(15_000)]),
     },
     {

@@ -3,9 +3,9 @@
  * managers (one user each, each with its own memory session store, the canned in-process
  * transport — no sockets), for the RunManager and for the hand-written baseline.
  *
- * Measured twice: right after the getRuns, and again once the 15 s `AbortSignal.timeout` of the
- * last requests has fired (until then each finished request's signals are still referenced by
- * their timer). Needs `--expose-gc`; prints one JSON line.
+ * Measured twice: right after the getRuns, and again 16 s later, past the 15 s request timeout, so
+ * anything a finished request still kept alive until its timer fired would show as a difference.
+ * Needs `--expose-gc`; prints one JSON line.
  *
  * ```sh
  * node --expose-gc --import tsx bench/scale-memory.ts [--managers 10000]

@@ -256,7 +256,7 @@ export function scaleReport(
       ],
       notes: [
         'Heap delta after global.gc() divided by the number of managers; each manager has its own user session and memory session store with one record.',
-        '“right after” still counts each finished request’s AbortSignal.timeout(15 s) (src/services/http.ts), which its timer keeps alive until it fires.',
+        '“after 16 s” is past the 15 s request timeout: a difference from “right after” would be what finished requests keep alive until their timers fire (each attempt clears its timer, so there should be none).',
       ],
     },
   ];

@@ -113,11 +113,19 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
 
   /** The RunService bound to the current run. */
   readonly run: RunService;
-  /** The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it. */
-  readonly actor: RunManagerActor;
+  /**
+   * The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it.
+   * Created and started on first use (reading it, or the first `getRun`/`reset`), so a manager that
+   * is made but never used costs little.
+   */
+  get actor(): RunManagerActor {
+    return (this.#actor ??= this.#startActor());
+  }
   /** The definition of the strategy this manager runs. */
   readonly strategy: StrategyDefinition;
 
+  #actor: RunManagerActor | undefined;
+  #startActor: () => RunManagerActor;
   #pending = new Map<number, Pending>();
   #nextRequestId = 1;
   #stopped = false;
@@ -196,43 +204,31 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
         fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
       };
 
-      this.actor = createActor(machineFor(valid.strategy.machine), {
-        input: {
-          strategyName: valid.strategy.name,
-          requiresAuth: valid.strategy.requiresAuth,
-          cachesRun: valid.strategy.cachesRun,
-          strategyOptions: valid.strategyOptions,
-          config: valid.config,
-          sessionKey: valid.sessionKey,
-          lockKey: valid.lockKey,
-          services,
-        },
-        // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
-        ...(given.inspect
-          ? { inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }) }
-          : {}),
-      });
-      this.actor.on('settled', (event) => this.#settle(event));
-      this.actor.on('warning', (event) => {
-        try {
-          console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`);
-        } catch {
-          // A console patched to throw on warnings (some test set-ups do) must not crash the page.
-        }
-      });
-      this.actor.subscribe({
-        error: (error) => {
-          // Defence in depth: a machine that fails skips its clean-up, so give its locks back here.
-          this.#broken = new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${describeThrown(error)}`, { cause: error });
-          this.#locks.releaseAll();
-          this.#failAll(this.#broken);
-        },
-      });
-      this.actor.start();
+      const machine = machineFor(valid.strategy.machine);
+      this.#startActor = () =>
+        this.#wire(
+          createActor(machine, {
+            input: {
+              strategyName: valid.strategy.name,
+              requiresAuth: valid.strategy.requiresAuth,
+              cachesRun: valid.strategy.cachesRun,
+              strategyOptions: valid.strategyOptions,
+              config: valid.config,
+              sessionKey: valid.sessionKey,
+              lockKey: valid.lockKey,
+              services,
+            },
+            // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
+            ...(given.inspect
+              ? {
+                  inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }),
+                }
+              : {}),
+          }),
+        );
     } catch (error) {
       // The constructor's only throw is INVALID_OPTIONS: whatever else goes wrong building the
-      // manager (a strategy factory, the actor's start) is reported as such, and nothing is left running.
-      (this as { actor?: RunManagerActor }).actor?.stop();
+      // manager (a strategy factory) is reported as such.
       if (error instanceof RunManagerError && error.type === 'INVALID_OPTIONS') throw error;
       throw new RunManagerError('INVALID_OPTIONS', `The run manager could not be built from these options: ${describeThrown(error)}`, {
         cause: error,
@@ -304,19 +300,48 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.actor.stop();
+    this.#actor?.stop();
     this.#locks.releaseAll();
     this.#failAll(new RunManagerError('ABORTED', 'The run manager was stopped'));
+  }
+
+  /** Listens to a new actor and starts it (stopped at once when the manager already is). */
+  #wire(actor: RunManagerActor): RunManagerActor {
+    actor.on('settled', (event) => this.#settle(event));
+    actor.on('warning', (event) => {
+      try {
+        console.warn(`run-lifecycle: ${event.message}: ${event.error.message}`);
+      } catch {
+        // A console patched to throw on warnings (some test set-ups do) must not crash the page.
+      }
+    });
+    actor.subscribe({
+      error: (error) => {
+        // Defence in depth: a machine that fails skips its clean-up, so give its locks back here.
+        this.#broken = new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${describeThrown(error)}`, { cause: error });
+        this.#locks.releaseAll();
+        this.#failAll(this.#broken);
+      },
+    });
+    actor.start();
+    if (this.#stopped) actor.stop();
+    return actor;
   }
 
   #request<T>(mode: 'getRun' | 'reset', event: (requestId: number) => Parameters<RunManagerActor['send']>[0]): Promise<T> {
     if (this.#stopped) return Promise.reject(new RunManagerError('ABORTED', 'The run manager was stopped'));
     if (this.#broken) return Promise.reject(this.#broken);
+    let actor: RunManagerActor;
+    try {
+      actor = this.actor;
+    } catch (error) {
+      return Promise.reject(toRunManagerError(error, 'INVALID_OPTIONS', 'The run manager could not be started'));
+    }
     const requestId = this.#nextRequestId++;
     const promise = new Promise<T>((resolve, reject) => {
       this.#pending.set(requestId, { mode, resolve: resolve, reject });
     });
-    this.actor.send(event(requestId));
+    actor.send(event(requestId));
     return promise;
   }
 

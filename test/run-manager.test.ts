@@ -367,6 +367,23 @@ describe('the actor', () => {
     expect(good.actor.getSnapshot().hasTag('ready')).toBe(true);
     expect(good.actor.getSnapshot().context.run?.id).toBe(good.run.id);
   });
+
+  it('starts on first use: a manager never used runs no actor; reading rm.actor starts it, once', async () => {
+    const events: string[] = [];
+    const rm = new RunManager(options({ inspect: (event) => events.push(event.type) }));
+    expect(events).toEqual([]);
+    const actor = rm.actor;
+    expect(actor).toBe(rm.actor);
+    expect(actor.getSnapshot()).toMatchObject({ status: 'active', value: 'idle' });
+    expect(events).toContain('@xstate.actor');
+    await rm.getRun();
+    expect(rm.actor).toBe(actor);
+
+    const unused = new RunManager(options());
+    unused.stop();
+    expect(unused.actor.getSnapshot().status).toBe('stopped');
+    await expect(unused.getRun()).rejects.toMatchObject({ type: 'ABORTED' });
+  });
 });
 
 describe('RunManager.stop', () => {
