@@ -14,15 +14,15 @@
  * Run alone: `npx tsx bench/cpu.ts`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import { Bench } from 'tinybench';
 import { createActor, fromPromise } from 'xstate';
 import { createSessionRecord } from '../src/services/session-store.js';
 import { analyseProfiles, analysisTables, type ProfileAnalysis } from './analyse-profile.js';
+import { bundled } from './lib/bundle.js';
 import { CANNED_RUN } from './lib/canned-transport.js';
 import { CPU_CASES, MANAGER_MODES, type CpuCase, type Impl, type ManagerMode } from './lib/cpu-cases.js';
 import { fixed, runAsScript, type Goal, type PartResult, type Table } from './lib/report.js';
@@ -39,40 +39,11 @@ interface TaskMeasurement {
   cpuUs: number;
 }
 
-let taskBundle: string | undefined;
-
-/**
- * `bench/cpu-task.ts` with the library and the baseline bundled as a build ships them (esbuild, no
- * `keepNames`). Run through tsx instead, every named function expression is wrapped in a `__name`
- * call that defines a property: code that makes closures per call (a manager's construction above
- * all) would pay a cost no user pays.
- */
-function cpuTaskBundle(): string {
-  if (!taskBundle) {
-    // Inside the repository, so the bundle's package imports (xstate, ofetch, tinybench) resolve.
-    const cache = join(BENCH_DIR, '..', 'node_modules', '.cache');
-    mkdirSync(cache, { recursive: true });
-    const dir = mkdtempSync(join(cache, 'run-lifecycle-cpu-'));
-    taskBundle = join(dir, 'cpu-task.mjs');
-    buildSync({
-      entryPoints: [join(BENCH_DIR, 'cpu-task.ts')],
-      outfile: taskBundle,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return taskBundle;
-}
-
 /** Runs one measurement in a fresh process (`bench/cpu-task.ts`, bundled). */
 function task(args: Record<string, string>): TaskMeasurement {
   const flags = Object.entries(args).flatMap(([name, value]) => [`--${name}`, value]);
-  const child = spawnSync(process.execPath, [cpuTaskBundle(), ...flags], {
+  // Bundled as a build ships the library: through tsx, closures would pay for its `__name` wrappers.
+  const child = spawnSync(process.execPath, [bundled('bench/cpu-task.ts'), ...flags], {
     cwd: join(BENCH_DIR, '..'),
     encoding: 'utf8',
   });

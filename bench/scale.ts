@@ -15,6 +15,7 @@
  * Run alone: `npx tsx bench/scale.ts`.
  */
 import { spawnSync } from 'node:child_process';
+import { bundled } from './lib/bundle.js';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -177,7 +178,8 @@ export interface MemoryResult {
 function retainedMemory(): MemoryResult {
   const child = spawnSync(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'scale-memory.ts'), '--managers', String(USERS)],
+    // Bundled as a build ships the library: through tsx, every closure would carry an extra `name` property.
+    ['--expose-gc', bundled('bench/scale-memory.ts'), '--managers', String(USERS)],
     {
       cwd: join(BENCH_DIR, '..'),
       encoding: 'utf8',
