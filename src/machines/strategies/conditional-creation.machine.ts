@@ -8,7 +8,7 @@ import type { LoadedRun } from '../../services/api-types.js';
 import type { Run, UserSession } from '../../types.js';
 import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
-import { doneOutput, markRun, strategyOutput, thrownBy, startingContext } from './shared.js';
+import { doneOutput, markRun, startingContext, strategyOutput, thrownBy } from './shared.js';
 import {
   creatingState,
   errorState,

@@ -2,7 +2,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { ERROR_TYPES, RunManagerError, toRunManagerError } from '../../errors.js';
 import type { Run, UserSession } from '../../types.js';
-import { doneOutput, thrownBy, startingContext } from './shared.js';
+import { doneOutput, startingContext, thrownBy } from './shared.js';
 import { errorState, readyState } from './states.js';
 import type { CachedRun, LegacyStrategy, ResolutionMode, StrategyInput, StrategyOutput, StrategyServices } from './types.js';
 

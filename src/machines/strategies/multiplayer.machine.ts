@@ -8,7 +8,7 @@ import type { WorldRunId } from '../../services/api-types.js';
 import type { Run, World } from '../../types.js';
 import { findWorld, getWorldRun, loadRun, replaceWorldRun } from './actors.js';
 import { optionalSelfAssign } from './options.js';
-import { doneOutput, strategyOutput, startingContext } from './shared.js';
+import { doneOutput, startingContext, strategyOutput } from './shared.js';
 import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
 import {
   findingWorldState,

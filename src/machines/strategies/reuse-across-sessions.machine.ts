@@ -13,9 +13,9 @@ import {
   doneOutput,
   markRun,
   sessionFilter,
+  startingContext,
   strategyOutput,
   thrownBy,
-  startingContext,
 } from './shared.js';
 import {
   creatingState,

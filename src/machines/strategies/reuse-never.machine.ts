@@ -3,7 +3,7 @@ import { setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun } from './actors.js';
-import { strategyOutput, startingContext } from './shared.js';
+import { startingContext, strategyOutput } from './shared.js';
 import { creatingState, errorState, keepCreatedRun, readyState, rememberFailure } from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { NoStrategyOptions } from '../../strategy-options.js';

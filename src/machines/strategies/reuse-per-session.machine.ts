@@ -6,7 +6,7 @@ import { setup } from 'xstate';
 import type { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
-import { doneOutput, strategyOutput, startingContext } from './shared.js';
+import { doneOutput, startingContext, strategyOutput } from './shared.js';
 import {
   creatingState,
   errorState,

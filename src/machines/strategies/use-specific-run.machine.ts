@@ -4,7 +4,7 @@ import { RunManagerError } from '../../errors.js';
 import type { Run } from '../../types.js';
 import { loadRun } from './actors.js';
 import { pathSafeString } from './options.js';
-import { strategyOutput, startingContext } from './shared.js';
+import { startingContext, strategyOutput } from './shared.js';
 import { errorState, isReset, keepLoadedRun, loadingRunState, readyState, rememberFailure } from './states.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
 import type { UseSpecificRunStrategyOptions } from '../../strategy-options.js';
