@@ -61,7 +61,16 @@ export type PersistEvent = { type: 'PERSIST'; run: Run | null };
  * What the run-manager sends its `session` actor: `ACQUIRE` when a resolution starts (answered
  * `SESSION_READY` or `SESSION_FAILED`), `PERSIST` once it has a run, `RELEASE` when it ends.
  */
-export type SessionCommand = { type: 'ACQUIRE' } | PersistEvent | { type: 'RELEASE' };
+export type SessionCommand =
+  | {
+      /** A resolution starts: load the session, take the lock, read the record. */
+      type: 'ACQUIRE';
+    }
+  | PersistEvent
+  | {
+      /** The resolution ended: give the lock back, or leave the queue. */
+      type: 'RELEASE';
+    };
 
 /** One resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
 interface Hold {
