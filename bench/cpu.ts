@@ -27,7 +27,7 @@ import { CANNED_RUN } from './lib/canned-transport.js';
 import { CPU_CASES, MANAGER_MODES, type CpuCase, type Impl, type ManagerMode } from './lib/cpu-cases.js';
 import { fixed, runAsScript, type Goal, type PartResult, type Table } from './lib/report.js';
 
-/** Target of the issue: RunManager time per getRun at most twice the hand-written baseline. */
+/** The target: RunManager time per getRun at most twice the hand-written baseline. */
 export const TARGET_RATIO = 2;
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));

@@ -15,7 +15,7 @@ export interface Table {
   notes?: string[];
 }
 
-/** One goal of the issue, measured: met or missed, with the figure and why. */
+/** One goal, measured: met or missed, with the figure and why. */
 export interface Goal {
   figure: string;
   goal: string;

@@ -54,8 +54,8 @@ async function inBatches<T>(count: number, width: number, task: (index: number) 
   return results;
 }
 
-describe('item 8: bounds on what a request stores', () => {
-  it('item 8: a 6000-segment dotted PATCH answers 400, changes nothing, and later requests still succeed with a data file', async () => {
+describe('bounds on what a request stores', () => {
+  it('a 6000-segment dotted PATCH answers 400, changes nothing, and later requests still succeed with a data file', async () => {
     const dataFile = join(directory, 'runs.json');
     await emu.start({ dataFile });
     const run = await createRun(emu.current);
@@ -77,7 +77,7 @@ describe('item 8: bounds on what a request stores', () => {
     expect(readData(dataFile).runs.map((stored) => stored.id)).toEqual([run.id, later.body.id]);
   });
 
-  it('item 8: dotted keys and nested values are stored up to 32 levels, one more is refused', async () => {
+  it('dotted keys and nested values are stored up to 32 levels, one more is refused', async () => {
     await emu.start();
     const run = await createRun(emu.current);
     expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { [dottedKey(32)]: 1 } })).status).toBe(200);
@@ -91,7 +91,7 @@ describe('item 8: bounds on what a request stores', () => {
     expect((await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { scope: [[[nested(30)]]] } })).status).toBe(400);
   });
 
-  it('item 8: nesting deeper than 32 levels is refused on every route that stores client data, before anything changes', async () => {
+  it('nesting deeper than 32 levels is refused on every route that stores client data, before anything changes', async () => {
     const dataFile = join(directory, 'runs.json');
     await emu.start({
       dataFile,
@@ -127,7 +127,7 @@ describe('item 8: bounds on what a request stores', () => {
     expect((await call(emu.current, 'GET', `${RUNS}${run.id}/`)).status).toBe(200);
   });
 
-  it('item 8: a request storing more than 100,000 keys in a run is refused and changes nothing', async () => {
+  it('a request storing more than 100,000 keys in a run is refused and changes nothing', async () => {
     await emu.start({ variables: { price: 1 } });
     const run = await createRun(emu.current);
     const many = Object.fromEntries(Array.from({ length: 100_001 }, (_, index) => [`k${index}`, 0]));
@@ -141,7 +141,7 @@ describe('item 8: bounds on what a request stores', () => {
     expect(emu.current.getRun(run.id)).toEqual({ ...run, variables: { price: 1 } });
   });
 
-  it('item 8: a create answered 500 because the data file cannot be written leaves no run, and later requests succeed', async () => {
+  it('a create answered 500 because the data file cannot be written leaves no run, and later requests succeed', async () => {
     const dataFile = join(directory, 'runs.json');
     await emu.start({ dataFile });
     const first = await createRun(emu.current);
@@ -168,7 +168,7 @@ describe('item 8: bounds on what a request stores', () => {
     expect(readData(dataFile).runs.map((run) => run.id)).toEqual([first.id, second.body.id]);
   });
 
-  it('item 8: a change the data file cannot take (an operation leaving a cycle) is undone instead of failing every later request', async () => {
+  it('a change the data file cannot take (an operation leaving a cycle) is undone instead of failing every later request', async () => {
     const dataFile = join(directory, 'runs.json');
     await emu.start({ dataFile, variables: { price: 1 } });
     emu.current.registerOperation('tangle', ({ variables }) => {
@@ -186,8 +186,8 @@ describe('item 8: bounds on what a request stores', () => {
   });
 });
 
-describe('item 9: bounds on the request log and on bodies', () => {
-  it('item 9: 200 requests with 1 MB bodies, some unauthenticated, leave at most 4 KB of each body in the log', async () => {
+describe('bounds on the request log and on bodies', () => {
+  it('200 requests with 1 MB bodies, some unauthenticated, leave at most 4 KB of each body in the log', async () => {
     await emu.start();
     const run = await createRun(emu.current);
     emu.current.clearLog();
@@ -221,7 +221,7 @@ describe('item 9: bounds on the request log and on bodies', () => {
     expect(emu.current.runs()).toHaveLength(1);
   });
 
-  it('item 9: small bodies are logged as private copies, unaffected by later changes to the run', async () => {
+  it('small bodies are logged as private copies, unaffected by later changes to the run', async () => {
     await emu.start();
     const run = await createRun(emu.current, { scope: { group: 'g1' } });
     await call(emu.current, 'PATCH', `${RUNS}${run.id}/`, { body: { 'scope.group': 'g2' } });
@@ -230,7 +230,7 @@ describe('item 9: bounds on the request log and on bodies', () => {
     expect(log[0]?.bodyTruncated).toBeUndefined();
   });
 
-  it('item 9: the log holds at most logByteLimit bytes and logBodyLimit bytes of a body, dropping the oldest entries first', async () => {
+  it('the log holds at most logByteLimit bytes and logBodyLimit bytes of a body, dropping the oldest entries first', async () => {
     await emu.start({ logByteLimit: 50_000, logBodyLimit: 1000 });
     const run = await createRun(emu.current);
     for (let index = 0; index < 100; index += 1) {
@@ -246,13 +246,13 @@ describe('item 9: bounds on the request log and on bodies', () => {
     expect(emu.current.stats().requests).toBe(101);
   });
 
-  it('item 9: size options are validated', async () => {
+  it('size options are validated', async () => {
     await expect(startEmulator({ logByteLimit: 0 })).rejects.toThrow(TypeError);
     await expect(startEmulator({ logBodyLimit: -1 })).rejects.toThrow(TypeError);
     await expect(startEmulator({ bodyLimit: 1.5 })).rejects.toThrow(TypeError);
   });
 
-  it('item 9: a body over bodyLimit is answered 413 on every route, authorized or not, without waiting for the rest of it', async () => {
+  it('a body over bodyLimit is answered 413 on every route, authorized or not, without waiting for the rest of it', async () => {
     await emu.start({ bodyLimit: 64 * 1024 });
     const run = await createRun(emu.current);
     const head = (path: string, headers: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n`;

@@ -70,7 +70,7 @@ describe('holdLock', () => {
     expect([locks.held, locks.waiting]).toEqual([0, 0]);
   });
 
-  it('item 3: a lock handed over while the actor is being stopped is released at once', async () => {
+  it('a lock handed over while the actor is being stopped is released at once', async () => {
     const locks = createProcessCoordinator();
     let handOver!: (release: ReleaseLock) => void;
     // The coordinator resolves with the lock only after the actor was stopped (the hand-over microtask).
@@ -101,7 +101,7 @@ describe('holdLock', () => {
       { acquire: async (): Promise<unknown> => 'yes' },
       /coordinator\.acquire must resolve to a release function/,
     ],
-  ])('item 4: a coordinator that %s ends in LOCK_FAILED, never a wait without end', async (_what, coordinator, message) => {
+  ])('a coordinator that %s ends in LOCK_FAILED, never a wait without end', async (_what, coordinator, message) => {
     const failures: LockEvent[] = [];
     const actor = createActor(lockedMachine, {
       input: { coordinator: coordinator as unknown as Coordinator },

@@ -65,7 +65,7 @@ async function createArrived(): Promise<void> {
 }
 const quietWarnings = () => vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 
-describe('item 1: a stopped waiter never lets the next manager in while the lock is held', () => {
+describe('a stopped waiter never lets the next manager in while the lock is held', () => {
   it('A creates slowly, B waits and is stopped, C waits for A and reuses its run', async () => {
     const store = createMemorySessionStore();
     emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
@@ -135,7 +135,7 @@ describe('item 1: a stopped waiter never lets the next manager in while the lock
   });
 });
 
-describe('item 3: a lock handed over while its manager is being stopped is released', () => {
+describe('a lock handed over while its manager is being stopped is released', () => {
   it('the next manager of the user does not hang', async () => {
     const store = createMemorySessionStore();
     const locks = createProcessCoordinator();
@@ -168,7 +168,7 @@ describe('item 3: a lock handed over while its manager is being stopped is relea
   });
 });
 
-describe('item 4: a coordinator that fails', () => {
+describe('a coordinator that fails', () => {
   it('a rejecting acquire rejects getRun and reset with INVALID_OPTIONS, sends nothing, and the manager keeps working', async () => {
     let refuse = true;
     const locks = createProcessCoordinator();
@@ -185,7 +185,7 @@ describe('item 4: a coordinator that fails', () => {
   });
 });
 
-describe('item 5: user code that throws values that cannot be printed', () => {
+describe('user code that throws values that cannot be printed', () => {
   const unprintable = () => {
     const value = Object.create(null) as Record<string, unknown>;
     Object.defineProperty(value, 'message', {
@@ -257,7 +257,7 @@ describe('item 5: user code that throws values that cannot be printed', () => {
   });
 });
 
-describe('item 6: collaborators that never settle are bounded by timeout', () => {
+describe('collaborators that never settle are bounded by timeout', () => {
   const never = () => new Promise<never>(() => undefined);
 
   it('a session provider that never settles: TIMEOUT, and other managers of the user are not blocked', async () => {
@@ -284,7 +284,7 @@ describe('item 6: collaborators that never settle are bounded by timeout', () =>
   });
 });
 
-describe('item 7: runLimit holds across managers of one user with other session keys or models', () => {
+describe('runLimit holds across managers of one user with other session keys or models', () => {
   it('two session keys, concurrent getRun with runLimit 1: one run, both get it', async () => {
     emulator.slow({ method: 'POST', delayMs: 150, times: 1 });
     const options = { strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } } } as const;
@@ -343,7 +343,7 @@ describe('item 7: runLimit holds across managers of one user with other session 
   });
 });
 
-describe('item 10: reset({ success, error }) callbacks that throw', () => {
+describe('reset({ success, error }) callbacks that throw', () => {
   it('are reported, never an unhandled rejection of the library', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -377,7 +377,7 @@ describe('item 10: reset({ success, error }) callbacks that throw', () => {
   });
 });
 
-describe('item 13: a run id that cannot address a run never sticks', () => {
+describe('a run id that cannot address a run never sticks', () => {
   let server: ScriptedServer;
   beforeAll(async () => {
     server = await startScriptedServer(() => ({ status: 201, json: { id: '..', model: 'model.py' } }));

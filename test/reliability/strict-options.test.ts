@@ -1,7 +1,7 @@
 /**
- * Options are checked strictly: unknown keys and near misses (item 14), keys that could reach
- * `Object.prototype` (item 2), values JSON cannot send (item 12), and values the constructor used to
- * accept that failed later, or that made it throw something other than INVALID_OPTIONS (item 11).
+ * Options are checked strictly: unknown keys and near misses, keys that could reach
+ * `Object.prototype`, values JSON cannot send, and values the constructor used to
+ * accept that failed later, or that made it throw something other than INVALID_OPTIONS.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
@@ -71,8 +71,8 @@ function constructsOrRefuses(given: unknown): RunManagerError | undefined {
 
 const hostile = () => JSON.parse('{"__proto__":{"polluted":1}}') as Record<string, never>;
 
-describe('item 14: unknown option keys are refused, naming the key they likely meant', () => {
-  it('item 14: top-level typos (stratgy, sesion) name the intended key', () => {
+describe('unknown option keys are refused, naming the key they likely meant', () => {
+  it('top-level typos (stratgy, sesion) name the intended key', () => {
     refused({ ...options(), stratgy: 'reuse-never' }, /^stratgy is not an option \(did you mean strategy\?\)$/);
     refused({ ...options(), sesion: SESSION }, /^sesion is not an option \(did you mean session\?\)$/);
     refused(
@@ -85,7 +85,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     );
   });
 
-  it('item 14: unknown keys of run, run.server and retry are refused with their full path', () => {
+  it('unknown keys of run, run.server and retry are refused with their full path', () => {
     refused(options({}, { acount: 'acme' }), /^run\.acount is not an option \(did you mean account\?\)$/);
     refused(options({}, { baseUrl: emulator.baseURL, baseURL: undefined }), /^run\.baseUrl is not an option \(did you mean baseURL\?\)$/);
     refused(options({}, { id: 'r1' }), /^run\.id is not an option \(options: account, project, model/);
@@ -97,7 +97,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     refused(options({ retry: { delay: 1 } }), /^retry\.delay is not an option \(options: retries, baseDelayMs, maxDelayMs\)$/);
   });
 
-  it('item 14: every run key RunOptions declares is accepted', () => {
+  it('every run key RunOptions declares is accepted', () => {
     expect(() =>
       track(
         new RunManager(
@@ -118,14 +118,14 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     ).not.toThrow();
   });
 
-  it('item 14: strategyOptions.setings names the strategy and the intended key', () => {
+  it('strategyOptions.setings names the strategy and the intended key', () => {
     refused(
       options({ strategy: 'reuse-by-tracking-key', strategyOptions: { setings: { trackingKey: 'k' } } }),
       /^strategyOptions\.setings is not an option of reuse-by-tracking-key \(did you mean settings\?\)$/,
     );
   });
 
-  it('item 14: a key another strategy uses is unknown here, and the message says who takes it', () => {
+  it('a key another strategy uses is unknown here, and the message says who takes it', () => {
     refused(
       options({ strategy: 'reuse-per-session', strategyOptions: { initOperation: 'init' } }),
       /^strategyOptions\.initOperation is not an option of reuse-per-session \(initOperation is an option of reuse-last-initialized\)$/,
@@ -144,18 +144,18 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     );
   });
 
-  it('item 14: strategyOptions.initOperation without a strategy still selects reuse-last-initialized', () => {
+  it('strategyOptions.initOperation without a strategy still selects reuse-last-initialized', () => {
     expect(track(new RunManager(options({ strategyOptions: { initOperation: 'init' } }))).strategy.name).toBe('reuse-last-initialized');
   });
 
-  it('item 14: strategyOptions.scope of reuse-last-initialized takes only scopeByUser and scopeByGroup', () => {
+  it('strategyOptions.scope of reuse-last-initialized takes only scopeByUser and scopeByGroup', () => {
     refused(
       options({ strategyOptions: { initOperation: 'init', scope: { scopeByUsr: false } } }),
       /^strategyOptions\.scope\.scopeByUsr is not an option of reuse-last-initialized \(did you mean scopeByUser\?\)$/,
     );
   });
 
-  it('item 14: each built-in strategy lists exactly the keys it reads', () => {
+  it('each built-in strategy lists exactly the keys it reads', () => {
     const keys = Object.fromEntries(
       [...new Set(Object.values(strategies.list))].map((definition) => [definition.name, definition.optionKeys]),
     );
@@ -181,14 +181,14 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     ['trackingkey', 'trackingKey'],
     ['tracking-key', 'trackingKey'],
     ['trakingKey', 'trackingKey'],
-  ])('item 14: settings.%s is refused as a near miss of %s (object form, at construction)', (key, meant) => {
+  ])('settings.%s is refused as a near miss of %s (object form, at construction)', (key, meant) => {
     refused(
       options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: { trackingKey: 'k', [key]: 1 } } }),
       new RegExp(`^strategyOptions\\.settings\\.${key}: did you mean ${meant}\\?`),
     );
   });
 
-  it('item 14: the settings are otherwise the app’s own: other fields are kept on run.settings', async () => {
+  it('the settings are otherwise the app’s own: other fields are kept on run.settings', async () => {
     emulator.reset();
     const rm = track(
       new RunManager(
@@ -202,7 +202,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     expect(run.settings).toMatchObject({ trackingKey: 'k', runLimit: 2, label: 'week 1', limit: 3 });
   });
 
-  it('item 14: a settings function resolving to a near miss rejects INVALID_OPTIONS before any write', async () => {
+  it('a settings function resolving to a near miss rejects INVALID_OPTIONS before any write', async () => {
     emulator.reset();
     emulator.clearLog();
     const rm = track(
@@ -215,7 +215,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     expect(emulator.requests.filter((request) => request.method !== 'GET')).toEqual([]);
   });
 
-  it("item 14: the issue's scenario — settings { trackingKey: 'k', runlimit: 1 } is refused; spelt right, the limit holds", async () => {
+  it("a misspelt limit — settings { trackingKey: 'k', runlimit: 1 } is refused; spelt right, the limit holds", async () => {
     emulator.reset();
     const sessionStore = createMemorySessionStore();
     const base = {
@@ -236,7 +236,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     expect(emulator.runs()).toHaveLength(1);
   });
 
-  it('item 14: a custom definition with optionKeys is checked; without them its options pass through', () => {
+  it('a custom definition with optionKeys is checked; without them its options pass through', () => {
     const machine = setup({}).createMachine({ initial: 'ready', states: { ready: { type: 'final' } } });
     const checked = { name: 'checked', machine, requiresAuth: false, cachesRun: true, optionKeys: ['colour'] };
     refused(
@@ -257,7 +257,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     );
   });
 
-  it('item 14: conditional-creation constructed with a bound condition keeps working', async () => {
+  it('conditional-creation constructed with a bound condition keeps working', async () => {
     emulator.reset();
     const Conditional = strategies.byName('conditional-creation');
     const condition = () => false;
@@ -270,7 +270,7 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
     );
   });
 
-  it('item 14: the suggestion rule — case and separators, then 2 edits (keys of 5+ characters) or 1 (shorter)', () => {
+  it('the suggestion rule — case and separators, then 2 edits (keys of 5+ characters) or 1 (shorter)', () => {
     expect(closestKey('SESSION_KEY', ['session', 'sessionKey'])).toBe('sessionKey');
     expect(closestKey('run-limit', ['runLimit'])).toBe('runLimit');
     expect(closestKey('stratgy', ['run', 'strategy'])).toBe('strategy');
@@ -284,8 +284,8 @@ describe('item 14: unknown option keys are refused, naming the key they likely m
   });
 });
 
-describe('item 2: __proto__, constructor and prototype keys never reach Object.prototype', () => {
-  it('item 2: the merge itself skips proto keys and defines own properties', () => {
+describe('__proto__, constructor and prototype keys never reach Object.prototype', () => {
+  it('the merge itself skips proto keys and defines own properties', () => {
     const merged = mergeFilters(
       { scope: { group: 'g1' } },
       hostile(),
@@ -303,7 +303,7 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
     expect(Object.getPrototypeOf(flattenScope(hostile()))).toBe(Object.prototype);
   });
 
-  it('item 2: the merge keeps Dates and class instances as they are instead of copying them into {}', () => {
+  it('the merge keeps Dates and class instances as they are instead of copying them into {}', () => {
     const created = new Date(0);
     expect(deepMerge<Record<string, unknown>>({ created }).created).toBe(created);
   });
@@ -349,12 +349,12 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
       /^run\.scope\.constructor is not allowed/,
     ],
     ['a top-level __proto__ key', hostile(), {}, /^__proto__ is not allowed/],
-  ])('item 2: %s with an own __proto__ key is refused at construction', (_name, extra, run, message) => {
+  ])('%s with an own __proto__ key is refused at construction', (_name, extra, run, message) => {
     refused(options(extra, run), message);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('item 2: tracking-key settings from a settings function with __proto__ reject INVALID_OPTIONS', async () => {
+  it('tracking-key settings from a settings function with __proto__ reject INVALID_OPTIONS', async () => {
     emulator.reset();
     const rm = track(
       new RunManager(
@@ -368,7 +368,7 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
     expect(emulator.runs()).toEqual([]);
   });
 
-  it('item 2: checkCreateOptions refuses proto keys at any depth', () => {
+  it('checkCreateOptions refuses proto keys at any depth', () => {
     expectThrow(() => checkCreateOptions(hostile(), 'createOptions'), 'INVALID_OPTIONS', /^createOptions\.__proto__ is not allowed/);
     expectThrow(
       () => checkCreateOptions({ scope: { a: [hostile()] } }, 'createOptions'),
@@ -382,7 +382,7 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
     );
   });
 
-  it('item 2: after every hostile input, ({}).polluted is undefined and a new RunManager still constructs', async () => {
+  it('after every hostile input, ({}).polluted is undefined and a new RunManager still constructs', async () => {
     const attempts: Array<() => unknown> = [
       () => new RunManager(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: hostile() } })),
       () => new RunManager(options({ strategyOptions: { initOperation: 'init', flag: hostile() } })),
@@ -420,7 +420,7 @@ describe('item 2: __proto__, constructor and prototype keys never reach Object.p
   });
 });
 
-describe('item 12: values JSON cannot send are INVALID_OPTIONS before any request', () => {
+describe('values JSON cannot send are INVALID_OPTIONS before any request', () => {
   const cyclic = (): Record<string, unknown> => {
     const node: Record<string, unknown> = { a: 1 };
     node.self = node;
@@ -441,11 +441,11 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
       { deep: Array.from({ length: 40 }).reduce<unknown>((inner) => ({ inner }), 1) },
       /is nested more than 32 levels deep/,
     ],
-  ])('item 12: checkCreateOptions refuses %s', (_name, value, message) => {
+  ])('checkCreateOptions refuses %s', (_name, value, message) => {
     expectThrow(() => checkCreateOptions(value, 'createOptions'), 'INVALID_OPTIONS', message);
   });
 
-  it('item 12: checkCreateOptions accepts what JSON sends as meant, and refuses non-objects', () => {
+  it('checkCreateOptions accepts what JSON sends as meant, and refuses non-objects', () => {
     const shared = { a: 1 };
     const value = {
       when: new Date(0),
@@ -478,7 +478,7 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
     );
   });
 
-  it('item 12: checkSendable names the path of what cannot be sent', () => {
+  it('checkSendable names the path of what cannot be sent', () => {
     expect(() => checkSendable({ a: [{ b: 1n }] }, 'run.files')).toThrow(/^run\.files\.a\[0\]\.b is a BigInt/);
     expect(() => checkSendable({ 'odd key': () => 1 }, 'x')).toThrow(/^x\["odd key"\] is a function/);
     expect(() => checkSendable('text', 'x')).not.toThrow();
@@ -521,11 +521,11 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
       {},
       /^strategyOptions\.initOperation\[0\]\.step\[0\] is a BigInt/,
     ],
-  ])('item 12: %s is refused at construction, before any request', (_name, extra, run, message) => {
+  ])('%s is refused at construction, before any request', (_name, extra, run, message) => {
     refused(options(extra, run), message);
   });
 
-  it('item 12: a settings function resolving to a BigInt field rejects INVALID_OPTIONS, not a network error', async () => {
+  it('a settings function resolving to a BigInt field rejects INVALID_OPTIONS, not a network error', async () => {
     emulator.reset();
     const rm = track(
       new RunManager(options({ strategy: 'reuse-by-tracking-key', strategyOptions: { settings: () => ({ trackingKey: 'k', n: 1n }) } })),
@@ -534,15 +534,15 @@ describe('item 12: values JSON cannot send are INVALID_OPTIONS before any reques
     expect(emulator.runs()).toEqual([]);
   });
 
-  it('item 12: a Date in run.files is fine (sent as ISO text)', async () => {
+  it('a Date in run.files is fine (sent as ISO text)', async () => {
     emulator.reset();
     const rm = track(new RunManager(options({ strategy: 'reuse-never' }, { files: { created: new Date(0) } })));
     expect((await rm.getRun()).id).toEqual(expect.any(String));
   });
 });
 
-describe('item 11: the constructor throws only INVALID_OPTIONS, and what it accepts does not fail later', () => {
-  it('item 11: run.server.versionPath must be a string path such as v2', () => {
+describe('the constructor throws only INVALID_OPTIONS, and what it accepts does not fail later', () => {
+  it('run.server.versionPath must be a string path such as v2', () => {
     refused(
       options({}, { baseURL: undefined, server: { versionPath: 5 } }),
       /^run\.server\.versionPath must be a string such as 'v2', got the number 5/,
@@ -557,7 +557,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     }
   });
 
-  it('item 11: run.server.host must be a host name with an optional port', () => {
+  it('run.server.host must be a host name with an optional port', () => {
     for (const bad of ['a b', 'host/path', 'user@host', 'host:99999', 'host:', '-host', 'http://host', '']) {
       refused(options({}, { baseURL: undefined, server: { host: bad } }), /^run\.server\.host /);
     }
@@ -566,7 +566,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     }
   });
 
-  it('item 11: a throwing sessionKey function rejects getRun with INVALID_OPTIONS and a message, whatever it throws, before any request', async () => {
+  it('a throwing sessionKey function rejects getRun with INVALID_OPTIONS and a message, whatever it throws, before any request', async () => {
     const unprintable = {
       toString() {
         throw new Error('no');
@@ -593,7 +593,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     await rejected(() => '', /^sessionKey function must return a non-empty string or false, returned /);
   });
 
-  it("item 11: a filter key the encoder refuses ('<', '>') is refused at construction", () => {
+  it("a filter key the encoder refuses ('<', '>') is refused at construction", () => {
     refused(
       options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'a<b': 1 } } }),
       /^strategyOptions\.filter\["a<b"\] cannot contain '<' or '>'/,
@@ -610,7 +610,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     );
   });
 
-  it('item 11: a non-ASCII filter key is accepted and percent-encoded, and the query works', async () => {
+  it('a non-ASCII filter key is accepted and percent-encoded, and the query works', async () => {
     emulator.reset();
     const rm = track(
       new RunManager(options({ strategy: 'reuse-across-sessions', strategyOptions: { filter: { 'scope.‹region›': 'eu' } } })),
@@ -620,16 +620,16 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     expect(toMatrix({ '‹': 1 })).toBe(';%E2%80%B9=1');
   });
 
-  it.each([['..'], ['.'], [''], ['   ']])('item 11: use-specific-run runId %j is refused at construction', (runId) => {
+  it.each([['..'], ['.'], [''], ['   ']])('use-specific-run runId %j is refused at construction', (runId) => {
     refused(options({ strategy: 'use-specific-run', strategyOptions: { runId } }), /^strategyOptions\.runId /);
   });
 
-  it("item 11: run.account and run.project of '..' are refused (they are URL path segments)", () => {
+  it("run.account and run.project of '..' are refused (they are URL path segments)", () => {
     refused(options({}, { account: '..' }), /^run\.account cannot be '\.\.'/);
     refused(options({}, { project: '.' }), /^run\.project cannot be '\.'/);
   });
 
-  it('item 11: a cyclic initOperation is INVALID_OPTIONS at construction', () => {
+  it('a cyclic initOperation is INVALID_OPTIONS at construction', () => {
     const operation: Record<string, unknown> = { name: 'init' };
     operation.params = [operation];
     refused(
@@ -638,14 +638,14 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     );
   });
 
-  it('item 11: coordinator must be an object with an acquire function', () => {
+  it('coordinator must be an object with an acquire function', () => {
     refused(options({ coordinator: 5 }), /^coordinator must be an object with an acquire\(name, signal\) function, got the number 5/);
     refused(options({ coordinator: {} }), /^coordinator must be an object with an acquire/);
     refused(options({ coordinator: null }), /^coordinator must be an object with an acquire/);
     expect(() => track(new RunManager(options({ coordinator: { acquire: async () => () => undefined } })))).not.toThrow();
   });
 
-  it('item 11: inspect must be a function or an object with a next function', () => {
+  it('inspect must be a function or an object with a next function', () => {
     refused(
       options({ inspect: {} }),
       /^inspect must be an inspection observer, got an object \(a function, or an object with a next function\)/,
@@ -655,7 +655,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     expect(() => track(new RunManager(options({ inspect: { next: () => undefined } })))).not.toThrow();
   });
 
-  it('item 11: a hostile getter or proxy anywhere in the options becomes INVALID_OPTIONS naming what was read', () => {
+  it('a hostile getter or proxy anywhere in the options becomes INVALID_OPTIONS naming what was read', () => {
     const throwing = (value: unknown) => ({
       enumerable: true,
       get() {
@@ -685,7 +685,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     );
   });
 
-  it("item 11: a custom strategy's failing prepareOptions or legacy factory is INVALID_OPTIONS", () => {
+  it("a custom strategy's failing prepareOptions or legacy factory is INVALID_OPTIONS", () => {
     const machine = setup({}).createMachine({ initial: 'ready', states: { ready: { type: 'final' } } });
     const prepareThrows = {
       name: 'picky',
@@ -703,7 +703,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     refused(options({ strategy: Broken }), /^Strategy 'Broken' could not be constructed: a thrown object$/);
   });
 
-  it('item 11: random hostile option sets never make the constructor throw anything but INVALID_OPTIONS', () => {
+  it('random hostile option sets never make the constructor throw anything but INVALID_OPTIONS', () => {
     const values: unknown[] = [
       undefined,
       null,
@@ -769,7 +769,7 @@ describe('item 11: the constructor throws only INVALID_OPTIONS, and what it acce
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('item 11: describe and describeThrown never throw, whatever they are given', () => {
+  it('describe and describeThrown never throw, whatever they are given', () => {
     const revoked = Proxy.revocable([], {});
     revoked.revoke();
     const nasty = [

@@ -35,7 +35,7 @@ describe('process coordinator', () => {
     expect([locks.held, locks.waiting]).toEqual([0, 0]);
   });
 
-  it('item 1: a waiter that stops leaves the queue, and the holder keeps the lock', async () => {
+  it('a waiter that stops leaves the queue, and the holder keeps the lock', async () => {
     const locks = createProcessCoordinator();
     const holderRelease = await locks.acquire('k');
     const waiter = new AbortController();
@@ -53,7 +53,7 @@ describe('process coordinator', () => {
     expect([locks.held, locks.waiting]).toEqual([0, 0]);
   });
 
-  it('item 1: with 50 waiters, stopping the last (or any) never lets a newcomer in beside the holder', async () => {
+  it('with 50 waiters, stopping the last (or any) never lets a newcomer in beside the holder', async () => {
     const locks = createProcessCoordinator();
     let holders = 0;
     let most = 0;
@@ -161,7 +161,7 @@ describe('Web Locks coordinator', () => {
     (await next)();
   });
 
-  it('item 4: where navigator.locks refuses (SecurityError), falls back to the process mutex and warns once', async () => {
+  it('where navigator.locks refuses (SecurityError), falls back to the process mutex and warns once', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const refusing = {
       request: vi.fn(() => Promise.reject(new DOMException('The request was denied.', 'SecurityError'))),
@@ -182,7 +182,7 @@ describe('Web Locks coordinator', () => {
     warn.mockRestore();
   });
 
-  it('item 4: a request that throws synchronously falls back too', async () => {
+  it('a request that throws synchronously falls back too', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const throwing = {
       request: () => {
@@ -227,7 +227,7 @@ describe('trackLocks', () => {
     expect(trackLocks({ acquire: () => Promise.resolve(() => undefined) }).tryAcquire).toBeUndefined();
   });
 
-  it('item 3: a lock handed over just as the caller stops waiting is released at once', async () => {
+  it('a lock handed over just as the caller stops waiting is released at once', async () => {
     const inner = createProcessCoordinator();
     const holder = await inner.acquire('k');
     const tracked = trackLocks(inner);
