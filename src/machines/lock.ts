@@ -50,9 +50,9 @@ export async function requestLock(coordinator: Coordinator, name: string, signal
  * `undefined` is `INVALID_OPTIONS`.
  */
 export function takeFreeLock(coordinator: Coordinator, name: string): ReleaseLock | undefined {
-  if (typeof coordinator.tryAcquire !== 'function') return undefined;
   let granted: unknown;
   try {
+    if (typeof coordinator.tryAcquire !== 'function') return undefined;
     granted = coordinator.tryAcquire(name);
   } catch (error) {
     throw toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.tryAcquire failed');
