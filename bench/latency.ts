@@ -26,8 +26,12 @@ import {
 export const LATENCY_MS = 20;
 /** Timed samples per path (after one untimed warm-up). */
 export const SAMPLES = 15;
+/** Untimed rounds over every path before any is measured. */
+const WARMUP_ROUNDS = 5;
 /** Overhead above this share of `requests × L` is flagged. */
 export const FLAG_PERCENT = 5;
+/** The goal for the library's own share of `requests × L`. */
+export const LIBRARY_SHARE_PERCENT = 2;
 
 /** One path's timing. */
 export interface PathLatency {
@@ -110,6 +114,17 @@ export async function measureLatency(scenarios: readonly Scenario[] = SCENARIOS,
   const runner = new ScenarioRunner(emulator);
   const results: PathLatency[] = [];
   try {
+    // Warm every path up first, untimed and without latency: otherwise the paths measured first run
+    // code the JIT has not optimised yet, and their share is the warm-up's, not the library's.
+    emulator.latency = 0;
+    for (let round = 0; round < WARMUP_ROUNDS; round += 1) {
+      for (const scenario of scenarios) {
+        for (const path of PATHS) {
+          const store = path.startsWith('first') ? runner.fresh(scenario) : await runner.existing(scenario);
+          await runner.action(scenario, path, store)();
+        }
+      }
+    }
     for (const scenario of scenarios) {
       for (const path of PATHS) {
         const label = `${scenario.label} ${path}`;
@@ -189,6 +204,8 @@ export function latencyReport(timings: readonly PathLatency[]): { tables: Table[
   const measured = timings.filter((timing) => timing.overheadPercent !== null);
   const perRequest = (pick: (timing: PathLatency) => number) => median(measured.map((timing) => pick(timing) / timing.requests));
   const libraryOver = measured.filter((timing) => (timing.libraryPercent as number) > FLAG_PERCENT);
+  const libraryOverShare = measured.filter((timing) => (timing.libraryPercent as number) > LIBRARY_SHARE_PERCENT);
+  const libraryShares = measured.map((timing) => timing.libraryPercent as number);
   const goals: Goal[] = [
     {
       figure: 'fig 2',
@@ -210,6 +227,15 @@ export function latencyReport(timings: readonly PathLatency[]): { tables: Table[
             )} ms. ` +
             `A bare fetch of the same requests is itself ${fixed(median(measured.map((timing) => ((timing.bareMs - timing.boundMs) / timing.boundMs) * 100)), 1)}% over req×L (median), so 5% is out of reach for any client on this machine; ` +
             `the library’s own share exceeds 5% of req×L on ${libraryOver.length} of ${measured.length} paths${libraryOver.length > 0 ? ` (${libraryOver.map((timing) => `${timing.scenario} ${timing.path} ${fixed(timing.libraryPercent as number, 1)}%`).join(', ')})` : ''}`,
+    },
+    {
+      figure: 'fig 2',
+      goal: `the library's own share within ${LIBRARY_SHARE_PERCENT}% of requests × L on every path`,
+      met: libraryOverShare.length === 0,
+      detail: `${measured.length - libraryOverShare.length} of ${measured.length} paths within (library share ${fixed(Math.min(...libraryShares), 1)}–${fixed(Math.max(...libraryShares), 1)}%, median ${fixed(median(libraryShares), 1)}%; ${fixed(
+        perRequest((timing) => timing.libraryMs),
+        2,
+      )} ms per request)`,
     },
   ];
   return {
