@@ -51,6 +51,22 @@ function task(args: Record<string, string>): TaskMeasurement {
   return JSON.parse(child.stdout.trim().split('\n').pop() as string) as TaskMeasurement;
 }
 
+/** Fresh processes per measurement; the least CPU time among them is kept. */
+const TASK_RUNS = 2;
+
+/**
+ * A measurement taken in {@link TASK_RUNS} fresh processes, keeping the one with the least CPU time:
+ * on a shared host a neighbour's burst can double one process's figures, and noise only ever adds.
+ */
+function bestTask(args: Record<string, string>): TaskMeasurement {
+  let best = task(args);
+  for (let run = 1; run < TASK_RUNS; run += 1) {
+    const next = task(args);
+    if (next.cpuUs < best.cpuUs) best = next;
+  }
+  return best;
+}
+
 /** One case measured for both implementations. */
 export interface CpuComparison {
   strategy: string;
@@ -88,8 +104,8 @@ export function compareCpu(cases: readonly CpuCase[] = CPU_CASES): CpuComparison
   for (const cpuCase of cases) {
     for (const mode of cpuCase.path === 'steady' ? MANAGER_MODES : MANAGER_MODES.filter((one) => one === 'reused')) {
       const args = { kind: 'getRun', strategy: cpuCase.strategy, path: cpuCase.path, mode };
-      const baseline = task({ ...args, impl: 'baseline' });
-      const ours = task({ ...args, impl: 'ours' });
+      const baseline = bestTask({ ...args, impl: 'baseline' });
+      const ours = bestTask({ ...args, impl: 'ours' });
       rows.push({
         ...cpuCase,
         mode,
@@ -126,8 +142,8 @@ export interface LayerCost {
  * ```
  */
 export function layerCost(): LayerCost {
-  const baseline = task({ kind: 'layer', impl: 'baseline' });
-  const ours = task({ kind: 'layer', impl: 'ours' });
+  const baseline = bestTask({ kind: 'layer', impl: 'baseline' });
+  const ours = bestTask({ kind: 'layer', impl: 'ours' });
   return { oursWallUs: ours.wallUs, baselineWallUs: baseline.wallUs, oursCpuUs: ours.cpuUs, baselineCpuUs: baseline.cpuUs };
 }
 
@@ -141,8 +157,8 @@ export function layerCost(): LayerCost {
  * ```
  */
 export function floorCost(): LayerCost {
-  const baseline = task({ kind: 'floor', impl: 'baseline' });
-  const ours = task({ kind: 'floor', impl: 'ours' });
+  const baseline = bestTask({ kind: 'floor', impl: 'baseline' });
+  const ours = bestTask({ kind: 'floor', impl: 'ours' });
   return { oursWallUs: ours.wallUs, baselineWallUs: baseline.wallUs, oursCpuUs: ours.cpuUs, baselineCpuUs: baseline.cpuUs };
 }
 
@@ -213,7 +229,7 @@ function decompositionTable(rows: readonly CpuComparison[], layer: LayerCost, fl
 
 /** Construction alone: a RunManager vs a baseline manager (with its Run API client), median wall µs. */
 export function constructionCost(): Record<Impl, number> {
-  return { baseline: task({ kind: 'construct', impl: 'baseline' }).wallUs, ours: task({ kind: 'construct', impl: 'ours' }).wallUs };
+  return { baseline: bestTask({ kind: 'construct', impl: 'baseline' }).wallUs, ours: bestTask({ kind: 'construct', impl: 'ours' }).wallUs };
 }
 
 /** The single costs the profile points at, timed alone (µs per call, tinybench median). */
@@ -363,7 +379,7 @@ export function cpuReport(
       Math.max(row.ratio, row.cpuRatio) <= TARGET_RATIO ? 'ok' : `OVER ${TARGET_RATIO}×`,
     ]),
     notes: [
-      'ours/baseline µs = tinybench median wall time per getRun (300 ms per task after a 1 s warm-up); ratio = ours / baseline. Every cell is measured in a fresh process (bench/cpu-task.ts).',
+      'ours/baseline µs = tinybench median wall time per getRun (300 ms per task after a 1 s warm-up); ratio = ours / baseline. Every cell is measured in two fresh processes (bench/cpu-task.ts, bundled), keeping the one with the least CPU time.',
       'CPU µs = process CPU time per getRun (process.cpuUsage over batches of ~60 ms, median of 5): not inflated by other processes, but it counts V8’s background threads (concurrent GC), so it sits above the wall median.',
       'steady = the run exists (per-session: the session record points at it; others: the query finds it); first = nothing exists, so the run is created.',
       "manager: 'reused' = one manager for every getRun; 'per-getRun' = construct a manager, then getRun (per-request server use; steady paths).",
