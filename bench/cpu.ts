@@ -150,11 +150,6 @@ export function layerCost(): LayerCost {
 /**
  * The strategy contract's bare minimum in XState — a long-lived parent invoking, per resolution, a
  * strategy machine that invokes one promise actor — against the same resolution as plain async.
- *
- * @example
- * ```ts
- * const floor = floorCost();
- * ```
  */
 export function floorCost(): LayerCost {
   const baseline = bestTask({ kind: 'floor', impl: 'baseline' });

@@ -14,11 +14,6 @@ const bundles = new Map<string, string>();
 
 /**
  * The path of `entry` bundled (once per process; removed when the process exits).
- *
- * @example
- * ```ts
- * spawnSync(process.execPath, [bundled('bench/cpu-task.ts'), '--kind', 'floor']);
- * ```
  */
 export function bundled(entry: string): string {
   let outfile = bundles.get(entry);

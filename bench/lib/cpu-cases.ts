@@ -195,12 +195,6 @@ const floorParentMachine = setup({
 /**
  * A getRun harness of the contract's bare minimum (see {@link floorStrategyMachine}): `ours` the
  * two XState actors per resolution under a long-lived parent, `baseline` a plain async function.
- *
- * @example
- * ```ts
- * const harness = await createFloorHarness('ours');
- * await harness.getRun();
- * ```
  */
 export async function createFloorHarness(impl: Impl): Promise<CpuHarness> {
   let getRun: () => Promise<Run>;
