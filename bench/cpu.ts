@@ -421,7 +421,7 @@ export function cpuReport(
               splits.map((entry) => entry.cpu.strategyExtra),
               0,
             )} µs. ` +
-            'Per resolution the manager now spawns only the strategy machine: the session, lock and record are one actor for the manager’s life, the record is written only when it names another run, a settings object is taken without an actor, starting contexts skip V8’s slow add-after-spread path, and the World API client is made on first use. Left, by measured size: the strategy machine and one promise actor per request (the contract: the floor above); reuse-by-tracking-key’s own lock actor per resolution (the key’s lock spans managers); a long-lived strategy actor receiving GET_RUN/RESET would change the strategy contract.',
+            'Per resolution the manager now spawns only the strategy machine: the session, lock and record are one actor for the manager’s life, the record is written only when it names another run, a settings object is taken without an actor, a free lock is taken synchronously (Coordinator.tryAcquire), starting contexts stay out of V8’s slow paths, the World API client is made on first use, and the actor starts on the first call. Left, by measured size: the strategy machine and one promise actor per request (the contract: the floor above); reuse-by-tracking-key’s own lock actor per resolution (the key’s lock spans managers); a long-lived strategy actor receiving GET_RUN/RESET would change the strategy contract.',
     },
   ];
   return { tables, goals };
