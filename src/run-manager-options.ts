@@ -18,6 +18,7 @@ import {
 import { isDefinition, normaliseDefinition } from './machines/strategies/definition.js';
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
+import { defineOwn } from './services/values.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
 import type { RunOptions, UserSession } from './types.js';
 
@@ -77,7 +78,7 @@ function readOwn(object: Record<string, unknown>, keys: readonly string[], paren
   for (const key of keys) {
     reading.path = optionPath(parent, key);
     if (Object.hasOwn(object, key)) {
-      Object.defineProperty(copy, key, { value: object[key], writable: true, enumerable: true, configurable: true });
+      defineOwn(copy, key, object[key]);
     }
   }
   return copy;

@@ -5,28 +5,13 @@
  */
 import { RunManagerError } from '../errors.js';
 import type { ContentRange, FilterValue, RunFilter } from '../types.js';
-import { isPlainObject } from './values.js';
+import { defineOwn, isPlainObject, isSafeKey } from './values.js';
 
 /** Longest first. */
 const OPERATORS = ['<=', '>=', '!=', '<', '>'] as const;
 
-/** Assigning these would change a prototype, or reach `Object.prototype`. */
-const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** Deeper data is cyclic or hostile, and recursion would exhaust the stack. */
 const MAX_MERGE_DEPTH = 64;
-
-/**
- * Sets an own data property, never calling an inherited setter (such as `__proto__`). A plain
- * assignment does the same where nothing is inherited under `key`, several times faster.
- */
-function defineOwn(target: object, key: string, value: unknown): void {
-  if (key in target && !Object.hasOwn(target, key)) {
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  } else {
-    (target as Record<string, unknown>)[key] = value;
-  }
-}
 
 /** `encodeURIComponent`, plus `!`, so a value starting with `!` is never read as an operator. */
 function encodeComponent(value: string): string {
@@ -154,7 +139,7 @@ export function flattenScope(attributes: Record<string, unknown>): Record<string
   for (const [key, value] of Object.entries(attributes)) {
     if (key === 'scope' && isPlainObject(value)) {
       for (const [scopeKey, scopeValue] of Object.entries(value)) defineOwn(flat, `scope.${scopeKey}`, scopeValue);
-    } else if (!UNSAFE_KEYS.has(key)) {
+    } else if (isSafeKey(key)) {
       defineOwn(flat, key, value);
     }
   }
@@ -172,7 +157,7 @@ function cloneValue(value: FilterValue, depth: number): FilterValue {
   if (isPlainObject(value)) {
     const copy: { [key: string]: FilterValue } = {};
     for (const [key, child] of Object.entries(value)) {
-      if (!UNSAFE_KEYS.has(key)) defineOwn(copy, key, cloneValue(child, depth + 1));
+      if (isSafeKey(key)) defineOwn(copy, key, cloneValue(child, depth + 1));
     }
     return copy;
   }
@@ -182,7 +167,7 @@ function cloneValue(value: FilterValue, depth: number): FilterValue {
 function mergeInto(target: { [key: string]: FilterValue }, source: { [key: string]: FilterValue }, depth: number): void {
   if (depth > MAX_MERGE_DEPTH) throw tooDeep();
   for (const [key, value] of Object.entries(source)) {
-    if (value === undefined || UNSAFE_KEYS.has(key)) continue;
+    if (value === undefined || !isSafeKey(key)) continue;
     const existing = Object.hasOwn(target, key) ? target[key] : undefined;
     if (isPlainObject(value) && isPlainObject(existing)) {
       mergeInto(existing, value, depth + 1);

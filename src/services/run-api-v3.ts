@@ -11,10 +11,8 @@ import { pathSegment, type HttpRequestSpec } from './http.js';
 import { callInParallel, callInSeries } from './operations.js';
 import {
   createV3Core,
-  defineOwn,
   hasRunKey,
   invalidResponse,
-  isSafeKey,
   JSON_HEADERS,
   runBodyHeaders,
   v3RunBody,
@@ -23,7 +21,7 @@ import {
   type V3ClientOptions,
   type V3Core,
 } from './v3.js';
-import { isObject } from './values.js';
+import { defineOwn, isObject, isSafeKey } from './values.js';
 
 export type { V3ClientOptions, V3Session } from './v3.js';
 

@@ -7,7 +7,7 @@
 import { describeThrown, RunManagerError } from '../errors.js';
 import type { Run } from '../types.js';
 import type { ApiClientOptions, CreateRunParams } from './api-types.js';
-import { isObject } from './values.js';
+import { defineOwn, isObject, isSafeKey } from './values.js';
 import { createHttpClient, pathSegment, type HttpClient, type HttpFault, type HttpRequestSpec } from './http.js';
 
 /** An Epicenter v3 session, as `PATCH authentication` answers it. */
@@ -63,18 +63,6 @@ export interface V3Core {
   session(): V3SessionView;
   /** The model of the options, checked. */
   model(): string;
-}
-
-/** Assigning these would change a prototype. */
-const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Never a setter such as `__proto__`. */
-export function defineOwn(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
-export function isSafeKey(key: string): boolean {
-  return !UNSAFE_KEYS.has(key);
 }
 
 export function invalidResponse(spec: HttpRequestSpec, status: number, expected: string): RunManagerError {

@@ -1,4 +1,4 @@
-/** Shape checks the services share for values read from users and servers, and how to copy one fast. */
+/** Shape checks the services share for values read from users and servers, and how to copy them safely and fast. */
 
 /** An object that is not an array (any prototype). */
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -18,4 +18,24 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function withFields<TSource extends object, TFields extends object>(source: TSource, fields: TFields): TSource & TFields {
   return Object.assign({}, source, fields);
+}
+
+/** Assigning these would change a prototype, or reach `Object.prototype`. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A key that can be copied from user or server data without touching a prototype. */
+export function isSafeKey(key: string): boolean {
+  return !UNSAFE_KEYS.has(key);
+}
+
+/**
+ * Sets an own data property, never calling an inherited setter (such as `__proto__`). A plain
+ * assignment does the same where nothing is inherited under `key`, several times faster.
+ */
+export function defineOwn(target: object, key: string, value: unknown): void {
+  if (key in target && !Object.hasOwn(target, key)) {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    (target as Record<string, unknown>)[key] = value;
+  }
 }

@@ -10,10 +10,8 @@ import { v3QueryString } from './filter-v3.js';
 import type { HttpRequestSpec } from './http.js';
 import {
   createV3Core,
-  defineOwn,
   hasRunKey,
   invalidResponse,
-  isSafeKey,
   JSON_HEADERS,
   runBodyHeaders,
   v3RunBody,
@@ -21,7 +19,7 @@ import {
   type V3ClientOptions,
   type V3Core,
 } from './v3.js';
-import { isObject } from './values.js';
+import { defineOwn, isObject, isSafeKey } from './values.js';
 
 export type { V3ClientOptions, V3Session } from './v3.js';
 

@@ -4,17 +4,13 @@
  */
 import { describeThrown, RunManagerError } from '../../errors.js';
 import type { SelfAssignOptions } from '../../services/api-types.js';
+import { defineOwn, isPlainObject } from '../../services/values.js';
 
 export function invalidOption(path: string, problem: string): RunManagerError {
   return new RunManagerError('INVALID_OPTIONS', `${path} ${problem}`);
 }
 
-/** True for `{}`-style objects (not arrays, not class instances like Date). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
+export { isPlainObject };
 
 export function optionalObject(value: unknown, path: string): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
@@ -289,7 +285,7 @@ function copyPlain(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    Object.defineProperty(copy, key, { value: copyPlain(child), writable: true, enumerable: true, configurable: true });
+    defineOwn(copy, key, copyPlain(child));
   }
   return copy;
 }
