@@ -214,7 +214,7 @@ function decompositionTable(rows: readonly CpuComparison[], layer: LayerCost, fl
       fixed((entry.row.baselineCpuUs + floorExtra) / entry.row.baselineCpuUs, 2),
     ]),
     notes: [
-      `layer = getRun with a strategy that makes no request (a statechart whose initial state is final), same store, session and lock: ours ${fixed(layer.oursWallUs, 1)} µs wall / ${fixed(layer.oursCpuUs, 1)} µs CPU, baseline ${fixed(layer.baselineWallUs, 1)} / ${fixed(layer.baselineCpuUs, 1)} µs. Its extra is the facade, the run-manager machine, its session actor's round trips (session, lock, record) and spawning the strategy machine.`,
+      `layer = getRun with a strategy that makes no request (a statechart whose initial state is final), same store, session and lock: ours ${fixed(layer.oursWallUs, 1)} µs wall / ${fixed(layer.oursCpuUs, 1)} µs CPU, baseline ${fixed(layer.baselineWallUs, 1)} / ${fixed(layer.baselineCpuUs, 1)} µs. Its extra is the facade, the run-manager machine, its session actor (session, lock, record) and spawning the strategy machine.`,
       'of which strategy = extra − layer extra: the strategy statechart (its actor, snapshots, invoked loadRun/fetchLatest/createRun) over the plain strategy function. Differences of measurements from separate processes: a few tens of µs either way is noise.',
       'ratio, plain layer = (baseline + strategy extra) / baseline, wall: the ratio if the layer cost what plain async does; ratio, plain strategy = (baseline + layer extra) / baseline.',
       `floor = the strategy contract's bare minimum in XState with none of this library's code (bench/lib/cpu-cases.ts createFloorHarness: a long-lived parent invoking, per resolution, a strategy machine with one decision state and one invoked promise actor) vs the same resolution as plain async: ${fixed(floor.oursCpuUs, 1)} vs ${fixed(floor.baselineCpuUs, 1)} µs CPU (${fixed(floor.oursWallUs, 1)} vs ${fixed(floor.baselineWallUs, 1)} µs wall). floor ratio = (baseline CPU + that extra) / baseline CPU: the least any statechart implementation of the contract could reach on the case.`,
@@ -250,7 +250,8 @@ export async function costItems(): Promise<Array<{ item: string; us: number; per
     },
     {
       item: 'new AbortController().signal',
-      perGetRun: "ours: 1 (the session actor's wait for the lock) + 1 per promise actor + 1 per request; baseline: 1 per request",
+      perGetRun:
+        "ours: 1 (the session actor's wait for a lock that is not free) + 1 per promise actor + 1 per request; baseline: 1 per request",
       fn: () => new AbortController().signal,
     },
     {
@@ -421,7 +422,7 @@ export function cpuReport(
               splits.map((entry) => entry.cpu.strategyExtra),
               0,
             )} µs. ` +
-            'Per resolution the manager now spawns only the strategy machine: the session, lock and record are one actor for the manager’s life, the record is written only when it names another run, a settings object is taken without an actor, a free lock is taken synchronously (Coordinator.tryAcquire), starting contexts stay out of V8’s slow paths, the World API client is made on first use, and the actor starts on the first call. Left, by measured size: the strategy machine and one promise actor per request (the contract: the floor above); reuse-by-tracking-key’s own lock actor per resolution (the key’s lock spans managers); a long-lived strategy actor receiving GET_RUN/RESET would change the strategy contract.',
+            'Per resolution the manager spawns the strategy machine and one session actor (the session, lock and record, held while `locked` is active; per resolution rather than for the manager’s life, so an idle manager keeps one actor, not two, at about 8 µs a getRun), the record is written only when it names another run, a settings object is taken without an actor, a free lock is taken synchronously (Coordinator.tryAcquire), starting contexts stay out of V8’s slow paths, the World API client is made on first use, and the actor starts on the first call. Left, by measured size: the strategy machine and one promise actor per request (the contract: the floor above); reuse-by-tracking-key’s own lock actor per resolution (the key’s lock spans managers); a long-lived strategy actor receiving GET_RUN/RESET would change the strategy contract.',
     },
   ];
   return { tables, goals };

@@ -2,10 +2,10 @@
  * The RunManager facade: Epicenter.js's promise API (`getRun`, `reset`, `run`) over the
  * run-manager actor (`actor`), which UIs and the inspector can watch directly.
  */
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type ActorOptions, type InspectionEvent, type Observer } from 'xstate';
 import { describeThrown, RunManagerError, toRunManagerError } from './errors.js';
 import { createSanitizedInspector } from './inspection.js';
-import { runManagerMachine, type RunManagerServices } from './machines/run-manager.machine.js';
+import { runManagerMachine, type RunManagerInput, type RunManagerServices } from './machines/run-manager.machine.js';
 import { checkCreateOptions, isPlainObject } from './machines/strategies/options.js';
 import type { CachedRun, RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { defaultCoordinator, trackLocks, type Coordinator } from './services/coordination.js';
@@ -119,13 +119,15 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
    * is made but never used costs little.
    */
   get actor(): RunManagerActor {
-    return (this.#actor ??= this.#startActor());
+    return (this.#actor ??= this.#wire(createActor(this.#machine, this.#actorOptions)));
   }
   /** The definition of the strategy this manager runs. */
   readonly strategy: StrategyDefinition;
 
   #actor: RunManagerActor | undefined;
-  #startActor: () => RunManagerActor;
+  #machine: typeof runManagerMachine;
+  /** Kept as data rather than in a closure, so the checked options are not kept alive with it. */
+  #actorOptions: ActorOptions<typeof runManagerMachine> & { input: RunManagerInput };
   #pending = new Map<number, Pending>();
   #nextRequestId = 1;
   #stopped = false;
@@ -160,10 +162,13 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
         this.run,
         () => this.#currentToken(given.session),
         { reset: (createOptions) => this.reset(createOptions as Record<string, unknown>) },
-        {
-          view: () => this.#v3SessionView(given.session),
-          renewed: (session) => this.#sessionRenewed(session, given.session, given.onSession),
-        },
+        // Only Epicenter v3 clients scope requests by the session and renew it.
+        this.#apiVersion === 3
+          ? {
+              view: () => this.#v3SessionView(given.session),
+              renewed: (session) => this.#sessionRenewed(session, given.session, given.onSession),
+            }
+          : undefined,
       );
 
       const sessionStore = given.sessionStore ?? (defaultSessionStore ??= createDefaultSessionStore());
@@ -171,61 +176,36 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       // Session providers and stores cannot be aborted; each answer is waited for at most this long.
       const patience = given.timeout ?? HTTP_DEFAULTS.timeout;
       this.#locks = trackLocks(given.coordinator ?? defaultCoordinator());
-      const run = this.run;
-      const services: RunManagerServices = {
-        runApi: this.run.api,
-        // Made on first use, like the RunService's own: only the multiplayer strategies need it.
-        get worldApi() {
-          return run.worlds;
-        },
+      const services = new ManagerServices({
         runService: this.run,
-        createdRuns: {
-          count: () => runServiceInternals.creations(this.run),
-          since: (runId, mark) => runServiceInternals.hasCreated(this.run, runId, mark),
-        },
-        ...(valid.strategy.createLegacy ? { legacy: valid.strategy.createLegacy(given as unknown as Record<string, unknown>) } : {}),
-        coordinator: this.#locks,
         sessionStore,
+        coordinator: this.#locks,
+        model,
+        patience,
         loadSession: async () =>
           this.#checkV3Session(await settleWithin(() => this.#loadSession(given.session), patience, 'The session provider')),
-        readRecord: async (key, session): Promise<CachedRun | undefined> => {
-          const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
-          const record = parseSessionRecord(stored, { userId: session.userId, model });
-          return record ? withFields(record, { id: record.runId }) : undefined;
-        },
-        writeRecord: async (key, session, run) => {
-          await settleWithin(
-            () => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
-            patience,
-            'sessionStore.set',
-          );
-        },
-        ...(valid.recordKeyFor ? { recordKeyFor: valid.recordKeyFor } : {}),
-        fetchVariables: (runId, names, signal) => this.run.api.variables.query(runId, names, { signal }),
-      };
+      });
+      if (valid.strategy.createLegacy) services.legacy = valid.strategy.createLegacy(given as unknown as Record<string, unknown>);
+      if (valid.recordKeyFor) services.recordKeyFor = valid.recordKeyFor;
 
-      const machine = machineFor(valid.strategy.machine);
-      this.#startActor = () =>
-        this.#wire(
-          createActor(machine, {
-            input: {
-              strategyName: valid.strategy.name,
-              requiresAuth: valid.strategy.requiresAuth,
-              cachesRun: valid.strategy.cachesRun,
-              strategyOptions: valid.strategyOptions,
-              config: valid.config,
-              sessionKey: valid.sessionKey,
-              lockKey: valid.lockKey,
-              services,
-            },
-            // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
-            ...(given.inspect
-              ? {
-                  inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(valid.runOptions.token, given.session) }),
-                }
-              : {}),
-          }),
-        );
+      const runToken = valid.runOptions.token;
+      this.#machine = machineFor(valid.strategy.machine);
+      this.#actorOptions = {
+        input: {
+          strategyName: valid.strategy.name,
+          requiresAuth: valid.strategy.requiresAuth,
+          cachesRun: valid.strategy.cachesRun,
+          strategyOptions: valid.strategyOptions,
+          config: valid.config,
+          sessionKey: valid.sessionKey,
+          lockKey: valid.lockKey,
+          services,
+        },
+        // Inspectors only ever see sanitized events: no services, credentials or token (see inspection.ts).
+        ...(given.inspect
+          ? { inspect: createSanitizedInspector(given.inspect, { secrets: () => this.#secrets(runToken, given.session) }) }
+          : {}),
+      };
     } catch (error) {
       // The constructor's only throw is INVALID_OPTIONS: whatever else goes wrong building the
       // manager (a strategy factory) is reported as such.
@@ -456,6 +436,88 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       if (typeof token === 'string' && token !== '') return token;
     }
     return this.#sessionToken;
+  }
+}
+
+/** What {@link ManagerServices} is built from. */
+interface ManagerServicesParts {
+  runService: RunService;
+  sessionStore: SessionStore;
+  coordinator: Coordinator;
+  /** The model a session record is for. */
+  model: string;
+  /** How long a session store's answer is waited for. */
+  patience: number;
+  loadSession(): Promise<UserSession>;
+}
+
+/**
+ * The I/O a manager's statecharts call. A class, not an object of closures: every manager holds
+ * one for its whole life, and prototype methods cost nothing per instance.
+ */
+class ManagerServices implements RunManagerServices {
+  readonly runApi: RunService['api'];
+  readonly runService: RunService;
+  readonly sessionStore: SessionStore;
+  readonly coordinator: Coordinator;
+  readonly createdRuns: CreatedRuns;
+  legacy?: RunManagerServices['legacy'];
+  recordKeyFor?: RunManagerServices['recordKeyFor'];
+  readonly #parts: ManagerServicesParts;
+
+  constructor(parts: ManagerServicesParts) {
+    this.runApi = parts.runService.api;
+    this.runService = parts.runService;
+    this.sessionStore = parts.sessionStore;
+    this.coordinator = parts.coordinator;
+    this.createdRuns = new CreatedRuns(parts.runService);
+    this.#parts = parts;
+  }
+
+  /** Made on first use, like the RunService's own: only the multiplayer strategies need it. */
+  get worldApi(): RunService['worlds'] {
+    return this.runService.worlds;
+  }
+
+  loadSession(): Promise<UserSession> {
+    return this.#parts.loadSession();
+  }
+
+  async readRecord(key: string, session: UserSession): Promise<CachedRun | undefined> {
+    const { sessionStore, patience, model } = this.#parts;
+    const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
+    const record = parseSessionRecord(stored, { userId: session.userId, model });
+    return record ? withFields(record, { id: record.runId }) : undefined;
+  }
+
+  async writeRecord(key: string, session: UserSession, run: Run): Promise<void> {
+    const { sessionStore, patience, model } = this.#parts;
+    await settleWithin(
+      () => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
+      patience,
+      'sessionStore.set',
+    );
+  }
+
+  fetchVariables(runId: string, names: string[], signal: AbortSignal): Promise<Record<string, unknown>> {
+    return this.runApi.variables.query(runId, names, { signal });
+  }
+}
+
+/** The runs `rm.run.create()` made, for telling a legacy strategy's run new from reused. */
+class CreatedRuns {
+  readonly #service: RunService;
+
+  constructor(service: RunService) {
+    this.#service = service;
+  }
+
+  count(): number {
+    return runServiceInternals.creations(this.#service);
+  }
+
+  since(runId: string, mark: number): boolean {
+    return runServiceInternals.hasCreated(this.#service, runId, mark);
   }
 }
 

@@ -167,6 +167,15 @@ describe('RunManager.reset', () => {
     expect(emulator.requests.some((r) => r.path.includes('/operations/reset'))).toBe(false);
   });
 
+  it("rm.run.do('toString') is the model's operation, not a property of every object", async () => {
+    const rm = new RunManager(options());
+    await rm.getRun();
+    await rm.run.do('toString').catch(() => undefined);
+    await rm.run.do('constructor').catch(() => undefined);
+    const sent = emulator.requests.filter((r) => r.path.includes('/operations/')).map((r) => r.path.split('/operations/')[1]);
+    expect(sent).toEqual(['toString/', 'constructor/']);
+  });
+
   it('calls success and error callbacks as Epicenter.js did', async () => {
     const rm = new RunManager(options());
     const success = vi.fn();

@@ -1,9 +1,9 @@
 /**
- * The bookkeeping around each resolution, as one actor that lives as long as the manager: on
- * `ACQUIRE` it loads the session, takes the single-flight lock and reads the session record; on
- * `PERSIST` it writes the record; on `RELEASE` it gives the lock back (or leaves the queue). One
- * long-lived actor rather than one per resolution: starting and stopping an actor on every getRun
- * cost more than the bookkeeping itself, and the chart never branches inside this sequence.
+ * The bookkeeping around each resolution, as one actor invoked while the run-manager is `locked`:
+ * started, it loads the session, takes the single-flight lock and reads the session record; on
+ * `PERSIST` it writes the record; stopped, it gives the lock back (or leaves the queue). One actor
+ * for the whole sequence, because the chart never branches inside it; invoked per resolution rather
+ * than for the manager's life, because an idle manager then keeps no second actor.
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
@@ -57,20 +57,8 @@ export interface StoreWarning {
 /** Asks the `session` actor to write the session record for `run`; it answers `PERSISTED`. */
 export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 
-/**
- * What the run-manager sends its `session` actor: `ACQUIRE` when a resolution starts (answered
- * `SESSION_READY` or `SESSION_FAILED`), `PERSIST` once it has a run, `RELEASE` when it ends.
- */
-export type SessionCommand =
-  | {
-      /** A resolution starts: load the session, take the lock, read the record. */
-      type: 'ACQUIRE';
-    }
-  | PersistEvent
-  | {
-      /** The resolution ended: give the lock back, or leave the queue. */
-      type: 'RELEASE';
-    };
+/** What the run-manager sends its `session` actor once it has a run (answered `PERSISTED`). */
+export type SessionCommand = PersistEvent;
 
 /** One resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
 interface Hold {
@@ -79,7 +67,7 @@ interface Hold {
   /** Set while waiting for the lock. */
   waiting: AbortController | undefined;
   release: ReleaseLock | undefined;
-  /** Released (or the actor stopped): nothing more is sent for this hold, and a lock granted late goes straight back. */
+  /** The actor stopped: nothing more is sent, and a lock granted late goes straight back. */
   over: boolean;
 }
 
@@ -87,10 +75,9 @@ function storeWarning(message: string, error: unknown): StoreWarning {
   return { message, error: toRunManagerError(error, 'HTTP_ERROR') };
 }
 
-/** Loads the session, holds the lock and reads the record on `ACQUIRE`; writes it on `PERSIST`. Storage failures are only warnings. */
+/** Loads the session, holds the lock and reads the record when started; writes it on `PERSIST`. Storage failures are only warnings. */
 export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ input, sendBack, receive }) => {
   const { services } = input;
-  let current: Hold | undefined;
 
   const answer = (hold: Hold, event: SessionEvent) => {
     if (!hold.over) sendBack(event);
@@ -162,19 +149,8 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
     answer(hold, { type: 'PERSISTED', ...(warning ? { warning } : {}) });
   };
 
-  receive((event) => {
-    if (event.type === 'ACQUIRE') {
-      if (current) end(current);
-      current = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
-      void acquire(current);
-    } else if (event.type === 'PERSIST') {
-      if (current) void persist(current, event.run);
-    } else if (current) {
-      end(current);
-      current = undefined;
-    }
-  });
-  return () => {
-    if (current) end(current);
-  };
+  const hold: Hold = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
+  void acquire(hold);
+  receive((event) => void persist(hold, event.run));
+  return () => end(hold);
 });

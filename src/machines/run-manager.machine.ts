@@ -139,8 +139,8 @@ const noStrategy: AnyStateMachine = createMachine({
 /**
  * The run-manager statechart; provide the strategy as the `strategy` actor.
  * `idle → working (locked (waitingForLock → resolving → persisting) → checkingVariables ⇄
- * fetchingVariables) → ready | error`. The `session` actor, invoked for the manager's lifetime,
- * holds the user's session, the single-flight lock and the session record exactly while `locked` is active.
+ * fetchingVariables) → ready | error`. The `session` actor, invoked by `locked`, holds the user's
+ * session, the single-flight lock and the session record exactly while that state is active.
  * `GET_RUN` while working joins the resolution in progress; `RESET` while working is queued and
  * runs next (a `GET_RUN` after a queued reset joins that reset).
  */
@@ -231,8 +231,6 @@ export const runManagerMachine = setup({
       return { error: output.error, createInDoubt: output.createInDoubt === true };
     }),
     rememberStrategyCrash: assign(({ event }) => ({ error: toRunManagerError(thrownBy(event), 'HTTP_ERROR', 'The strategy failed') })),
-    acquireSession: sendTo('session', { type: 'ACQUIRE' }),
-    releaseSession: sendTo('session', { type: 'RELEASE' }),
     persistRun: sendTo('session', ({ context }) => ({ type: 'PERSIST' as const, run: context.run })),
     keepVariables: assign(({ context, event }) => ({
       variables: { ...context.variables, ...doneOutput<Record<string, unknown>>(event) },
@@ -279,18 +277,6 @@ export const runManagerMachine = setup({
       },
       input,
     ),
-  // The session actor lives as long as the manager; `locked` asks it for the session and lock, and gives them back.
-  invoke: {
-    id: 'session',
-    src: 'holdSession',
-    input: ({ context }) => ({
-      services: context.services,
-      requiresAuth: context.requiresAuth,
-      strategyName: context.strategyName,
-      recordKey: context.cachesRun ? context.sessionKey : false,
-      lockKey: context.sessionKey || context.lockKey,
-    }),
-  },
   initial: 'idle',
   states: {
     idle: {
@@ -308,8 +294,18 @@ export const runManagerMachine = setup({
       initial: 'locked',
       states: {
         locked: {
-          entry: 'acquireSession',
-          exit: 'releaseSession',
+          // The session, the single-flight lock and the record are held exactly as long as this state is active.
+          invoke: {
+            id: 'session',
+            src: 'holdSession',
+            input: ({ context }) => ({
+              services: context.services,
+              requiresAuth: context.requiresAuth,
+              strategyName: context.strategyName,
+              recordKey: context.cachesRun ? context.sessionKey : false,
+              lockKey: context.sessionKey || context.lockKey,
+            }),
+          },
           initial: 'waitingForLock',
           states: {
             waitingForLock: {

@@ -152,52 +152,62 @@ export interface TrackedCoordinator extends Coordinator {
  * state whose clean-up never runs. A wait still queued then releases its lock as soon as granted.
  */
 export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
-  const releases = new Set<ReleaseLock>();
-  let closed = false;
-  const track = (granted: ReleaseLock): ReleaseLock => {
+  return new LockTracker(coordinator);
+}
+
+/** A class, not closures: every manager holds one, and its methods then cost nothing per instance. */
+class LockTracker implements TrackedCoordinator {
+  readonly #coordinator: Coordinator;
+  readonly #releases = new Set<ReleaseLock>();
+  #closed = false;
+
+  constructor(coordinator: Coordinator) {
+    this.#coordinator = coordinator;
+  }
+
+  async acquire(name: string, signal?: AbortSignal): Promise<ReleaseLock> {
+    if (this.#closed || signal?.aborted) throw abortedError();
+    const granted = await this.#coordinator.acquire(name, signal);
+    // Not a release function: hand it on as it is, for the caller to refuse.
+    if (typeof granted !== 'function') return granted;
+    const release = this.#track(granted);
+    if (this.#closed || signal?.aborted) {
+      release();
+      throw abortedError();
+    }
+    return release;
+  }
+
+  /** `undefined` (wait with `acquire`) when the coordinator cannot tell a free lock at once. */
+  tryAcquire(name: string): ReleaseLock | undefined {
+    if (this.#closed || typeof this.#coordinator.tryAcquire !== 'function') return undefined;
+    const granted: unknown = this.#coordinator.tryAcquire(name);
+    // Not a release function: hand it on as it is, for the caller to refuse.
+    return typeof granted === 'function' ? this.#track(granted as ReleaseLock) : (granted as undefined);
+  }
+
+  releaseAll(): void {
+    this.#closed = true;
+    for (const release of [...this.#releases]) {
+      try {
+        release();
+      } catch {
+        // Keep releasing the others.
+      }
+    }
+  }
+
+  #track(granted: ReleaseLock): ReleaseLock {
     let released = false;
     const release: ReleaseLock = () => {
       if (released) return;
       released = true;
-      releases.delete(release);
+      this.#releases.delete(release);
       granted();
     };
-    releases.add(release);
+    this.#releases.add(release);
     return release;
-  };
-  const tracked: TrackedCoordinator = {
-    async acquire(name, signal) {
-      if (closed || signal?.aborted) throw abortedError();
-      const granted = await coordinator.acquire(name, signal);
-      // Not a release function: hand it on as it is, for the caller to refuse.
-      if (typeof granted !== 'function') return granted;
-      const release = track(granted);
-      if (closed || signal?.aborted) {
-        release();
-        throw abortedError();
-      }
-      return release;
-    },
-    releaseAll() {
-      closed = true;
-      for (const release of [...releases]) {
-        try {
-          release();
-        } catch {
-          // Keep releasing the others.
-        }
-      }
-    },
-  };
-  if (typeof coordinator.tryAcquire === 'function') {
-    tracked.tryAcquire = (name) => {
-      if (closed) return undefined;
-      const granted: unknown = coordinator.tryAcquire?.(name);
-      // Not a release function: hand it on as it is, for the caller to refuse.
-      return typeof granted === 'function' ? track(granted as ReleaseLock) : (granted as undefined);
-    };
   }
-  return tracked;
 }
 
 const processCoordinator = createProcessCoordinator();

@@ -235,32 +235,122 @@ function responseOf(error: unknown): Response | undefined {
   return response && typeof (response as Response).status === 'number' ? (response as Response) : undefined;
 }
 
+/** ofetch hands over raw text; an instance with its own `parseResponse` may hand over a parsed value, kept as it is. */
+function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
+  if (spec.parse === 'json-or-none' && status === 204) return undefined as T;
+  if (typeof data !== 'string' && data !== undefined && data !== null) return data as T;
+  const text = typeof data === 'string' ? data : '';
+  if (spec.parse === 'text') return text as T;
+  if (text.trim() === '') {
+    throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, {
+      status,
+    });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: response is not JSON (HTTP ${status})`, { status });
+  }
+}
+
+const NO_EXTENSIONS: HttpClientExtensions = {};
+
 /**
  * The request core of `createRunApi` and `createWorldApi`, on the caller's ofetch instance (its hooks
  * stay in force). GETs are retried on 408, 429, 5xx, network errors and timeouts; other methods never,
  * so a create is never sent twice. Failures are typed (`UNAUTHORIZED` for 401/403, `notFoundType` for
  * 404, `HTTP_ERROR`, `NETWORK_ERROR`, `TIMEOUT`, `ABORTED`, `INVALID_RESPONSE`) and never contain the token.
  */
-export function createHttpClient(options: ApiClientOptions, extensions: HttpClientExtensions = {}): HttpClient {
-  const baseURL = resolveBaseURL({ baseURL: options.baseURL });
-  const $fetch: FetchClient = options.fetch ?? ofetch.create({});
-  const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
-  const retry: Required<RetryOptions> = {
-    retries: options.retry?.retries ?? HTTP_DEFAULTS.retry.retries,
-    baseDelayMs: options.retry?.baseDelayMs ?? HTTP_DEFAULTS.retry.baseDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? HTTP_DEFAULTS.retry.maxDelayMs,
-  };
-  checkDuration('timeout', timeout, 1);
-  checkDuration('retry.baseDelayMs', retry.baseDelayMs, 0);
-  checkDuration('retry.maxDelayMs', retry.maxDelayMs, 0);
-  if (!Number.isInteger(retry.retries) || retry.retries < 0) {
-    throw new RunManagerError('INVALID_OPTIONS', `retry.retries must be a whole number >= 0, got ${String(retry.retries)}`);
+export function createHttpClient(options: ApiClientOptions, extensions: HttpClientExtensions = NO_EXTENSIONS): HttpClient {
+  return new RequestCore(options, extensions);
+}
+
+/** A class, not closures: every manager holds one, and its methods then cost nothing per instance. */
+class RequestCore implements HttpClient {
+  readonly baseURL: string;
+  readonly #options: ApiClientOptions;
+  readonly #extensions: HttpClientExtensions;
+  readonly #fetch: FetchClient;
+  readonly #timeout: number;
+  readonly #retry: Required<RetryOptions>;
+
+  constructor(options: ApiClientOptions, extensions: HttpClientExtensions) {
+    const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
+    const retry: Required<RetryOptions> = {
+      retries: options.retry?.retries ?? HTTP_DEFAULTS.retry.retries,
+      baseDelayMs: options.retry?.baseDelayMs ?? HTTP_DEFAULTS.retry.baseDelayMs,
+      maxDelayMs: options.retry?.maxDelayMs ?? HTTP_DEFAULTS.retry.maxDelayMs,
+    };
+    checkDuration('timeout', timeout, 1);
+    checkDuration('retry.baseDelayMs', retry.baseDelayMs, 0);
+    checkDuration('retry.maxDelayMs', retry.maxDelayMs, 0);
+    if (!Number.isInteger(retry.retries) || retry.retries < 0) {
+      throw new RunManagerError('INVALID_OPTIONS', `retry.retries must be a whole number >= 0, got ${String(retry.retries)}`);
+    }
+    this.baseURL = resolveBaseURL({ baseURL: options.baseURL });
+    this.#options = options;
+    this.#extensions = extensions;
+    this.#fetch = options.fetch ?? ofetch.create({});
+    this.#timeout = timeout;
+    this.#retry = retry;
   }
 
-  function readToken(): string | undefined {
+  async request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>> {
+    const what = `${spec.method} ${spec.path}`;
+    if (spec.signal?.aborted) {
+      throw new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(spec.signal.reason, undefined) });
+    }
+    const url = `${this.baseURL}${spec.path}${spec.query ? `?${spec.query}` : ''}`;
+    const retry = this.#retry;
+    const maxAttempts = spec.method === 'GET' ? retry.retries + 1 : 1;
+    if (spec.body !== undefined) assertSerializable(spec);
+
+    // Every token this request carried: after a renewed session the error may mention either.
+    const tokens: Array<string | undefined> = [];
+    let reauthenticated = false;
+    for (let attemptIndex = 0; ; attemptIndex += 1) {
+      const token = this.#readToken();
+      if (!tokens.includes(token)) tokens.push(token);
+      const secrets = tokens.length === 1 ? token : tokens;
+      const outcome = await this.#attempt(spec, url, token);
+      let failure: AttemptFailure;
+      if (outcome.ok) {
+        if (outcome.status >= 200 && outcome.status < 300) {
+          return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
+        }
+        failure = { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}`, body: outcome.data };
+        if (!this.#mayReauthenticate(spec, failure, reauthenticated)) throw this.#toError(spec, failure, attemptIndex + 1, secrets);
+      } else {
+        failure = outcome.failure;
+      }
+      if (failure.kind === 'status' && this.#mayReauthenticate(spec, failure, reauthenticated)) {
+        reauthenticated = true;
+        if (await this.#reauthenticate(spec, failure, token, secrets)) {
+          // The refused attempt did nothing, so even a POST may be sent again; it uses no GET retry.
+          attemptIndex -= 1;
+          continue;
+        }
+        throw this.#toError(spec, failure, attemptIndex + 1, secrets);
+      }
+      if (attemptIndex + 1 >= maxAttempts || !isRetryable(failure)) throw this.#toError(spec, failure, attemptIndex + 1, secrets);
+
+      const backoff = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attemptIndex);
+      const asked = failure.kind === 'status' ? retryAfterMs(failure.headers) : null;
+      const delay = asked === null ? backoff : Math.min(retry.maxDelayMs, asked);
+      try {
+        await sleep(delay, spec.signal);
+      } catch (reason) {
+        throw new RunManagerError('ABORTED', `${what} was aborted while waiting to retry`, {
+          cause: scrubError(reason, secrets),
+        });
+      }
+    }
+  }
+
+  #readToken(): string | undefined {
     let token: unknown;
     try {
-      token = options.token?.();
+      token = this.#options.token?.();
     } catch (error) {
       throw new RunManagerError('UNAUTHORIZED', 'Reading the access token failed', { cause: scrubError(error, undefined) });
     }
@@ -268,11 +358,12 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
     return trimmed !== '' ? trimmed : undefined;
   }
 
-  async function attempt(
+  async #attempt(
     spec: HttpRequestSpec,
     url: string,
     token: string | undefined,
   ): Promise<{ ok: true; data: unknown; status: number; headers: Headers } | { ok: false; failure: AttemptFailure }> {
+    const timeout = this.#timeout;
     // One controller for the caller's signal and our timeout, released when the attempt ends
     // (AbortSignal.timeout/any would keep the timer and signals alive for the whole timeout).
     const controller = new AbortController();
@@ -287,7 +378,7 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      const response = await $fetch.raw(url, {
+      const response = await this.#fetch.raw(url, {
         method: spec.method,
         body: spec.body as Record<string, unknown> | undefined,
         headers,
@@ -314,11 +405,11 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
     }
   }
 
-  function faultOf(failure: AttemptFailure & { kind: 'status' }, token: Secrets): HttpFault {
-    return { status: failure.status, ...(extensions.jsonFaults ? readJsonFault(failure.body, token) : {}) };
+  #faultOf(failure: AttemptFailure & { kind: 'status' }, token: Secrets): HttpFault {
+    return { status: failure.status, ...(this.#extensions.jsonFaults ? readJsonFault(failure.body, token) : {}) };
   }
 
-  function toError(spec: HttpRequestSpec, failure: AttemptFailure, attempts: number, token: Secrets): RunManagerError {
+  #toError(spec: HttpRequestSpec, failure: AttemptFailure, attempts: number, token: Secrets): RunManagerError {
     const what = `${spec.method} ${spec.path}`;
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     switch (failure.kind) {
@@ -327,7 +418,7 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
       case 'aborted':
         return new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(failure.cause, token) });
       case 'timeout':
-        return new RunManagerError('TIMEOUT', `${what} timed out after ${timeout} ms${tries}`, {
+        return new RunManagerError('TIMEOUT', `${what} timed out after ${this.#timeout} ms${tries}`, {
           cause: scrubError(failure.cause, token),
         });
       case 'network': {
@@ -338,22 +429,21 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
       case 'status': {
         const { status } = failure;
         const cause = scrubError(failure.cause, token);
-        if (extensions.jsonFaults) {
-          const { code, message: said } = faultOf(failure, token);
+        const hint = status === 401 || status === 403 ? noTokenHint(token, this.#options.fetch !== undefined) : '';
+        if (this.#extensions.jsonFaults) {
+          const { code, message: said } = this.#faultOf(failure, token);
           const detail =
             said === undefined && code === undefined ? '' : `: ${code !== undefined ? `[${code}] ` : ''}${said ?? ''}`.trimEnd();
           const message = `${what} failed: HTTP ${status}${tries}${detail}`;
           const details = code === undefined ? { status, cause } : { status, cause, code };
-          if (status === 401 || status === 403)
-            return new RunManagerError('UNAUTHORIZED', message + noTokenHint(token, options.fetch !== undefined), details);
+          if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message + hint, details);
           if (status === 404 && spec.notFoundType) {
             return new RunManagerError(spec.notFoundType, `${message} (run not found)`, details);
           }
           return new RunManagerError('HTTP_ERROR', message, details);
         }
         const message = `${what} failed: HTTP ${status}${tries}`;
-        if (status === 401 || status === 403)
-          return new RunManagerError('UNAUTHORIZED', message + noTokenHint(token, options.fetch !== undefined), { status, cause });
+        if (status === 401 || status === 403) return new RunManagerError('UNAUTHORIZED', message + hint, { status, cause });
         if (status === 404 && spec.notFoundType) {
           return new RunManagerError(spec.notFoundType, `${message} (run not found)`, { status, cause });
         }
@@ -362,74 +452,23 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
     }
   }
 
-  async function request<T>(spec: HttpRequestSpec): Promise<HttpResponse<T>> {
-    const what = `${spec.method} ${spec.path}`;
-    if (spec.signal?.aborted) {
-      throw new RunManagerError('ABORTED', `${what} was aborted`, { cause: scrubError(spec.signal.reason, undefined) });
-    }
-    const url = `${baseURL}${spec.path}${spec.query ? `?${spec.query}` : ''}`;
-    const maxAttempts = spec.method === 'GET' ? retry.retries + 1 : 1;
-    if (spec.body !== undefined) assertSerializable(spec);
-
-    // Every token this request carried: after a renewed session the error may mention either.
-    const tokens: Array<string | undefined> = [];
-    let reauthenticated = false;
-    for (let attemptIndex = 0; ; attemptIndex += 1) {
-      const token = readToken();
-      if (!tokens.includes(token)) tokens.push(token);
-      const secrets = tokens.length === 1 ? token : tokens;
-      const outcome = await attempt(spec, url, token);
-      let failure: AttemptFailure;
-      if (outcome.ok) {
-        if (outcome.status >= 200 && outcome.status < 300) {
-          return { data: parseBody<T>(spec, outcome.data, outcome.status), status: outcome.status, headers: outcome.headers };
-        }
-        failure = { kind: 'status', status: outcome.status, headers: outcome.headers, cause: `HTTP ${outcome.status}`, body: outcome.data };
-        if (!mayReauthenticate(spec, failure, reauthenticated)) throw toError(spec, failure, attemptIndex + 1, secrets);
-      } else {
-        failure = outcome.failure;
-      }
-      if (failure.kind === 'status' && mayReauthenticate(spec, failure, reauthenticated)) {
-        reauthenticated = true;
-        if (await reauthenticate(spec, failure, token, secrets)) {
-          // The refused attempt did nothing, so even a POST may be sent again; it uses no GET retry.
-          attemptIndex -= 1;
-          continue;
-        }
-        throw toError(spec, failure, attemptIndex + 1, secrets);
-      }
-      if (attemptIndex + 1 >= maxAttempts || !isRetryable(failure)) throw toError(spec, failure, attemptIndex + 1, secrets);
-
-      const backoff = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attemptIndex);
-      const asked = failure.kind === 'status' ? retryAfterMs(failure.headers) : null;
-      const delay = asked === null ? backoff : Math.min(retry.maxDelayMs, asked);
-      try {
-        await sleep(delay, spec.signal);
-      } catch (reason) {
-        throw new RunManagerError('ABORTED', `${what} was aborted while waiting to retry`, {
-          cause: scrubError(reason, secrets),
-        });
-      }
-    }
-  }
-
-  function mayReauthenticate(spec: HttpRequestSpec, failure: AttemptFailure & { kind: 'status' }, done: boolean): boolean {
-    return failure.status === 401 && extensions.onUnauthorized !== undefined && spec.reauthenticate !== false && !done;
+  #mayReauthenticate(spec: HttpRequestSpec, failure: AttemptFailure & { kind: 'status' }, done: boolean): boolean {
+    return failure.status === 401 && this.#extensions.onUnauthorized !== undefined && spec.reauthenticate !== false && !done;
   }
 
   /** Asks the owner to renew the session; `true`: send the request again. */
-  async function reauthenticate(
+  async #reauthenticate(
     spec: HttpRequestSpec,
     failure: AttemptFailure & { kind: 'status' },
     token: string | undefined,
     secrets: Secrets,
   ): Promise<boolean> {
-    const fault = faultOf(failure, secrets);
+    const fault = this.#faultOf(failure, secrets);
     try {
-      return await extensions.onUnauthorized!(fault, spec.signal ? { token, signal: spec.signal } : { token });
+      return await this.#extensions.onUnauthorized!(fault, spec.signal ? { token, signal: spec.signal } : { token });
     } catch (error) {
       if (error instanceof RunManagerError && error.type === 'ABORTED') throw error;
-      const refused = toError(spec, failure, 1, secrets);
+      const refused = this.#toError(spec, failure, 1, secrets);
       const reason = redact(describeThrown(error), secrets);
       throw new RunManagerError('UNAUTHORIZED', `${refused.message}; renewing the session failed: ${reason}`, {
         status: failure.status,
@@ -438,24 +477,4 @@ export function createHttpClient(options: ApiClientOptions, extensions: HttpClie
       });
     }
   }
-
-  /** ofetch hands over raw text; an instance with its own `parseResponse` may hand over a parsed value, kept as it is. */
-  function parseBody<T>(spec: HttpRequestSpec, data: unknown, status: number): T {
-    if (spec.parse === 'json-or-none' && status === 204) return undefined as T;
-    if (typeof data !== 'string' && data !== undefined && data !== null) return data as T;
-    const text = typeof data === 'string' ? data : '';
-    if (spec.parse === 'text') return text as T;
-    if (text.trim() === '') {
-      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: empty response body, expected JSON (HTTP ${status})`, {
-        status,
-      });
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new RunManagerError('INVALID_RESPONSE', `${spec.method} ${spec.path}: response is not JSON (HTTP ${status})`, { status });
-    }
-  }
-
-  return { baseURL, request };
 }

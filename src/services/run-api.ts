@@ -40,33 +40,120 @@ function checkNames(value: unknown, what: string): string[] {
  * Run-specific GETs send `X-AutoRestore: true`, so a persisted run is brought back into memory.
  */
 export function createRunApi(options: ApiClientOptions): RunApi {
-  const http: HttpClient = createHttpClient(options);
-  const autoRestore = { 'X-AutoRestore': 'true' };
+  return new V2RunApi(options);
+}
 
-  function root(): string {
-    return `run/${pathSegment(options.account, 'account')}/${pathSegment(options.project, 'project')}/`;
-  }
-  function runPath(runId: unknown): string {
-    return `${root()}${pathSegment(runId, 'run id')}/`;
+const AUTO_RESTORE = { 'X-AutoRestore': 'true' } as const;
+
+/** A class, not closures: every manager holds one, and its methods then cost nothing per instance. */
+class V2RunApi implements RunApi {
+  readonly #http: HttpClient;
+  readonly #options: ApiClientOptions;
+  #variables: RunApi['variables'] | undefined;
+
+  constructor(options: ApiClientOptions) {
+    this.#http = createHttpClient(options);
+    this.#options = options;
   }
 
-  async function getRun(runId: string, include: string[] | undefined, signal: AbortSignal | undefined): Promise<LoadedRun> {
+  /** Made on first use: most managers never read variables through it. */
+  get variables(): RunApi['variables'] {
+    return (this.#variables ??= this.#makeVariables());
+  }
+
+  #root(): string {
+    return `run/${pathSegment(this.#options.account, 'account')}/${pathSegment(this.#options.project, 'project')}/`;
+  }
+
+  #runPath(runId: unknown): string {
+    return `${this.#root()}${pathSegment(runId, 'run id')}/`;
+  }
+
+  async #getRun(runId: string, include: string[] | undefined, signal: AbortSignal | undefined): Promise<LoadedRun> {
     const spec: HttpRequestSpec = {
       method: 'GET',
-      path: runPath(runId),
+      path: this.#runPath(runId),
       query: include && include.length > 0 ? toQueryString({ include: checkNames(include, 'include') }) : undefined,
-      headers: autoRestore,
+      headers: AUTO_RESTORE,
       signal,
       parse: 'json',
       notFoundType: 'RUN_NOT_FOUND',
     };
-    const response = await http.request<unknown>(spec);
+    const response = await this.#http.request<unknown>(spec);
     if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'a run with an id');
     return { run: response.data, headers: response.headers, status: response.status };
   }
 
-  async function operation(runId: string, name: string, args?: unknown[], requestOptions?: RequestOptions): Promise<OperationResult> {
-    const path = `${runPath(runId)}operations/${pathSegment(name, 'operation name')}/`;
+  async create(params: CreateRunParams, requestOptions?: RequestOptions): Promise<Run> {
+    if (!isObject(params)) throw new RunManagerError('INVALID_OPTIONS', 'Run create parameters must be an object');
+    if (typeof params.model !== 'string' || params.model === '') {
+      throw new RunManagerError('INVALID_OPTIONS', 'No model specified to create a run');
+    }
+    const spec: HttpRequestSpec = {
+      method: 'POST',
+      path: this.#root(),
+      body: pickCreateParams(params),
+      signal: requestOptions?.signal,
+      parse: 'json',
+    };
+    const response = await this.#http.request<unknown>(spec);
+    if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'the created run with an id');
+    return response.data;
+  }
+
+  async query(filter: RunFilter, modifiers?: QueryModifiers, requestOptions?: RequestOptions): Promise<RunQueryResult> {
+    const spec: HttpRequestSpec = {
+      method: 'GET',
+      path: `${this.#root()}${toMatrix(filter)}/`,
+      query: toQueryString(modifiers) || undefined,
+      signal: requestOptions?.signal,
+      parse: 'json',
+    };
+    const response = await this.#http.request<unknown>(spec);
+    const runs = response.data;
+    if (!Array.isArray(runs) || !runs.every(isRun)) throw invalidResponse(spec, response.status, 'an array of runs with ids');
+    const range = parseContentRange(response.headers.get('content-range'));
+    return { runs, total: range ? range.total : null, range };
+  }
+
+  async load(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<Run> {
+    return (await this.#getRun(runId, requestOptions?.include, requestOptions?.signal)).run;
+  }
+
+  loadWithHeaders(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<LoadedRun> {
+    return this.#getRun(runId, requestOptions?.include, requestOptions?.signal);
+  }
+
+  async save(target: string | RunFilter, attributes: Record<string, unknown>, requestOptions?: RequestOptions): Promise<Run> {
+    const byId = typeof target === 'string';
+    let path: string;
+    if (byId) {
+      path = this.#runPath(target);
+    } else {
+      const matrix = isObject(target) ? toMatrix(target) : ';';
+      if (matrix === ';')
+        throw new RunManagerError(
+          'INVALID_OPTIONS',
+          'save() needs a run id or a non-empty filter (an empty filter would change every run)',
+        );
+      path = `${this.#root()}${matrix}/`;
+    }
+    if (!isObject(attributes)) throw new RunManagerError('INVALID_OPTIONS', 'Attributes to save must be an object');
+    const spec: HttpRequestSpec = {
+      method: 'PATCH',
+      path,
+      body: flattenScope(attributes),
+      signal: requestOptions?.signal,
+      parse: 'json',
+      notFoundType: byId ? 'RUN_NOT_FOUND' : undefined,
+    };
+    const response = await this.#http.request<unknown>(spec);
+    if (byId && !isRun(response.data)) throw invalidResponse(spec, response.status, 'the updated run with an id');
+    return response.data as Run;
+  }
+
+  async operation(runId: string, name: string, args?: unknown[], requestOptions?: RequestOptions): Promise<OperationResult> {
+    const path = `${this.#runPath(runId)}operations/${pathSegment(name, 'operation name')}/`;
     if (args !== undefined && !Array.isArray(args)) {
       throw new RunManagerError('INVALID_OPTIONS', `Arguments of operation '${name}' must be an array`);
     }
@@ -78,124 +165,65 @@ export function createRunApi(options: ApiClientOptions): RunApi {
       parse: 'json',
       notFoundType: 'RUN_NOT_FOUND',
     };
-    const response = await http.request<unknown>(spec);
+    const response = await this.#http.request<unknown>(spec);
     if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an operation result object');
     return response.data as OperationResult;
   }
 
-  return {
-    async create(params: CreateRunParams, requestOptions?: RequestOptions): Promise<Run> {
-      if (!isObject(params)) throw new RunManagerError('INVALID_OPTIONS', 'Run create parameters must be an object');
-      if (typeof params.model !== 'string' || params.model === '') {
-        throw new RunManagerError('INVALID_OPTIONS', 'No model specified to create a run');
-      }
-      const spec: HttpRequestSpec = {
-        method: 'POST',
-        path: root(),
-        body: pickCreateParams(params),
-        signal: requestOptions?.signal,
-        parse: 'json',
-      };
-      const response = await http.request<unknown>(spec);
-      if (!isRun(response.data)) throw invalidResponse(spec, response.status, 'the created run with an id');
-      return response.data;
-    },
+  async serial(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
+    this.#runPath(runId);
+    return callInSeries(operations, (name, args) => this.operation(runId, name, args, requestOptions));
+  }
 
-    async query(filter: RunFilter, modifiers?: QueryModifiers, requestOptions?: RequestOptions): Promise<RunQueryResult> {
-      const spec: HttpRequestSpec = {
-        method: 'GET',
-        path: `${root()}${toMatrix(filter)}/`,
-        query: toQueryString(modifiers) || undefined,
-        signal: requestOptions?.signal,
-        parse: 'json',
-      };
-      const response = await http.request<unknown>(spec);
-      const runs = response.data;
-      if (!Array.isArray(runs) || !runs.every(isRun)) throw invalidResponse(spec, response.status, 'an array of runs with ids');
-      const range = parseContentRange(response.headers.get('content-range'));
-      return { runs, total: range ? range.total : null, range };
-    },
+  async parallel(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
+    this.#runPath(runId);
+    return callInParallel(operations, (name, args) => this.operation(runId, name, args, requestOptions));
+  }
 
-    async load(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<Run> {
-      return (await getRun(runId, requestOptions?.include, requestOptions?.signal)).run;
-    },
+  async removeFromMemory(runId: string, requestOptions?: RequestOptions): Promise<void> {
+    const path = `${this.#root()}${pathSegment(runId, 'run id')}`;
+    await this.#http.request<string>({
+      method: 'DELETE',
+      path,
+      signal: requestOptions?.signal,
+      parse: 'text',
+      notFoundType: 'RUN_NOT_FOUND',
+    });
+  }
 
-    async loadWithHeaders(runId: string, requestOptions?: RequestOptions & { include?: string[] }): Promise<LoadedRun> {
-      return getRun(runId, requestOptions?.include, requestOptions?.signal);
-    },
-
-    async save(target: string | RunFilter, attributes: Record<string, unknown>, requestOptions?: RequestOptions): Promise<Run> {
-      const byId = typeof target === 'string';
-      let path: string;
-      if (byId) {
-        path = runPath(target);
-      } else {
-        const matrix = isObject(target) ? toMatrix(target) : ';';
-        if (matrix === ';')
-          throw new RunManagerError(
-            'INVALID_OPTIONS',
-            'save() needs a run id or a non-empty filter (an empty filter would change every run)',
-          );
-        path = `${root()}${matrix}/`;
-      }
-      if (!isObject(attributes)) throw new RunManagerError('INVALID_OPTIONS', 'Attributes to save must be an object');
-      const spec: HttpRequestSpec = {
-        method: 'PATCH',
-        path,
-        body: flattenScope(attributes),
-        signal: requestOptions?.signal,
-        parse: 'json',
-        notFoundType: byId ? 'RUN_NOT_FOUND' : undefined,
-      };
-      const response = await http.request<unknown>(spec);
-      if (byId && !isRun(response.data)) throw invalidResponse(spec, response.status, 'the updated run with an id');
-      return response.data as Run;
-    },
-
-    operation,
-
-    async serial(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
-      runPath(runId);
-      return callInSeries(operations, (name, args) => operation(runId, name, args, requestOptions));
-    },
-
-    async parallel(runId: string, operations: Operations, requestOptions?: RequestOptions): Promise<OperationResult[]> {
-      runPath(runId);
-      return callInParallel(operations, (name, args) => operation(runId, name, args, requestOptions));
-    },
-
-    variables: {
-      async query(runId: string, names: string[], requestOptions?: RequestOptions): Promise<Record<string, unknown>> {
-        const path = `${runPath(runId)}variables/`;
+  #makeVariables(): RunApi['variables'] {
+    return {
+      query: async (runId, names, requestOptions) => {
+        const path = `${this.#runPath(runId)}variables/`;
         const include = checkNames(names, 'variable names');
         const spec: HttpRequestSpec = {
           method: 'GET',
           path,
           query: include.length > 0 ? toQueryString({ include }) : undefined,
-          headers: autoRestore,
+          headers: AUTO_RESTORE,
           signal: requestOptions?.signal,
           parse: 'json',
           notFoundType: 'RUN_NOT_FOUND',
         };
-        const response = await http.request<unknown>(spec);
+        const response = await this.#http.request<unknown>(spec);
         if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an object of variables');
         return response.data;
       },
 
-      async load(runId: string, name: string, requestOptions?: RequestOptions): Promise<unknown> {
-        const path = `${runPath(runId)}variables/${pathSegment(name, 'variable name')}/`;
-        const response = await http.request<unknown>({
+      load: async (runId, name, requestOptions) => {
+        const path = `${this.#runPath(runId)}variables/${pathSegment(name, 'variable name')}/`;
+        const response = await this.#http.request<unknown>({
           method: 'GET',
           path,
-          headers: autoRestore,
+          headers: AUTO_RESTORE,
           signal: requestOptions?.signal,
           parse: 'json',
         });
         return response.data;
       },
 
-      async save(runId: string, values: Record<string, unknown>, requestOptions?: RequestOptions): Promise<Record<string, unknown>> {
-        const path = `${runPath(runId)}variables/`;
+      save: async (runId, values, requestOptions) => {
+        const path = `${this.#runPath(runId)}variables/`;
         if (!isObject(values)) throw new RunManagerError('INVALID_OPTIONS', 'Variables to save must be an object');
         const spec: HttpRequestSpec = {
           method: 'PATCH',
@@ -205,15 +233,10 @@ export function createRunApi(options: ApiClientOptions): RunApi {
           parse: 'json',
           notFoundType: 'RUN_NOT_FOUND',
         };
-        const response = await http.request<unknown>(spec);
+        const response = await this.#http.request<unknown>(spec);
         if (!isObject(response.data)) throw invalidResponse(spec, response.status, 'an object of variables');
         return response.data;
       },
-    },
-
-    async removeFromMemory(runId: string, requestOptions?: RequestOptions): Promise<void> {
-      const path = `${root()}${pathSegment(runId, 'run id')}`;
-      await http.request<string>({ method: 'DELETE', path, signal: requestOptions?.signal, parse: 'text', notFoundType: 'RUN_NOT_FOUND' });
-    },
-  };
+    };
+  }
 }

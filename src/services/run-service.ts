@@ -77,6 +77,11 @@ export interface RunServiceInternals {
 /** The internals of every RunService, for the RunManager only (set by the class, which alone reaches its `#` fields). */
 export let runServiceInternals: RunServiceInternals;
 
+const noToken = (): string | undefined => undefined;
+/** Until a manager attaches (and on Epicenter v2, for good): no session to scope requests by or to renew. */
+const NO_V3_SESSION: V3SessionLink = { view: () => ({}), renewed: () => {} };
+const NO_SPECIAL_OPERATIONS: SpecialOperations = {};
+
 /** A Run API client bound to a current run, as `rm.run`. */
 export class RunService {
   static {
@@ -107,10 +112,10 @@ export class RunService {
   id: string | undefined;
   #worlds: WorldApi | undefined;
   #makeWorlds: () => WorldApi;
-  #sessionToken: () => string | undefined = () => undefined;
-  #v3Session: V3SessionLink = { view: () => ({}), renewed: () => {} };
+  #sessionToken: () => string | undefined = noToken;
+  #v3Session: V3SessionLink = NO_V3_SESSION;
   #ownToken: () => string | undefined;
-  #special: SpecialOperations = {};
+  #special: SpecialOperations = NO_SPECIAL_OPERATIONS;
   /** Ids this service created lately (id → creation number), so a legacy strategy's run can be told new from reused. */
   #createdIds = new Map<string, number>();
   #creations = 0;
@@ -199,7 +204,8 @@ export class RunService {
 
   /** Calls one model operation on the current run, e.g. `do('step', [10])`; `do('reset')` resets through the manager. */
   do(operation: string, args?: unknown, options?: RequestOptions): Promise<unknown> {
-    const special = this.#special[operation];
+    // Own keys only: an operation named `toString` or `constructor` is the model's, not Object's.
+    const special = typeof operation === 'string' && Object.hasOwn(this.#special, operation) ? this.#special[operation] : undefined;
     if (special) return special(args);
     return this.#bound(async (runId) => {
       const [normalized] = normalizeOperations(operation, args);

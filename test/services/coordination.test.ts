@@ -223,8 +223,8 @@ describe('trackLocks', () => {
     expect(inner.held).toBe(0);
     expect(tracked.tryAcquire?.('a')).toBeUndefined();
     expect(inner.held).toBe(0);
-    // A coordinator without tryAcquire gets a tracker without it: callers wait with acquire.
-    expect(trackLocks({ acquire: () => Promise.resolve(() => undefined) }).tryAcquire).toBeUndefined();
+    // A coordinator without tryAcquire never hands a lock out at once: callers wait with acquire.
+    expect(trackLocks({ acquire: () => Promise.resolve(() => undefined) }).tryAcquire?.('a')).toBeUndefined();
   });
 
   it('a lock handed over just as the caller stops waiting is released at once', async () => {
