@@ -116,7 +116,7 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
   /**
    * The run-manager actor: subscribe to it, select tags (`busy`, `ready`, `error`), inspect it.
    * Created and started on first use (reading it, or the first `getRun`/`reset`), so a manager that
-   * is made but never used costs little.
+   * is made but never used costs little. Stopping it stops the manager, as `rm.stop()` does.
    */
   get actor(): RunManagerActor {
     return (this.#actor ??= this.#wire(createActor(this.#machine, this.#actorOptions)));
@@ -296,6 +296,9 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       }
     });
     actor.subscribe({
+      // Stopped from outside (`rm.actor.stop()`, a UI adapter unmounting): the manager is stopped too,
+      // so no call waits for an actor that will never answer.
+      complete: () => this.stop(),
       error: (error) => {
         // Defence in depth: a machine that fails skips its clean-up, so give its locks back here.
         this.#broken = new RunManagerError('INVALID_RESPONSE', `The run manager failed: ${describeThrown(error)}`, { cause: error });

@@ -422,6 +422,49 @@ describe('RunManager.stop', () => {
   });
 });
 
+describe('rm.actor.stop()', () => {
+  it('stops the manager: a call in flight and later calls reject ABORTED, and the next manager gets the lock', async () => {
+    const sessionStore = createMemorySessionStore();
+    emulator.slow({ method: 'POST', delayMs: 1_000 });
+    const rm = new RunManager(options({ sessionStore }));
+    const pending = rm.getRun();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // What a UI adapter does when its component unmounts.
+    rm.actor.stop();
+    await expect(pending).rejects.toMatchObject({ type: 'ABORTED' });
+    await expect(rm.getRun()).rejects.toMatchObject({ type: 'ABORTED' });
+    await expect(rm.reset()).rejects.toMatchObject({ type: 'ABORTED' });
+    emulator.reset();
+    expect((await new RunManager(options({ sessionStore })).getRun()).id).toBeTruthy();
+  });
+});
+
+describe('RunService input checks', () => {
+  it('refuses a malformed updateConfig or variables query with INVALID_OPTIONS, not a TypeError', async () => {
+    const rm = new RunManager(options());
+    await rm.getRun();
+    for (const update of [null, 'abc', { id: 5 }, { filter: '' }]) {
+      expect(() => rm.run.updateConfig(update as never)).toThrow(expect.objectContaining({ type: 'INVALID_OPTIONS' }));
+    }
+    await expect(rm.run.variables().query(null as never)).rejects.toMatchObject({ type: 'INVALID_OPTIONS' });
+    await expect(rm.run.variables().query({} as never)).rejects.toMatchObject({ type: 'INVALID_OPTIONS' });
+    await expect(rm.run.query('abc' as never)).rejects.toMatchObject({
+      type: 'INVALID_OPTIONS',
+      message: 'A run filter must be an object',
+    });
+  });
+
+  it("serial(['reset', 'step']) resets through the manager, then steps the new run", async () => {
+    const rm = new RunManager(options());
+    const run = await rm.getRun();
+    const [fresh] = (await rm.run.serial(['reset', { step: [1] }])) as [{ id: string }];
+    expect(fresh.id).not.toBe(run.id);
+    expect(rm.run.id).toBe(fresh.id);
+    const sent = emulator.requests.filter((r) => r.path.includes('/operations/')).map((r) => r.path);
+    expect(sent).toEqual([expect.stringContaining(`${fresh.id}/operations/step/`)]);
+  });
+});
+
 describe('transport options', () => {
   it("keeps a custom ofetch instance's hooks", async () => {
     const seen: string[] = [];

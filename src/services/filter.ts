@@ -83,6 +83,10 @@ function collectConditions(key: string, value: FilterValue, out: string[]): void
  * operator ({@link literal} matches it as text), `undefined` is skipped and `{}` is `;` (all runs).
  */
 export function toMatrix(filter: RunFilter): string {
+  // A string's characters or an array's items would each become a condition of a query nobody asked for.
+  if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
+    throw new RunManagerError('INVALID_OPTIONS', 'A run filter must be an object');
+  }
   const conditions: string[] = [];
   for (const [key, value] of Object.entries(filter ?? {})) collectConditions(key, value, conditions);
   return `;${conditions.join(';')}`;

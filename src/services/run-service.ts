@@ -153,7 +153,13 @@ export class RunService {
 
   /** Binds the service to a run (`{ id }` or `{ filter }` as in Epicenter.js). */
   updateConfig(update: { id?: string; filter?: string }): this {
+    if (update === null || typeof update !== 'object') {
+      throw new RunManagerError('INVALID_OPTIONS', 'updateConfig(update): update must be an object such as { id }');
+    }
     const id = update.id ?? update.filter;
+    if (id !== undefined && (typeof id !== 'string' || id === '')) {
+      throw new RunManagerError('INVALID_OPTIONS', `updateConfig(update): the run id must be a non-empty string, got ${typeof id}`);
+    }
     if (id !== undefined) this.id = id;
     return this;
   }
@@ -206,7 +212,8 @@ export class RunService {
   do(operation: string, args?: unknown, options?: RequestOptions): Promise<unknown> {
     // Own keys only: an operation named `toString` or `constructor` is the model's, not Object's.
     const special = typeof operation === 'string' && Object.hasOwn(this.#special, operation) ? this.#special[operation] : undefined;
-    if (special) return special(args);
+    // A reset's create options: `do('reset', options)`, or the first argument in `serial([{ reset: [options] }])`.
+    if (special) return special(Array.isArray(args) ? args[0] : args);
     return this.#bound(async (runId) => {
       const [normalized] = normalizeOperations(operation, args);
       return this.api.operation(runId, normalized!.name, normalized!.args, options);
@@ -238,7 +245,13 @@ export class RunService {
   } {
     return {
       query: (names, options) =>
-        this.#bound((runId) => this.api.variables.query(runId, Array.isArray(names) ? names : names.include, options)),
+        this.#bound((runId) =>
+          this.api.variables.query(
+            runId,
+            Array.isArray(names) ? names : ((names as { include?: string[] } | null)?.include as string[]),
+            options,
+          ),
+        ),
       load: (name, options) => this.#bound((runId) => this.api.variables.load(runId, name, options)),
       save: (values, value, options) =>
         this.#bound((runId) => this.api.variables.save(runId, typeof values === 'string' ? { [values]: value } : values, options)),
