@@ -367,25 +367,36 @@ class RequestCore implements HttpClient {
     // One controller for the caller's signal and our timeout, released when the attempt ends
     // (AbortSignal.timeout/any would keep the timer and signals alive for the whole timeout).
     const controller = new AbortController();
+    // A fetch that ignores its signal would never settle: the attempt ends when the signal fires, whatever fetch does.
+    let giveUp!: (reason: unknown) => void;
+    const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort(new DOMException(`timed out after ${timeout} ms`, 'TimeoutError'));
+      const reason = new DOMException(`timed out after ${timeout} ms`, 'TimeoutError');
+      controller.abort(reason);
+      giveUp(reason);
     }, timeout);
-    const onCallerAbort = () => controller.abort(spec.signal?.reason);
+    const onCallerAbort = () => {
+      controller.abort(spec.signal?.reason);
+      giveUp(spec.signal?.reason);
+    };
     spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const signal = controller.signal;
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      const response = await this.#fetch.raw(url, {
-        method: spec.method,
-        body: spec.body as Record<string, unknown> | undefined,
-        headers,
-        signal,
-        retry: 0,
-        responseType: 'text',
-      });
+      const response = await Promise.race([
+        this.#fetch.raw(url, {
+          method: spec.method,
+          body: spec.body as Record<string, unknown> | undefined,
+          headers,
+          signal,
+          retry: 0,
+          responseType: 'text',
+        }),
+        givenUp,
+      ]);
       return { ok: true, data: response._data, status: response.status, headers: response.headers };
     } catch (error) {
       if (spec.signal?.aborted) return { ok: false, failure: { kind: 'aborted', cause: spec.signal.reason } };

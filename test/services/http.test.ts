@@ -125,6 +125,16 @@ describe('createHttpClient: timeouts and aborts', () => {
     await server.waitFor(() => server.requests[0]?.clientClosed === true);
   });
 
+  it('a fetch that ignores its signal and never settles still ends: TIMEOUT, or ABORTED for the caller', async () => {
+    const deaf = ofetch.create({}, { fetch: () => new Promise<Response>(() => undefined) });
+    const timedOut = await failure(client({ timeout: 40, retry: { retries: 0 }, fetch: deaf }).request(POST_CREATE));
+    expect(timedOut.type).toBe('TIMEOUT');
+    const controller = new AbortController();
+    const pending = client({ timeout: 60_000, fetch: deaf }).request({ ...GET_RUN, signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect((await failure(pending)).type).toBe('ABORTED');
+  });
+
   it('TIMEOUT also when the caller passes its own (never aborted) signal', async () => {
     server.setHandler(() => ({ delayMs: 400, json: {} }));
     const controller = new AbortController();

@@ -135,6 +135,13 @@ describe('query', () => {
     expect(server.requests[0]?.url).toBe('/v2/run/acme/sim/;/?include=price,sales&custom=x%20y');
   });
 
+  it('a filter that is not an object → INVALID_OPTIONS before any request (a string would become one condition per character)', async () => {
+    for (const filter of ['abc', ['a'], 5]) {
+      expect((await failure(api.query(filter as never))).type).toBe('INVALID_OPTIONS');
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('without modifiers there is no query string', async () => {
     server.enqueue({ json: [] });
     await api.query({ saved: true });
