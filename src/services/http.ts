@@ -368,8 +368,7 @@ class RequestCore implements HttpClient {
     // (AbortSignal.timeout/any would keep the timer and signals alive for the whole timeout).
     const controller = new AbortController();
     // A fetch that ignores its signal would never settle: the attempt ends when the signal fires, whatever fetch does.
-    let giveUp!: (reason: unknown) => void;
-    const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
+    let giveUp: (reason: unknown) => void = () => undefined;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -386,17 +385,19 @@ class RequestCore implements HttpClient {
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      const response = await Promise.race([
-        this.#fetch.raw(url, {
-          method: spec.method,
-          body: spec.body as Record<string, unknown> | undefined,
-          headers,
-          signal,
-          retry: 0,
-          responseType: 'text',
-        }),
-        givenUp,
-      ]);
+      const response = await new Promise<Awaited<ReturnType<FetchClient['raw']>>>((resolve, reject) => {
+        giveUp = reject;
+        Promise.resolve(
+          this.#fetch.raw(url, {
+            method: spec.method,
+            body: spec.body as Record<string, unknown> | undefined,
+            headers,
+            signal,
+            retry: 0,
+            responseType: 'text',
+          }),
+        ).then(resolve, reject);
+      });
       return { ok: true, data: response._data, status: response.status, headers: response.headers };
     } catch (error) {
       if (spec.signal?.aborted) return { ok: false, failure: { kind: 'aborted', cause: spec.signal.reason } };
