@@ -14,6 +14,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { describeThrown, RunManagerError } from './errors.js';
+import { handleRejection } from './services/values.js';
 
 export const REDACTED = '[redacted]';
 
@@ -295,13 +296,17 @@ export function createSanitizedInspector(observer: InspectionObserver, options: 
   // XState calls the observer inside the actor's own step: one that throws would take the manager
   // down (and leave its lock held), so its failures stay with it, reported once.
   let reported = false;
-  const guarded = (call: () => void) => {
+  const report = (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    console.warn(`run-lifecycle: the inspect observer threw (${describeThrown(error)}); later failures are not reported`);
+  };
+  // An async observer's rejection is a failure like a throw, not an unhandled rejection.
+  const guarded = (call: () => unknown) => {
     try {
-      call();
+      handleRejection(call(), report);
     } catch (error) {
-      if (reported) return;
-      reported = true;
-      console.warn(`run-lifecycle: the inspect observer threw (${describeThrown(error)}); later failures are not reported`);
+      report(error);
     }
   };
   return {

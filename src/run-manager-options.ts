@@ -18,7 +18,7 @@ import {
 import { isDefinition, normaliseDefinition } from './machines/strategies/definition.js';
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
-import { defineOwn } from './services/values.js';
+import { defineOwn, handleRejection } from './services/values.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
 import type { RunOptions, UserSession } from './types.js';
 
@@ -290,6 +290,8 @@ function resolveSessionKey(option: unknown, config: RunConfig): Pick<ValidOption
     }
     if (key === false) return false;
     if (typeof key !== 'string' || key === '') {
+      // An async function's promise is refused below; its rejection must not go unhandled.
+      handleRejection(key);
       throw invalidOption('sessionKey', `function must return a non-empty string or false, returned ${describe(key)}`);
     }
     return key;

@@ -4,6 +4,7 @@
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
+import { handleRejection } from '../services/values.js';
 import { defaultCoordinator, type Coordinator, type ReleaseLock } from '../services/coordination.js';
 
 /** What {@link holdLock} sends its parent: `LOCK_ACQUIRED`, or `LOCK_FAILED` with the `RunManagerError`. */
@@ -19,7 +20,7 @@ export interface HoldLockInput {
 
 export function callRelease(release: ReleaseLock): void {
   try {
-    release();
+    handleRejection(release());
   } catch {
     // A custom coordinator's release that throws has still been asked to release; nothing more to do.
   }

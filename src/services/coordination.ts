@@ -4,6 +4,7 @@
  * a run for one user. Web Locks span the tabs of an origin; elsewhere a FIFO mutex spans the process.
  */
 import { RunManagerError } from '../errors.js';
+import { handleRejection } from './values.js';
 
 /** Calling it twice is harmless. */
 export type ReleaseLock = () => void;
@@ -172,7 +173,11 @@ class LockTracker implements TrackedCoordinator {
     if (typeof granted !== 'function') return granted;
     const release = this.#track(granted);
     if (this.#closed || signal?.aborted) {
-      release();
+      try {
+        release();
+      } catch {
+        // A release that throws has still been asked to release.
+      }
       throw abortedError();
     }
     return release;
@@ -203,7 +208,7 @@ class LockTracker implements TrackedCoordinator {
       if (released) return;
       released = true;
       this.#releases.delete(release);
-      granted();
+      handleRejection(granted());
     };
     this.#releases.add(release);
     return release;

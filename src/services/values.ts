@@ -39,3 +39,17 @@ export function defineOwn(target: object, key: string, value: unknown): void {
     (target as Record<string, unknown>)[key] = value;
   }
 }
+
+/**
+ * What a caller's function returned where nothing waits for it (a lock's release, an inspector): a
+ * promise it returns must not reject unhandled, so its rejection goes to `onRejected` (default: dropped).
+ */
+export function handleRejection(result: unknown, onRejected: (reason: unknown) => void = () => undefined): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+  try {
+    const then: unknown = (result as { then?: unknown }).then;
+    if (typeof then === 'function') (then as PromiseLike<unknown>['then']).call(result, undefined, onRejected);
+  } catch {
+    // A hostile thenable: nothing more can be done with it.
+  }
+}

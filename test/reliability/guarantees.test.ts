@@ -257,6 +257,65 @@ describe('user code that throws values that cannot be printed', () => {
   });
 });
 
+describe('async user functions whose promise nobody waits for never reject unhandled', () => {
+  /** Every rejection nobody handled while `work` ran (and a moment after). */
+  async function unhandledDuring(work: () => Promise<unknown>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const listener = (reason: unknown) => void seen.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      await work();
+      await sleep(20);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+    return seen;
+  }
+
+  it('an async inspect observer that rejects: reported once, like one that throws', async () => {
+    const warn = quietWarnings();
+    const seen = await unhandledDuring(async () => {
+      // An async observer, which the `inspect` type (a void function) does not foresee.
+      const inspect = (() => Promise.reject(new Error('inspector down'))) as unknown as RunManagerOptions['inspect'];
+      const rm = manager({ sessionStore: createMemorySessionStore(), inspect });
+      expect((await rm.getRun()).freshlyCreated).toBe(true);
+    });
+    expect(seen).toEqual([]);
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining('the inspect observer threw (inspector down)'),
+    ]);
+  });
+
+  it('a coordinator whose release returns a rejected promise: released, the next manager gets the lock', async () => {
+    const inner = createProcessCoordinator();
+    const coordinator: Coordinator = {
+      acquire: async (name, signal) => {
+        const release = await inner.acquire(name, signal);
+        // An async release, which the `ReleaseLock` type (a void function) does not foresee: that is the attack.
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises
+        return () => {
+          release();
+          return Promise.reject(new Error('release failed'));
+        };
+      },
+    };
+    const seen = await unhandledDuring(async () => {
+      await manager({ sessionStore: createMemorySessionStore(), coordinator }).getRun();
+      await manager({ sessionStore: createMemorySessionStore(), coordinator }).getRun();
+    });
+    expect(seen).toEqual([]);
+    expect(inner.held).toBe(0);
+  });
+
+  it('an async sessionKey function: INVALID_OPTIONS naming what it returned, its rejection handled', async () => {
+    const seen = await unhandledDuring(async () => {
+      const rm = manager({ sessionStore: createMemorySessionStore(), sessionKey: (() => Promise.reject(new Error('no key'))) as never });
+      await expectRejection(rm.getRun(), 'INVALID_OPTIONS', /sessionKey/);
+    });
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('collaborators that never settle are bounded by timeout', () => {
   const never = () => new Promise<never>(() => undefined);
 
