@@ -66,7 +66,8 @@ export const DEFAULT_TRACKING_KEY_SETTINGS: Readonly<TrackingKeySettings> = Obje
 export const NO_TRACKING_KEY_MESSAGE = 'No tracking key provided to reuse-by-tracking-key strategy';
 export const RUN_LIMIT_REACHED_MESSAGE = 'You have reached your run limit and cannot create new runs.';
 /** A limited creation is refused when the query's total is unknown: without it, a create could pass the limit. */
-export const LIMIT_UNCHECKABLE_MESSAGE = 'Run limit set but the query response has no Content-Range total, so the limit cannot be checked';
+export const LIMIT_UNCHECKABLE_MESSAGE =
+  'Run limit set but the query response has no Content-Range total (totalResults on Epicenter v3), so the limit cannot be checked';
 
 const RUN_LIMIT_PATH = 'strategyOptions.settings.runLimit';
 
