@@ -51,18 +51,23 @@ function task(args: Record<string, string>): TaskMeasurement {
   return JSON.parse(child.stdout.trim().split('\n').pop() as string) as TaskMeasurement;
 }
 
-/** Fresh processes per measurement; the least CPU time among them is kept. */
+/** Fresh processes per measurement; the least wall time and the least CPU time among them are kept. */
 const TASK_RUNS = 2;
 
 /**
- * A measurement taken in {@link TASK_RUNS} fresh processes, keeping the one with the least CPU time:
- * on a shared host a neighbour's burst can double one process's figures, and noise only ever adds.
+ * A measurement taken in {@link TASK_RUNS} fresh processes, keeping the least wall time and the
+ * least CPU time (each from whichever process had it): on a shared host a neighbour's burst can
+ * double one process's figures, and noise only ever adds.
  */
 function bestTask(args: Record<string, string>): TaskMeasurement {
   let best = task(args);
   for (let run = 1; run < TASK_RUNS; run += 1) {
     const next = task(args);
-    if (next.cpuUs < best.cpuUs) best = next;
+    best = {
+      wallUs: Math.min(best.wallUs, next.wallUs),
+      samples: next.wallUs < best.wallUs ? next.samples : best.samples,
+      cpuUs: Math.min(best.cpuUs, next.cpuUs),
+    };
   }
   return best;
 }
@@ -375,7 +380,7 @@ export function cpuReport(
       Math.max(row.ratio, row.cpuRatio) <= TARGET_RATIO ? 'ok' : `OVER ${TARGET_RATIO}×`,
     ]),
     notes: [
-      'ours/baseline µs = tinybench median wall time per getRun (300 ms per task after a 1 s warm-up); ratio = ours / baseline. Every cell is measured in two fresh processes (bench/cpu-task.ts, bundled), keeping the one with the least CPU time.',
+      'ours/baseline µs = tinybench median wall time per getRun (300 ms per task after a 1 s warm-up); ratio = ours / baseline. Every cell is measured in two fresh processes (bench/cpu-task.ts, bundled), keeping the least wall time and the least CPU time.',
       'CPU µs = process CPU time per getRun (process.cpuUsage over batches of ~60 ms, median of 5): not inflated by other processes, but it counts V8’s background threads (concurrent GC), so it sits above the wall median.',
       'steady = the run exists (per-session: the session record points at it; others: the query finds it); first = nothing exists, so the run is created.',
       "manager: 'reused' = one manager for every getRun; 'per-getRun' = construct a manager, then getRun (per-request server use; steady paths).",
