@@ -60,7 +60,7 @@ export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 /** What the run-manager sends its `session` actor once it has a run (answered `PERSISTED`). */
 export type SessionCommand = PersistEvent;
 
-/** One resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
+/** The resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
 interface Hold {
   session: UserSession;
   recordKey: string | false;
@@ -78,33 +78,28 @@ function storeWarning(message: string, error: unknown): StoreWarning {
 /** Loads the session, holds the lock and reads the record when started; writes it on `PERSIST`. Storage failures are only warnings. */
 export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ input, sendBack, receive }) => {
   const { services } = input;
+  const hold: Hold = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
 
-  const answer = (hold: Hold, event: SessionEvent) => {
+  const answer = (event: SessionEvent) => {
     if (!hold.over) sendBack(event);
   };
 
-  const end = (hold: Hold) => {
-    hold.over = true;
-    if (hold.release) callRelease(hold.release);
-    else hold.waiting?.abort();
-  };
-
-  const acquire = async (hold: Hold) => {
+  const acquire = async () => {
     try {
       hold.session = await services.loadSession();
     } catch (error) {
-      return answer(hold, { type: 'SESSION_FAILED', error: toRunManagerError(error, 'UNAUTHORIZED', 'The session provider failed') });
+      return answer({ type: 'SESSION_FAILED', error: toRunManagerError(error, 'UNAUTHORIZED', 'The session provider failed') });
     }
     if (hold.over) return;
     if (input.requiresAuth && !hold.session.userId) {
       const message = `No user-session available: strategy '${input.strategyName}' requires a logged-in user`;
-      return answer(hold, { type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', message) });
+      return answer({ type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', message) });
     }
     if (hold.recordKey && services.recordKeyFor) {
       try {
         hold.recordKey = services.recordKeyFor(hold.session);
       } catch (error) {
-        return answer(hold, { type: 'SESSION_FAILED', error: toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey') });
+        return answer({ type: 'SESSION_FAILED', error: toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey') });
       }
     }
     const lockName = `run-lifecycle:${input.lockKey}:${hold.session.userId ?? ''}`;
@@ -118,11 +113,11 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
       }
     } catch (error) {
       hold.waiting = undefined;
-      // A rejection after a release is the abort asked for: `answer` drops it.
-      return answer(hold, { type: 'SESSION_FAILED', error: error as RunManagerError });
+      // A rejection after a stop is the abort asked for: `answer` drops it.
+      return answer({ type: 'SESSION_FAILED', error: error as RunManagerError });
     }
     hold.waiting = undefined;
-    // Handed over while this hold was being released: nobody will use it, so give it back at once.
+    // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
     if (hold.over) return callRelease(granted);
     hold.release = granted;
     let cachedRun: CachedRun | undefined;
@@ -134,10 +129,10 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
         warning = storeWarning('Could not read the session store', error);
       }
     }
-    answer(hold, { type: 'SESSION_READY', session: hold.session, cachedRun, ...(warning ? { warning } : {}) });
+    answer({ type: 'SESSION_READY', session: hold.session, cachedRun, ...(warning ? { warning } : {}) });
   };
 
-  const persist = async (hold: Hold, run: Run | null) => {
+  const persist = async (run: Run | null) => {
     let warning: StoreWarning | undefined;
     if (hold.recordKey && run?.id) {
       try {
@@ -146,11 +141,14 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
         warning = storeWarning('Could not write the session store', error);
       }
     }
-    answer(hold, { type: 'PERSISTED', ...(warning ? { warning } : {}) });
+    answer({ type: 'PERSISTED', ...(warning ? { warning } : {}) });
   };
 
-  const hold: Hold = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
-  void acquire(hold);
-  receive((event) => void persist(hold, event.run));
-  return () => end(hold);
+  void acquire();
+  receive((event) => void persist(event.run));
+  return () => {
+    hold.over = true;
+    if (hold.release) callRelease(hold.release);
+    else hold.waiting?.abort();
+  };
 });
