@@ -10,6 +10,7 @@ import { createRun, loadRunWithHeaders } from './actors.js';
 import { invalidOption, describe } from './options.js';
 import { doneOutput, markRun, startingContext, strategyOutput, thrownBy } from './shared.js';
 import {
+  checkingRecordedRunState,
   creatingState,
   errorState,
   hasCachedRun,
@@ -86,10 +87,7 @@ export const conditionalCreationMachine = setup({
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
-    },
+    checkingSession: checkingRecordedRunState,
     loadingRun: loadingRunState({
       src: 'loadRunWithHeaders',
       runId: (context) => context.cachedRun!.id,

@@ -11,6 +11,7 @@ import { optionalSelfAssign } from './options.js';
 import { doneOutput, startingContext, strategyOutput } from './shared.js';
 import { errorState, isReset, loadingRunState, readyState, rememberFailure, runIsGone } from './states.js';
 import {
+  checkingSessionState,
   findingWorldState,
   foundNoWorld,
   gettingWorldRunState,
@@ -99,10 +100,7 @@ export const multiplayerMachine = setup({
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: 'findingWorld' }],
-    },
+    checkingSession: checkingSessionState('findingWorld'),
     findingWorld: findingWorldState({
       onDone: [
         { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },

@@ -29,7 +29,9 @@ import {
   rememberNoTrackingKey,
   rememberSettingsFailure,
   resolveSettings,
-  resolvingSettingsState,
+  settingsStates,
+  trackingKeyLock,
+  checkingLimitState,
   settingsAreComputed,
   settingsLackTrackingKey,
   TRACKING_KEY_OPTION_KEYS,
@@ -37,6 +39,7 @@ import {
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import {
+  checkingSessionState,
   findingWorldState,
   foundNoWorld,
   gettingWorldRunState,
@@ -55,7 +58,7 @@ import type { ReuseByTrackingKeyMultiplayerStrategyOptions } from '../../strateg
 
 /** Context of {@link reuseByTrackingKeyMultiplayerMachine}. */
 export interface ReuseByTrackingKeyMultiplayerContext extends StrategyInput<TrackingKeyOptions> {
-  /** The resolved settings (a copy), once `checkingSession` (an object) or `resolvingSettings` (a function) is done. */
+  /** The resolved settings (a copy), once `checkingSettings` (an object) or `resolvingSettings` (a function) is done. */
   settings: Record<string, unknown> | null;
   trackingKey: string;
   /** `Infinity` when there is no limit. */
@@ -94,17 +97,17 @@ export function worldTrackingKeyLockName(context: ReuseByTrackingKeyMultiplayerC
 /**
  * The reuse-by-tracking-key-multiplayer statechart.
  * getRun, when the world list names the world's current run (`world.run`):
- * `checkingSession → [resolvingSettings] → findingWorld → locked.waitingForLock →
+ * `checkingSession → checkingSettings → [resolvingSettings] → findingWorld → locked.waitingForLock →
  * locked.loadingListedRun → ready`, that run reused without the world-run call (which would only
  * answer the same id) and without a count (nothing is created).
- * getRun, when the list names none: `checkingSession → [resolvingSettings] → findingWorld →
+ * getRun, when the list names none: `checkingSession → checkingSettings → [resolvingSettings] → findingWorld →
  * locked.waitingForLock → [locked.countingRuns → locked.checkingLimit] → locked.gettingWorldRun →
  * locked.loadingRun → [locked.applyingSettings] → ready`; the runs are counted only when a limit is
  * set (the world-run call will create one). When the named run answers 404 (gone since the list was
  * read), `locked.loadingListedRun` goes on to `locked.gettingWorldRun` the same way, through
  * `locked.countingRuns → locked.checkingLimit` when a limit is set, since the world-run call may
  * then create.
- * reset: `checkingSession → [resolvingSettings] → findingWorld → locked.waitingForLock →
+ * reset: `checkingSession → checkingSettings → [resolvingSettings] → findingWorld → locked.waitingForLock →
  * [locked.countingRuns → locked.checkingLimit] → locked.replacingWorldRun → locked.loadingRun →
  * locked.applyingSettings → ready`.
  * Only a settings function is resolved (`resolvingSettings`); a settings object is taken as it is.
@@ -205,22 +208,8 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: [
-        { guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' },
-        { guard: 'settingsAreComputed', target: 'resolvingSettings' },
-        { guard: 'givenSettingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-        { target: 'findingWorld', actions: 'keepGivenSettings' },
-      ],
-    },
-    resolvingSettings: resolvingSettingsState({
-      onDone: [
-        { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-        { target: 'findingWorld', actions: 'keepSettings' },
-      ],
-      onError: { target: 'error', actions: 'rememberSettingsFailure' },
-    }),
+    checkingSession: checkingSessionState('checkingSettings'),
+    ...settingsStates('findingWorld'),
     findingWorld: findingWorldState({
       onDone: [
         { guard: 'foundNoWorld', target: 'error', actions: 'rememberNoWorld' },
@@ -232,11 +221,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     // which makes the count see it) hold the lock of this world's tracking key, so two managers
     // never both pass the limit.
     locked: {
-      invoke: {
-        id: 'lock',
-        src: 'holdLock',
-        input: ({ context }) => ({ coordinator: context.services.coordinator, name: worldTrackingKeyLockName(context) }),
-      },
+      invoke: trackingKeyLock(worldTrackingKeyLockName),
       initial: 'waitingForLock',
       states: {
         waitingForLock: {
@@ -268,15 +253,11 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
           onDone: { target: 'checkingLimit', actions: 'rememberTotal' },
           onError: { target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberFailure' },
         }),
-        checkingLimit: {
-          tags: 'busy',
-          always: [
-            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLimitUncheckable' },
-            { guard: 'isLimitReached', target: '#reuse-by-tracking-key-multiplayer.error', actions: 'rememberLimitReached' },
-            { guard: 'isReset', target: 'replacingWorldRun' },
-            { target: 'gettingWorldRun' },
-          ],
-        },
+        checkingLimit: checkingLimitState(
+          '#reuse-by-tracking-key-multiplayer.error',
+          { guard: 'isReset', target: 'replacingWorldRun' },
+          { target: 'gettingWorldRun' },
+        ),
         gettingWorldRun: gettingWorldRunState({
           params: (context) => trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
           onDone: [

@@ -47,7 +47,9 @@ import {
   rememberNoTrackingKey,
   rememberSettingsFailure,
   resolveSettings,
-  resolvingSettingsState,
+  settingsStates,
+  trackingKeyLock,
+  checkingLimitState,
   runOnCreate,
   settingsAreComputed,
   settingsLackTrackingKey,
@@ -180,30 +182,12 @@ export const reuseByTrackingKeyMachine = setup({
   initial: 'checkingSettings',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSettings: {
-      tags: 'busy',
-      always: [
-        { guard: 'settingsAreComputed', target: 'resolvingSettings' },
-        { guard: 'givenSettingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-        { target: 'locked', actions: 'keepGivenSettings' },
-      ],
-    },
-    resolvingSettings: resolvingSettingsState({
-      onDone: [
-        { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
-        { target: 'locked', actions: 'keepSettings' },
-      ],
-      onError: { target: 'error', actions: 'rememberSettingsFailure' },
-    }),
+    ...settingsStates('locked'),
     // Everything that counts or creates runs under this tracking key holds the key's lock, so two
     // managers of one user (other session keys, other models) never both pass the limit or both
     // create. `recovering` holds it too: a lost create may still land and count against the limit.
     locked: {
-      invoke: {
-        id: 'lock',
-        src: 'holdLock',
-        input: ({ context }) => ({ coordinator: context.services.coordinator, name: trackingKeyLockName(context) }),
-      },
+      invoke: trackingKeyLock(trackingKeyLockName),
       initial: 'waitingForLock',
       states: {
         waitingForLock: {
@@ -231,14 +215,7 @@ export const reuseByTrackingKeyMachine = setup({
           onDone: { target: 'checkingLimit', actions: 'rememberCountAndNewest' },
           onError: { target: '#reuse-by-tracking-key.error', actions: 'rememberFailure' },
         }),
-        checkingLimit: {
-          tags: 'busy',
-          always: [
-            { guard: 'isLimitUncheckable', target: '#reuse-by-tracking-key.error', actions: 'rememberLimitUncheckable' },
-            { guard: 'isLimitReached', target: '#reuse-by-tracking-key.error', actions: 'rememberLimitReached' },
-            { target: 'creating' },
-          ],
-        },
+        checkingLimit: checkingLimitState('#reuse-by-tracking-key.error', { target: 'creating' }),
         creating: creatingState({
           params: (context) => trackingKeyCreateParams(context.config, context.session, context.trackingKey, context.createOptions),
           onDone: [

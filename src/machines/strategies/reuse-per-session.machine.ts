@@ -8,6 +8,7 @@ import type { Run } from '../../types.js';
 import { createRun, loadRun } from './actors.js';
 import { doneOutput, startingContext, strategyOutput } from './shared.js';
 import {
+  checkingRecordedRunState,
   creatingState,
   errorState,
   hasCachedRun,
@@ -59,10 +60,7 @@ export const reusePerSessionMachine = setup({
   initial: 'checkingSession',
   output: ({ context }) => strategyOutput(context),
   states: {
-    checkingSession: {
-      tags: 'busy',
-      always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
-    },
+    checkingSession: checkingRecordedRunState,
     loadingRun: loadingRunState({
       runId: (context) => context.cachedRun!.id,
       onDone: [

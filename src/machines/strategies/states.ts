@@ -33,6 +33,15 @@ export function sharedAssign<TOwn extends MachineContext, TOwnEvent extends Even
     assign<TContext, TEvent, undefined, TEvent, TActor>(({ context, event }) => update({ context, event }) as Partial<TContext>);
 }
 
+/**
+ * How the strategies that reuse the session record's run start: a reset creates, a recorded run is
+ * loaded (`loadingRun`), and without a record the run is created (`creating`).
+ */
+export const checkingRecordedRunState = {
+  tags: 'busy',
+  always: [{ guard: 'isReset', target: 'creating' }, { guard: 'hasCachedRun', target: 'loadingRun' }, { target: 'creating' }],
+} as const;
+
 export const readyState = { type: 'final', tags: 'ready' } as const;
 
 export const errorState = { type: 'final', tags: 'error' } as const;

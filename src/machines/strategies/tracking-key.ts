@@ -311,6 +311,55 @@ export function resolvingSettingsState<const TDone, const TError>({ onDone, onEr
   });
 }
 
+/** The invoke of the key's lock (`holdLock`), held while the invoking state is active; `name` names the lock. */
+export function trackingKeyLock<TContext extends StrategyInput<TrackingKeyOptions>>(name: (context: TContext) => string) {
+  return {
+    id: 'lock',
+    src: 'holdLock',
+    input: ({ context }: { context: TContext }) => ({ coordinator: context.services.coordinator, name: name(context) }),
+  } as const;
+}
+
+/**
+ * How both tracking-key statecharts start: a settings object is taken as it is (`checkingSettings`),
+ * a function is resolved on every resolution (`resolvingSettings`); settings without a tracking key
+ * end in `error`, the rest go on to `next`.
+ */
+export function settingsStates<const TNext extends string>(next: TNext) {
+  return {
+    checkingSettings: {
+      tags: 'busy',
+      always: [
+        { guard: 'settingsAreComputed', target: 'resolvingSettings' },
+        { guard: 'givenSettingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: next, actions: 'keepGivenSettings' },
+      ],
+    },
+    resolvingSettings: resolvingSettingsState({
+      onDone: [
+        { guard: 'settingsLackTrackingKey', target: 'error', actions: 'rememberNoTrackingKey' },
+        { target: next, actions: 'keepSettings' },
+      ],
+      onError: { target: 'error', actions: 'rememberSettingsFailure' },
+    }),
+  } as const;
+}
+
+/**
+ * The run-limit check after a count: a total the server did not give, or one at the limit, ends in
+ * `error` (the machine's own, by id); otherwise the machine's `next` transitions follow.
+ */
+export function checkingLimitState<const TError extends string, const TNext extends readonly object[]>(error: TError, ...next: TNext) {
+  return {
+    tags: 'busy',
+    always: [
+      { guard: 'isLimitUncheckable', target: error, actions: 'rememberLimitUncheckable' },
+      { guard: 'isLimitReached', target: error, actions: 'rememberLimitReached' },
+      ...next,
+    ],
+  } as const;
+}
+
 /** The query that counts the runs the limit counts (invoke `countRuns`), `filter` finding them; its newest run comes too. */
 export function countingRunsState<TContext extends StrategyInput<TrackingKeyOptions>, const TDone, const TError>({
   filter,

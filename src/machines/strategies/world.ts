@@ -55,6 +55,14 @@ interface WorldOutcome extends Outcome {
 /** A multiplayer machine's input and context, whatever its options. */
 type WorldContext = AnyStrategyInput & WorldOutcome;
 
+/** How both multiplayer statecharts start: without a user there is no world to find (`error`); with one, `next`. */
+export function checkingSessionState<const TNext extends string>(next: TNext) {
+  return {
+    tags: 'busy',
+    always: [{ guard: 'lacksUser', target: 'error', actions: 'rememberNoUser' }, { target: next }],
+  } as const;
+}
+
 /** The user's current world (invoke `findWorld`); on Epicenter v3 a user in no world is put in one when `selfAssign` says how. */
 export function findingWorldState<const TDone, const TError>({ onDone, onError }: Transitions<TDone, TError>) {
   return invokingState({

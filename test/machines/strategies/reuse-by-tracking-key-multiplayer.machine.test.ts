@@ -50,6 +50,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.gettingWorldRun',
@@ -81,7 +82,14 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const onCreate = vi.fn();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
-    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'locked.waitingForLock', 'locked.loadingListedRun', 'ready']);
+    expect(result.path).toEqual([
+      'checkingSession',
+      'checkingSettings',
+      'findingWorld',
+      'locked.waitingForLock',
+      'locked.loadingListedRun',
+      'ready',
+    ]);
     // The world list names the run: no world-run call, which would only answer the same id.
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -100,6 +108,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -124,6 +133,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -155,6 +165,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.loadingListedRun',
@@ -177,7 +188,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     fake.worlds[0]!.run = 'wr-gone';
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path.slice(2)).toEqual([
+    expect(result.path.slice(3)).toEqual([
       'locked.waitingForLock',
       'locked.loadingListedRun',
       'locked.countingRuns',
@@ -297,7 +308,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = world();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: () => ({ trackingKey: '' }) }));
 
-    expect(result.path).toEqual(['checkingSession', 'resolvingSettings', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'checkingSettings', 'resolvingSettings', 'error']);
     expect(fake.calls).toEqual([]);
     expect(result.output).toMatchObject({
       ok: false,
@@ -316,7 +327,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = createFakeWorldServices({ userId: 'u1' });
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'checkingSettings', 'findingWorld', 'error']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NO_WORLD_FOR_USER', message: 'User u1 is not part of a world' } });
   });
 
@@ -346,6 +357,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.replacingWorldRun',
@@ -373,6 +385,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
 
     expect(result.path).toEqual([
       'checkingSession',
+      'checkingSettings',
       'findingWorld',
       'locked.waitingForLock',
       'locked.countingRuns',
@@ -409,7 +422,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }, { mode: 'reset' }),
     );
 
-    expect(result.path).toEqual(['checkingSession', 'findingWorld', 'error']);
+    expect(result.path).toEqual(['checkingSession', 'checkingSettings', 'findingWorld', 'error']);
     expect(fake.methods()).toEqual(['currentWorldForUser']);
     expect(result.output).toMatchObject({ ok: false, error: { type: 'NO_WORLD_FOR_USER', message: 'User u1 is not part of a world' } });
   });
