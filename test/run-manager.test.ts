@@ -396,46 +396,36 @@ describe('the actor', () => {
 });
 
 describe('RunManager.stop', () => {
-  it('aborts requests in flight and rejects pending and later calls with ABORTED', async () => {
+  // `rm.actor.stop()` is what a UI adapter does when its component unmounts: it stops the manager too.
+  const stops: Array<[string, (rm: RunManager) => void]> = [
+    ['rm.stop()', (rm) => rm.stop()],
+    ['rm.actor.stop()', (rm) => rm.actor.stop()],
+  ];
+
+  it.each(stops)('%s aborts requests in flight and rejects pending and later calls with ABORTED', async (_, stop) => {
     emulator.slow({ method: 'POST', delayMs: 2_000 });
     const rm = new RunManager(options());
     const pending = rm.getRun();
     await emulator.waitForRequests(0);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    rm.stop();
+    stop(rm);
     await expect(pending).rejects.toMatchObject({ type: 'ABORTED' });
     await expect(rm.getRun()).rejects.toMatchObject({ type: 'ABORTED' });
     await expect(rm.reset()).rejects.toMatchObject({ type: 'ABORTED' });
   });
 
-  it('leaves the store untouched, and a new manager continues', async () => {
+  it.each(stops)('%s leaves the store untouched, and a new manager continues', async (_, stop) => {
     const sessionStore = createMemorySessionStore();
     emulator.slow({ method: 'POST', delayMs: 1_000 });
     const rm = new RunManager(options({ sessionStore }));
     const pending = rm.getRun();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    rm.stop();
+    stop(rm);
     await expect(pending).rejects.toMatchObject({ type: 'ABORTED' });
     expect(sessionStore.size).toBe(0);
+    emulator.reset();
     const run = await new RunManager(options({ sessionStore })).getRun();
     expect(run.id).toBeTruthy();
-  });
-});
-
-describe('rm.actor.stop()', () => {
-  it('stops the manager: a call in flight and later calls reject ABORTED, and the next manager gets the lock', async () => {
-    const sessionStore = createMemorySessionStore();
-    emulator.slow({ method: 'POST', delayMs: 1_000 });
-    const rm = new RunManager(options({ sessionStore }));
-    const pending = rm.getRun();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // What a UI adapter does when its component unmounts.
-    rm.actor.stop();
-    await expect(pending).rejects.toMatchObject({ type: 'ABORTED' });
-    await expect(rm.getRun()).rejects.toMatchObject({ type: 'ABORTED' });
-    await expect(rm.reset()).rejects.toMatchObject({ type: 'ABORTED' });
-    emulator.reset();
-    expect((await new RunManager(options({ sessionStore })).getRun()).id).toBeTruthy();
   });
 });
 
