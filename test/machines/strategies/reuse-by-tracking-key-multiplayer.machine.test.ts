@@ -43,21 +43,15 @@ function world(options: { run?: { id: string; trackingKey?: string }; earlier?: 
   return fake;
 }
 
+/** Every path that gets the world's lock starts so. */
+const THROUGH_THE_LOCK = ['checkingSession', 'checkingSettings', 'findingWorld', 'locked.waitingForLock'];
+
 describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
   it('a world without a run: the world creates one with the tracking key; settings and world attached', async () => {
     const fake = world();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
-      'locked.gettingWorldRun',
-      'locked.loadingRun',
-      'locked.applyingSettings',
-      'ready',
-    ]);
+    expect(result.path).toEqual([...THROUGH_THE_LOCK, 'locked.gettingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
       ['currentRunId', ['w1', body]],
@@ -82,14 +76,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const onCreate = vi.fn();
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' }, onCreate }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
-      'locked.loadingListedRun',
-      'ready',
-    ]);
+    expect(result.path).toEqual([...THROUGH_THE_LOCK, 'locked.loadingListedRun', 'ready']);
     // The world list names the run: no world-run call, which would only answer the same id.
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
@@ -107,10 +94,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
     expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
+      ...THROUGH_THE_LOCK,
       'locked.countingRuns',
       'locked.checkingLimit',
       'locked.gettingWorldRun',
@@ -131,15 +115,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const fake = world({ earlier: 2 });
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1', runLimit: 2 } }));
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
-      'locked.countingRuns',
-      'locked.checkingLimit',
-      'error',
-    ]);
+    expect(result.path).toEqual([...THROUGH_THE_LOCK, 'locked.countingRuns', 'locked.checkingLimit', 'error']);
     expect(fake.methods()).toEqual(['currentWorldForUser', 'query']);
     expect(result.output).toMatchObject({
       ok: false,
@@ -164,10 +140,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — getRun', () => {
     const result = await runStrategy(reuseByTrackingKeyMultiplayerMachine, input(fake, { settings: { trackingKey: 'tk1' } }));
 
     expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
+      ...THROUGH_THE_LOCK,
       'locked.loadingListedRun',
       'locked.gettingWorldRun',
       'locked.loadingRun',
@@ -355,16 +328,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
       input(fake, { settings: { trackingKey: 'tk1' } }, { mode: 'reset', createOptions: { files: { data: 'x.xls' } } }),
     );
 
-    expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
-      'locked.replacingWorldRun',
-      'locked.loadingRun',
-      'locked.applyingSettings',
-      'ready',
-    ]);
+    expect(result.path).toEqual([...THROUGH_THE_LOCK, 'locked.replacingWorldRun', 'locked.loadingRun', 'locked.applyingSettings', 'ready']);
     expect(fake.calls.map((c) => [c.method, c.args])).toEqual([
       ['currentWorldForUser', [{ userId: 'u1', groupName: 'g1' }]],
       ['newRunForWorld', ['w1', { ...body, files: { data: 'x.xls' } }]],
@@ -384,10 +348,7 @@ describe('reuseByTrackingKeyMultiplayerMachine — reset', () => {
     );
 
     expect(result.path).toEqual([
-      'checkingSession',
-      'checkingSettings',
-      'findingWorld',
-      'locked.waitingForLock',
+      ...THROUGH_THE_LOCK,
       'locked.countingRuns',
       'locked.checkingLimit',
       'locked.replacingWorldRun',
