@@ -1,6 +1,7 @@
 /**
- * State configs, guards and actions several strategy statecharts share. A config fixes the invoke;
- * the machine passes its own `onDone`/`onError`, so its file still says where each state leads.
+ * State configs, guards and actions several strategy statecharts share. Mostly a config fixes the
+ * invoke and the machine passes its own `onDone`/`onError`, so its file still says where each state
+ * leads; where two statecharts take the same steps to the same places, the whole state is shared.
  */
 import { assign, type EventObject, type MachineContext, type ProvidedActor } from 'xstate';
 import { isRunManagerError } from '../../errors.js';
