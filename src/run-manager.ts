@@ -451,7 +451,7 @@ interface ManagerServicesParts {
   model: string;
   /** How long a session store's answer is waited for. */
   patience: number;
-  loadSession(): Promise<UserSession>;
+  loadSession: () => Promise<UserSession>;
 }
 
 /**
@@ -466,7 +466,9 @@ class ManagerServices implements RunManagerServices {
   readonly createdRuns: CreatedRuns;
   legacy?: RunManagerServices['legacy'];
   recordKeyFor?: RunManagerServices['recordKeyFor'];
-  readonly #parts: ManagerServicesParts;
+  readonly #model: string;
+  readonly #patience: number;
+  readonly #loadSession: () => Promise<UserSession>;
 
   constructor(parts: ManagerServicesParts) {
     this.runApi = parts.runService.api;
@@ -474,7 +476,9 @@ class ManagerServices implements RunManagerServices {
     this.sessionStore = parts.sessionStore;
     this.coordinator = parts.coordinator;
     this.createdRuns = new CreatedRuns(parts.runService);
-    this.#parts = parts;
+    this.#model = parts.model;
+    this.#patience = parts.patience;
+    this.#loadSession = parts.loadSession;
   }
 
   /** Made on first use, like the RunService's own: only the multiplayer strategies need it. */
@@ -483,23 +487,18 @@ class ManagerServices implements RunManagerServices {
   }
 
   loadSession(): Promise<UserSession> {
-    return this.#parts.loadSession();
+    return this.#loadSession();
   }
 
   async readRecord(key: string, session: UserSession): Promise<CachedRun | undefined> {
-    const { sessionStore, patience, model } = this.#parts;
-    const stored = await settleWithin(() => sessionStore.get(key), patience, 'sessionStore.get');
-    const record = parseSessionRecord(stored, { userId: session.userId, model });
+    const stored = await settleWithin(() => this.sessionStore.get(key), this.#patience, 'sessionStore.get');
+    const record = parseSessionRecord(stored, { userId: session.userId, model: this.#model });
     return record ? withFields(record, { id: record.runId }) : undefined;
   }
 
   async writeRecord(key: string, session: UserSession, run: Run): Promise<void> {
-    const { sessionStore, patience, model } = this.#parts;
-    await settleWithin(
-      () => sessionStore.set(key, createSessionRecord(run.id, { userId: session.userId, model })),
-      patience,
-      'sessionStore.set',
-    );
+    const record = createSessionRecord(run.id, { userId: session.userId, model: this.#model });
+    await settleWithin(() => this.sessionStore.set(key, record), this.#patience, 'sessionStore.set');
   }
 
   fetchVariables(runId: string, names: string[], signal: AbortSignal): Promise<Record<string, unknown>> {

@@ -79,14 +79,7 @@ export type { ScopeBy, StrategyOutcome } from './machines/strategies/shared.js';
 export { literal } from './services/filter.js';
 export { findCreatedRunMachine, acceptedRun } from './machines/strategies/find-created-run.machine.js';
 export type { CreatedRunRule, FindCreatedRunContext, FindCreatedRunInput } from './machines/strategies/find-created-run.machine.js';
-export type {
-  HoldSessionInput,
-  PersistEvent,
-  SessionCommand,
-  SessionEvent,
-  SessionServices,
-  StoreWarning,
-} from './machines/hold-session.js';
+export type { HoldSessionInput, PersistEvent, SessionEvent, SessionServices, StoreWarning } from './machines/hold-session.js';
 export { holdLock } from './machines/lock.js';
 export type { HoldLockInput, LockEvent } from './machines/lock.js';
 export { runManagerMachine } from './machines/run-manager.machine.js';

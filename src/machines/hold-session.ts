@@ -57,86 +57,78 @@ export interface StoreWarning {
 /** Asks the `session` actor to write the session record for `run`; it answers `PERSISTED`. */
 export type PersistEvent = { type: 'PERSIST'; run: Run | null };
 
-/** What the run-manager sends its `session` actor once it has a run (answered `PERSISTED`). */
-export type SessionCommand = PersistEvent;
-
-/** The resolution's hold: its session and record key, the lock once granted, the wait for it until then. */
-interface Hold {
-  session: UserSession;
-  recordKey: string | false;
-  /** Set while waiting for the lock. */
-  waiting: AbortController | undefined;
-  release: ReleaseLock | undefined;
-  /** The actor stopped: nothing more is sent, and a lock granted late goes straight back. */
-  over: boolean;
-}
-
 function storeWarning(message: string, error: unknown): StoreWarning {
   return { message, error: toRunManagerError(error, 'HTTP_ERROR') };
 }
 
 /** Loads the session, holds the lock and reads the record when started; writes it on `PERSIST`. Storage failures are only warnings. */
-export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ input, sendBack, receive }) => {
+export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input, sendBack, receive }) => {
   const { services } = input;
-  const hold: Hold = { session: {}, recordKey: input.recordKey, waiting: undefined, release: undefined, over: false };
+  let session: UserSession = {};
+  let recordKey = input.recordKey;
+  /** Set while waiting for the lock. */
+  let waiting: AbortController | undefined;
+  let release: ReleaseLock | undefined;
+  /** Stopped: nothing more is sent, and a lock granted late goes straight back. */
+  let stopped = false;
 
   const answer = (event: SessionEvent) => {
-    if (!hold.over) sendBack(event);
+    if (!stopped) sendBack(event);
   };
 
   const acquire = async () => {
     try {
-      hold.session = await services.loadSession();
+      session = await services.loadSession();
     } catch (error) {
       return answer({ type: 'SESSION_FAILED', error: toRunManagerError(error, 'UNAUTHORIZED', 'The session provider failed') });
     }
-    if (hold.over) return;
-    if (input.requiresAuth && !hold.session.userId) {
+    if (stopped) return;
+    if (input.requiresAuth && !session.userId) {
       const message = `No user-session available: strategy '${input.strategyName}' requires a logged-in user`;
       return answer({ type: 'SESSION_FAILED', error: new RunManagerError('UNAUTHORIZED', message) });
     }
-    if (hold.recordKey && services.recordKeyFor) {
+    if (recordKey && services.recordKeyFor) {
       try {
-        hold.recordKey = services.recordKeyFor(hold.session);
+        recordKey = services.recordKeyFor(session);
       } catch (error) {
         return answer({ type: 'SESSION_FAILED', error: toRunManagerError(error, 'INVALID_OPTIONS', 'sessionKey') });
       }
     }
-    const lockName = `run-lifecycle:${input.lockKey}:${hold.session.userId ?? ''}`;
+    const lockName = `run-lifecycle:${input.lockKey}:${session.userId ?? ''}`;
     let granted: ReleaseLock | undefined;
     try {
       granted = takeFreeLock(services.coordinator, lockName);
       if (!granted) {
         // A controller per wait: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
-        hold.waiting = new AbortController();
-        granted = await requestLock(services.coordinator, lockName, hold.waiting.signal);
+        waiting = new AbortController();
+        granted = await requestLock(services.coordinator, lockName, waiting.signal);
       }
     } catch (error) {
-      hold.waiting = undefined;
+      waiting = undefined;
       // A rejection after a stop is the abort asked for: `answer` drops it.
       return answer({ type: 'SESSION_FAILED', error: error as RunManagerError });
     }
-    hold.waiting = undefined;
+    waiting = undefined;
     // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-    if (hold.over) return callRelease(granted);
-    hold.release = granted;
+    if (stopped) return callRelease(granted);
+    release = granted;
     let cachedRun: CachedRun | undefined;
     let warning: StoreWarning | undefined;
-    if (hold.recordKey) {
+    if (recordKey) {
       try {
-        cachedRun = await services.readRecord(hold.recordKey, hold.session);
+        cachedRun = await services.readRecord(recordKey, session);
       } catch (error) {
         warning = storeWarning('Could not read the session store', error);
       }
     }
-    answer({ type: 'SESSION_READY', session: hold.session, cachedRun, ...(warning ? { warning } : {}) });
+    answer({ type: 'SESSION_READY', session, cachedRun, ...(warning ? { warning } : {}) });
   };
 
   const persist = async (run: Run | null) => {
     let warning: StoreWarning | undefined;
-    if (hold.recordKey && run?.id) {
+    if (recordKey && run?.id) {
       try {
-        await services.writeRecord(hold.recordKey, hold.session, run);
+        await services.writeRecord(recordKey, session, run);
       } catch (error) {
         warning = storeWarning('Could not write the session store', error);
       }
@@ -147,8 +139,8 @@ export const holdSession = fromCallback<SessionCommand, HoldSessionInput>(({ inp
   void acquire();
   receive((event) => void persist(event.run));
   return () => {
-    hold.over = true;
-    if (hold.release) callRelease(hold.release);
-    else hold.waiting?.abort();
+    stopped = true;
+    if (release) callRelease(release);
+    else waiting?.abort();
   };
 });

@@ -15,13 +15,13 @@ import { errorState, isReset, loadingRunState, readyState, rememberFailure, runI
 import {
   applySettings,
   attachSettings,
+  checkingLimitState,
   countingRunsState,
-  isLimitReached,
-  isLimitUncheckable,
-  isLimited,
   givenSettingsLackTrackingKey,
+  isLimited,
   keepGivenSettings,
   keepSettings,
+  limitGuards,
   prepareTrackingKeyOptions,
   rememberLimitReached,
   rememberLimitUncheckable,
@@ -29,13 +29,12 @@ import {
   rememberNoTrackingKey,
   rememberSettingsFailure,
   resolveSettings,
-  settingsStates,
-  trackingKeyLock,
-  checkingLimitState,
   settingsAreComputed,
   settingsLackTrackingKey,
+  settingsStates,
   TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
+  trackingKeyLock,
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import {
@@ -149,8 +148,7 @@ export const reuseByTrackingKeyMultiplayerMachine = setup({
     runIsGone,
     // The world's named run is gone, so the world-run call may create one: the limit must be checked first.
     runIsGoneUnderLimit: ({ context, event }) => isLimited(context.runLimit) && isRunManagerError(thrownBy(event), 'RUN_NOT_FOUND'),
-    isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
-    isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
+    ...limitGuards,
     wasCreated: ({ context }) => context.mode === 'reset' || context.worldRun?.freshlyCreated === true,
     worldRunCameWithRun,
     answeredCreatedRun: ({ event }) => {

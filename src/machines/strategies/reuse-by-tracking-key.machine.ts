@@ -33,13 +33,13 @@ import {
 } from './states.js';
 import {
   attachSettings,
+  checkingLimitState,
   countingRunsState,
-  isLimitReached,
-  isLimitUncheckable,
-  isLimited,
   givenSettingsLackTrackingKey,
+  isLimited,
   keepGivenSettings,
   keepSettings,
+  limitGuards,
   prepareTrackingKeyOptions,
   rememberLimitReached,
   rememberLimitUncheckable,
@@ -47,14 +47,13 @@ import {
   rememberNoTrackingKey,
   rememberSettingsFailure,
   resolveSettings,
-  settingsStates,
-  trackingKeyLock,
-  checkingLimitState,
   runOnCreate,
   settingsAreComputed,
   settingsLackTrackingKey,
+  settingsStates,
   TRACKING_KEY_OPTION_KEYS,
   trackingKeyCreateParams,
+  trackingKeyLock,
   type TrackingKeyOptions,
 } from './tracking-key.js';
 import type { StrategyDefinition, StrategyInput, StrategyOutput } from './types.js';
@@ -130,8 +129,7 @@ export const reuseByTrackingKeyMachine = setup({
       const newest = doneOutput<RunQueryResult>(event).runs[0];
       return newest !== undefined && newest.trashed !== true;
     },
-    isLimitUncheckable: ({ context }) => isLimitUncheckable(context.runLimit, context.total),
-    isLimitReached: ({ context }) => isLimitReached(context.runLimit, context.total),
+    ...limitGuards,
     hasOnCreate: ({ context }) => context.options.onCreate !== undefined,
     // Only after a query: its newest run tells a run the create made from one that was there before.
     mayHaveBeenCreated: ({ context, event }) => createMayHaveHappened(thrownBy(event)) && context.newestBeforeCreate !== undefined,

@@ -4,6 +4,7 @@
  * initialisation fails is trashed, never left behind.
  */
 import { assign, setup } from 'xstate';
+import { withFields } from '../../services/values.js';
 import { literal } from '../../services/filter.js';
 import { isRunManagerError, RunManagerError } from '../../errors.js';
 import type { RunQueryResult } from '../../services/api-types.js';
@@ -181,7 +182,7 @@ export const reuseLastInitializedMachine = setup({
   context: ({ input }) =>
     startingContext(
       { run: null, error: null, created: null, initFailure: null },
-      { ...input, createInDoubt: input.createInDoubt === true },
+      withFields(input, { createInDoubt: input.createInDoubt === true }),
     ),
   initial: 'choosingByMode',
   output: ({ context }) => {

@@ -47,12 +47,14 @@ export const readyState = { type: 'final', tags: 'ready' } as const;
 
 export const errorState = { type: 'final', tags: 'error' } as const;
 
-/**
- * `POST run/` (invoke `createRun`). The body is `createParams` of the config, the session and the
- * create options, unless `params` builds it.
- */
+/** The body of a run the strategy makes: the run options' model and files, the session's scope, the create options. */
+export function defaultCreateParams(context: AnyStrategyInput): CreateRunParams {
+  return createParams(context.config, context.session, undefined, context.createOptions);
+}
+
+/** `POST run/` (invoke `createRun`) with {@link defaultCreateParams}, unless `params` builds the body. */
 export function creatingState<TContext extends AnyStrategyInput, const TDone, const TError>({
-  params = (context) => createParams(context.config, context.session, undefined, context.createOptions),
+  params = defaultCreateParams,
   onDone,
   onError,
 }: Transitions<TDone, TError> & { params?: (context: TContext) => CreateRunParams }) {

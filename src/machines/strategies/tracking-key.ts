@@ -297,7 +297,7 @@ interface TrackingKeyOutcome extends Outcome {
 }
 
 /** The settings of this resolution (invoke `resolveSettings`): the object, or what the settings function answers. */
-export function resolvingSettingsState<const TDone, const TError>({ onDone, onError }: Transitions<TDone, TError>) {
+function resolvingSettingsState<const TDone, const TError>({ onDone, onError }: Transitions<TDone, TError>) {
   return invokingState({
     id: 'resolveSettings',
     src: 'resolveSettings',
@@ -359,6 +359,12 @@ export function checkingLimitState<const TError extends string, const TNext exte
     ],
   } as const;
 }
+
+/** The guards {@link checkingLimitState} names, for both machines' `setup()`. */
+export const limitGuards = {
+  isLimitUncheckable: ({ context }: { context: TrackingKeyOutcome }) => isLimitUncheckable(context.runLimit, context.total),
+  isLimitReached: ({ context }: { context: TrackingKeyOutcome }) => isLimitReached(context.runLimit, context.total),
+};
 
 /** The query that counts the runs the limit counts (invoke `countRuns`), `filter` finding them; its newest run comes too. */
 export function countingRunsState<TContext extends StrategyInput<TrackingKeyOptions>, const TDone, const TError>({

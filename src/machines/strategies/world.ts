@@ -4,8 +4,8 @@ import { RunManagerError } from '../../errors.js';
 import type { CreateRunParams, SelfAssignOptions, WorldRunId, WorldUser } from '../../services/api-types.js';
 import type { Run, UserSession, World } from '../../types.js';
 import { withFields } from '../../services/values.js';
-import { createParams, doneOutput, markRun } from './shared.js';
-import { invokingState, sharedAssign, type AnyStrategyInput, type Outcome, type Transitions } from './states.js';
+import { doneOutput, markRun } from './shared.js';
+import { defaultCreateParams, invokingState, sharedAssign, type AnyStrategyInput, type Outcome, type Transitions } from './states.js';
 import type { StrategyInput } from './types.js';
 
 /** The original's message when a multiplayer strategy runs without a logged-in user. */
@@ -76,11 +76,8 @@ export function findingWorldState<const TDone, const TError>({ onDone, onError }
   });
 }
 
-/** The world-run call's input: the world and the body of the run it may create, by default `createParams`. */
-function worldRunInput<TContext extends WorldContext>(
-  params: (context: TContext) => CreateRunParams = (context) =>
-    createParams(context.config, context.session, undefined, context.createOptions),
-) {
+/** The world-run call's input: the world and the body of the run it may create, by default `defaultCreateParams`. */
+function worldRunInput<TContext extends WorldContext>(params: (context: TContext) => CreateRunParams = defaultCreateParams) {
   return ({ context }: { context: TContext }) => ({ services: context.services, worldId: context.world!.id, params: params(context) });
 }
 
