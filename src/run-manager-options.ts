@@ -18,7 +18,7 @@ import {
 import { isDefinition, normaliseDefinition } from './machines/strategies/definition.js';
 import type { RunConfig, StrategyDefinition } from './machines/strategies/types.js';
 import { RunService } from './services/run-service.js';
-import { defineOwn, handleRejection } from './services/values.js';
+import { defineOwn, handleRejection, isHeaderSafe } from './services/values.js';
 import type { RunManagerBaseOptions } from './run-manager.js';
 import type { RunOptions, UserSession } from './types.js';
 
@@ -171,8 +171,7 @@ function checkRunOptions(run: unknown, reading: Reading): RunOptions {
   reading.path = 'run.token';
   if (given.token !== undefined && typeof given.token !== 'string')
     throw invalidOption('run.token', `must be a string, got ${describe(given.token)}`);
-  // The token goes into the Authorization header, which takes printable ASCII only.
-  if (typeof given.token === 'string' && !/^[\x20-\x7E]*$/.test(given.token))
+  if (typeof given.token === 'string' && !isHeaderSafe(given.token))
     throw invalidOption('run.token', 'must be printable ASCII: it is sent in a header');
   reading.path = 'run.baseURL';
   if (given.baseURL !== undefined) {

@@ -19,7 +19,7 @@ import type { AnyStrategyDefinition, DefinitionOptions, DefinitionReset, Definit
 import type { V3Session, V3SessionView } from './services/v3.js';
 import { createDefaultSessionStore, createSessionRecord, parseSessionRecord, type SessionStore } from './services/session-store.js';
 import type { RetryOptions, Run, RunOptions, UserSession } from './types.js';
-import { withFields } from './services/values.js';
+import { isHeaderSafe, withFields } from './services/values.js';
 
 /** Where the user session comes from: an object, or a (sync or async) function read on every getRun/reset. */
 export type SessionSource = UserSession | (() => UserSession | undefined | Promise<UserSession | undefined>);
@@ -363,6 +363,12 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       );
     }
     const { auth_token: token, ...session } = raw;
+    if (token !== undefined && token !== null && typeof token !== 'string') {
+      throw new RunManagerError('INVALID_OPTIONS', `session.auth_token must be a string, got ${typeof token}`);
+    }
+    if (typeof token === 'string' && !isHeaderSafe(token)) {
+      throw new RunManagerError('INVALID_OPTIONS', 'session.auth_token must be printable ASCII: it is sent in a header');
+    }
     this.#sessionToken = typeof token === 'string' && token !== '' ? token : undefined;
     const userId: unknown = session.userId;
     if (typeof userId === 'number' && Number.isFinite(userId)) session.userId = String(userId);

@@ -53,3 +53,8 @@ export function handleRejection(result: unknown, onRejected: (reason: unknown) =
     // A hostile thenable: nothing more can be done with it.
   }
 }
+
+/** Whether `text` can be sent in an HTTP header (a bearer token): printable ASCII only. */
+export function isHeaderSafe(text: string): boolean {
+  return /^[\x20-\x7E]*$/.test(text);
+}

@@ -414,6 +414,20 @@ export const callRows: CallRow[] = [
     options: { session: (async () => ['u1']) as never },
   },
   {
+    input: 'session with auth_token: 42',
+    type: 'INVALID_OPTIONS',
+    message: /^session\.auth_token must be a string, got number/,
+    strategy: 'reuse-per-session',
+    options: { session: { userId: 'u1', auth_token: 42 } as never },
+  },
+  {
+    input: 'session provider whose auth_token holds a line break',
+    type: 'INVALID_OPTIONS',
+    message: /^session\.auth_token must be printable ASCII: it is sent in a header$/,
+    strategy: 'reuse-per-session',
+    options: { session: () => ({ userId: 'u1', auth_token: 'token\r\nX-Injected: 1' }) },
+  },
+  {
     input: 'settings function that throws',
     type: 'INVALID_OPTIONS',
     message: /^settings: no settings today/,
