@@ -175,7 +175,8 @@ export class RunManager<TStrategy extends StrategyDefinition = AnyStrategyDefini
       const model = valid.config.model;
       // Session providers and stores cannot be aborted; each answer is waited for at most this long.
       const patience = given.timeout ?? HTTP_DEFAULTS.timeout;
-      this.#locks = trackLocks(given.coordinator ?? defaultCoordinator());
+      const runService = this.run;
+      this.#locks = trackLocks(given.coordinator ?? defaultCoordinator(), () => runServiceInternals.writesInDoubtFor(runService));
       const services = new ManagerServices({
         runService: this.run,
         sessionStore,

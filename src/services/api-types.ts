@@ -135,6 +135,11 @@ export interface ApiClientOptions {
   timeout?: number;
   /** Retry policy for GETs (default `{ retries: 2, baseDelayMs: 200, maxDelayMs: 2000 }`). */
   retry?: RetryOptions;
+  /**
+   * Called when a request that may change data (anything but a GET) was sent and then given up on
+   * (timed out, or aborted by its caller): the server may still carry it out.
+   */
+  onWriteAbandoned?: () => void;
 }
 
 /**

@@ -151,19 +151,23 @@ export interface TrackedCoordinator extends Coordinator {
 /**
  * Lets one manager release everything it holds in one call: when it stops, or its actor fails in a
  * state whose clean-up never runs. A wait still queued then releases its lock as soon as granted.
+ * `inDoubtFor` says how long a write the manager gave up on may still be carried out by the server:
+ * a lock is given back only after that, so the next holder sees what the write made (one run, not two).
  */
-export function trackLocks(coordinator: Coordinator): TrackedCoordinator {
-  return new LockTracker(coordinator);
+export function trackLocks(coordinator: Coordinator, inDoubtFor: () => number = () => 0): TrackedCoordinator {
+  return new LockTracker(coordinator, inDoubtFor);
 }
 
 /** A class, not closures: every manager holds one, and its methods then cost nothing per instance. */
 class LockTracker implements TrackedCoordinator {
   readonly #coordinator: Coordinator;
+  readonly #inDoubtFor: () => number;
   readonly #releases = new Set<ReleaseLock>();
   #closed = false;
 
-  constructor(coordinator: Coordinator) {
+  constructor(coordinator: Coordinator, inDoubtFor: () => number) {
     this.#coordinator = coordinator;
+    this.#inDoubtFor = inDoubtFor;
   }
 
   async acquire(name: string, signal?: AbortSignal): Promise<ReleaseLock> {
@@ -208,10 +212,25 @@ class LockTracker implements TrackedCoordinator {
       if (released) return;
       released = true;
       this.#releases.delete(release);
-      handleRejection(granted());
+      // Asked once the stop that may be under way has aborted every request, so a write it cut short counts.
+      queueMicrotask(() => {
+        const wait = this.#inDoubtFor();
+        if (wait <= 0) return giveBack(granted);
+        const timer = setTimeout(giveBack, wait, granted);
+        // Waiting to give a lock back must not keep a Node process alive.
+        (timer as { unref?: () => void }).unref?.();
+      });
     };
     this.#releases.add(release);
     return release;
+  }
+}
+
+function giveBack(granted: ReleaseLock): void {
+  try {
+    handleRejection(granted());
+  } catch {
+    // A release that throws has still been asked to release.
   }
 }
 

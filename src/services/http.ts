@@ -370,16 +370,17 @@ class RequestCore implements HttpClient {
     // A fetch that ignores its signal would never settle: the attempt ends when the signal fires, whatever fetch does.
     let giveUp: (reason: unknown) => void = () => undefined;
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      const reason = new DOMException(`timed out after ${timeout} ms`, 'TimeoutError');
+    const abandon = (reason: unknown) => {
       controller.abort(reason);
       giveUp(reason);
-    }, timeout);
-    const onCallerAbort = () => {
-      controller.abort(spec.signal?.reason);
-      giveUp(spec.signal?.reason);
+      // Said at once, while the caller is still stopping: what it holds may wait for the server.
+      if (spec.method !== 'GET') this.#options.onWriteAbandoned?.();
     };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abandon(new DOMException(`timed out after ${timeout} ms`, 'TimeoutError'));
+    }, timeout);
+    const onCallerAbort = () => abandon(spec.signal?.reason);
     spec.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const signal = controller.signal;
     const headers: Record<string, string> = { Accept: 'application/json', ...spec.headers };

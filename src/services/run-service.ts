@@ -72,7 +72,15 @@ export interface RunServiceInternals {
   creations(service: RunService): number;
   /** Whether `create()` made the run with this id after the mark `since` (among its last 32 creates). */
   hasCreated(service: RunService, runId: string, since: number): boolean;
+  /** Milliseconds until a write the service gave up on lately can be taken as done or dropped by the server; 0 when none is in doubt. */
+  writesInDoubtFor(service: RunService): number;
 }
+
+/**
+ * How long a write that was sent and then given up on (a create aborted by `stop()`, or timed out)
+ * is taken to be possibly still in the server's hands: a run it makes should show up by then.
+ */
+export const ABANDONED_WRITE_MS = 1500;
 
 /** The internals of every RunService, for the RunManager only (set by the class, which alone reaches its `#` fields). */
 export let runServiceInternals: RunServiceInternals;
@@ -94,6 +102,7 @@ export class RunService {
       ownToken: (service) => service.#ownToken(),
       creations: (service) => service.#creations,
       hasCreated: (service, runId, since) => (service.#createdIds.get(runId) ?? 0) > since,
+      writesInDoubtFor: (service) => Math.max(0, service.#writesSettleBy - Date.now()),
     };
   }
 
@@ -119,6 +128,8 @@ export class RunService {
   /** Ids this service created lately (id → creation number), so a legacy strategy's run can be told new from reused. */
   #createdIds = new Map<string, number>();
   #creations = 0;
+  /** When the last write given up on can be taken as settled (epoch ms). */
+  #writesSettleBy = 0;
 
   constructor(options: RunServiceOptions) {
     const { token, fetch, id, ...config } = options;
@@ -133,6 +144,9 @@ export class RunService {
       ...(fetch ? { fetch } : {}),
       ...(config.timeout !== undefined ? { timeout: config.timeout } : {}),
       ...(config.retry ? { retry: config.retry } : {}),
+      onWriteAbandoned: () => {
+        this.#writesSettleBy = Date.now() + ABANDONED_WRITE_MS;
+      },
     };
     const { api, worlds } = new.target.clients(config, clientOptions, {
       view: () => this.#v3Session.view(),

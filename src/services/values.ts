@@ -54,7 +54,7 @@ export function handleRejection(result: unknown, onRejected: (reason: unknown) =
   }
 }
 
-/** Whether `text` can be sent in an HTTP header (a bearer token): printable ASCII only. */
-export function isHeaderSafe(text: string): boolean {
-  return /^[\x20-\x7E]*$/.test(text);
+/** Whether a bearer token can be sent in a header: printable ASCII only, once trimmed as it is before sending. */
+export function isHeaderSafe(token: string): boolean {
+  return /^[\x20-\x7E]*$/.test(token.trim());
 }

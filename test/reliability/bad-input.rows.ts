@@ -77,6 +77,11 @@ export const optionRows: OptionRow[] = [
   { input: 'run.scope: []', message: /^run\.scope must be an object, got an empty array/, options: (v) => withRun(v, { scope: [] }) },
   { input: 'run.token: 42', message: /^run\.token must be a string, got the number 42/, options: (v) => withRun(v, { token: 42 }) },
   {
+    input: 'run.token with a line break inside',
+    message: /^run\.token must be printable ASCII: it is sent in a header/,
+    options: (v) => withRun(v, { token: 'abc\r\nX-Injected: 1' }),
+  },
+  {
     input: "run.baseURL: 'ftp://example.com/v2/'",
     message: /^run\.baseURL must be an absolute http\(s\) URL, got the string "ftp:/,
     options: (v) => withRun(v, { baseURL: 'ftp://example.com/v2/' }),

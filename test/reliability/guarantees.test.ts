@@ -135,6 +135,76 @@ describe('a stopped waiter never lets the next manager in while the lock is held
   });
 });
 
+describe('a create cut short by stop() keeps the lock while the server may still make the run', () => {
+  it('reuse-across-sessions: the next manager reuses the run the stopped one made, not a second', async () => {
+    const options = { strategy: 'reuse-across-sessions', sessionStore: createMemorySessionStore() } as const;
+    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
+    const a = manager(options);
+    const arrived = createArrived();
+    const first = a.getRun();
+    await arrived;
+    a.stop();
+    await expectRejection(first, 'ABORTED');
+
+    const run = await manager(options).getRun();
+    expect(run.freshlyCreated).toBe(false);
+    expect(userRuns().map((made) => made.id)).toEqual([run.id]);
+  });
+
+  it('with runLimit 1: the next reset counts the stopped create and is refused', async () => {
+    const options = {
+      strategy: 'reuse-by-tracking-key',
+      strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } },
+      sessionStore: createMemorySessionStore(),
+    } as const;
+    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
+    const a = manager(options);
+    const arrived = createArrived();
+    const first = a.reset();
+    await arrived;
+    a.stop();
+    await expectRejection(first, 'ABORTED');
+
+    await expectRejection(manager(options).reset(), 'RUN_LIMIT_REACHED');
+    expect(userRuns()).toHaveLength(1);
+  });
+
+  it('on Epicenter v3 too', async () => {
+    const group = { groupName: 'g1', groupKey: 'key-g1' };
+    const options = {
+      run: { account: 'acme', project: 'sim', model: 'model.py', apiVersion: 3, baseURL: emulator.v3BaseURL },
+      session: { userId: 'u1', ...group, auth_token: createDevToken({ userId: 'u1', ...group }) },
+      strategy: 'reuse-across-sessions',
+      sessionStore: createMemorySessionStore(),
+    } as const;
+    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
+    const a = manager(options);
+    const arrived = createArrived();
+    const first = a.getRun();
+    await arrived;
+    a.stop();
+    await expectRejection(first, 'ABORTED');
+
+    const run = await manager(options).getRun();
+    expect(run.freshlyCreated).toBe(false);
+    expect(emulator.runs().map((made) => made.id)).toEqual([run.id]);
+  });
+
+  it('a manager stopped with no write in doubt gives its lock back at once', async () => {
+    const options = { strategy: 'reuse-across-sessions', sessionStore: createMemorySessionStore() } as const;
+    emulator.slow({ method: 'GET', delayMs: 300, times: 1 });
+    const a = manager(options);
+    const first = a.getRun();
+    await sleep(20);
+    a.stop();
+    await expectRejection(first, 'ABORTED');
+    const started = Date.now();
+    await manager(options).getRun();
+    // The slowed query answers the stopped manager only; the next one is not held back.
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('a lock handed over while its manager is being stopped is released', () => {
   it('the next manager of the user does not hang', async () => {
     const store = createMemorySessionStore();

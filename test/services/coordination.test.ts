@@ -8,6 +8,7 @@ import { isRunManagerError } from '../../src/errors.js';
 import { createProcessCoordinator, createWebLocksCoordinator, trackLocks, type ReleaseLock } from '../../src/services/coordination.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether a promise has settled yet (without waiting for it). */
 function settledFlag(promise: Promise<unknown>): { readonly settled: boolean } {
@@ -207,6 +208,7 @@ describe('trackLocks', () => {
     await tick();
     expect([inner.held, inner.waiting]).toEqual([2, 1]);
     tracked.releaseAll();
+    await tick();
     expect([inner.held, inner.waiting]).toEqual([1, 1]);
     other();
     await expect(waiting).rejects.toSatisfy((error) => isRunManagerError(error, 'ABORTED'));
@@ -214,17 +216,44 @@ describe('trackLocks', () => {
     await expect(tracked.acquire('a')).rejects.toSatisfy((error) => isRunManagerError(error, 'ABORTED'));
   });
 
-  it('tryAcquire is tracked too: releaseAll gives it back, and a closed tracker takes nothing', () => {
+  it('tryAcquire is tracked too: releaseAll gives it back, and a closed tracker takes nothing', async () => {
     const inner = createProcessCoordinator();
     const tracked = trackLocks(inner);
     expect(tracked.tryAcquire?.('a')).toBeTypeOf('function');
     expect(tracked.tryAcquire?.('a')).toBeUndefined();
     tracked.releaseAll();
+    await tick();
     expect(inner.held).toBe(0);
     expect(tracked.tryAcquire?.('a')).toBeUndefined();
     expect(inner.held).toBe(0);
     // A coordinator without tryAcquire never hands a lock out at once: callers wait with acquire.
     expect(trackLocks({ acquire: () => Promise.resolve(() => undefined) }).tryAcquire?.('a')).toBeUndefined();
+  });
+
+  it('while a write the manager gave up on may still be carried out, its locks are given back only after that', async () => {
+    const inner = createProcessCoordinator();
+    let inDoubtFor = 0;
+    const tracked = trackLocks(inner, () => inDoubtFor);
+    const first = await tracked.acquire('a');
+    first();
+    await tick();
+    expect(inner.held).toBe(0);
+
+    await tracked.acquire('a');
+    inDoubtFor = 40;
+    let granted = false;
+    const next = inner.acquire('a').then((release) => {
+      granted = true;
+      return release;
+    });
+    const releasedAt = Date.now();
+    tracked.releaseAll();
+    await sleep(10);
+    expect(granted).toBe(false);
+    const release = await next;
+    expect(Date.now() - releasedAt).toBeGreaterThanOrEqual(35);
+    release();
+    expect(inner.held).toBe(0);
   });
 
   it('a lock handed over just as the caller stops waiting is released at once', async () => {
