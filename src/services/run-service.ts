@@ -80,7 +80,7 @@ export interface RunServiceInternals {
  * How long a write that was sent and then given up on (a create aborted by `stop()`, or timed out)
  * is taken to be possibly still in the server's hands: a run it makes should show up by then.
  */
-export const ABANDONED_WRITE_MS = 1500;
+const ABANDONED_WRITE_MS = 1500;
 
 /** The internals of every RunService, for the RunManager only (set by the class, which alone reaches its `#` fields). */
 export let runServiceInternals: RunServiceInternals;
