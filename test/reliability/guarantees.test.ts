@@ -136,17 +136,26 @@ describe('a stopped waiter never lets the next manager in while the lock is held
 });
 
 describe('a create cut short by stop() keeps the lock while the server may still make the run', () => {
+  /** Starts `call` on a manager, stops it once its create has reached the emulator (held there 300 ms), and waits for ABORTED. */
+  async function stopDuringCreate(options: Partial<RunManagerOptions> & { sessionStore: SessionStore }, call: 'getRun' | 'reset') {
+    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
+    const coordinator = createProcessCoordinator();
+    const stopped = manager({ ...options, coordinator });
+    const arrived = createArrived();
+    const pending = stopped[call]();
+    await arrived;
+    stopped.stop();
+    await expectRejection(pending, 'ABORTED');
+    await sleep(0);
+    return coordinator;
+  }
+
   it('reuse-across-sessions: the next manager reuses the run the stopped one made, not a second', async () => {
     const options = { strategy: 'reuse-across-sessions', sessionStore: createMemorySessionStore() } as const;
-    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
-    const a = manager(options);
-    const arrived = createArrived();
-    const first = a.getRun();
-    await arrived;
-    a.stop();
-    await expectRejection(first, 'ABORTED');
+    const coordinator = await stopDuringCreate(options, 'getRun');
+    expect(coordinator.held).toBe(1);
 
-    const run = await manager(options).getRun();
+    const run = await manager({ ...options, coordinator }).getRun();
     expect(run.freshlyCreated).toBe(false);
     expect(userRuns().map((made) => made.id)).toEqual([run.id]);
   });
@@ -157,15 +166,9 @@ describe('a create cut short by stop() keeps the lock while the server may still
       strategyOptions: { settings: { trackingKey: 'k', runLimit: 1 } },
       sessionStore: createMemorySessionStore(),
     } as const;
-    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
-    const a = manager(options);
-    const arrived = createArrived();
-    const first = a.reset();
-    await arrived;
-    a.stop();
-    await expectRejection(first, 'ABORTED');
+    const coordinator = await stopDuringCreate(options, 'reset');
 
-    await expectRejection(manager(options).reset(), 'RUN_LIMIT_REACHED');
+    await expectRejection(manager({ ...options, coordinator }).reset(), 'RUN_LIMIT_REACHED');
     expect(userRuns()).toHaveLength(1);
   });
 
@@ -177,31 +180,23 @@ describe('a create cut short by stop() keeps the lock while the server may still
       strategy: 'reuse-across-sessions',
       sessionStore: createMemorySessionStore(),
     } as const;
-    emulator.slow({ method: 'POST', delayMs: 300, times: 1 });
-    const a = manager(options);
-    const arrived = createArrived();
-    const first = a.getRun();
-    await arrived;
-    a.stop();
-    await expectRejection(first, 'ABORTED');
+    const coordinator = await stopDuringCreate(options, 'getRun');
 
-    const run = await manager(options).getRun();
+    const run = await manager({ ...options, coordinator }).getRun();
     expect(run.freshlyCreated).toBe(false);
     expect(emulator.runs().map((made) => made.id)).toEqual([run.id]);
   });
 
   it('a manager stopped with no write in doubt gives its lock back at once', async () => {
-    const options = { strategy: 'reuse-across-sessions', sessionStore: createMemorySessionStore() } as const;
     emulator.slow({ method: 'GET', delayMs: 300, times: 1 });
-    const a = manager(options);
-    const first = a.getRun();
+    const coordinator = createProcessCoordinator();
+    const stopped = manager({ strategy: 'reuse-across-sessions', sessionStore: createMemorySessionStore(), coordinator });
+    const pending = stopped.getRun();
     await sleep(20);
-    a.stop();
-    await expectRejection(first, 'ABORTED');
-    const started = Date.now();
-    await manager(options).getRun();
-    // The slowed query answers the stopped manager only; the next one is not held back.
-    expect(Date.now() - started).toBeLessThan(1_000);
+    stopped.stop();
+    await expectRejection(pending, 'ABORTED');
+    await sleep(0);
+    expect(coordinator.held).toBe(0);
   });
 });
 
