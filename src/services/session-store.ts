@@ -79,14 +79,20 @@ export function createSessionRecord(
   return record;
 }
 
+/** Epicenter run ids and v3 run keys are about 40 characters; a stored one past this is corrupt (it would not fit a URL). */
+const MAX_RUN_ID_LENGTH = 1024;
+
 /** The record when it is a current-version record for this owner, else `undefined` (legacy, corrupt, someone else's). Never throws. */
 export function parseSessionRecord(value: unknown, owner: SessionRecordOwner): SessionRecord | undefined {
   try {
     if (!isPlainObject(value)) return undefined;
     const { v, runId, userId, model, savedAt } = value;
     if (v !== SESSION_RECORD_VERSION) return undefined;
-    // A run id that cannot address a run (`.`, `..`) is as good as none: discard it, never follow it.
-    if (typeof runId !== 'string' || runId.length === 0 || runId === '.' || runId === '..') return undefined;
+    // A run id that cannot address a run (`.`, `..`, or far longer than any id a server makes, which
+    // would fail every load and lock the user out of the key) is as good as none: discard it.
+    if (typeof runId !== 'string' || runId.length === 0 || runId.length > MAX_RUN_ID_LENGTH || runId === '.' || runId === '..') {
+      return undefined;
+    }
     if (userId !== null && typeof userId !== 'string') return undefined;
     if (typeof model !== 'string' || typeof savedAt !== 'number' || !Number.isFinite(savedAt)) return undefined;
     if (userId !== (owner.userId ?? null) || model !== owner.model) return undefined;

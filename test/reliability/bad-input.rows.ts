@@ -795,6 +795,10 @@ export const recordRows: RecordRow[] = [
   { input: 'runId: 42 (wrong type)', value: () => ({ v: 1, runId: 42, userId: 'u1', model: 'model.py', savedAt: Date.now() }) },
   { input: "runId: '' (empty)", value: () => ({ v: 1, runId: '', userId: 'u1', model: 'model.py', savedAt: Date.now() }) },
   {
+    input: 'runId of 100,000 characters (no URL can carry it)',
+    value: () => ({ v: 1, runId: 'r'.repeat(100_000), userId: 'u1', model: 'model.py', savedAt: Date.now() }),
+  },
+  {
     input: "savedAt: 'yesterday' (wrong type)",
     value: ({ mine }) => ({ v: 1, runId: mine, userId: 'u1', model: 'model.py', savedAt: 'yesterday' }),
   },
