@@ -7,9 +7,9 @@
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
-import type { Coordinator, ReleaseLock } from '../services/coordination.js';
+import { callRelease, type Coordinator, type ReleaseLock } from '../services/coordination.js';
 import type { Run, UserSession } from '../types.js';
-import { callRelease, requestLock, takeFreeLock } from './lock.js';
+import { acquireLock } from './lock.js';
 import type { CachedRun } from './strategies/types.js';
 
 /** The I/O of the run-manager's `session` actor: the user session, the session record and the lock. */
@@ -95,20 +95,13 @@ export const holdSession = fromCallback<PersistEvent, HoldSessionInput>(({ input
       }
     }
     const lockName = `run-lifecycle:${input.lockKey}:${session.userId ?? ''}`;
-    let granted: ReleaseLock | undefined;
+    let granted: ReleaseLock;
     try {
-      granted = takeFreeLock(services.coordinator, lockName);
-      if (!granted) {
-        // A controller per wait: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
-        waiting = new AbortController();
-        granted = await requestLock(services.coordinator, lockName, waiting.signal);
-      }
+      granted = await acquireLock(services.coordinator, lockName, (controller) => (waiting = controller));
     } catch (error) {
-      waiting = undefined;
       // A rejection after a stop is the abort asked for: `answer` drops it.
       return answer({ type: 'SESSION_FAILED', error: error as RunManagerError });
     }
-    waiting = undefined;
     // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
     if (stopped) return callRelease(granted);
     release = granted;

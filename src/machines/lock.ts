@@ -4,8 +4,7 @@
  */
 import { fromCallback } from 'xstate';
 import { RunManagerError, toRunManagerError } from '../errors.js';
-import { handleRejection } from '../services/values.js';
-import { defaultCoordinator, type Coordinator, type ReleaseLock } from '../services/coordination.js';
+import { callRelease, defaultCoordinator, type Coordinator, type ReleaseLock } from '../services/coordination.js';
 
 /** What {@link holdLock} sends its parent: `LOCK_ACQUIRED`, or `LOCK_FAILED` with the `RunManagerError`. */
 export type LockEvent = { type: 'LOCK_ACQUIRED' } | { type: 'LOCK_FAILED'; error: RunManagerError };
@@ -18,28 +17,16 @@ export interface HoldLockInput {
   name: string;
 }
 
-export function callRelease(release: ReleaseLock): void {
-  try {
-    handleRejection(release());
-  } catch {
-    // A custom coordinator's release that throws has still been asked to release; nothing more to do.
-  }
-}
-
-export function lockFailure(error: unknown): RunManagerError {
-  return toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.acquire failed');
-}
-
 /**
  * Asks the coordinator for a lock: its release function, or a rejection as a `RunManagerError`
  * (a coordinator that throws, rejects or grants no function is `INVALID_OPTIONS`).
  */
-export async function requestLock(coordinator: Coordinator, name: string, signal: AbortSignal): Promise<ReleaseLock> {
+async function requestLock(coordinator: Coordinator, name: string, signal: AbortSignal): Promise<ReleaseLock> {
   let granted: unknown;
   try {
     granted = await coordinator.acquire(name, signal);
   } catch (error) {
-    throw lockFailure(error);
+    throw toRunManagerError(error, 'INVALID_OPTIONS', 'coordinator.acquire failed');
   }
   if (typeof granted !== 'function') throw new RunManagerError('INVALID_OPTIONS', 'coordinator.acquire must resolve to a release function');
   return granted as ReleaseLock;
@@ -50,7 +37,7 @@ export async function requestLock(coordinator: Coordinator, name: string, signal
  * wait with {@link requestLock}. A `tryAcquire` that throws or returns anything but a function or
  * `undefined` is `INVALID_OPTIONS`.
  */
-export function takeFreeLock(coordinator: Coordinator, name: string): ReleaseLock | undefined {
+function takeFreeLock(coordinator: Coordinator, name: string): ReleaseLock | undefined {
   let granted: unknown;
   try {
     if (typeof coordinator.tryAcquire !== 'function') return undefined;
@@ -62,39 +49,45 @@ export function takeFreeLock(coordinator: Coordinator, name: string): ReleaseLoc
   throw new RunManagerError('INVALID_OPTIONS', 'coordinator.tryAcquire must return a release function or undefined');
 }
 
+/**
+ * The named lock: taken at once when the coordinator can tell it is free, else waited for, with
+ * `waiting` told the controller that ends the wait (and `undefined` once it is over). A controller per
+ * wait, not per call: a coordinator (Web Locks) may keep what it hangs on a signal until it aborts.
+ */
+export async function acquireLock(
+  coordinator: Coordinator,
+  name: string,
+  waiting: (controller: AbortController | undefined) => void,
+): Promise<ReleaseLock> {
+  const free = takeFreeLock(coordinator, name);
+  if (free) return free;
+  const controller = new AbortController();
+  waiting(controller);
+  try {
+    return await requestLock(coordinator, name, controller.signal);
+  } finally {
+    waiting(undefined);
+  }
+}
+
 /** Holds the named lock while the invoking state is active. */
 export const holdLock = fromCallback<{ type: string }, HoldLockInput>(({ input, sendBack }) => {
-  const coordinator = input.coordinator ?? defaultCoordinator();
   let waiting: AbortController | undefined;
   let release: ReleaseLock | undefined;
   let stopped = false;
-  const granted = (lock: ReleaseLock) => {
-    // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
-    if (stopped) return callRelease(lock);
-    release = lock;
-    sendBack({ type: 'LOCK_ACQUIRED' });
-  };
-  const failed = (error: unknown) => {
-    // Rejections after a stop are the abort this actor asked for.
-    if (!stopped) sendBack({ type: 'LOCK_FAILED', error: error as RunManagerError });
-  };
-  let free: ReleaseLock | undefined;
-  try {
-    free = takeFreeLock(coordinator, input.name);
-  } catch (error) {
-    // Answered after this actor has started, as a lock that had to be waited for is.
-    queueMicrotask(() => failed(error));
-    return () => {
-      stopped = true;
-    };
-  }
-  if (free) {
-    const lock = free;
-    queueMicrotask(() => granted(lock));
-  } else {
-    waiting = new AbortController();
-    requestLock(coordinator, input.name, waiting.signal).then(granted, failed);
-  }
+  // Answered in a later microtask even when the lock is free, as a lock that had to be waited for is.
+  acquireLock(input.coordinator ?? defaultCoordinator(), input.name, (controller) => (waiting = controller)).then(
+    (lock) => {
+      // Handed over while this actor was being stopped: nobody will use it, so give it back at once.
+      if (stopped) return callRelease(lock);
+      release = lock;
+      sendBack({ type: 'LOCK_ACQUIRED' });
+    },
+    (error: unknown) => {
+      // Rejections after a stop are the abort this actor asked for.
+      if (!stopped) sendBack({ type: 'LOCK_FAILED', error: error as RunManagerError });
+    },
+  );
   return () => {
     stopped = true;
     if (release) callRelease(release);

@@ -177,11 +177,7 @@ class LockTracker implements TrackedCoordinator {
     if (typeof granted !== 'function') return granted;
     const release = this.#track(granted);
     if (this.#closed || signal?.aborted) {
-      try {
-        release();
-      } catch {
-        // A release that throws has still been asked to release.
-      }
+      release();
       throw abortedError();
     }
     return release;
@@ -197,13 +193,8 @@ class LockTracker implements TrackedCoordinator {
 
   releaseAll(): void {
     this.#closed = true;
-    for (const release of [...this.#releases]) {
-      try {
-        release();
-      } catch {
-        // Keep releasing the others.
-      }
-    }
+    // A tracked release never throws: it only schedules the coordinator's.
+    for (const release of [...this.#releases]) release();
   }
 
   #track(granted: ReleaseLock): ReleaseLock {
@@ -215,8 +206,8 @@ class LockTracker implements TrackedCoordinator {
       // Asked once the stop that may be under way has aborted every request, so a write it cut short counts.
       queueMicrotask(() => {
         const wait = this.#inDoubtFor();
-        if (wait <= 0) return giveBack(granted);
-        const timer = setTimeout(giveBack, wait, granted);
+        if (wait <= 0) return callRelease(granted);
+        const timer = setTimeout(callRelease, wait, granted);
         // Waiting to give a lock back must not keep a Node process alive.
         (timer as { unref?: () => void }).unref?.();
       });
@@ -226,11 +217,12 @@ class LockTracker implements TrackedCoordinator {
   }
 }
 
-function giveBack(granted: ReleaseLock): void {
+/** Calls a release; one that throws or rejects (a custom coordinator's) has still been asked to release. */
+export function callRelease(release: ReleaseLock): void {
   try {
-    handleRejection(granted());
+    handleRejection(release());
   } catch {
-    // A release that throws has still been asked to release.
+    // Nothing more to do.
   }
 }
 
